@@ -1,0 +1,84 @@
+# ctrwatch build. `make` builds ./ctrwatch; `make test` (root) runs unit and end-to-end tests.
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+VMLINUX_ARCH := $(shell uname -m)
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+OUT := build
+PKG_CONFIG ?= pkg-config
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
+	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+# Modules with no libbpf dependency: unit tested and fuzzed on their own.
+PURE_SRCS := src/cgroup_path.c src/json_writer.c src/cgroup_hierarchy.c src/clock.c \
+	src/container_table.c src/event_json.c src/lifecycle.c src/cgroup_scan.c src/log.c \
+	src/cli.c src/output.c
+SRCS := $(wildcard src/*.c)
+OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.SECONDARY:
+.PHONY: all clean test unit-test e2e-test deps vmlinux fuzz format bench
+
+all: ctrwatch
+
+$(OUT) $(OUT)/tests:
+	mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c include/ctrwatch_records.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/%.o: src/%.c $(wildcard src/*.h) include/ctrwatch_records.h $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+ctrwatch: $(OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests build with AddressSanitizer and UBSan.
+TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all -Itests/unit
+$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(wildcard src/*.h) tests/unit/test.h | $(OUT)/tests
+	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) -o $@
+
+unit-test: $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+e2e-test: ctrwatch
+	@tests/e2e/run.sh
+
+test: ctrwatch $(UNIT_TESTS)
+	@tests/run.sh $(UNIT_TESTS)
+
+# libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(OUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*.h)
+	mkdir -p $(OUT)/fuzz
+	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined $< $(PURE_SRCS) -o $@
+fuzz: $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+
+deps:
+	tests/lib/install-deps.sh
+
+vmlinux:
+	mkdir -p vmlinux/$(VMLINUX_ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(VMLINUX_ARCH)/vmlinux.h
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+
+clean:
+	rm -rf $(OUT) ctrwatch

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Container lifecycle in the kernel: a cgroup is born (mkdir), its entrypoint starts (exec), its
+ * init process dies (exit) and the cgroup goes away (rmdir). Only cgroups in tracked_cgroups cost
+ * more than one map lookup; userspace prunes the ones that are not containers.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "ctrwatch_records.h"
+
+#define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h, stable since 2.6 */
+
+/* Set by userspace between open and load. */
+const volatile __u32 watched_hierarchy_id = 0; /* 0 is cgroup2 */
+const volatile bool watch_cgroup_v1 = false;   /* cgroup ids come from the cpuset hierarchy */
+const volatile bool trace_exec = false;	       /* --exec */
+const volatile __u64 exec_wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by --ringbuf-size */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACKED_CGROUPS_MAX);
+	__type(key, __u64); /* cgroup id */
+	__type(value, struct tracked_cgroup);
+} tracked_cgroups SEC(".maps");
+
+/* Failed ring buffer reservations, per CPU, per record type. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RECORD_TYPE_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_records SEC(".maps");
+
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost_records, &type);
+
+	if (n)
+		(*n)++; /* per-CPU slot: no other writer */
+}
+
+static __always_inline void *reserve_record(__u64 size, __u32 type)
+{
+	void *r = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!r)
+		count_lost(type);
+	return r;
+}
+
+static __always_inline void fill_header(struct record_header *h, __u32 type, __u64 cgroup_id)
+{
+	h->type = type;
+	h->flags = 0;
+	h->timestamp_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = cgroup_id;
+}
+
+static __always_inline bool cgroup_is_watched(struct cgroup *cgrp)
+{
+	return BPF_CORE_READ(cgrp, root, hierarchy_id) == watched_hierarchy_id;
+}
+
+/* The id of the task's cgroup in the watched hierarchy. */
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	if (!watch_cgroup_v1)
+		return bpf_get_current_cgroup_id();
+	int cpuset = bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id);
+
+	return BPF_CORE_READ(task, cgroups, subsys[cpuset], cgroup, kn, id);
+}
+
+/*
+ * A container's entrypoint is the first program run by a task that entered namespaces its parent
+ * is not in: runc (and crun) first re-execute themselves inside the new cgroup while still in the
+ * host's namespaces, with a parent in those same namespaces; the entrypoint then runs in the new
+ * mount (and usually pid) namespace, with the shim, outside it, as its parent.
+ */
+static __always_inline bool entered_new_namespaces(struct task_struct *task)
+{
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	unsigned int mnt = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	unsigned int parent_mnt = BPF_CORE_READ(parent, nsproxy, mnt_ns, ns.inum);
+
+	if (mnt && parent_mnt && mnt != parent_mnt)
+		return true;
+	return BPF_CORE_READ(task, thread_pid, level) > BPF_CORE_READ(parent, thread_pid, level);
+}
+
+/* A cgroup record; the caller has reserved it. */
+static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u64 id,
+					struct cgroup *cgrp, const char *path)
+{
+	long len;
+
+	fill_header(&r->hdr, type, id);
+	r->level = BPF_CORE_READ(cgrp, level);
+	len = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
+	if (len < 1)
+		len = 1;
+	r->path_len = len - 1;
+	/* A path of exactly CGROUP_PATH_MAX - 1 bytes is flagged too: the read cannot tell. */
+	if (len >= CGROUP_PATH_MAX)
+		r->hdr.flags |= RECORD_F_TRUNCATED;
+}
+
+/*
+ * cgroup_mkdir: cgroup_mkdir() after the new cgroup is populated, in the context of the task that
+ * made it. Containers sit two or more levels deep; anything shallower is not worth a record.
+ * Marking the cgroup pending here, not in userspace, is what guarantees the start is never missed.
+ */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct tracked_cgroup pending = { .state = TRACKED_PENDING };
+	struct record_cgroup *r;
+	__u64 id;
+
+	if (!cgroup_is_watched(cgrp))
+		return 0;
+	if (BPF_CORE_READ(cgrp, level) < 2)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
+
+	r = reserve_record(sizeof(*r), RECORD_CGROUP_MKDIR);
+	if (!r)
+		return 0;
+	fill_cgroup(r, RECORD_CGROUP_MKDIR, id, cgrp, path);
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+static __always_inline void fill_process(struct record_process *r, struct task_struct *task,
+					 struct linux_binprm *bprm)
+{
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	unsigned long arg_start, arg_end, len;
+	long n;
+
+	r->pid = BPF_CORE_READ(task, tgid);
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	r->uid = (__u32)uid_gid;
+	r->gid = uid_gid >> 32;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	n = bpf_probe_read_kernel_str(r->exe, sizeof(r->exe), BPF_CORE_READ(bprm, filename));
+	r->exe_len = n > 0 ? n - 1 : 0;
+	if (n >= EXE_PATH_MAX)
+		r->hdr.flags |= RECORD_F_TRUNCATED;
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	len = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (len > ARGS_MAX) {
+		len = ARGS_MAX;
+		r->hdr.flags |= RECORD_F_TRUNCATED;
+	}
+	/* The new image's argv pages were written by exec a moment ago: they are resident. */
+	if (bpf_probe_read_user(r->args, len, (void *)arg_start))
+		len = 0;
+	r->args_len = len;
+}
+
+/*
+ * process_exec records are many and nobody waits for one: queue them without waking the reader,
+ * unless enough have piled up. The reader also drains on a short timer.
+ */
+static __always_inline __u64 exec_submit_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= exec_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * sched_process_exec: end of a successful execve(), in the context of the task, with its new mm.
+ * For a task outside tracked cgroups this is the hot path: one helper call and one lookup.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct record_process *r;
+	struct tracked_cgroup *t;
+	__u64 id = task_cgroup_id(task);
+	__u32 type;
+	__u64 flags;
+
+	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
+	if (!t)
+		return 0;
+	if (t->state == TRACKED_PENDING) {
+		if (!entered_new_namespaces(task))
+			return 0; /* the runtime's own helper */
+		t->state = TRACKED_STARTED;
+		t->init_tgid = BPF_CORE_READ(task, tgid);
+		type = RECORD_CONTAINER_START;
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (trace_exec) {
+		type = RECORD_PROCESS_EXEC;
+		flags = exec_submit_flags();
+	} else {
+		return 0;
+	}
+
+	r = reserve_record(sizeof(*r), type);
+	if (!r)
+		return 0;
+	fill_header(&r->hdr, type, id);
+	fill_process(r, task, bprm);
+	bpf_ringbuf_submit(r, flags);
+	return 0;
+}
+
+/* The status wait(2) would return for the whole thread group. */
+static __always_inline __u32 group_exit_status(struct task_struct *task)
+{
+	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+
+	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
+		return BPF_CORE_READ(sig, group_exit_code);
+	return BPF_CORE_READ(task, group_leader, exit_code);
+}
+
+/*
+ * sched_process_exit: do_exit() of each thread, after signal->live was decremented, so the last
+ * thread of a group reads 0 there. Any process of the container marked as an OOM victim makes the
+ * container's exit say oom_killed.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *task)
+{
+	struct tracked_cgroup *t;
+	struct record_exit *r;
+	__u64 id = task_cgroup_id(task);
+
+	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
+	if (!t)
+		return 0;
+	if (BPF_CORE_READ(task, signal, oom_mm))
+		t->flags |= RECORD_F_OOM_KILLED;
+	if (t->state != TRACKED_STARTED || BPF_CORE_READ(task, tgid) != t->init_tgid)
+		return 0;
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0; /* other threads of init still run */
+	t->state = TRACKED_EXITED;
+
+	r = reserve_record(sizeof(*r), RECORD_CONTAINER_EXIT);
+	if (!r)
+		return 0;
+	fill_header(&r->hdr, RECORD_CONTAINER_EXIT, id);
+	r->pid = t->init_tgid;
+	r->exit_status = group_exit_status(task);
+	r->hdr.flags = t->flags & RECORD_F_OOM_KILLED;
+	if (r->exit_status & 0x80)
+		r->hdr.flags |= RECORD_F_CORE_DUMPED;
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* cgroup_rmdir: the cgroup is being destroyed; no task is left in it. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	struct record_cgroup *r;
+	__u64 id;
+
+	if (!cgroup_is_watched(cgrp))
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	if (bpf_map_delete_elem(&tracked_cgroups, &id))
+		return 0; /* not tracked */
+
+	r = reserve_record(sizeof(*r), RECORD_CGROUP_RMDIR);
+	if (!r)
+		return 0;
+	fill_cgroup(r, RECORD_CGROUP_RMDIR, id, cgrp, path);
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The records the kernel programs send to userspace through the ring buffer, and the value of the
+ * map that tracks container cgroups. Shared by bpf/ and src/: fixed-width types only, every field
+ * naturally aligned, no hidden padding (checked below), record type tag first.
+ */
+#ifndef CTRWATCH_RECORDS_H
+#define CTRWATCH_RECORDS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CGROUP_PATH_MAX 256 /* bytes of a cgroup path kept, NUL included */
+#define COMM_LEN 16
+#define EXE_PATH_MAX 256
+#define ARGS_MAX 512 /* bytes of argv (NUL-separated) kept */
+#define TRACKED_CGROUPS_MAX 16384
+
+enum record_type {
+	RECORD_CGROUP_MKDIR = 1,
+	RECORD_CONTAINER_START = 2,
+	RECORD_PROCESS_EXEC = 3,
+	RECORD_CONTAINER_EXIT = 4,
+	RECORD_CGROUP_RMDIR = 5,
+	RECORD_TYPE_MAX = 6, /* size of the per-type lost counter array */
+};
+
+/* record_*.flags */
+#define RECORD_F_TRUNCATED 0x1 /* path or args did not fit */
+#define RECORD_F_CORE_DUMPED 0x2
+#define RECORD_F_OOM_KILLED 0x4 /* the kernel OOM-killed a process of this container */
+
+struct record_header {
+	__u32 type; /* enum record_type */
+	__u32 flags;
+	__u64 timestamp_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+};
+
+struct record_cgroup {
+	struct record_header hdr;
+	__u32 level;
+	__u32 path_len; /* bytes in path, without the NUL */
+	char path[CGROUP_PATH_MAX];
+};
+
+struct record_process {
+	struct record_header hdr;
+	__u32 pid; /* thread group id in the initial pid namespace */
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 exe_len;
+	__u32 args_len; /* bytes of args, NUL-separated argv */
+	char comm[COMM_LEN];
+	char exe[EXE_PATH_MAX];
+	char args[ARGS_MAX];
+};
+
+struct record_exit {
+	struct record_header hdr;
+	__u32 pid;
+	__u32 exit_status; /* wait(2) status: exit code << 8 | core 0x80 | signal */
+};
+
+enum tracked_state {
+	TRACKED_PENDING = 0, /* cgroup seen, no program started yet */
+	TRACKED_STARTED = 1, /* entrypoint running: init_tgid is set */
+	TRACKED_EXITED = 2,
+};
+
+/* Value of the tracked_cgroups map, keyed by cgroup id. */
+struct tracked_cgroup {
+	__u32 state; /* enum tracked_state */
+	__u32 init_tgid;
+	__u32 flags; /* RECORD_F_OOM_KILLED */
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct record_header) == 24, "record_header layout");
+_Static_assert(sizeof(struct record_cgroup) == 24 + 8 + CGROUP_PATH_MAX, "record_cgroup layout");
+_Static_assert(sizeof(struct record_process) == 24 + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
+	       "record_process layout");
+_Static_assert(sizeof(struct record_exit) == 24 + 8, "record_exit layout");
+_Static_assert(sizeof(struct tracked_cgroup) == 16, "tracked_cgroup layout");
+
+#endif

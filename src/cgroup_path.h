@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_CGROUP_PATH_H
+#define CTRWATCH_CGROUP_PATH_H
+
+#include <stdbool.h>
+
+#define CONTAINER_ID_MAX 76 /* containerd's identifier limit */
+#define NAMESPACE_MAX 76
+#define POD_UID_MAX 36
+
+/* Which cgroup layout named the container. */
+enum cgroup_form {
+	CGROUP_FORM_CONTAINERD_NS,	/* /<namespace>/<id>, containerd's default (ctr, nerdctl) */
+	CGROUP_FORM_KUBEPODS_CGROUPFS,	/* …/kubepods[/<qos>]/pod<uid>/<id> */
+	CGROUP_FORM_SYSTEMD_SCOPE,	/* …/<prefix>-<id>.scope */
+	CGROUP_FORM_DOCKER_CGROUPFS,	/* /docker/<id> */
+};
+
+struct container_ident {
+	enum cgroup_form form;
+	const char *runtime;	 /* static string: "containerd", "docker", "crio", "podman", "unknown" */
+	char id[CONTAINER_ID_MAX + 1];
+	char ns[NAMESPACE_MAX + 1]; /* containerd namespace the path implies, or "" */
+	char pod_uid[POD_UID_MAX + 1]; /* with dashes, or "" */
+	bool ambiguous;		 /* the path alone cannot tell: containerd must confirm */
+};
+
+/*
+ * Decides from a cgroup path (relative to the hierarchy root, starting with '/') whether the
+ * cgroup is a container's root cgroup. Returns 1 and fills *ident if it is, 0 if it is not.
+ */
+int cgroup_classify(const char *path, struct container_ident *ident);
+
+/* containerd's identifier rule: [A-Za-z0-9]+([._-][A-Za-z0-9]+)*, at most 76 bytes. */
+bool cgroup_is_identifier(const char *s, size_t len);
+
+#endif

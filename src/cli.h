@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_CLI_H
+#define CTRWATCH_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RINGBUF_SIZE_DEFAULT (8u << 20)
+
+struct options {
+	bool verbose;
+	bool trace_exec;
+	const char *output_path; /* NULL: stdout */
+	uint64_t ringbuf_size;
+};
+
+enum cli_action {
+	CLI_RUN = 0,
+	CLI_EXIT_OK = 1,    /* --help or --version was printed */
+	CLI_EXIT_USAGE = 2, /* bad usage was reported */
+};
+
+enum cli_action cli_parse(int argc, char **argv, struct options *opts);
+void cli_usage(FILE *f);
+/* "8M", "65536", "1G": a power of two, at least one page, at most 1 GiB. Returns 0 or -EINVAL. */
+int cli_parse_size(const char *s, uint64_t *size);
+
+#endif

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+
+#include "clock.h"
+#include "event_json.h"
+
+const char *event_kind_name(enum event_kind kind)
+{
+	switch (kind) {
+	case EVENT_CONTAINER_EXISTING: return "container_existing";
+	case EVENT_CONTAINER_CREATE: return "container_create";
+	case EVENT_CONTAINER_START: return "container_start";
+	case EVENT_PROCESS_EXEC: return "process_exec";
+	case EVENT_CONTAINER_EXIT: return "container_exit";
+	case EVENT_CONTAINER_REMOVE: return "container_remove";
+	}
+	return "unknown";
+}
+
+static void encode_preamble(struct json_writer *w, uint64_t boot_ns, const char *event,
+			    const char *hostname)
+{
+	char time[RFC3339_NANO_LEN];
+
+	clock_format_rfc3339(clock_boot_to_realtime_ns(boot_ns), time);
+	json_object_begin(w);
+	json_key(w, "time");
+	json_string(w, time);
+	json_key(w, "event");
+	json_string(w, event);
+	json_key(w, "host");
+	json_object_begin(w);
+	json_key(w, "hostname");
+	json_string(w, hostname);
+	json_object_end(w);
+}
+
+static void encode_container(struct json_writer *w, const struct container *c)
+{
+	json_key(w, "container");
+	json_object_begin(w);
+	json_key(w, "id");
+	json_string(w, c->ident.id);
+	json_key(w, "runtime");
+	json_string(w, c->ident.runtime);
+	json_key(w, "cgroup_id");
+	json_u64(w, c->cgroup_id);
+	json_key(w, "cgroup_path");
+	json_string(w, c->cgroup_path);
+	if (c->cgroup_path_truncated) {
+		json_key(w, "cgroup_path_truncated");
+		json_bool(w, true);
+	}
+	json_object_end(w);
+	if (c->ident.pod_uid[0]) {
+		json_key(w, "pod");
+		json_object_begin(w);
+		json_key(w, "uid");
+		json_string(w, c->ident.pod_uid);
+		json_object_end(w);
+	}
+}
+
+static size_t bounded_len(const char *s, size_t max)
+{
+	const char *nul = memchr(s, '\0', max);
+
+	return nul ? (size_t)(nul - s) : max;
+}
+
+/* argv arrives NUL-separated; a truncated last argument is kept as far as it goes. */
+static void encode_args(struct json_writer *w, const char *args, size_t len)
+{
+	json_array_begin(w);
+	for (size_t i = 0; i < len;) {
+		size_t n = bounded_len(args + i, len - i);
+
+		json_string_len(w, args + i, n);
+		i += n + 1;
+	}
+	json_array_end(w);
+}
+
+static void encode_process(struct json_writer *w, const struct record_process *p)
+{
+	size_t args_len = p->args_len < ARGS_MAX ? p->args_len : ARGS_MAX;
+	size_t exe_len = p->exe_len < EXE_PATH_MAX ? p->exe_len : EXE_PATH_MAX;
+
+	json_key(w, "process");
+	json_object_begin(w);
+	json_key(w, "pid");
+	json_u64(w, p->pid);
+	json_key(w, "ppid");
+	json_u64(w, p->ppid);
+	json_key(w, "uid");
+	json_u64(w, p->uid);
+	json_key(w, "gid");
+	json_u64(w, p->gid);
+	json_key(w, "comm");
+	json_string_len(w, p->comm, bounded_len(p->comm, COMM_LEN));
+	json_key(w, "exe");
+	json_string_len(w, p->exe, bounded_len(p->exe, exe_len));
+	json_key(w, "args");
+	encode_args(w, p->args, args_len);
+	json_key(w, "args_truncated");
+	json_bool(w, p->hdr.flags & RECORD_F_TRUNCATED);
+	json_object_end(w);
+}
+
+/* Exit code as a shell and containerd report it: 128 + signal for a killed process. */
+static void encode_exit(struct json_writer *w, uint32_t status, uint32_t flags)
+{
+	uint32_t signal = status & 0x7f;
+
+	json_key(w, "exit");
+	json_object_begin(w);
+	json_key(w, "code");
+	json_u64(w, signal ? 128 + signal : (status >> 8) & 0xff);
+	json_key(w, "signal");
+	json_u64(w, signal);
+	json_key(w, "core_dumped");
+	json_bool(w, flags & RECORD_F_CORE_DUMPED);
+	json_key(w, "oom_killed");
+	json_bool(w, flags & RECORD_F_OOM_KILLED);
+	json_object_end(w);
+}
+
+void event_json_encode(struct json_writer *w, const struct event *ev, const char *hostname)
+{
+	encode_preamble(w, ev->boot_ns, event_kind_name(ev->kind), hostname);
+	encode_container(w, ev->container);
+	if (ev->process)
+		encode_process(w, ev->process);
+	if (ev->kind == EVENT_CONTAINER_EXIT)
+		encode_exit(w, ev->exit_status, ev->exit_flags);
+	json_object_end(w);
+	json_newline(w);
+}
+
+static const char *const record_names[RECORD_TYPE_MAX] = {
+	[RECORD_CGROUP_MKDIR] = "cgroup_mkdir",
+	[RECORD_CONTAINER_START] = "container_start",
+	[RECORD_PROCESS_EXEC] = "process_exec",
+	[RECORD_CONTAINER_EXIT] = "container_exit",
+	[RECORD_CGROUP_RMDIR] = "cgroup_rmdir",
+};
+
+void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns,
+			    const uint64_t lost[RECORD_TYPE_MAX], const char *hostname)
+{
+	uint64_t total = 0;
+
+	encode_preamble(w, boot_ns, "ctrwatch_lost", hostname);
+	json_key(w, "lost");
+	json_object_begin(w);
+	for (int type = 0; type < RECORD_TYPE_MAX; type++) {
+		if (!record_names[type])
+			continue;
+		json_key(w, record_names[type]);
+		json_u64(w, lost[type]);
+		total += lost[type];
+	}
+	json_key(w, "total");
+	json_u64(w, total);
+	json_object_end(w);
+	json_object_end(w);
+	json_newline(w);
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ctrwatch: wiring. Kernel records → lifecycle (classification) → pipeline (enrichment, filters,
+ * JSON) → output. See docs/architecture.md.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup_hierarchy.h"
+#include "cgroup_scan.h"
+#include "cli.h"
+#include "clock.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "output.h"
+#include "pipeline.h"
+#include "privileges.h"
+#include "tracer.h"
+
+#define POLL_INTERVAL_MS 100	 /* also the longest a process_exec record waits */
+#define LOST_CHECK_INTERVAL_NS 1000000000ull
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !log_verbose())
+		return 0;
+	if (level != LIBBPF_DEBUG && !log_verbose())
+		return 0; /* load failures are reported by us, in one line */
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a gone reader shows as EPIPE from write() */
+}
+
+struct ctrwatch {
+	struct tracer *tracer;
+	struct lifecycle lifecycle;
+	struct pipeline pipeline;
+	uint64_t lost_reported[RECORD_TYPE_MAX];
+};
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct ctrwatch *cw = ctx;
+
+	lifecycle_handle_record(&cw->lifecycle, data, size);
+	return cw->pipeline.write_error ? -EPIPE : 0;
+}
+
+static int do_track(void *ctx, uint64_t cgroup_id, const struct tracked_cgroup *value)
+{
+	return tracer_track(((struct ctrwatch *)ctx)->tracer, cgroup_id, value);
+}
+
+static int do_untrack(void *ctx, uint64_t cgroup_id)
+{
+	return tracer_untrack(((struct ctrwatch *)ctx)->tracer, cgroup_id);
+}
+
+static void do_emit(void *ctx, const struct event *ev)
+{
+	pipeline_submit(&((struct ctrwatch *)ctx)->pipeline, ev);
+}
+
+static void on_existing(const struct existing_container *ec, void *ctx)
+{
+	struct ctrwatch *cw = ctx;
+
+	lifecycle_add_existing(&cw->lifecycle, ec, clock_boottime_ns());
+}
+
+/* Reports records the kernel dropped since the last report, if any. */
+static void report_lost(struct ctrwatch *cw)
+{
+	uint64_t lost[RECORD_TYPE_MAX], delta[RECORD_TYPE_MAX];
+	bool any = false;
+
+	if (tracer_read_lost(cw->tracer, lost))
+		return;
+	for (int i = 0; i < RECORD_TYPE_MAX; i++) {
+		delta[i] = lost[i] - cw->lost_reported[i];
+		any |= delta[i] != 0;
+	}
+	if (!any)
+		return;
+	memcpy(cw->lost_reported, lost, sizeof(lost));
+	log_warn("the kernel dropped records: ring buffer full (see --ringbuf-size)");
+	pipeline_submit_lost(&cw->pipeline, clock_boottime_ns(), delta);
+}
+
+static int check_environment(void)
+{
+	char missing[64];
+	const char *btf;
+
+	if (privileges_check_btf(&btf)) {
+		log_error("kernel BTF not found at %s: needs a kernel >= 5.8 built with "
+			  "CONFIG_DEBUG_INFO_BTF=y",
+			  btf);
+		return -ENOENT;
+	}
+	if (privileges_check(missing, sizeof(missing))) {
+		log_error("not privileged enough: missing %s (or run as root)", missing);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int run(struct ctrwatch *cw, const struct options *opts)
+{
+	struct lifecycle_ops ops = { do_track, do_untrack, do_emit, cw };
+	struct cgroup_hierarchy h;
+	struct tracer_config cfg;
+	uint64_t next_lost_check = 0;
+	int err;
+
+	err = cgroup_hierarchy_find(&h);
+	if (err) {
+		log_error("no cgroup2 or cgroup v1 cpuset hierarchy is mounted");
+		return err;
+	}
+	lifecycle_init(&cw->lifecycle, &ops);
+	cfg = (struct tracer_config){
+		.hierarchy_id = h.hierarchy_id,
+		.cgroup_v1 = h.v1,
+		.trace_exec = opts->trace_exec,
+		.ringbuf_size = opts->ringbuf_size,
+		.on_record = on_record,
+		.ctx = cw,
+	};
+	err = tracer_open(&cw->tracer, &cfg);
+	if (err) {
+		log_error("cannot load or attach the BPF programs: %s%s", strerror(-err),
+			  log_verbose() ? "" : " (run with -v for libbpf's log)");
+		return err;
+	}
+	/* Attached first, then scanned: a container born in between is seen at least once. */
+	err = cgroup_scan(h.mount_point, on_existing, cw);
+	if (err)
+		log_warn("cannot scan %s for running containers: %s", h.mount_point,
+			 strerror(-err));
+	log_info("ready: watching %s hierarchy at %s, %u containers running",
+		 h.v1 ? "cgroup v1 cpuset" : "cgroup2", h.mount_point, cw->lifecycle.table.count);
+
+	while (!stop_requested && !cw->pipeline.write_error) {
+		err = tracer_poll(cw->tracer, POLL_INTERVAL_MS);
+		if (err && err != -EPIPE) {
+			log_error("reading the ring buffer: %s", strerror(-err));
+			return err;
+		}
+		if (clock_boottime_ns() >= next_lost_check) {
+			report_lost(cw);
+			next_lost_check = clock_boottime_ns() + LOST_CHECK_INTERVAL_NS;
+		}
+	}
+	if (!cw->pipeline.write_error) {
+		tracer_drain(cw->tracer);
+		report_lost(cw);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctrwatch cw = {};
+	struct options opts;
+	struct output out;
+	int err;
+
+	switch (cli_parse(argc, argv, &opts)) {
+	case CLI_EXIT_OK:
+		return 0;
+	case CLI_EXIT_USAGE:
+		return 2;
+	case CLI_RUN:
+		break;
+	}
+	log_set_verbose(opts.verbose);
+	libbpf_set_print(on_libbpf_print);
+	if (check_environment())
+		return 1;
+	err = output_open(&out, opts.output_path);
+	if (err) {
+		log_error("cannot open %s: %s", opts.output_path, strerror(-err));
+		return 1;
+	}
+	clock_init();
+	install_signal_handlers();
+	pipeline_init(&cw.pipeline, &out);
+
+	err = run(&cw, &opts);
+	if (cw.pipeline.write_error && cw.pipeline.write_error != -EPIPE) {
+		log_error("writing events: %s", strerror(-cw.pipeline.write_error));
+		err = cw.pipeline.write_error;
+	}
+
+	tracer_close(cw.tracer);
+	lifecycle_free(&cw.lifecycle);
+	pipeline_free(&cw.pipeline);
+	output_close(&out);
+	return err ? 1 : 0;
+}
