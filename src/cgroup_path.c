@@ -207,13 +207,24 @@ static int classify_kubepods(const struct path_parts *parts, struct container_id
 	return 1;
 }
 
+/* systemd units live in cgroups named after them; none is a containerd namespace or id. */
+static bool is_systemd_unit(const char *s, size_t len)
+{
+	static const char *const suffixes[] = { ".slice", ".scope", ".service", ".mount",
+						".socket" };
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (has_suffix(s, len, suffixes[i]))
+			return true;
+	return false;
+}
+
 /* Top-level directories that belong to something other than a containerd namespace. */
 static bool is_reserved_top_level(const char *s, size_t len)
 {
-	static const char *const reserved[] = { "kubepods", "docker", "init.scope", "lxc", "machine" };
+	static const char *const reserved[] = { "kubepods", "docker", "lxc", "machine" };
 
-	if (has_suffix(s, len, ".slice") || has_suffix(s, len, ".scope") ||
-	    has_suffix(s, len, ".service"))
+	if (is_systemd_unit(s, len))
 		return true;
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strlen(reserved[i]) == len && !memcmp(s, reserved[i], len))
@@ -238,9 +249,7 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 		return 1;
 	}
 	if (is_reserved_top_level(top, top_len) || !cgroup_is_identifier(top, top_len) ||
-	    has_suffix(id, id_len, ".scope") || has_suffix(id, id_len, ".service") ||
-	    has_suffix(id, id_len, ".slice") || has_suffix(id, id_len, ".mount") ||
-	    has_suffix(id, id_len, ".socket"))
+	    is_systemd_unit(id, id_len))
 		return 0;
 	ident->form = CGROUP_FORM_CONTAINERD_NS;
 	ident->runtime = "containerd";

@@ -3,6 +3,7 @@
 #define CTRWATCH_CGROUP_PATH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define CONTAINER_ID_MAX 76 /* containerd's identifier limit */
 #define NAMESPACE_MAX 76

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cgroup_scan.h"
 
@@ -102,6 +103,37 @@ pid_t cgroup_find_init(const char *cgroup_dir)
 	return orphan;
 }
 
+static int ns_inode(pid_t pid, const char *ns, ino_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns);
+	if (stat(path, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* The kernel side's start rule, read from /proc: pid is in a mount or pid namespace its
+ * parent is not in. */
+static bool entered_new_namespaces(pid_t pid)
+{
+	static const char *const kinds[] = { "mnt", "pid" };
+	struct proc_status st;
+
+	if (read_proc_status(pid, &st) || st.ppid <= 0)
+		return false;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		ino_t mine, parent;
+
+		if (!ns_inode(pid, kinds[i], &mine) && !ns_inode(st.ppid, kinds[i], &parent) &&
+		    mine != parent)
+			return true;
+	}
+	return false;
+}
+
 /* nftw(3) has no context argument. */
 static struct {
 	const char *mount_point;
@@ -125,6 +157,9 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 		return FTW_CONTINUE; /* gone meanwhile */
 	c.cgroup_path = rel;
 	c.init_pid = cgroup_find_init(fpath);
+	/* "/<namespace>/<id>" is only a container if its init entered new namespaces. */
+	if (c.ident.ambiguous && !(c.init_pid && entered_new_namespaces(c.init_pid)))
+		return FTW_CONTINUE;
 	scan.fn(&c, scan.ctx);
 	/* A container's own sub-cgroups are not containers. */
 	return FTW_SKIP_SUBTREE;

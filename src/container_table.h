@@ -13,7 +13,9 @@ struct container {
 	char *cgroup_path;
 	bool cgroup_path_truncated;
 	struct container_ident ident;
-	uint32_t init_pid; /* 0 until started */
+	uint64_t created_ns; /* CLOCK_BOOTTIME of the cgroup's mkdir */
+	uint32_t init_pid;   /* 0 until started */
+	bool confirmed;	     /* known to be a container; see lifecycle.c */
 	bool started;
 	bool exited;
 };

@@ -49,7 +49,15 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r)
 		log_warn("cannot track container %s: %s", ident.id, strerror(errno));
 		return 0;
 	}
-	emit(lc, EVENT_CONTAINER_CREATE, r->hdr.timestamp_ns, c);
+	c->created_ns = r->hdr.timestamp_ns;
+	/*
+	 * "/<namespace>/<id>" is also what any two-level directory looks like. Such a cgroup is
+	 * confirmed by its start: a program that entered new namespaces, which the kernel side
+	 * alone reports. Until then it says nothing.
+	 */
+	c->confirmed = !ident.ambiguous;
+	if (c->confirmed)
+		emit(lc, EVENT_CONTAINER_CREATE, c->created_ns, c);
 	return 0;
 }
 
@@ -64,9 +72,15 @@ static int on_process(struct lifecycle *lc, const struct record_process *r)
 		if (c->started)
 			return 0;
 		c->started = true;
+		if (!c->confirmed) {
+			c->confirmed = true;
+			emit(lc, EVENT_CONTAINER_CREATE, c->created_ns, c);
+		}
 		c->init_pid = r->pid;
 		ev.kind = EVENT_CONTAINER_START;
 	} else {
+		if (!c->confirmed)
+			return 0;
 		ev.kind = EVENT_PROCESS_EXEC;
 	}
 	lc->ops.emit(lc->ops.ctx, &ev);
@@ -84,7 +98,7 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r)
 		.exit_flags = r->hdr.flags,
 	};
 
-	if (!c || c->exited)
+	if (!c || !c->confirmed || c->exited)
 		return 0;
 	c->exited = true;
 	lc->ops.emit(lc->ops.ctx, &ev);
@@ -97,7 +111,8 @@ static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r)
 
 	if (!c)
 		return 0;
-	emit(lc, EVENT_CONTAINER_REMOVE, r->hdr.timestamp_ns, c);
+	if (c->confirmed)
+		emit(lc, EVENT_CONTAINER_REMOVE, r->hdr.timestamp_ns, c);
 	container_table_remove(&lc->table, c);
 	return 0;
 }
@@ -164,5 +179,6 @@ void lifecycle_add_existing(struct lifecycle *lc, const struct existing_containe
 	}
 	c->started = ec->init_pid != 0;
 	c->init_pid = ec->init_pid;
+	c->confirmed = true;
 	emit(lc, EVENT_CONTAINER_EXISTING, now_ns, c);
 }

@@ -1,0 +1,223 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end test harness: a private containerd, a locally built busybox image, and ctrwatch
+processes whose JSON lines the tests read. Touches nothing of the host's own containerd: own root,
+state, socket and config under one temp dir, and a containerd namespace unique to this run."""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CTRWATCH = os.path.join(REPO, "ctrwatch")
+IMAGE = "docker.io/ctrwatch/busybox:test"
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def log(msg):
+    print(f"  {msg}", file=sys.stderr, flush=True)
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Containerd:
+    """A private containerd on its own socket."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ctrwatch-e2e.")
+        self.sock = os.path.join(self.dir, "containerd.sock")
+        self.namespace = f"ctrw-e2e-{os.getpid()}"
+        self.proc = None
+        self.log_file = None
+        config = os.path.join(self.dir, "config.toml")
+        with open(config, "w") as f:
+            f.write(f"""version = 2
+root = "{self.dir}/root"
+state = "{self.dir}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{self.sock}"
+[ttrpc]
+  address = "{self.sock}.ttrpc"
+[debug]
+  address = "{self.dir}/debug.sock"
+""")
+        self.config = config
+
+    def start(self):
+        self.log_file = open(os.path.join(self.dir, "containerd.log"), "ab")
+        self.proc = subprocess.Popen(["containerd", "--config", self.config],
+                                     stdout=self.log_file, stderr=subprocess.STDOUT)
+        wait_until(lambda: self.ctr("version", check=False).returncode == 0, timeout=30,
+                   what="containerd to answer")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self.log_file:
+            self.log_file.close()
+            self.log_file = None
+
+    def ctr(self, *args, check=True, timeout=60, namespace=None):
+        cmd = ["ctr", "-a", self.sock, "-n", namespace or self.namespace, *args]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}): "
+                                 f"{r.stderr.decode(errors='replace').strip()}")
+        return r
+
+    def import_image(self, name=IMAGE):
+        tar = os.path.join(self.dir, "image.tar")
+        subprocess.run([os.path.join(REPO, "tests/lib/make-image.sh"), tar, name], check=True,
+                       stdout=subprocess.DEVNULL)
+        self.ctr("image", "import", tar)
+
+    def run(self, cid, *cmd, detach=False, extra=(), check=False, timeout=60):
+        args = ["run", *extra]
+        args += ["-d"] if detach else ["--rm"]
+        return self.ctr(*args, IMAGE, cid, *cmd, check=check, timeout=timeout)
+
+    def kill(self, cid, sig="SIGKILL"):
+        self.ctr("task", "kill", "-s", sig, cid, check=False)
+
+    def remove(self, cid):
+        """Deletes a detached container's task (its cgroup goes) and the container."""
+        wait_until(lambda: b"STOPPED" in self.ctr("task", "ls", check=False).stdout
+                   or cid.encode() not in self.ctr("task", "ls", check=False).stdout,
+                   timeout=15, what=f"task {cid} to stop")
+        self.ctr("task", "rm", "-f", cid, check=False)
+        self.ctr("container", "rm", cid, check=False)
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            out = self.ctr("container", "ls", "-q", check=False).stdout.decode().split()
+            for cid in out:
+                self.ctr("task", "kill", "-s", "SIGKILL", cid, check=False)
+                time.sleep(0.1)
+                self.ctr("task", "rm", "-f", cid, check=False)
+                self.ctr("container", "rm", cid, check=False)
+            self.ctr("image", "rm", IMAGE, check=False)
+        self.stop()
+        # Unmount anything containerd left under its root before removing it.
+        mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], stdout=subprocess.PIPE,
+                                text=True).stdout.split("\n")
+        for m in sorted((m for m in mounts if m.startswith(self.dir)), reverse=True):
+            subprocess.run(["umount", "-l", m], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def hierarchy_dirs(rel):
+    """The directory for cgroup path rel in every mounted hierarchy (v1 and cgroup2)."""
+    dirs = []
+    for mount in glob.glob(os.path.join(CGROUP_ROOT, "*")) + [CGROUP_ROOT]:
+        if os.path.isfile(os.path.join(mount, "cgroup.procs")):
+            dirs.append(os.path.join(mount, rel.lstrip("/")))
+    return dirs
+
+
+def remove_cgroup_tree(rel):
+    """rmdir rel and its empty descendants in every hierarchy; deepest first."""
+    for top in hierarchy_dirs(rel):
+        if not os.path.isdir(top):
+            continue
+        for root, _, _ in sorted(os.walk(top), key=lambda t: -len(t[0])):
+            try:
+                os.rmdir(root)
+            except OSError:
+                pass
+
+
+class Ctrwatch:
+    """One ctrwatch process writing JSON lines to a file."""
+
+    def __init__(self, workdir, name, *args):
+        self.out_path = os.path.join(workdir, f"{name}.jsonl")
+        self.err_path = os.path.join(workdir, f"{name}.err")
+        self.args = [CTRWATCH, "--output", self.out_path, *args]
+        self.proc = None
+
+    def start(self):
+        self.err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.err)
+        wait_until(lambda: self.proc.poll() is not None or "ready:" in self.stderr(),
+                   timeout=20, what="ctrwatch to be ready")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"ctrwatch exited {self.proc.returncode}: {self.stderr()}")
+        return self
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def events(self):
+        """Every line parsed; a line that is not one JSON object fails the test."""
+        if not os.path.exists(self.out_path):
+            return []
+        with open(self.out_path, "rb") as f:
+            data = f.read()
+        lines = data.split(b"\n")
+        assert lines[-1] == b"", "output does not end with a newline"
+        out = []
+        for raw in lines[:-1]:
+            text = raw.decode("utf-8")  # strict: invalid UTF-8 fails here
+            ev = json.loads(text)
+            assert isinstance(ev, dict), f"not an object: {text}"
+            out.append(ev)
+        return out
+
+    def for_container(self, cid):
+        return [e for e in self.events() if e.get("container", {}).get("id") == cid]
+
+    def wait_for(self, cid, event, timeout=15):
+        return wait_until(lambda: [e for e in self.for_container(cid) if e["event"] == event],
+                          timeout=timeout, what=f"{event} of {cid}")[0]
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.err.close()
+        return self.proc.returncode if self.proc else None
+
+
+def run_tests(suite, tests):
+    """Runs (name, fn) pairs; prints one line per test and a closing 'N passed, N failed'."""
+    passed = failed = 0
+    for name, fn in tests:
+        start = time.monotonic()
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {name} ({time.monotonic() - start:.1f}s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}", flush=True)
+            traceback.print_exc()
+    print(f"{suite}: {passed} passed, {failed} failed", flush=True)
+    return failed == 0

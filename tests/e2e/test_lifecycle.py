@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: the real BPF programs, real containers under a private containerd, and the JSON
+lines ctrwatch printed. Needs root."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+                     remove_cgroup_tree, run_tests, wait_until)
+
+LIFECYCLE = ["container_create", "container_start", "container_exit", "container_remove"]
+
+ctd = None
+plain = None  # ctrwatch without --exec
+execs = None  # ctrwatch --exec
+workdir = None
+created_cgroups = []
+
+
+def name(suffix):
+    return f"ctrw-{os.getpid()}-{suffix}"
+
+
+def tracked_cgroup_ids():
+    dump = subprocess.run(["bpftool", "-j", "map", "dump", "name", "tracked_cgroups"],
+                          stdout=subprocess.PIPE, text=True, check=True).stdout
+    maps = json.loads(dump)
+    # One map gives its elements; several (one per ctrwatch) give a list of maps.
+    elements = [e for m in maps for e in m["elements"]] if maps and "elements" in maps[0] \
+        else maps
+    return {e["formatted"]["key"] for e in elements}
+
+
+def lifecycle_of(watcher, cid):
+    return [e["event"] for e in watcher.for_container(cid)]
+
+
+def assert_one_lifetime(watcher, cid):
+    got = [e for e in lifecycle_of(watcher, cid) if e != "process_exec"]
+    assert got == LIFECYCLE, f"{cid}: expected {LIFECYCLE}, got {got}"
+
+
+def test_exit_code_is_reported_once_per_lifetime():
+    cid = name("exit3")
+    r = ctd.run(cid, "/bin/sh", "-c", "exit 3")
+    assert r.returncode == 3, r
+    for w in (plain, execs):
+        w.wait_for(cid, "container_remove")
+        assert_one_lifetime(w, cid)
+    ev = {e["event"]: e for e in plain.for_container(cid)}
+    assert ev["container_exit"]["exit"] == {"code": 3, "signal": 0, "core_dumped": False,
+                                            "oom_killed": False}, ev["container_exit"]
+    c = ev["container_create"]["container"]
+    assert c["runtime"] == "containerd"
+    assert c["cgroup_path"] == f"/{ctd.namespace}/{cid}", c
+    assert c["cgroup_id"] == ev["container_remove"]["container"]["cgroup_id"]
+    assert ev["container_create"]["host"]["hostname"] == os.uname().nodename
+    times = [ev[k]["time"] for k in LIFECYCLE]
+    assert times == sorted(times), times
+    assert times[0].endswith("Z") and len(times[0]) == 30, times[0]
+
+
+def test_start_is_the_entrypoint_not_the_runtime():
+    cid = name("entry")
+    ctd.run(cid, "/bin/sh", "-c", "/bin/true")
+    start = execs.wait_for(cid, "container_start")
+    execs.wait_for(cid, "container_remove")
+    p = start["process"]
+    assert p["exe"] == "/bin/sh" and p["args"] == ["/bin/sh", "-c", "/bin/true"], p
+    assert p["comm"] == "sh", p
+    for e in execs.for_container(cid):
+        if e["event"] == "process_exec":
+            assert e["process"]["comm"] != "runc" and not e["process"]["exe"].startswith(
+                ("/dev/fd", "/proc/self")), f"runtime helper reported: {e}"
+
+
+def test_sigkill_gives_signal_9():
+    cid = name("killed")
+    ctd.run(cid, "/bin/sleep", "600", detach=True, check=True)
+    plain.wait_for(cid, "container_start")
+    ctd.kill(cid)
+    ex = plain.wait_for(cid, "container_exit")
+    assert ex["exit"]["signal"] == 9 and ex["exit"]["code"] == 137, ex
+    ctd.remove(cid)
+    plain.wait_for(cid, "container_remove")
+    assert_one_lifetime(plain, cid)
+
+
+def test_kubepods_cgroup_gives_pod_uid():
+    cid = os.urandom(32).hex()
+    pod_uid = str(uuid.uuid4())
+    cgroup = f"/kubepods/besteffort/pod{pod_uid}/{cid}"
+    for d in hierarchy_dirs("/kubepods"):
+        if not os.path.exists(d):
+            created_cgroups.append("/kubepods")
+            break
+    else:
+        created_cgroups.append(f"/kubepods/besteffort/pod{pod_uid}")
+    ctd.run(cid, "/bin/sh", "-c", "exit 0", extra=["--cgroup", cgroup])
+    plain.wait_for(cid, "container_remove")
+    assert_one_lifetime(plain, cid)
+    for e in plain.for_container(cid):
+        assert e["pod"] == {"uid": pod_uid}, e
+        assert e["container"]["cgroup_path"] == cgroup, e
+    # The pod-level cgroup is no container: no event names it.
+    assert not [e for e in plain.events()
+                if e["container"]["cgroup_path"] == f"/kubepods/besteffort/pod{pod_uid}"]
+
+
+def test_exec_reports_every_program_only_with_exec_flag():
+    cid = name("execs")
+    ctd.run(cid, "/bin/sh", "-c", "/bin/true; /bin/true; /bin/echo hi >/dev/null")
+    execs.wait_for(cid, "container_remove")
+    plain.wait_for(cid, "container_remove")
+    got = [e["process"]["exe"] for e in execs.for_container(cid) if e["event"] == "process_exec"]
+    assert got == ["/bin/true", "/bin/true", "/bin/echo"], got
+    seq = lifecycle_of(execs, cid)
+    assert seq == ["container_create", "container_start", "process_exec", "process_exec",
+                   "process_exec", "container_exit", "container_remove"], seq
+    assert "process_exec" not in lifecycle_of(plain, cid)
+    ex = [e for e in execs.for_container(cid) if e["event"] == "process_exec"][0]["process"]
+    start = execs.wait_for(cid, "container_start")["process"]
+    assert ex["ppid"] == start["pid"], (ex, start)
+
+
+def test_hostile_args_stay_valid_json():
+    cid = name("hostile")
+    hostile = ['a"b\\c', "line\nbreak\r", "\x01\x1b[31m", "caf\u00e9 \u2028",
+               '","event":"forged']
+    argv = ["/bin/sh", "-c", "exit 0", "sh"] + hostile
+    bad_utf8 = b"\xff\xfe"
+    cmd = ["ctr", "-a", ctd.sock, "-n", ctd.namespace, "run", "--rm",
+           "docker.io/ctrwatch/busybox:test", cid] + [a.encode() for a in argv] + [bad_utf8]
+    subprocess.run(cmd, check=True, timeout=60, stdout=subprocess.DEVNULL)
+    start = plain.wait_for(cid, "container_start")
+    args = start["process"]["args"]
+    assert args == argv + ["\ufffd\ufffd"], args
+    assert [e["event"] for e in plain.events() if e["event"] not in (
+        "container_create", "container_start", "process_exec", "container_exit",
+        "container_remove", "container_existing", "ctrwatch_lost")] == []
+    plain.wait_for(cid, "container_remove")
+
+
+def test_long_args_are_truncated_and_flagged():
+    cid = name("longargs")
+    ctd.run(cid, "/bin/sh", "-c", "exit 0", "sh", "x" * 2000)
+    start = plain.wait_for(cid, "container_start")["process"]
+    assert start["args_truncated"] is True, start
+    assert len("\0".join(start["args"])) <= 512, start
+    plain.wait_for(cid, "container_remove")
+
+
+def test_plain_cgroups_yield_nothing():
+    top = f"/ctrw-plain-{os.getpid()}"
+    created_cgroups.append(top)
+    unified = [d for d in hierarchy_dirs(top) if "/unified/" in d] or hierarchy_dirs(top)[-1:]
+    unified = unified[0]
+    # "a" looks like containerd's /<namespace>/<id>; "a/b" like nothing at all.
+    for leaf in ("a", "a/b"):
+        path = os.path.join(unified, leaf)
+        os.makedirs(path)
+        # A process runs programs in it, as a container's would, but enters no namespace.
+        subprocess.run(["sh", "-c", f"echo $$ > {path}/cgroup.procs && exec /bin/true"],
+                       check=True)
+    deep_id = os.stat(os.path.join(unified, "a", "b")).st_ino
+    time.sleep(0.3)
+    assert deep_id not in tracked_cgroup_ids(), "a/b is still tracked in the kernel"
+    os.rmdir(os.path.join(unified, "a", "b"))
+    os.rmdir(os.path.join(unified, "a"))
+    time.sleep(0.3)
+    for w in (plain, execs):
+        hits = [e for e in w.events() if e["container"]["cgroup_path"].startswith(top)]
+        assert not hits, hits
+
+
+def test_existing_container_is_reported_then_its_exit_and_remove():
+    cid = name("before")
+    ctd.run(cid, "/bin/sleep", "600", detach=True, check=True)
+    plain.wait_for(cid, "container_start")
+    late = Ctrwatch(workdir, "late").start()
+    try:
+        ev = late.wait_for(cid, "container_existing")
+        assert ev["container"]["cgroup_path"] == f"/{ctd.namespace}/{cid}", ev
+        ctd.kill(cid)
+        ex = late.wait_for(cid, "container_exit")
+        assert ex["exit"]["signal"] == 9, ex
+        ctd.remove(cid)
+        late.wait_for(cid, "container_remove")
+        got = lifecycle_of(late, cid)
+        assert got == ["container_existing", "container_exit", "container_remove"], got
+    finally:
+        late.stop()
+
+
+def test_cli_errors():
+    r = subprocess.run([CTRWATCH, "--bogus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 2 and b"unknown option '--bogus'" in r.stderr, r
+    r = subprocess.run([CTRWATCH, "--help"], stdout=subprocess.PIPE)
+    assert r.returncode == 0 and b"--ringbuf-size" in r.stdout, r
+    r = subprocess.run([CTRWATCH, "--version"], stdout=subprocess.PIPE)
+    assert r.returncode == 0 and r.stdout.startswith(b"ctrwatch "), r
+    # Root without the capabilities: one line naming them, exit 1.
+    r = subprocess.run(["setpriv", "--bounding-set", "-sys_admin,-bpf,-perfmon", "--inh-caps",
+                        "-all", CTRWATCH], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == 1, r
+    assert r.stderr.decode().strip().count("\n") == 0, r.stderr
+    assert b"CAP_BPF and CAP_PERFMON" in r.stderr, r.stderr
+
+
+def test_sigterm_exits_zero_within_a_second():
+    w = Ctrwatch(workdir, "term").start()
+    start = time.monotonic()
+    rc = w.stop(signal.SIGTERM)
+    assert rc == 0, (rc, w.stderr())
+    assert time.monotonic() - start < 1.0
+
+
+def test_closed_stdout_is_a_clean_exit():
+    p = subprocess.Popen(f"{CTRWATCH} 2>{workdir}/pipe.err | head -n 1 >/dev/null; "
+                         "echo ${PIPESTATUS[0]}",
+                         shell=True, executable="/bin/bash", stdout=subprocess.PIPE, text=True)
+    wait_until(lambda: os.path.exists(f"{workdir}/pipe.err")
+               and "ready:" in open(f"{workdir}/pipe.err").read(), what="ready")
+    cid = name("pipe")
+    ctd.run(cid, "/bin/sh", "-c", "exit 0")
+    ctd.run(name("pipe2"), "/bin/sh", "-c", "exit 0")
+    out, _ = p.communicate(timeout=20)
+    assert out.strip() == "0", (out, open(f"{workdir}/pipe.err").read())
+
+
+def setup():
+    global ctd, plain, execs, workdir
+    ctd = Containerd()
+    workdir = ctd.dir
+    ctd.start()
+    ctd.import_image()
+    plain = Ctrwatch(workdir, "plain").start()
+    execs = Ctrwatch(workdir, "exec", "--exec").start()
+
+
+def teardown():
+    for w in (plain, execs):
+        if w:
+            rc = w.stop()
+            if rc != 0:
+                log(f"ctrwatch exited {rc}: {w.stderr()}")
+    if ctd:
+        ctd.cleanup()
+    for cg in created_cgroups + [f"/{ctd.namespace}" if ctd else "/nonexistent"]:
+        remove_cgroup_tree(cg)
+
+
+TESTS = [(name, fn) for name, fn in list(globals().items()) if name.startswith("test_")]
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
+        sys.exit(1)
+    ok = False
+    try:
+        setup()
+        ok = run_tests("e2e", TESTS)
+    finally:
+        teardown()
+    sys.exit(0 if ok else 1)

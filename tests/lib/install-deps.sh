@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make deps`: the Debian/Ubuntu packages needed to build, run and test ctrwatch. Idempotent.
+set -euo pipefail
+packages=(
+	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool # build
+	containerd runc busybox-static python3 util-linux                       # tests
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all installed"
+	exit 0
+fi
+[ "$(id -u)" -eq 0 ] || { echo "deps: installing ${missing[*]} needs root" >&2; exit 1; }
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The Debian containerd package starts the host's daemon; the tests use their own private one.

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: unit tests (ASan/UBSan) then end-to-end tests against real containers.
+# Needs root: the end-to-end tests load BPF programs and run a private containerd.
+set -u
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make test needs root: it loads BPF programs and runs containers" >&2
+	exit 1
+fi
+total_p=0 total_f=0
+count() { # suite output on stdin -> adds its closing "N passed, N failed" line to the totals
+	local line p f
+	line=$(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+	p=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed.*/\1/p')
+	f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed$/\1/p')
+	total_p=$((total_p + ${p:-0}))
+	total_f=$((total_f + ${f:-1}))
+}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== unit tests"
+tests/run-unit.sh "$@" | tee "$log"
+rc=${PIPESTATUS[0]}
+count <"$log"
+[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
+
+echo "== end-to-end tests"
+timeout 600 python3 tests/e2e/test_lifecycle.py 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+count <"$log"
+[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
+
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ]
