@@ -13,9 +13,9 @@
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h, stable since 2.6 */
 
 /* Set by userspace between open and load. */
-const volatile __u32 watched_hierarchy_id = 0; /* 0 is cgroup2 */
-const volatile bool watch_cgroup_v1 = false;   /* cgroup ids come from the cpuset hierarchy */
-const volatile bool trace_exec = false;	       /* --exec */
+const volatile __u32 watched_hierarchy_id = 0;	  /* 0 is cgroup2 */
+const volatile bool watch_cgroup_v1 = false;	  /* cgroup ids come from the cpuset hierarchy */
+const volatile bool trace_exec = false;		  /* --exec */
 const volatile __u64 exec_wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
 
 struct {
@@ -120,7 +120,7 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	struct tracked_cgroup pending = { .state = TRACKED_PENDING };
+	struct tracked_cgroup pending = {.state = TRACKED_PENDING};
 	struct record_cgroup *r;
 	__u64 id;
 

@@ -11,10 +11,10 @@
 #include <linux/types.h>
 #endif
 
-#define CGROUP_PATH_MAX 256 /* bytes of a cgroup path kept, NUL included */
-#define COMM_LEN 16
-#define EXE_PATH_MAX 256
-#define ARGS_MAX 512 /* bytes of argv (NUL-separated) kept */
+#define CGROUP_PATH_MAX	    256 /* bytes of a cgroup path kept, NUL included */
+#define COMM_LEN	    16
+#define EXE_PATH_MAX	    256
+#define ARGS_MAX	    512 /* bytes of argv (NUL-separated) kept */
 #define TRACKED_CGROUPS_MAX 16384
 
 enum record_type {
@@ -27,9 +27,9 @@ enum record_type {
 };
 
 /* record_*.flags */
-#define RECORD_F_TRUNCATED 0x1 /* path or args did not fit */
+#define RECORD_F_TRUNCATED   0x1 /* path or args did not fit */
 #define RECORD_F_CORE_DUMPED 0x2
-#define RECORD_F_OOM_KILLED 0x4 /* the kernel OOM-killed a process of this container */
+#define RECORD_F_OOM_KILLED  0x4 /* the kernel OOM-killed a process of this container */
 
 struct record_header {
 	__u32 type; /* enum record_type */

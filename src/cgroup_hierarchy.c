@@ -7,7 +7,8 @@
 
 #include "cgroup_hierarchy.h"
 
-/* mountinfo: "id parent maj:min root mount_point options [optional...] - fstype source superopts" */
+/* mountinfo: "id parent maj:min root mount_point options [optional...] - fstype source superopts"
+ */
 static int parse_mount_line(char *line, char **mount_point, char **fstype, char **superopts)
 {
 	char *save = NULL, *tok;

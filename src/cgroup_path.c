@@ -142,11 +142,11 @@ struct scope_prefix {
 };
 
 static const struct scope_prefix scope_prefixes[] = {
-	{ "cri-containerd-", "containerd" },
-	{ "docker-", "docker" },
-	{ "crio-", "crio" }, /* "crio-conmon-" is not: its id part is not 64 hex */
-	{ "libpod-", "podman" },
-	{ "nerdctl-", "containerd" },
+    {"cri-containerd-", "containerd"},
+    {"docker-", "docker"},
+    {"crio-", "crio"}, /* "crio-conmon-" is not: its id part is not 64 hex */
+    {"libpod-", "podman"},
+    {"nerdctl-", "containerd"},
 };
 
 static int classify_scope(const struct path_parts *parts, struct container_ident *ident)
@@ -166,8 +166,8 @@ static int classify_scope(const struct path_parts *parts, struct container_ident
 		ident->form = CGROUP_FORM_SYSTEMD_SCOPE;
 		ident->runtime = sp->runtime;
 		copy_part(ident->id, sizeof(ident->id), s + n, len - n);
-		if (parts->n >= 2 &&
-		    parse_pod_slice(parts->s[parts->n - 2], parts->len[parts->n - 2], ident->pod_uid))
+		if (parts->n >= 2 && parse_pod_slice(parts->s[parts->n - 2],
+						     parts->len[parts->n - 2], ident->pod_uid))
 			strcpy(ident->ns, "k8s.io");
 		return 1;
 	}
@@ -210,8 +210,7 @@ static int classify_kubepods(const struct path_parts *parts, struct container_id
 /* systemd units live in cgroups named after them; none is a containerd namespace or id. */
 static bool is_systemd_unit(const char *s, size_t len)
 {
-	static const char *const suffixes[] = { ".slice", ".scope", ".service", ".mount",
-						".socket" };
+	static const char *const suffixes[] = {".slice", ".scope", ".service", ".mount", ".socket"};
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
 		if (has_suffix(s, len, suffixes[i]))
@@ -222,7 +221,7 @@ static bool is_systemd_unit(const char *s, size_t len)
 /* Top-level directories that belong to something other than a containerd namespace. */
 static bool is_reserved_top_level(const char *s, size_t len)
 {
-	static const char *const reserved[] = { "kubepods", "docker", "lxc", "machine" };
+	static const char *const reserved[] = {"kubepods", "docker", "lxc", "machine"};
 
 	if (is_systemd_unit(s, len))
 		return true;

@@ -6,24 +6,25 @@
 #include <stddef.h>
 
 #define CONTAINER_ID_MAX 76 /* containerd's identifier limit */
-#define NAMESPACE_MAX 76
-#define POD_UID_MAX 36
+#define NAMESPACE_MAX	 76
+#define POD_UID_MAX	 36
 
 /* Which cgroup layout named the container. */
 enum cgroup_form {
-	CGROUP_FORM_CONTAINERD_NS,	/* /<namespace>/<id>, containerd's default (ctr, nerdctl) */
-	CGROUP_FORM_KUBEPODS_CGROUPFS,	/* …/kubepods[/<qos>]/pod<uid>/<id> */
-	CGROUP_FORM_SYSTEMD_SCOPE,	/* …/<prefix>-<id>.scope */
-	CGROUP_FORM_DOCKER_CGROUPFS,	/* /docker/<id> */
+	CGROUP_FORM_CONTAINERD_NS,     /* /<namespace>/<id>, containerd's default (ctr, nerdctl) */
+	CGROUP_FORM_KUBEPODS_CGROUPFS, /* …/kubepods[/<qos>]/pod<uid>/<id> */
+	CGROUP_FORM_SYSTEMD_SCOPE,     /* …/<prefix>-<id>.scope */
+	CGROUP_FORM_DOCKER_CGROUPFS,   /* /docker/<id> */
 };
 
 struct container_ident {
 	enum cgroup_form form;
-	const char *runtime;	 /* static string: "containerd", "docker", "crio", "podman", "unknown" */
+	const char
+	    *runtime; /* static string: "containerd", "docker", "crio", "podman", "unknown" */
 	char id[CONTAINER_ID_MAX + 1];
-	char ns[NAMESPACE_MAX + 1]; /* containerd namespace the path implies, or "" */
+	char ns[NAMESPACE_MAX + 1];    /* containerd namespace the path implies, or "" */
 	char pod_uid[POD_UID_MAX + 1]; /* with dashes, or "" */
-	bool ambiguous;		 /* the path alone cannot tell: containerd must confirm */
+	bool ambiguous;		       /* the path alone cannot tell: containerd must confirm */
 };
 
 /*

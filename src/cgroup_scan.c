@@ -20,7 +20,7 @@ int cgroup_id_of(const char *path, uint64_t *id)
 	struct {
 		struct file_handle fh;
 		uint64_t id;
-	} handle = { .fh.handle_bytes = sizeof(uint64_t) };
+	} handle = {.fh.handle_bytes = sizeof(uint64_t)};
 	int mount_id;
 
 	if (name_to_handle_at(AT_FDCWD, path, &handle.fh, &mount_id, 0))
@@ -119,7 +119,7 @@ static int ns_inode(pid_t pid, const char *ns, ino_t *ino)
  * parent is not in. */
 static bool entered_new_namespaces(pid_t pid)
 {
-	static const char *const kinds[] = { "mnt", "pid" };
+	static const char *const kinds[] = {"mnt", "pid"};
 	struct proc_status st;
 
 	if (read_proc_status(pid, &st) || st.ppid <= 0)

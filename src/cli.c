@@ -17,32 +17,33 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "exec", no_argument, NULL, OPT_EXEC },
-	{ "output", required_argument, NULL, 'o' },
-	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
-	{},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"exec", no_argument, NULL, OPT_EXEC},
+    {"output", required_argument, NULL, 'o'},
+    {"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
+    {},
 };
 
 void cli_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: ctrwatch [OPTIONS]\n"
-		"Trace container lifecycle (create, start, exec, exit, remove) with eBPF and print\n"
-		"one JSON object per line.\n"
-		"\n"
-		"Options:\n"
-		"  -o, --output FILE       append events to FILE instead of stdout (default: stdout)\n"
-		"      --exec              also report every program run inside containers (default: off)\n"
-		"      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
-		"                          (default: 8M)\n"
-		"  -v, --verbose           debug output, including libbpf's, on stderr\n"
-		"  -V, --version           print the version and exit\n"
-		"  -h, --help              print this help and exit\n"
-		"\n"
-		"Needs root, or CAP_BPF and CAP_PERFMON, and a kernel >= 5.8 with BTF.\n");
+	fprintf(
+	    f,
+	    "Usage: ctrwatch [OPTIONS]\n"
+	    "Trace container lifecycle (create, start, exec, exit, remove) with eBPF and print\n"
+	    "one JSON object per line.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -o, --output FILE       append events to FILE instead of stdout (default: stdout)\n"
+	    "      --exec              also report every program run inside containers (default: off)\n"
+	    "      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
+	    "                          (default: 8M)\n"
+	    "  -v, --verbose           debug output, including libbpf's, on stderr\n"
+	    "  -V, --version           print the version and exit\n"
+	    "  -h, --help              print this help and exit\n"
+	    "\n"
+	    "Needs root, or CAP_BPF and CAP_PERFMON, and a kernel >= 5.8 with BTF.\n");
 }
 
 int cli_parse_size(const char *s, uint64_t *size)
@@ -57,9 +58,21 @@ int cli_parse_size(const char *s, uint64_t *size)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
 	}
 	if (*end || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
 		return -EINVAL;
@@ -86,18 +99,10 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":hVvo:", long_options, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			cli_usage(stdout);
-			return CLI_EXIT_OK;
-		case 'V':
-			printf("ctrwatch %s\n", CTRWATCH_VERSION);
-			return CLI_EXIT_OK;
-		case 'v':
-			opts->verbose = true;
-			break;
-		case OPT_EXEC:
-			opts->trace_exec = true;
-			break;
+		case 'h': cli_usage(stdout); return CLI_EXIT_OK;
+		case 'V': printf("ctrwatch %s\n", CTRWATCH_VERSION); return CLI_EXIT_OK;
+		case 'v': opts->verbose = true; break;
+		case OPT_EXEC: opts->trace_exec = true; break;
 		case 'o':
 			if (!*optarg)
 				return usage_error("--output needs a file name%s", "");
@@ -109,10 +114,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 						   "between 4K and 1G, e.g. 16M",
 						   optarg);
 			break;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

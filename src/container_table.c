@@ -23,7 +23,7 @@ void container_table_init(struct container_table *t)
 
 struct container *container_table_get(struct container_table *t, uint64_t cgroup_id)
 {
-	struct container key = { .cgroup_id = cgroup_id };
+	struct container key = {.cgroup_id = cgroup_id};
 	void *node = tfind(&key, &t->root, compare_cgroup_id);
 
 	return node ? *(struct container **)node : NULL;

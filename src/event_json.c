@@ -138,11 +138,9 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 }
 
 static const char *const record_names[RECORD_TYPE_MAX] = {
-	[RECORD_CGROUP_MKDIR] = "cgroup_mkdir",
-	[RECORD_CONTAINER_START] = "container_start",
-	[RECORD_PROCESS_EXEC] = "process_exec",
-	[RECORD_CONTAINER_EXIT] = "container_exit",
-	[RECORD_CGROUP_RMDIR] = "cgroup_rmdir",
+    [RECORD_CGROUP_MKDIR] = "cgroup_mkdir", [RECORD_CONTAINER_START] = "container_start",
+    [RECORD_PROCESS_EXEC] = "process_exec", [RECORD_CONTAINER_EXIT] = "container_exit",
+    [RECORD_CGROUP_RMDIR] = "cgroup_rmdir",
 };
 
 void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns,

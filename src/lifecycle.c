@@ -22,7 +22,7 @@ void lifecycle_free(struct lifecycle *lc)
 static void emit(struct lifecycle *lc, enum event_kind kind, uint64_t boot_ns,
 		 const struct container *c)
 {
-	struct event ev = { .kind = kind, .boot_ns = boot_ns, .container = c };
+	struct event ev = {.kind = kind, .boot_ns = boot_ns, .container = c};
 
 	lc->ops.emit(lc->ops.ctx, &ev);
 }
@@ -64,7 +64,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r)
 static int on_process(struct lifecycle *lc, const struct record_process *r)
 {
 	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
-	struct event ev = { .boot_ns = r->hdr.timestamp_ns, .container = c, .process = r };
+	struct event ev = {.boot_ns = r->hdr.timestamp_ns, .container = c, .process = r};
 
 	if (!c)
 		return 0; /* a cgroup found not to be a container after the kernel saw it */
@@ -91,11 +91,11 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r)
 {
 	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
 	struct event ev = {
-		.kind = EVENT_CONTAINER_EXIT,
-		.boot_ns = r->hdr.timestamp_ns,
-		.container = c,
-		.exit_status = r->exit_status,
-		.exit_flags = r->hdr.flags,
+	    .kind = EVENT_CONTAINER_EXIT,
+	    .boot_ns = r->hdr.timestamp_ns,
+	    .container = c,
+	    .exit_status = r->exit_status,
+	    .exit_flags = r->hdr.flags,
 	};
 
 	if (!c || !c->confirmed || c->exited)
@@ -121,13 +121,10 @@ static size_t record_size(uint32_t type)
 {
 	switch (type) {
 	case RECORD_CGROUP_MKDIR:
-	case RECORD_CGROUP_RMDIR:
-		return sizeof(struct record_cgroup);
+	case RECORD_CGROUP_RMDIR: return sizeof(struct record_cgroup);
 	case RECORD_CONTAINER_START:
-	case RECORD_PROCESS_EXEC:
-		return sizeof(struct record_process);
-	case RECORD_CONTAINER_EXIT:
-		return sizeof(struct record_exit);
+	case RECORD_PROCESS_EXEC: return sizeof(struct record_process);
+	case RECORD_CONTAINER_EXIT: return sizeof(struct record_exit);
 	}
 	return 0;
 }
@@ -142,15 +139,11 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size)
 		return -EINVAL;
 	}
 	switch (hdr->type) {
-	case RECORD_CGROUP_MKDIR:
-		return on_cgroup_mkdir(lc, data);
+	case RECORD_CGROUP_MKDIR: return on_cgroup_mkdir(lc, data);
 	case RECORD_CONTAINER_START:
-	case RECORD_PROCESS_EXEC:
-		return on_process(lc, data);
-	case RECORD_CONTAINER_EXIT:
-		return on_container_exit(lc, data);
-	case RECORD_CGROUP_RMDIR:
-		return on_cgroup_rmdir(lc, data);
+	case RECORD_PROCESS_EXEC: return on_process(lc, data);
+	case RECORD_CONTAINER_EXIT: return on_container_exit(lc, data);
+	case RECORD_CGROUP_RMDIR: return on_cgroup_rmdir(lc, data);
 	}
 	return -EINVAL;
 }
@@ -159,8 +152,8 @@ void lifecycle_add_existing(struct lifecycle *lc, const struct existing_containe
 			    uint64_t now_ns)
 {
 	struct tracked_cgroup value = {
-		.state = ec->init_pid ? TRACKED_STARTED : TRACKED_PENDING,
-		.init_tgid = ec->init_pid,
+	    .state = ec->init_pid ? TRACKED_STARTED : TRACKED_PENDING,
+	    .init_tgid = ec->init_pid,
 	};
 	struct container *c;
 	int err;

@@ -27,15 +27,15 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 		fprintf(stderr, "ctrwatch: %s\n", line);
 }
 
-#define DEFINE_LOG(name, level, enabled)           \
-	void name(const char *fmt, ...)            \
-	{                                          \
-		va_list ap;                        \
-		if (!(enabled))                    \
-			return;                    \
-		va_start(ap, fmt);                 \
-		log_line(level, fmt, ap);          \
-		va_end(ap);                        \
+#define DEFINE_LOG(name, level, enabled)                                                           \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		if (!(enabled))                                                                    \
+			return;                                                                    \
+		va_start(ap, fmt);                                                                 \
+		log_line(level, fmt, ap);                                                          \
+		va_end(ap);                                                                        \
 	}
 
 DEFINE_LOG(log_error, "error", true)

@@ -21,7 +21,7 @@
 #include "privileges.h"
 #include "tracer.h"
 
-#define POLL_INTERVAL_MS 100	 /* also the longest a process_exec record waits */
+#define POLL_INTERVAL_MS       100 /* also the longest a process_exec record waits */
 #define LOST_CHECK_INTERVAL_NS 1000000000ull
 
 static volatile sig_atomic_t stop_requested;
@@ -44,7 +44,7 @@ static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_li
 
 static void install_signal_handlers(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction sa = {.sa_handler = on_stop_signal};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -128,7 +128,7 @@ static int check_environment(void)
 
 static int run(struct ctrwatch *cw, const struct options *opts)
 {
-	struct lifecycle_ops ops = { do_track, do_untrack, do_emit, cw };
+	struct lifecycle_ops ops = {do_track, do_untrack, do_emit, cw};
 	struct cgroup_hierarchy h;
 	struct tracer_config cfg;
 	uint64_t next_lost_check = 0;
@@ -141,12 +141,12 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	}
 	lifecycle_init(&cw->lifecycle, &ops);
 	cfg = (struct tracer_config){
-		.hierarchy_id = h.hierarchy_id,
-		.cgroup_v1 = h.v1,
-		.trace_exec = opts->trace_exec,
-		.ringbuf_size = opts->ringbuf_size,
-		.on_record = on_record,
-		.ctx = cw,
+	    .hierarchy_id = h.hierarchy_id,
+	    .cgroup_v1 = h.v1,
+	    .trace_exec = opts->trace_exec,
+	    .ringbuf_size = opts->ringbuf_size,
+	    .on_record = on_record,
+	    .ctx = cw,
 	};
 	err = tracer_open(&cw->tracer, &cfg);
 	if (err) {
@@ -188,12 +188,9 @@ int main(int argc, char **argv)
 	int err;
 
 	switch (cli_parse(argc, argv, &opts)) {
-	case CLI_EXIT_OK:
-		return 0;
-	case CLI_EXIT_USAGE:
-		return 2;
-	case CLI_RUN:
-		break;
+	case CLI_EXIT_OK: return 0;
+	case CLI_EXIT_USAGE: return 2;
+	case CLI_RUN: break;
 	}
 	log_set_verbose(opts.verbose);
 	libbpf_set_print(on_libbpf_print);

@@ -25,7 +25,7 @@ static bool has_cap(const struct __user_cap_data_struct data[2], int cap)
 
 int privileges_check(char *missing, size_t size)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
 	bool bpf, perfmon;
 

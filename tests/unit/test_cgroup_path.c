@@ -3,8 +3,8 @@
 #include "cgroup_path.h"
 #include "test.h"
 
-#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define UID "8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b"
+#define ID64   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define UID    "8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b"
 #define UID_US "8a5b0d12_3f4c_4e5d_9a6b_7c8d9e0f1a2b"
 
 struct container_case {
@@ -18,93 +18,92 @@ struct container_case {
 };
 
 static const struct container_case containers[] = {
-	{ "/default/web1", "containerd", "web1", "default", "", CGROUP_FORM_CONTAINERD_NS, true },
-	{ "/k8s.io/" ID64, "containerd", ID64, "k8s.io", "", CGROUP_FORM_CONTAINERD_NS, true },
-	{ "/moby-ns/a.b_c-d", "containerd", "a.b_c-d", "moby-ns", "", CGROUP_FORM_CONTAINERD_NS,
-	  true },
-	{ "/kubepods/besteffort/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
-	  CGROUP_FORM_KUBEPODS_CGROUPFS, false },
-	{ "/kubepods/burstable/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
-	  CGROUP_FORM_KUBEPODS_CGROUPFS, false },
-	{ "/kubepods/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
-	  CGROUP_FORM_KUBEPODS_CGROUPFS, false },
-	{ "/kubelet/kubepods/besteffort/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
-	  CGROUP_FORM_KUBEPODS_CGROUPFS, false },
-	{ "/kubepods/pod0123456789abcdef0123456789abcdef/ctr1", "unknown", "ctr1", "k8s.io",
-	  "0123456789abcdef0123456789abcdef", CGROUP_FORM_KUBEPODS_CGROUPFS, false },
-	{ "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_US
-	  ".slice/cri-containerd-" ID64 ".scope",
-	  "containerd", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false },
-	{ "/kubepods.slice/kubepods-pod" UID_US ".slice/cri-containerd-" ID64 ".scope",
-	  "containerd", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false },
-	{ "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_US
-	  ".slice/crio-" ID64 ".scope",
-	  "crio", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false },
-	{ "/system.slice/docker-" ID64 ".scope", "docker", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
-	  false },
-	{ "/machine.slice/libpod-" ID64 ".scope", "podman", ID64, "", "",
-	  CGROUP_FORM_SYSTEMD_SCOPE, false },
-	{ "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope",
-	  "podman", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE, false },
-	{ "/system.slice/nerdctl-" ID64 ".scope", "containerd", ID64, "", "",
-	  CGROUP_FORM_SYSTEMD_SCOPE, false },
-	{ "/docker/" ID64, "docker", ID64, "moby", "", CGROUP_FORM_DOCKER_CGROUPFS, false },
+    {"/default/web1", "containerd", "web1", "default", "", CGROUP_FORM_CONTAINERD_NS, true},
+    {"/k8s.io/" ID64, "containerd", ID64, "k8s.io", "", CGROUP_FORM_CONTAINERD_NS, true},
+    {"/moby-ns/a.b_c-d", "containerd", "a.b_c-d", "moby-ns", "", CGROUP_FORM_CONTAINERD_NS, true},
+    {"/kubepods/besteffort/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
+     CGROUP_FORM_KUBEPODS_CGROUPFS, false},
+    {"/kubepods/burstable/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
+     CGROUP_FORM_KUBEPODS_CGROUPFS, false},
+    {"/kubepods/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID, CGROUP_FORM_KUBEPODS_CGROUPFS,
+     false},
+    {"/kubelet/kubepods/besteffort/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
+     CGROUP_FORM_KUBEPODS_CGROUPFS, false},
+    {"/kubepods/pod0123456789abcdef0123456789abcdef/ctr1", "unknown", "ctr1", "k8s.io",
+     "0123456789abcdef0123456789abcdef", CGROUP_FORM_KUBEPODS_CGROUPFS, false},
+    {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_US
+     ".slice/cri-containerd-" ID64 ".scope",
+     "containerd", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false},
+    {"/kubepods.slice/kubepods-pod" UID_US ".slice/cri-containerd-" ID64 ".scope", "containerd",
+     ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false},
+    {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_US ".slice/crio-" ID64
+     ".scope",
+     "crio", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false},
+    {"/system.slice/docker-" ID64 ".scope", "docker", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
+     false},
+    {"/machine.slice/libpod-" ID64 ".scope", "podman", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
+     false},
+    {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope", "podman",
+     ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE, false},
+    {"/system.slice/nerdctl-" ID64 ".scope", "containerd", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
+     false},
+    {"/docker/" ID64, "docker", ID64, "moby", "", CGROUP_FORM_DOCKER_CGROUPFS, false},
 };
 
 static const char *const not_containers[] = {
-	"",
-	"/",
-	"relative/path",
-	"/default",
-	"/kubepods",
-	"/kubepods/besteffort",
-	"/kubepods/besteffort/pod" UID,
-	"/kubepods/pod" UID,
-	"/kubepods.slice",
-	"/kubepods.slice/kubepods-besteffort.slice",
-	"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_US ".slice",
-	"/kubepods/besteffort/pod" UID "/" ID64 "/nested",
-	"/kubepods/guaranteed/pod" UID "/" ID64,
-	"/kubepods/besteffort/podnot-a-uid/" ID64,
-	"/kubepods/besteffort/pod" UID "/bad..id",
-	"/system.slice",
-	"/system.slice/cron.service",
-	"/system.slice/containerd.service",
-	"/system.slice/docker.service",
-	"/system.slice/crio-conmon-" ID64 ".scope",
-	"/machine.slice/libpod-conmon-" ID64 ".scope",
-	"/system.slice/docker-" ID64 ".scope/nested",
-	"/system.slice/docker-0123.scope",
-	"/system.slice/docker-" ID64 "0.scope",
-	"/system.slice/docker-0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.scope",
-	"/system.slice/run-r1234.scope",
-	"/user.slice/user-0.slice",
-	"/user.slice/user-0.slice/session-1.scope",
-	"/init.scope",
-	"/init.scope/sub",
-	"/docker",
-	"/docker/short",
-	"/docker/" ID64 "/nested",
-	"/default/web1/nested",
-	"/default/bad id",
-	"/default/-leading",
-	"/default/trailing-",
-	"/default/double..dot",
-	"/default/\n",
-	"/default/\xff\xfe",
-	"/default/",
-	"//web1",
-	"/default//web1",
-	"/a/b/c",
-	"/ctrwatch-test/plain/dir",
-	"/lxc/web1",
-	"/machine/qemu-1",
-	"/default/" ID64 ID64,
-	"/sys-fs-fuse-connections.mount/x",
-	"/system.slice/foo.socket",
-	"/a.slice/b",
-	"/a/b.service",
-	"/a/b.mount",
+    "",
+    "/",
+    "relative/path",
+    "/default",
+    "/kubepods",
+    "/kubepods/besteffort",
+    "/kubepods/besteffort/pod" UID,
+    "/kubepods/pod" UID,
+    "/kubepods.slice",
+    "/kubepods.slice/kubepods-besteffort.slice",
+    "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_US ".slice",
+    "/kubepods/besteffort/pod" UID "/" ID64 "/nested",
+    "/kubepods/guaranteed/pod" UID "/" ID64,
+    "/kubepods/besteffort/podnot-a-uid/" ID64,
+    "/kubepods/besteffort/pod" UID "/bad..id",
+    "/system.slice",
+    "/system.slice/cron.service",
+    "/system.slice/containerd.service",
+    "/system.slice/docker.service",
+    "/system.slice/crio-conmon-" ID64 ".scope",
+    "/machine.slice/libpod-conmon-" ID64 ".scope",
+    "/system.slice/docker-" ID64 ".scope/nested",
+    "/system.slice/docker-0123.scope",
+    "/system.slice/docker-" ID64 "0.scope",
+    "/system.slice/docker-0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+    "/system.slice/run-r1234.scope",
+    "/user.slice/user-0.slice",
+    "/user.slice/user-0.slice/session-1.scope",
+    "/init.scope",
+    "/init.scope/sub",
+    "/docker",
+    "/docker/short",
+    "/docker/" ID64 "/nested",
+    "/default/web1/nested",
+    "/default/bad id",
+    "/default/-leading",
+    "/default/trailing-",
+    "/default/double..dot",
+    "/default/\n",
+    "/default/\xff\xfe",
+    "/default/",
+    "//web1",
+    "/default//web1",
+    "/a/b/c",
+    "/ctrwatch-test/plain/dir",
+    "/lxc/web1",
+    "/machine/qemu-1",
+    "/default/" ID64 ID64,
+    "/sys-fs-fuse-connections.mount/x",
+    "/system.slice/foo.socket",
+    "/a.slice/b",
+    "/a/b.service",
+    "/a/b.mount",
 };
 
 int main(void)
@@ -114,7 +113,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		const struct container_case *c = &containers[i];
 
-		SUBTEST(c->path) {
+		SUBTEST(c->path)
+		{
 			ASSERT_EQ(cgroup_classify(c->path, &ident), 1);
 			ASSERT_STREQ(ident.runtime ? ident.runtime : "(null)", c->runtime);
 			ASSERT_STREQ(ident.id, c->id);
@@ -125,12 +125,14 @@ int main(void)
 		}
 	}
 	for (size_t i = 0; i < sizeof(not_containers) / sizeof(not_containers[0]); i++) {
-		SUBTEST(not_containers[i]) {
+		SUBTEST(not_containers[i])
+		{
 			ASSERT_EQ(cgroup_classify(not_containers[i], &ident), 0);
 			ASSERT_STREQ(ident.id, "");
 		}
 	}
-	SUBTEST("identifier at the length limit") {
+	SUBTEST("identifier at the length limit")
+	{
 		char path[128] = "/default/";
 
 		memset(path + 9, 'a', 76);

@@ -11,10 +11,9 @@ struct size_case {
 };
 
 static const struct size_case sizes[] = {
-	{ "8M", 0, 8 << 20 },	  { "4096", 0, 4096 },	   { "64k", 0, 65536 },
-	{ "1G", 0, 1ull << 30 },  { "2G", -22, 0 },	   { "3M", -22, 0 },
-	{ "2048", -22, 0 },	  { "", -22, 0 },	   { "-8M", -22, 0 },
-	{ "8MB", -22, 0 },	  { "M", -22, 0 },	   { "99999999999999999999", -22, 0 },
+    {"8M", 0, 8 << 20}, {"4096", 0, 4096}, {"64k", 0, 65536}, {"1G", 0, 1ull << 30},
+    {"2G", -22, 0},	{"3M", -22, 0},	   {"2048", -22, 0},  {"", -22, 0},
+    {"-8M", -22, 0},	{"8MB", -22, 0},   {"M", -22, 0},     {"99999999999999999999", -22, 0},
 };
 
 struct argv_case {
@@ -25,31 +24,34 @@ struct argv_case {
 };
 
 static const struct argv_case argvs[] = {
-	{ "no options", 1, { "ctrwatch" }, CLI_RUN },
-	{ "all options", 5, { "ctrwatch", "--exec", "-v", "--output=/tmp/x", "--ringbuf-size=16M" },
-	  CLI_RUN },
-	{ "unknown option", 2, { "ctrwatch", "--bogus" }, CLI_EXIT_USAGE },
-	{ "missing value", 2, { "ctrwatch", "--output" }, CLI_EXIT_USAGE },
-	{ "bad size", 2, { "ctrwatch", "--ringbuf-size=3M" }, CLI_EXIT_USAGE },
-	{ "stray argument", 2, { "ctrwatch", "extra" }, CLI_EXIT_USAGE },
-	{ "empty output", 3, { "ctrwatch", "-o", "" }, CLI_EXIT_USAGE },
+    {"no options", 1, {"ctrwatch"}, CLI_RUN},
+    {"all options",
+     5,
+     {"ctrwatch", "--exec", "-v", "--output=/tmp/x", "--ringbuf-size=16M"},
+     CLI_RUN},
+    {"unknown option", 2, {"ctrwatch", "--bogus"}, CLI_EXIT_USAGE},
+    {"missing value", 2, {"ctrwatch", "--output"}, CLI_EXIT_USAGE},
+    {"bad size", 2, {"ctrwatch", "--ringbuf-size=3M"}, CLI_EXIT_USAGE},
+    {"stray argument", 2, {"ctrwatch", "extra"}, CLI_EXIT_USAGE},
+    {"empty output", 3, {"ctrwatch", "-o", ""}, CLI_EXIT_USAGE},
 };
 
 static const char hybrid[] =
-	"25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
-	"26 25 0:24 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw\n"
-	"27 25 0:25 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n";
+    "25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
+    "26 25 0:24 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw\n"
+    "27 25 0:25 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n";
 static const char v1_only[] =
-	"25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
-	"27 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
-	"28 25 0:26 / /sys/fs/cgroup/cpu\\040set rw - cgroup cgroup rw,cpuset,clone_children\n";
+    "25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
+    "27 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+    "28 25 0:26 / /sys/fs/cgroup/cpu\\040set rw - cgroup cgroup rw,cpuset,clone_children\n";
 static const char proc_cgroups[] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
 				   "cpuset\t3\t1\t1\ncpu\t1\t1\t1\n";
 
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		SUBTEST(sizes[i].in) {
+		SUBTEST(sizes[i].in)
+		{
 			uint64_t size = 0;
 
 			ASSERT_EQ(cli_parse_size(sizes[i].in, &size), sizes[i].err);
@@ -59,7 +61,8 @@ int main(void)
 	}
 	freopen("/dev/null", "w", stderr);
 	for (size_t i = 0; i < sizeof(argvs) / sizeof(argvs[0]); i++) {
-		SUBTEST(argvs[i].name) {
+		SUBTEST(argvs[i].name)
+		{
 			struct options opts;
 			char *argv[6];
 
@@ -67,17 +70,19 @@ int main(void)
 			ASSERT_EQ(cli_parse(argvs[i].argc, argv, &opts), argvs[i].action);
 		}
 	}
-	SUBTEST("all options are read") {
+	SUBTEST("all options are read")
+	{
 		struct options opts;
-		char *argv[] = { "ctrwatch", "--exec", "-v", "--output=/tmp/x",
-				 "--ringbuf-size=16M", NULL };
+		char *argv[] = {"ctrwatch",	      "--exec", "-v", "--output=/tmp/x",
+				"--ringbuf-size=16M", NULL};
 
 		cli_parse(5, argv, &opts);
 		ASSERT_TRUE(opts.trace_exec && opts.verbose);
 		ASSERT_STREQ(opts.output_path, "/tmp/x");
 		ASSERT_EQ(opts.ringbuf_size, 16 << 20);
 	}
-	SUBTEST("hybrid host watches cgroup2") {
+	SUBTEST("hybrid host watches cgroup2")
+	{
 		struct cgroup_hierarchy h;
 
 		ASSERT_EQ(cgroup_hierarchy_parse(hybrid, proc_cgroups, &h), 0);
@@ -85,7 +90,8 @@ int main(void)
 		ASSERT_EQ(h.hierarchy_id, 0);
 		ASSERT_EQ(h.v1, false);
 	}
-	SUBTEST("v1-only host watches cpuset, unescaping the mount point") {
+	SUBTEST("v1-only host watches cpuset, unescaping the mount point")
+	{
 		struct cgroup_hierarchy h;
 
 		ASSERT_EQ(cgroup_hierarchy_parse(v1_only, proc_cgroups, &h), 0);
@@ -93,12 +99,13 @@ int main(void)
 		ASSERT_EQ(h.hierarchy_id, 3);
 		ASSERT_EQ(h.v1, true);
 	}
-	SUBTEST("no cgroup mount") {
+	SUBTEST("no cgroup mount")
+	{
 		struct cgroup_hierarchy h;
 
-		ASSERT_EQ(cgroup_hierarchy_parse("1 0 0:1 / / rw - ext4 /dev/vda rw\n", proc_cgroups,
-						 &h),
-			  -2);
+		ASSERT_EQ(
+		    cgroup_hierarchy_parse("1 0 0:1 / / rw - ext4 /dev/vda rw\n", proc_cgroups, &h),
+		    -2);
 	}
 	return test_summary("test_cli");
 }

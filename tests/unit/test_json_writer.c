@@ -11,28 +11,31 @@ struct string_case {
 };
 
 static const struct string_case strings[] = {
-	{ "plain ascii", "web-1", 0, "\"web-1\"" },
-	{ "empty", "", 0, "\"\"" },
-	{ "quote and backslash", "a\"b\\c", 0, "\"a\\\"b\\\\c\"" },
-	{ "forged field", "x\",\"event\":\"forged", 0, "\"x\\\",\\\"event\\\":\\\"forged\"" },
-	{ "newline cannot split the line", "a\nb\rc", 0, "\"a\\nb\\rc\"" },
-	{ "tab", "a\tb", 0, "\"a\\tb\"" },
-	{ "control bytes", "\x01\x1f\x7f", 0, "\"\\u0001\\u001f\\u007f\"" },
-	{ "embedded NUL", "a\0b", 3, "\"a\\u0000b\"" },
-	{ "valid 2-byte", "caf\xc3\xa9", 0, "\"caf\xc3\xa9\"" },
-	{ "valid 3-byte", "\xe2\x82\xac", 0, "\"\xe2\x82\xac\"" },
-	{ "valid 4-byte", "\xf0\x9f\x90\xb3", 0, "\"\xf0\x9f\x90\xb3\"" },
-	{ "U+2028 and U+2029 escaped", "a\xe2\x80\xa8" "b\xe2\x80\xa9", 0, "\"a\\u2028b\\u2029\"" },
-	{ "lone continuation byte", "a\x80z", 0, "\"a\xef\xbf\xbdz\"" },
-	{ "invalid lead byte", "\xff", 0, "\"\xef\xbf\xbd\"" },
-	{ "overlong slash", "\xc0\xaf", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
-	{ "overlong 3-byte", "\xe0\x80\xaf", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
-	{ "surrogate", "\xed\xa0\x80", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
-	{ "above U+10FFFF", "\xf4\x90\x80\x80", 0,
-	  "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
-	{ "truncated sequence at end", "ab\xe2\x82", 0, "\"ab\xef\xbf\xbd\xef\xbf\xbd\"" },
-	{ "truncated sequence before quote", "\xe2\"", 0, "\"\xef\xbf\xbd\\\"\"" },
-	{ "invalid byte before newline", "\xc3\n", 0, "\"\xef\xbf\xbd\\n\"" },
+    {"plain ascii", "web-1", 0, "\"web-1\""},
+    {"empty", "", 0, "\"\""},
+    {"quote and backslash", "a\"b\\c", 0, "\"a\\\"b\\\\c\""},
+    {"forged field", "x\",\"event\":\"forged", 0, "\"x\\\",\\\"event\\\":\\\"forged\""},
+    {"newline cannot split the line", "a\nb\rc", 0, "\"a\\nb\\rc\""},
+    {"tab", "a\tb", 0, "\"a\\tb\""},
+    {"control bytes", "\x01\x1f\x7f", 0, "\"\\u0001\\u001f\\u007f\""},
+    {"embedded NUL", "a\0b", 3, "\"a\\u0000b\""},
+    {"valid 2-byte", "caf\xc3\xa9", 0, "\"caf\xc3\xa9\""},
+    {"valid 3-byte", "\xe2\x82\xac", 0, "\"\xe2\x82\xac\""},
+    {"valid 4-byte", "\xf0\x9f\x90\xb3", 0, "\"\xf0\x9f\x90\xb3\""},
+    {"U+2028 and U+2029 escaped",
+     "a\xe2\x80\xa8"
+     "b\xe2\x80\xa9",
+     0, "\"a\\u2028b\\u2029\""},
+    {"lone continuation byte", "a\x80z", 0, "\"a\xef\xbf\xbdz\""},
+    {"invalid lead byte", "\xff", 0, "\"\xef\xbf\xbd\""},
+    {"overlong slash", "\xc0\xaf", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+    {"overlong 3-byte", "\xe0\x80\xaf", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+    {"surrogate", "\xed\xa0\x80", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+    {"above U+10FFFF", "\xf4\x90\x80\x80", 0,
+     "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+    {"truncated sequence at end", "ab\xe2\x82", 0, "\"ab\xef\xbf\xbd\xef\xbf\xbd\""},
+    {"truncated sequence before quote", "\xe2\"", 0, "\"\xef\xbf\xbd\\\"\""},
+    {"invalid byte before newline", "\xc3\n", 0, "\"\xef\xbf\xbd\\n\""},
 };
 
 static void check_string(struct json_writer *w, const struct string_case *c)
@@ -51,7 +54,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		SUBTEST(strings[i].name) check_string(&w, &strings[i]);
 
-	SUBTEST("object, nested object and array, commas") {
+	SUBTEST("object, nested object and array, commas")
+	{
 		json_writer_reset(&w);
 		json_object_begin(&w);
 		json_key(&w, "a");
@@ -72,11 +76,11 @@ int main(void)
 		json_array_end(&w);
 		json_object_end(&w);
 		json_newline(&w);
-		ASSERT_STREQ(w.buf,
-			     "{\"a\":18446744073709551615,\"b\":{\"c\":true,\"d\":null},"
-			     "\"e\":[\"x\",-5,[]]}\n");
+		ASSERT_STREQ(w.buf, "{\"a\":18446744073709551615,\"b\":{\"c\":true,\"d\":null},"
+				    "\"e\":[\"x\",-5,[]]}\n");
 	}
-	SUBTEST("two lines from one writer after reset") {
+	SUBTEST("two lines from one writer after reset")
+	{
 		json_writer_reset(&w);
 		json_object_begin(&w);
 		json_object_end(&w);
@@ -88,7 +92,8 @@ int main(void)
 		json_object_end(&w);
 		ASSERT_STREQ(w.buf, "{\"k\":\"v\"}");
 	}
-	SUBTEST("hostile key is escaped too") {
+	SUBTEST("hostile key is escaped too")
+	{
 		json_writer_reset(&w);
 		json_object_begin(&w);
 		json_key(&w, "a\"\n");
@@ -96,13 +101,15 @@ int main(void)
 		json_object_end(&w);
 		ASSERT_STREQ(w.buf, "{\"a\\\"\\n\":1}");
 	}
-	SUBTEST("nesting deeper than the limit fails instead of overflowing") {
+	SUBTEST("nesting deeper than the limit fails instead of overflowing")
+	{
 		json_writer_reset(&w);
 		for (int i = 0; i < JSON_DEPTH_MAX + 2; i++)
 			json_array_begin(&w);
 		ASSERT_TRUE(json_writer_failed(&w));
 	}
-	SUBTEST("a long string grows the buffer") {
+	SUBTEST("a long string grows the buffer")
+	{
 		char big[5000];
 
 		memset(big, '\n', sizeof(big));

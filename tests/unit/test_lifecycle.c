@@ -52,7 +52,7 @@ static void fake_emit(void *ctx, const struct event *ev)
 
 static void cgroup_record(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path)
 {
-	struct record_cgroup r = { .hdr = { .type = type, .cgroup_id = id } };
+	struct record_cgroup r = {.hdr = {.type = type, .cgroup_id = id}};
 
 	r.path_len = strlen(path);
 	memcpy(r.path, path, r.path_len + 1);
@@ -62,7 +62,7 @@ static void cgroup_record(struct lifecycle *lc, uint32_t type, uint64_t id, cons
 static void process_record(struct lifecycle *lc, uint32_t type, uint64_t id, uint32_t pid,
 			   const char *args, size_t args_len)
 {
-	struct record_process r = { .hdr = { .type = type, .cgroup_id = id }, .pid = pid };
+	struct record_process r = {.hdr = {.type = type, .cgroup_id = id}, .pid = pid};
 
 	memcpy(r.args, args, args_len);
 	r.args_len = args_len;
@@ -72,16 +72,16 @@ static void process_record(struct lifecycle *lc, uint32_t type, uint64_t id, uin
 
 static void exit_record(struct lifecycle *lc, uint64_t id, uint32_t status, uint32_t flags)
 {
-	struct record_exit r = { .hdr = { .type = RECORD_CONTAINER_EXIT, .cgroup_id = id,
-					  .flags = flags },
-				 .exit_status = status };
+	struct record_exit r = {
+	    .hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id, .flags = flags},
+	    .exit_status = status};
 
 	ASSERT_EQ(lifecycle_handle_record(lc, &r, sizeof(r)), 0);
 }
 
 static void setup(struct lifecycle *lc, struct fake *f)
 {
-	struct lifecycle_ops ops = { fake_track, fake_untrack, fake_emit, f };
+	struct lifecycle_ops ops = {fake_track, fake_untrack, fake_emit, f};
 
 	memset(f, 0, sizeof(*f));
 	lifecycle_init(lc, &ops);
@@ -92,7 +92,8 @@ int main(void)
 	struct lifecycle lc;
 	struct fake f;
 
-	SUBTEST("full lifetime gives create, start, exec, exit, remove in order") {
+	SUBTEST("full lifetime gives create, start, exec, exit, remove in order")
+	{
 		setup(&lc, &f);
 		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 10, "/default/web");
 		process_record(&lc, RECORD_CONTAINER_START, 10, 100, "sh\0-c\0exit 3", 13);
@@ -104,10 +105,12 @@ int main(void)
 		ASSERT_EQ(lc.table.count, 0);
 		lifecycle_free(&lc);
 	}
-	SUBTEST("a cgroup that is not a container is untracked and silent") {
+	SUBTEST("a cgroup that is not a container is untracked and silent")
+	{
 		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 7, "/kubepods/besteffort/pod"
-						   "8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b");
+		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 7,
+			      "/kubepods/besteffort/pod"
+			      "8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b");
 		process_record(&lc, RECORD_CONTAINER_START, 7, 5, "x", 2);
 		exit_record(&lc, 7, 0, 0);
 		cgroup_record(&lc, RECORD_CGROUP_RMDIR, 7, "/kubepods/besteffort/pod");
@@ -115,7 +118,8 @@ int main(void)
 		ASSERT_STREQ(f.untracked, "7");
 		lifecycle_free(&lc);
 	}
-	SUBTEST("a /<ns>/<id> lookalike with no start says nothing") {
+	SUBTEST("a /<ns>/<id> lookalike with no start says nothing")
+	{
 		setup(&lc, &f);
 		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 20, "/some-dir/sub");
 		process_record(&lc, RECORD_PROCESS_EXEC, 20, 5, "x", 2);
@@ -125,7 +129,8 @@ int main(void)
 		ASSERT_EQ(lc.table.count, 0);
 		lifecycle_free(&lc);
 	}
-	SUBTEST("a systemd scope is a container from its mkdir, started or not") {
+	SUBTEST("a systemd scope is a container from its mkdir, started or not")
+	{
 		setup(&lc, &f);
 		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 21,
 			      "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789"
@@ -136,7 +141,8 @@ int main(void)
 				       "0123456789abcdef0123456789abcdef0123456789abcdef");
 		lifecycle_free(&lc);
 	}
-	SUBTEST("repeated start and exit records give one event each") {
+	SUBTEST("repeated start and exit records give one event each")
+	{
 		setup(&lc, &f);
 		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 11, "/default/a");
 		process_record(&lc, RECORD_CONTAINER_START, 11, 100, "a", 2);
@@ -146,9 +152,10 @@ int main(void)
 		ASSERT_STREQ(f.events, "container_create:a container_start:a container_exit:a");
 		lifecycle_free(&lc);
 	}
-	SUBTEST("a container found by the scan gives existing, then its exit and remove") {
-		struct existing_container ec = { .cgroup_path = "/default/old", .cgroup_id = 12,
-						 .init_pid = 55 };
+	SUBTEST("a container found by the scan gives existing, then its exit and remove")
+	{
+		struct existing_container ec = {
+		    .cgroup_path = "/default/old", .cgroup_id = 12, .init_pid = 55};
 
 		setup(&lc, &f);
 		cgroup_classify(ec.cgroup_path, &ec.ident);
@@ -159,8 +166,9 @@ int main(void)
 			     "container_existing:old container_exit:old container_remove:old");
 		lifecycle_free(&lc);
 	}
-	SUBTEST("a scanned container the kernel already tracks is left to its records") {
-		struct existing_container ec = { .cgroup_path = "/default/new", .cgroup_id = 13 };
+	SUBTEST("a scanned container the kernel already tracks is left to its records")
+	{
+		struct existing_container ec = {.cgroup_path = "/default/new", .cgroup_id = 13};
 
 		setup(&lc, &f);
 		f.track_result = -EEXIST;
@@ -171,27 +179,31 @@ int main(void)
 		ASSERT_STREQ(f.events, "container_create:new container_start:new");
 		lifecycle_free(&lc);
 	}
-	SUBTEST("killed init: code 137, signal 9, oom flag carried") {
+	SUBTEST("killed init: code 137, signal 9, oom flag carried")
+	{
 		setup(&lc, &f);
 		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 14, "/default/k");
 		process_record(&lc, RECORD_CONTAINER_START, 14, 100, "a", 2);
 		exit_record(&lc, 14, 9, RECORD_F_OOM_KILLED);
-		ASSERT_TRUE(strstr(f.last_json, "\"exit\":{\"code\":137,\"signal\":9,"
-						"\"core_dumped\":false,\"oom_killed\":true}") != NULL);
+		ASSERT_TRUE(strstr(f.last_json,
+				   "\"exit\":{\"code\":137,\"signal\":9,"
+				   "\"core_dumped\":false,\"oom_killed\":true}") != NULL);
 		lifecycle_free(&lc);
 	}
-	SUBTEST("argv with hostile bytes stays one JSON line") {
+	SUBTEST("argv with hostile bytes stays one JSON line")
+	{
 		setup(&lc, &f);
 		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 15, "/default/h");
 		process_record(&lc, RECORD_CONTAINER_START, 15, 100, "a\"b\0c\nd\0\xff", 10);
-		ASSERT_TRUE(strstr(f.last_json, "\"args\":[\"a\\\"b\",\"c\\nd\",\"\xef\xbf\xbd\"]") !=
-			    NULL);
+		ASSERT_TRUE(strstr(f.last_json,
+				   "\"args\":[\"a\\\"b\",\"c\\nd\",\"\xef\xbf\xbd\"]") != NULL);
 		ASSERT_TRUE(strchr(f.last_json, '\n') == f.last_json + strlen(f.last_json) - 1);
 		lifecycle_free(&lc);
 	}
-	SUBTEST("short and unknown records are rejected and counted") {
-		struct record_header h = { .type = RECORD_CONTAINER_START };
-		struct record_header bad = { .type = 99 };
+	SUBTEST("short and unknown records are rejected and counted")
+	{
+		struct record_header h = {.type = RECORD_CONTAINER_START};
+		struct record_header bad = {.type = 99};
 
 		setup(&lc, &f);
 		ASSERT_EQ(lifecycle_handle_record(&lc, &h, sizeof(h)), -EINVAL);
@@ -200,8 +212,9 @@ int main(void)
 		ASSERT_EQ(lc.malformed_records, 3);
 		lifecycle_free(&lc);
 	}
-	SUBTEST("a length field larger than the record is bounded") {
-		struct record_cgroup r = { .hdr = { .type = RECORD_CGROUP_MKDIR, .cgroup_id = 16 } };
+	SUBTEST("a length field larger than the record is bounded")
+	{
+		struct record_cgroup r = {.hdr = {.type = RECORD_CGROUP_MKDIR, .cgroup_id = 16}};
 
 		setup(&lc, &f);
 		memset(r.path, 'a', sizeof(r.path));
