@@ -17,6 +17,7 @@ const volatile __u32 watched_hierarchy_id = 0;	  /* 0 is cgroup2 */
 const volatile bool watch_cgroup_v1 = false;	  /* cgroup ids come from the cpuset hierarchy */
 const volatile bool trace_exec = false;		  /* --exec */
 const volatile __u64 exec_wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
+const volatile __u64 exec_drop_bytes = 6 << 20;	  /* past this, exec records are dropped */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -171,13 +172,17 @@ static __always_inline void fill_process(struct record_process *r, struct task_s
 
 /*
  * process_exec records are many and nobody waits for one: queue them without waking the reader,
- * unless enough have piled up. The reader also drains on a short timer.
+ * unless enough have piled up. The reader also drains on a short timer. They never take the last
+ * quarter of the buffer, which stays for lifecycle records: an exec flood costs exec records only.
  */
-static __always_inline __u64 exec_submit_flags(void)
+static __always_inline bool exec_submit_flags(__u64 *flags)
 {
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= exec_wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (queued >= exec_drop_bytes)
+		return false;
+	*flags = queued >= exec_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return true;
 }
 
 /*
@@ -205,7 +210,10 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (trace_exec) {
 		type = RECORD_PROCESS_EXEC;
-		flags = exec_submit_flags();
+		if (!exec_submit_flags(&flags)) {
+			count_lost(type);
+			return 0;
+		}
 	} else {
 		return 0;
 	}

@@ -51,6 +51,8 @@ int tracer_open(struct tracer **out, const struct tracer_config *cfg)
 	tracer->skel->rodata->trace_exec = cfg->trace_exec;
 	/* Wake the reader for exec records once an eighth of the buffer is queued. */
 	tracer->skel->rodata->exec_wakeup_bytes = cfg->ringbuf_size / 8;
+	/* The last quarter is kept for lifecycle records (see exec_submit_flags). */
+	tracer->skel->rodata->exec_drop_bytes = cfg->ringbuf_size / 4 * 3;
 	err = bpf_map__set_max_entries(tracer->skel->maps.events, cfg->ringbuf_size);
 	if (err)
 		goto out_destroy;

@@ -25,6 +25,23 @@ rc=${PIPESTATUS[0]}
 count <"$log"
 [ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
 
+echo "== fuzz targets, ${FUZZ_SECONDS:-5} s each"
+fp=0 ff=0
+make -s build/fuzz/fuzz_json_string build/fuzz/fuzz_cgroup_path || ff=1
+for f in build/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	if "$f" -max_total_time="${FUZZ_SECONDS:-5}" >"$log" 2>&1; then
+		fp=$((fp + 1))
+		echo "ok   $(basename "$f") ($(grep -o 'Done [0-9]* runs' "$log"))"
+	else
+		ff=$((ff + 1))
+		echo "FAIL $(basename "$f")"
+		tail -30 "$log"
+	fi
+done
+echo "fuzz: $fp passed, $ff failed" | tee "$log"
+count <"$log"
+
 echo "== end-to-end tests"
 timeout 600 python3 tests/e2e/test_lifecycle.py 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}

@@ -199,6 +199,61 @@ def test_existing_container_is_reported_then_its_exit_and_remove():
         late.stop()
 
 
+def test_oom_kill_in_container_is_reported_on_exit():
+    cid = name("oom")
+    r = ctd.run(cid, "/bin/sh", "-c", "head -c 300000000 /dev/zero | sort >/dev/null; exit 0",
+                extra=["--memory-limit", str(32 << 20)])
+    assert r.returncode == 0, r
+    ex = plain.wait_for(cid, "container_exit")
+    assert ex["exit"]["oom_killed"] is True, ex
+    plain.wait_for(cid, "container_remove")
+
+
+def test_exec_flood_is_counted_as_lost_and_spares_lifecycle():
+    runs = 300
+    w = Ctrwatch(workdir, "small", "--exec", "--ringbuf-size", "16K").start()
+    cid = name("flood")
+    try:
+        # The reader is frozen for the container's whole life: the buffer must overflow, and
+        # the create, start, exit and remove records must still fit.
+        w.proc.send_signal(signal.SIGSTOP)
+        try:
+            ctd.run(cid, "/bin/sh", "-c",
+                    f"i=0; while [ $i -lt {runs} ]; do /bin/true; i=$((i+1)); done")
+        finally:
+            w.proc.send_signal(signal.SIGCONT)
+        w.wait_for(cid, "container_remove")
+    finally:
+        assert w.stop() == 0, w.stderr()
+    assert_one_lifetime(w, cid)
+    printed = len([e for e in w.for_container(cid) if e["event"] == "process_exec"])
+    lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
+    lost_execs = sum(x["process_exec"] for x in lost)
+    assert lost_execs > 0, "a 16K buffer should have overflowed"
+    assert sum(x["total"] - x["process_exec"] for x in lost) == 0, lost
+    # Not one exec goes unaccounted for: printed or counted.
+    assert printed + lost_execs == runs, (printed, lost_execs)
+
+
+def test_valgrind_finds_no_error_or_leak():
+    out = os.path.join(workdir, "vg.jsonl")
+    err = os.path.join(workdir, "vg.err")
+    supp = os.path.join(os.path.dirname(__file__), "..", "valgrind.supp")
+    p = subprocess.Popen(["valgrind", "--leak-check=full", "--error-exitcode=9",
+                          "--errors-for-leak-kinds=all", f"--suppressions={supp}", CTRWATCH,
+                          "--exec", "-o", out], stderr=open(err, "w"))
+    try:
+        wait_until(lambda: p.poll() is not None or "ready:" in open(err).read(), timeout=60,
+                   what="ctrwatch under valgrind")
+        cid = name("valgrind")
+        ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 1")
+        wait_until(lambda: b"container_remove" in open(out, "rb").read(), what="remove")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+    assert rc == 0, open(err).read()[-3000:]
+
+
 def test_cli_errors():
     r = subprocess.run([CTRWATCH, "--bogus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert r.returncode == 2 and b"unknown option '--bogus'" in r.stderr, r

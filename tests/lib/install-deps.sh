@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool # build
-	containerd runc busybox-static python3 util-linux                       # tests
+	libclang-rt-14-dev                                                      # fuzzing
+	containerd runc busybox-static python3 util-linux valgrind              # tests
 )
 missing=()
 for p in "${packages[@]}"; do
