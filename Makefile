@@ -82,3 +82,11 @@ format:
 
 clean:
 	rm -rf $(OUT) ctrwatch
+
+# Benchmarks (root). Helpers live in build/bench.
+$(OUT)/bench/%.bpf.o: bench/%.bpf.c
+	mkdir -p $(OUT)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUT)/bench/attach_object: bench/attach_object.c
+	mkdir -p $(OUT)/bench
+	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
