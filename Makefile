@@ -19,7 +19,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # Modules with no libbpf dependency: unit tested and fuzzed on their own.
-PURE_SRCS := src/cgroup_path.c src/json_writer.c src/cgroup_hierarchy.c src/clock.c \
+PURE_SRCS := src/cgroup_path.c src/json_writer.c src/container_meta.c src/pause_image.c src/filter.c src/cgroup_hierarchy.c src/clock.c \
 	src/container_table.c src/event_json.c src/lifecycle.c src/cgroup_scan.c src/log.c \
 	src/cli.c src/output.c
 SRCS := $(wildcard src/*.c)

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Pause images, the OCI spec's cgroupsPath against a cgroup path, and user filters. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "container_meta.h"
+#include "filter.h"
+#include "pause_image.h"
+#include "test.h"
+
+struct image_case {
+	const char *image;
+	bool pause;
+};
+
+static const struct image_case images[] = {
+    {"registry.k8s.io/pause:3.9", true},
+    {"registry.k8s.io/pause", true},
+    {"registry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097",
+     true},
+    {"k8s.gcr.io/pause:3.2", true},
+    {"gcr.io/google-containers/pause:3.1", true},
+    {"gcr.io/google_containers/pause-amd64:3.0", false},
+    {"docker.io/kubernetes/pause:latest", true},
+    {"kubernetes/pause", true},
+    {"docker.io/rancher/pause:3.6", true},
+    {"docker.io/rancher/mirrored-pause:3.6", true},
+    {"602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5", true},
+    {"123.dkr.ecr.eu-west-1.amazonaws.com/team/pause:1", true},
+    {"mcr.microsoft.com/oss/kubernetes/pause:3.6", true},
+    {"aksrepos.azurecr.io/mirror/pause:1.0", true},
+    {"docker.io/amazon/amazon-ecs-pause:0.1.0", true},
+    {"quay.io/openshift/origin-pod:v4", true},
+    {"registry.access.redhat.com/rhel7/pod-infrastructure:latest", true},
+    {"localhost:5000/upstream/pause:3.1", true},
+    {"rocks.canonical.com:443/cdk/pause:3.4.1", true},
+    {"quay.io/giantswarm/pause:3.1", true},
+    {"docker.io/library/superpause:1", false},
+    {"docker.io/library/mypause-app:1", false},
+    {"registry.k8s.io/pause-extra:3.9", false},
+    {"registry.k8s.io/notpause:3.9", false},
+    {"docker.io/library/pause:3.9", false},
+    {"example.com/pause", false},
+    {"docker.io/library/nginx:latest", false},
+    {"sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097", false},
+    {"", false},
+    {"evil.amazonaws.com.attacker.io/x/pause", false},
+};
+
+struct spec_case {
+	const char *name;
+	const char *spec;
+	const char *path;
+	bool match;
+};
+
+#define ID "0123456789abcdef"
+static const struct spec_case specs[] = {
+    {"ctr default", "/default/web", "/default/web", true},
+    {"ctr --cgroup", "/kubepods/besteffort/podu/" ID, "/kubepods/besteffort/podu/" ID, true},
+    {"trailing slash", "/default/web/", "/default/web", true},
+    {"other id", "/default/web", "/default/web2", false},
+    {"prefix only", "/default", "/default/web", false},
+    {"systemd", "kubepods-besteffort-podu.slice:cri-containerd:" ID,
+     "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podu.slice/"
+     "cri-containerd-" ID ".scope",
+     true},
+    {"systemd wrong slice", "other.slice:cri-containerd:" ID,
+     "/kubepods.slice/kubepods-besteffort-podu.slice/cri-containerd-" ID ".scope", false},
+    {"systemd wrong prefix", "kubepods-besteffort-podu.slice:docker:" ID,
+     "/kubepods-besteffort-podu.slice/cri-containerd-" ID ".scope", false},
+    {"systemd default slice", ":docker:" ID, "/system.slice/docker-" ID ".scope", true},
+    {"malformed systemd", "a:b:c:d", "/a/b-c.scope", false},
+    {"empty spec", "", "/default/web", false},
+};
+
+struct filter_case {
+	const char *name;
+	const char *include[3];
+	const char *exclude[3];
+	const char *ns_only;
+	bool keep;
+};
+
+static const struct filter_case filters[] = {
+    {"no filters keeps", {}, {}, NULL, true},
+    {"exclude image", {}, {"image:nginx"}, NULL, false},
+    {"exclude other image", {}, {"image:^redis"}, NULL, true},
+    {"include wins over exclude", {"name:^web$"}, {"image:.*"}, NULL, true},
+    {"include alone does not exclude", {"name:^db$"}, {}, NULL, true},
+    {"allow-list", {"name:^db$"}, {"image:.*"}, NULL, false},
+    {"exclude kube namespace", {}, {"kube_namespace:^kube-system$"}, NULL, false},
+    {"exclude containerd namespace", {}, {"namespace:^k8s\\.io$"}, NULL, false},
+    {"exclude by label", {}, {"label:team:^pay"}, NULL, false},
+    {"label absent reads empty", {}, {"label:missing:.+"}, NULL, true},
+    {"label with colon in key", {}, {"label:app:tier:x"}, NULL, true},
+    {"namespace restriction keeps", {}, {}, "k8s.io", true},
+    {"namespace restriction drops", {}, {}, "default", false},
+};
+
+static void build_meta(struct container_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->namespace = strdup("k8s.io");
+	m->image = strdup("docker.io/library/nginx:1.25");
+	m->n_labels = 3;
+	m->labels = calloc(3, sizeof(*m->labels));
+	m->labels[0] =
+	    (struct container_label){strdup("io.kubernetes.container.name"), strdup("web")};
+	m->labels[1] =
+	    (struct container_label){strdup("io.kubernetes.pod.namespace"), strdup("kube-system")};
+	m->labels[2] = (struct container_label){strdup("team"), strdup("payments")};
+	container_meta_apply_labels(m, "abc");
+}
+
+int main(void)
+{
+	struct container_meta m;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
+		SUBTEST(images[i].image)
+		ASSERT_EQ(pause_image_match(images[i].image), images[i].pause);
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		SUBTEST(specs[i].name)
+	ASSERT_EQ(container_meta_cgroup_matches(specs[i].spec, specs[i].path), specs[i].match);
+
+	build_meta(&m);
+	SUBTEST("labels give name, pod fields, not a sandbox")
+	{
+		ASSERT_STREQ(m.name, "web");
+		ASSERT_STREQ(m.pod_namespace, "kube-system");
+		ASSERT_TRUE(m.pod_name == NULL);
+		ASSERT_TRUE(!m.sandbox && !pause_container(&m));
+	}
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		const struct filter_case *c = &filters[i];
+
+		SUBTEST(c->name)
+		{
+			struct filter_set fs;
+
+			filter_set_init(&fs);
+			for (int j = 0; j < 3 && c->include[j]; j++)
+				ASSERT_EQ(
+				    filter_set_add(&fs, c->include[j], true, err, sizeof(err)), 0);
+			for (int j = 0; j < 3 && c->exclude[j]; j++)
+				ASSERT_EQ(
+				    filter_set_add(&fs, c->exclude[j], false, err, sizeof(err)), 0);
+			if (c->ns_only)
+				filter_set_add_namespace(&fs, c->ns_only);
+			ASSERT_EQ(filter_set_keep(&fs, &m, NULL), c->keep);
+			filter_set_free(&fs);
+		}
+	}
+	SUBTEST("bad filters are refused with a reason")
+	{
+		struct filter_set fs;
+
+		filter_set_init(&fs);
+		ASSERT_EQ(filter_set_add(&fs, "colour:red", false, err, sizeof(err)), -EINVAL);
+		ASSERT_TRUE(strstr(err, "colour:red") != NULL);
+		ASSERT_EQ(filter_set_add(&fs, "image:(", false, err, sizeof(err)), -EINVAL);
+		ASSERT_TRUE(strstr(err, "image:(") != NULL);
+		ASSERT_EQ(filter_set_add(&fs, "image", false, err, sizeof(err)), -EINVAL);
+		ASSERT_EQ(filter_set_add(&fs, "label::x", false, err, sizeof(err)), -EINVAL);
+		ASSERT_EQ(fs.n_rules, 0);
+		filter_set_free(&fs);
+	}
+	SUBTEST("sandbox label wins over image")
+	{
+		struct container_meta s = {};
+
+		s.image = strdup("docker.io/library/nginx:1");
+		s.n_labels = 1;
+		s.labels = calloc(1, sizeof(*s.labels));
+		s.labels[0] =
+		    (struct container_label){strdup("io.cri-containerd.kind"), strdup("sandbox")};
+		container_meta_apply_labels(&s, "id1");
+		ASSERT_TRUE(s.sandbox && pause_container(&s));
+		ASSERT_STREQ(s.name, "id1");
+		free(s.labels[0].value);
+		s.labels[0].value = strdup("container");
+		free(s.image);
+		s.image = strdup("registry.k8s.io/pause:3.9");
+		ASSERT_TRUE(!pause_container(&s)); /* the label, when present, decides */
+		container_meta_free(&s);
+	}
+	container_meta_free(&m);
+	return test_summary("test_container_rules");
+}
