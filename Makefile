@@ -12,7 +12,8 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
-LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
+	-lgrpc -lgpr -lprotobuf-c -ljansson -lpthread
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -23,7 +24,8 @@ PURE_SRCS := src/cgroup_path.c src/json_writer.c src/container_meta.c src/pause_
 	src/container_table.c src/event_json.c src/lifecycle.c src/cgroup_scan.c src/log.c \
 	src/cli.c src/output.c
 SRCS := $(wildcard src/*.c)
-OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
+OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o
+PROTO_H := $(OUT)/proto/containerd.pb-c.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .SECONDARY:
@@ -40,7 +42,13 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c include/ctrwatch_records.h | $(OUT)
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/%.o: src/%.c $(wildcard src/*.h) include/ctrwatch_records.h $(SKELS) | $(OUT)
+$(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: proto/%.proto | $(OUT)
+	protoc-c --c_out=$(OUT) $<
+
+$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c
+	$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
+
+$(OUT)/%.o: src/%.c $(wildcard src/*.h) include/ctrwatch_records.h $(SKELS) $(PROTO_H) | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 ctrwatch: $(OBJS)
@@ -49,8 +57,11 @@ ctrwatch: $(OBJS)
 # Unit tests build with AddressSanitizer and UBSan.
 TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -Itests/unit
-$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(wildcard src/*.h) tests/unit/test.h | $(OUT)/tests
-	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) -o $@
+# The pipeline's tests also link the containerd client (they run without containerd).
+CLIENT_SRCS := src/pipeline.c src/enricher.c src/containerd_client.c src/grpc_unary.c \
+	$(OUT)/proto/containerd.pb-c.c
+$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(CLIENT_SRCS) $(wildcard src/*.h) tests/unit/test.h | $(OUT)/tests
+	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(CLIENT_SRCS) $(LDLIBS) -o $@
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)

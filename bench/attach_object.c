@@ -28,8 +28,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attach_object: cannot load %s\n", argv[1]);
 		return 1;
 	}
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program (prog, obj) {
 		if (!bpf_program__attach(prog)) {
 			fprintf(stderr, "attach_object: cannot attach %s\n",
 				bpf_program__name(prog));

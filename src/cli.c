@@ -11,9 +11,18 @@
 #define CTRWATCH_VERSION "0.0.0-dev"
 #endif
 
+#include "containerd_client.h"
+
 enum {
 	OPT_EXEC = 0x100,
 	OPT_RINGBUF_SIZE,
+	OPT_CONTAINERD_SOCKET,
+	OPT_ENRICH_TIMEOUT,
+	OPT_CACHE_SIZE,
+	OPT_NO_PAUSE_FILTER,
+	OPT_INCLUDE,
+	OPT_EXCLUDE,
+	OPT_NAMESPACE,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +89,27 @@ int cli_parse_size(const char *s, uint64_t *size)
 	return 0;
 }
 
+int cli_parse_duration_ms(const char *s, unsigned int *ms)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (strcmp(end, "s") == 0)
+		v *= 1000;
+	else if (*end && strcmp(end, "ms") != 0)
+		return -EINVAL;
+	if (v < 1 || v > 60000)
+		return -EINVAL;
+	*ms = v;
+	return 0;
+}
+
 static enum cli_action usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "ctrwatch: ");
@@ -95,6 +125,11 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	opts->ringbuf_size = RINGBUF_SIZE_DEFAULT;
+	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
+	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
+	opts->cache_size = CACHE_SIZE_DEFAULT;
+	opts->pause_filter = true;
+	filter_set_init(&opts->filters);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":hVvo:", long_options, NULL)) != -1) {
@@ -121,4 +156,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	return CLI_RUN;
+}
+
+void cli_free(struct options *opts)
+{
+	filter_set_free(&opts->filters);
 }

@@ -6,13 +6,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define RINGBUF_SIZE_DEFAULT (8u << 20)
+#include "filter.h"
+
+#define RINGBUF_SIZE_DEFAULT	  (8u << 20)
+#define ENRICH_TIMEOUT_MS_DEFAULT 500
+#define CACHE_SIZE_DEFAULT	  4096
 
 struct options {
 	bool verbose;
 	bool trace_exec;
 	const char *output_path; /* NULL: stdout */
 	uint64_t ringbuf_size;
+	const char *containerd_socket;
+	unsigned int enrich_timeout_ms;
+	unsigned int cache_size;
+	bool pause_filter;
+	struct filter_set filters; /* --include, --exclude, --namespace */
 };
 
 enum cli_action {
@@ -21,7 +30,11 @@ enum cli_action {
 	CLI_EXIT_USAGE = 2, /* bad usage was reported */
 };
 
+/* Fills opts; free with cli_free() whatever it returns. */
 enum cli_action cli_parse(int argc, char **argv, struct options *opts);
+void cli_free(struct options *opts);
+/* "500", "500ms", "2s": milliseconds, 1 to 60000. Returns 0 or -EINVAL. */
+int cli_parse_duration_ms(const char *s, unsigned int *ms);
 void cli_usage(FILE *f);
 /* "8M", "65536", "1G": a power of two, at least one page, at most 1 GiB. Returns 0 or -EINVAL. */
 int cli_parse_size(const char *s, uint64_t *size);

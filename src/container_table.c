@@ -19,6 +19,7 @@ void container_table_init(struct container_table *t)
 {
 	t->root = NULL;
 	t->count = 0;
+	t->with_meta = 0;
 }
 
 struct container *container_table_get(struct container_table *t, uint64_t cgroup_id)
@@ -35,8 +36,31 @@ static void container_free(void *p)
 
 	if (!c)
 		return;
+	while (c->held_head) {
+		struct held_event *h = c->held_head;
+
+		c->held_head = h->next;
+		free(h);
+	}
+	if (c->meta) {
+		container_meta_free(c->meta);
+		free(c->meta);
+	}
+	free(c->enrichment_error);
 	free(c->cgroup_path);
 	free(c);
+}
+
+void container_set_meta(struct container_table *t, struct container *c, struct container_meta *m)
+{
+	if (c->meta) {
+		container_meta_free(c->meta);
+		free(c->meta);
+		t->with_meta--;
+	}
+	c->meta = m;
+	if (m)
+		t->with_meta++;
 }
 
 struct container *container_table_add(struct container_table *t, uint64_t cgroup_id,
@@ -76,7 +100,17 @@ void container_table_remove(struct container_table *t, struct container *c)
 	if (!tdelete(c, &t->root, compare_cgroup_id))
 		return;
 	t->count--;
+	if (c->meta)
+		t->with_meta--;
 	container_free(c);
+}
+
+void container_table_release(struct container_table *t, struct container *c)
+{
+	if (c->held_head)
+		c->removed = true;
+	else
+		container_table_remove(t, c);
 }
 
 void container_table_clear(struct container_table *t)

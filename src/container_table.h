@@ -6,6 +6,15 @@
 #include <stdint.h>
 
 #include "cgroup_path.h"
+#include "container_meta.h"
+#include "event.h"
+
+/* An event the pipeline holds until its container's lookup answers; owns its record copy. */
+struct held_event {
+	struct held_event *next;
+	struct event ev;
+	struct record_process process;
+};
 
 /* What userspace knows of one container, from its cgroup's birth to its removal. */
 struct container {
@@ -18,11 +27,25 @@ struct container {
 	bool confirmed;	     /* known to be a container; see lifecycle.c */
 	bool started;
 	bool exited;
+	bool removed; /* its cgroup is gone; freed once the pipeline holds nothing of it */
+
+	/* The pipeline's: enrichment, filter decision, held events. */
+	struct container_meta *meta; /* NULL until containerd answered, or if it knows nothing */
+	const char *enrichment;	     /* "complete", "partial", "none"; NULL until known */
+	char *enrichment_error;
+	bool lookup_pending;
+	uint64_t lookup_deadline_ns;
+	uint64_t retry_after_ns; /* a failed lookup is retried from then on */
+	bool decided;		 /* filters applied: dropped is final */
+	bool dropped;
+	struct held_event *held_head, *held_tail;
+	struct container *held_next; /* in the pipeline's list of containers holding events */
 };
 
 struct container_table {
 	void *root; /* tsearch(3) tree keyed by cgroup id */
 	unsigned int count;
+	unsigned int with_meta; /* containers holding containerd metadata: the cache's size */
 };
 
 void container_table_init(struct container_table *t);
@@ -32,6 +55,9 @@ struct container *container_table_add(struct container_table *t, uint64_t cgroup
 				      const char *cgroup_path, bool truncated,
 				      const struct container_ident *ident);
 void container_table_remove(struct container_table *t, struct container *c);
+/* Removes c now, or, if the pipeline still holds events of it, once it has written them. */
+void container_table_release(struct container_table *t, struct container *c);
+void container_set_meta(struct container_table *t, struct container *c, struct container_meta *m);
 void container_table_clear(struct container_table *t);
 
 #endif

@@ -4,8 +4,9 @@
 
 #include <stdint.h>
 
-#include "container_table.h"
 #include "ctrwatch_records.h"
+
+struct container;
 
 enum event_kind {
 	EVENT_CONTAINER_EXISTING,
@@ -23,7 +24,7 @@ enum event_kind {
 struct event {
 	enum event_kind kind;
 	uint64_t boot_ns; /* CLOCK_BOOTTIME of the kernel event */
-	const struct container *container;
+	struct container *container;
 	const struct record_process *process; /* start and exec */
 	uint32_t exit_status;		      /* exit: wait(2) status */
 	uint32_t exit_flags;		      /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "container_table.h"
 #include "event_json.h"
 
 const char *event_kind_name(enum event_kind kind)
@@ -35,12 +36,47 @@ static void encode_preamble(struct json_writer *w, uint64_t boot_ns, const char 
 	json_object_end(w);
 }
 
+static void encode_optional_string(struct json_writer *w, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	json_key(w, key);
+	json_string(w, value);
+}
+
+static void encode_labels(struct json_writer *w, const struct container_meta *m)
+{
+	json_key(w, "labels");
+	json_object_begin(w);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		json_key(w, m->labels[i].key);
+		json_string(w, m->labels[i].value);
+	}
+	json_object_end(w);
+}
+
 static void encode_container(struct json_writer *w, const struct container *c)
 {
+	const struct container_meta *m = c->meta;
+
 	json_key(w, "container");
 	json_object_begin(w);
 	json_key(w, "id");
 	json_string(w, c->ident.id);
+	if (m) {
+		encode_optional_string(w, "name", m->name);
+		encode_optional_string(w, "namespace", m->namespace);
+		encode_optional_string(w, "image", m->image);
+		encode_optional_string(w, "image_digest", m->image_digest);
+		encode_labels(w, m);
+		if (m->created_ns) {
+			char created[RFC3339_NANO_LEN];
+
+			clock_format_rfc3339(m->created_ns, created);
+			encode_optional_string(w, "created", created);
+		}
+		encode_optional_string(w, "runtime_handler", m->runtime_handler);
+	}
 	json_key(w, "runtime");
 	json_string(w, c->ident.runtime);
 	json_key(w, "cgroup_id");
@@ -52,12 +88,39 @@ static void encode_container(struct json_writer *w, const struct container *c)
 		json_bool(w, true);
 	}
 	json_object_end(w);
-	if (c->ident.pod_uid[0]) {
-		json_key(w, "pod");
-		json_object_begin(w);
-		json_key(w, "uid");
-		json_string(w, c->ident.pod_uid);
-		json_object_end(w);
+}
+
+/* Pod fields from containerd's labels, else the pod uid the cgroup path names. */
+static void encode_pod(struct json_writer *w, const struct container *c)
+{
+	const struct container_meta *m = c->meta;
+	const char *uid = m && m->pod_uid	? m->pod_uid
+			  : c->ident.pod_uid[0] ? c->ident.pod_uid
+						: NULL;
+
+	if (!uid && !(m && (m->pod_name || m->sandbox)))
+		return;
+	json_key(w, "pod");
+	json_object_begin(w);
+	if (m) {
+		encode_optional_string(w, "name", m->pod_name);
+		encode_optional_string(w, "namespace", m->pod_namespace);
+	}
+	encode_optional_string(w, "uid", uid);
+	if (m) {
+		json_key(w, "sandbox");
+		json_bool(w, m->sandbox);
+	}
+	json_object_end(w);
+}
+
+static void encode_enrichment(struct json_writer *w, const struct container *c)
+{
+	json_key(w, "enrichment");
+	json_string(w, c->enrichment ? c->enrichment : "none");
+	if (c->enrichment_error && c->enrichment && strcmp(c->enrichment, "partial") == 0) {
+		json_key(w, "enrichment_error");
+		json_string(w, c->enrichment_error);
 	}
 }
 
@@ -129,6 +192,8 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 {
 	encode_preamble(w, ev->boot_ns, event_kind_name(ev->kind), hostname);
 	encode_container(w, ev->container);
+	encode_pod(w, ev->container);
+	encode_enrichment(w, ev->container);
 	if (ev->process)
 		encode_process(w, ev->process);
 	if (ev->kind == EVENT_CONTAINER_EXIT)

@@ -19,8 +19,7 @@ void lifecycle_free(struct lifecycle *lc)
 	container_table_clear(&lc->table);
 }
 
-static void emit(struct lifecycle *lc, enum event_kind kind, uint64_t boot_ns,
-		 const struct container *c)
+static void emit(struct lifecycle *lc, enum event_kind kind, uint64_t boot_ns, struct container *c)
 {
 	struct event ev = {.kind = kind, .boot_ns = boot_ns, .container = c};
 
@@ -52,12 +51,11 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r)
 	c->created_ns = r->hdr.timestamp_ns;
 	/*
 	 * "/<namespace>/<id>" is also what any two-level directory looks like. Such a cgroup is
-	 * confirmed by its start: a program that entered new namespaces, which the kernel side
-	 * alone reports. Until then it says nothing.
+	 * confirmed by its start (a program that entered new namespaces, which only the kernel
+	 * side reports) or by containerd; the pipeline holds its events until then.
 	 */
 	c->confirmed = !ident.ambiguous;
-	if (c->confirmed)
-		emit(lc, EVENT_CONTAINER_CREATE, c->created_ns, c);
+	emit(lc, EVENT_CONTAINER_CREATE, c->created_ns, c);
 	return 0;
 }
 
@@ -72,15 +70,10 @@ static int on_process(struct lifecycle *lc, const struct record_process *r)
 		if (c->started)
 			return 0;
 		c->started = true;
-		if (!c->confirmed) {
-			c->confirmed = true;
-			emit(lc, EVENT_CONTAINER_CREATE, c->created_ns, c);
-		}
+		c->confirmed = true;
 		c->init_pid = r->pid;
 		ev.kind = EVENT_CONTAINER_START;
 	} else {
-		if (!c->confirmed)
-			return 0;
 		ev.kind = EVENT_PROCESS_EXEC;
 	}
 	lc->ops.emit(lc->ops.ctx, &ev);
@@ -98,7 +91,7 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r)
 	    .exit_flags = r->hdr.flags,
 	};
 
-	if (!c || !c->confirmed || c->exited)
+	if (!c || c->exited)
 		return 0;
 	c->exited = true;
 	lc->ops.emit(lc->ops.ctx, &ev);
@@ -109,11 +102,10 @@ static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r)
 {
 	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
 
-	if (!c)
+	if (!c || c->removed)
 		return 0;
-	if (c->confirmed)
-		emit(lc, EVENT_CONTAINER_REMOVE, r->hdr.timestamp_ns, c);
-	container_table_remove(&lc->table, c);
+	emit(lc, EVENT_CONTAINER_REMOVE, r->hdr.timestamp_ns, c);
+	container_table_release(&lc->table, c);
 	return 0;
 }
 

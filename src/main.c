@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "cgroup_scan.h"
 #include "cli.h"
 #include "clock.h"
+#include "enricher.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "output.h"
@@ -21,7 +24,8 @@
 #include "privileges.h"
 #include "tracer.h"
 
-#define POLL_INTERVAL_MS       100 /* also the longest a process_exec record waits */
+#define POLL_INTERVAL_MS       100  /* also the longest a process_exec record waits */
+#define RPC_TIMEOUT_MS	       2000 /* one containerd call; events wait --enrich-timeout at most */
 #define LOST_CHECK_INTERVAL_NS 1000000000ull
 
 static volatile sig_atomic_t stop_requested;
@@ -54,9 +58,12 @@ static void install_signal_handlers(void)
 
 struct ctrwatch {
 	struct tracer *tracer;
+	struct enricher *enricher;
 	struct lifecycle lifecycle;
 	struct pipeline pipeline;
+	struct output out;
 	uint64_t lost_reported[RECORD_TYPE_MAX];
+	int epoll_fd;
 };
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -79,7 +86,7 @@ static int do_untrack(void *ctx, uint64_t cgroup_id)
 
 static void do_emit(void *ctx, const struct event *ev)
 {
-	pipeline_submit(&((struct ctrwatch *)ctx)->pipeline, ev);
+	pipeline_submit(&((struct ctrwatch *)ctx)->pipeline, ev, clock_boottime_ns());
 }
 
 static void on_existing(const struct existing_container *ec, void *ctx)
@@ -126,12 +133,95 @@ static int check_environment(void)
 	return 0;
 }
 
+static int start_pipeline(struct ctrwatch *cw, const struct options *opts)
+{
+	struct enricher_config ecfg = {
+	    .socket_path = opts->containerd_socket,
+	    .rpc_timeout_ms = RPC_TIMEOUT_MS,
+	    .filters = &opts->filters,
+	};
+	struct pipeline_config pcfg = {
+	    .out = &cw->out,
+	    .table = &cw->lifecycle.table,
+	    .filters = &opts->filters,
+	    .pause_filter = opts->pause_filter,
+	    .enrich_timeout_ns = (uint64_t)opts->enrich_timeout_ms * 1000000ull,
+	    .cache_size = opts->cache_size,
+	    .untrack = do_untrack,
+	    .ctx = cw,
+	};
+
+	if (access(opts->containerd_socket, F_OK))
+		log_warn("no containerd socket at %s: events are not enriched until it appears",
+			 opts->containerd_socket);
+	cw->enricher = enricher_start(&ecfg);
+	if (!cw->enricher)
+		log_warn("cannot start the containerd client: %s; events are not enriched",
+			 strerror(errno));
+	pcfg.enricher = cw->enricher;
+	pipeline_init(&cw->pipeline, &pcfg);
+	return 0;
+}
+
+static int watch_fds(struct ctrwatch *cw)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	cw->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (cw->epoll_fd < 0)
+		return -errno;
+	ev.data.u32 = 0;
+	if (epoll_ctl(cw->epoll_fd, EPOLL_CTL_ADD, tracer_epoll_fd(cw->tracer), &ev))
+		return -errno;
+	ev.data.u32 = 1;
+	if (cw->enricher && epoll_ctl(cw->epoll_fd, EPOLL_CTL_ADD, enricher_fd(cw->enricher), &ev))
+		return -errno;
+	return 0;
+}
+
+/* Until the next tick, or the next lookup deadline if sooner. */
+static int wait_timeout_ms(struct ctrwatch *cw)
+{
+	uint64_t deadline = pipeline_next_deadline(&cw->pipeline), now = clock_boottime_ns();
+
+	if (!deadline)
+		return POLL_INTERVAL_MS;
+	if (deadline <= now)
+		return 0;
+	return (deadline - now) / 1000000 + 1 < POLL_INTERVAL_MS ? (deadline - now) / 1000000 + 1
+								 : POLL_INTERVAL_MS;
+}
+
+static int loop(struct ctrwatch *cw)
+{
+	uint64_t next_lost_check = 0;
+	struct epoll_event events[2];
+	int err;
+
+	while (!stop_requested && !cw->pipeline.write_error) {
+		if (epoll_wait(cw->epoll_fd, events, 2, wait_timeout_ms(cw)) < 0 && errno != EINTR)
+			return -errno;
+		/* process_exec records do not wake us: drain on every tick too */
+		err = tracer_drain(cw->tracer);
+		if (err && err != -EPIPE) {
+			log_error("reading the ring buffer: %s", strerror(-err));
+			return err;
+		}
+		pipeline_take_results(&cw->pipeline, clock_boottime_ns());
+		pipeline_tick(&cw->pipeline, clock_boottime_ns(), false);
+		if (clock_boottime_ns() >= next_lost_check) {
+			report_lost(cw);
+			next_lost_check = clock_boottime_ns() + LOST_CHECK_INTERVAL_NS;
+		}
+	}
+	return 0;
+}
+
 static int run(struct ctrwatch *cw, const struct options *opts)
 {
 	struct lifecycle_ops ops = {do_track, do_untrack, do_emit, cw};
 	struct cgroup_hierarchy h;
 	struct tracer_config cfg;
-	uint64_t next_lost_check = 0;
 	int err;
 
 	err = cgroup_hierarchy_find(&h);
@@ -140,6 +230,7 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 		return err;
 	}
 	lifecycle_init(&cw->lifecycle, &ops);
+	start_pipeline(cw, opts);
 	cfg = (struct tracer_config){
 	    .hierarchy_id = h.hierarchy_id,
 	    .cgroup_v1 = h.v1,
@@ -154,6 +245,11 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 			  log_verbose() ? "" : " (run with -v for libbpf's log)");
 		return err;
 	}
+	err = watch_fds(cw);
+	if (err) {
+		log_error("epoll: %s", strerror(-err));
+		return err;
+	}
 	/* Attached first, then scanned: a container born in between is seen at least once. */
 	err = cgroup_scan(h.mount_point, on_existing, cw);
 	if (err)
@@ -162,48 +258,42 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	log_info("ready: watching %s hierarchy at %s, %u containers running",
 		 h.v1 ? "cgroup v1 cpuset" : "cgroup2", h.mount_point, cw->lifecycle.table.count);
 
-	while (!stop_requested && !cw->pipeline.write_error) {
-		err = tracer_poll(cw->tracer, POLL_INTERVAL_MS);
-		if (err && err != -EPIPE) {
-			log_error("reading the ring buffer: %s", strerror(-err));
-			return err;
-		}
-		if (clock_boottime_ns() >= next_lost_check) {
-			report_lost(cw);
-			next_lost_check = clock_boottime_ns() + LOST_CHECK_INTERVAL_NS;
-		}
-	}
-	if (!cw->pipeline.write_error) {
+	err = loop(cw);
+	if (!err && !cw->pipeline.write_error) {
+		/* Stopping: what the kernel queued, then what waits for containerd, goes out. */
 		tracer_drain(cw->tracer);
+		pipeline_take_results(&cw->pipeline, clock_boottime_ns());
+		pipeline_tick(&cw->pipeline, clock_boottime_ns(), true);
 		report_lost(cw);
 	}
-	return 0;
+	return err;
 }
 
 int main(int argc, char **argv)
 {
-	struct ctrwatch cw = {};
+	struct ctrwatch cw = {.epoll_fd = -1};
 	struct options opts;
-	struct output out;
 	int err;
 
 	switch (cli_parse(argc, argv, &opts)) {
-	case CLI_EXIT_OK: return 0;
-	case CLI_EXIT_USAGE: return 2;
+	case CLI_EXIT_OK: cli_free(&opts); return 0;
+	case CLI_EXIT_USAGE: cli_free(&opts); return 2;
 	case CLI_RUN: break;
 	}
 	log_set_verbose(opts.verbose);
 	libbpf_set_print(on_libbpf_print);
-	if (check_environment())
+	if (check_environment()) {
+		cli_free(&opts);
 		return 1;
-	err = output_open(&out, opts.output_path);
+	}
+	err = output_open(&cw.out, opts.output_path);
 	if (err) {
 		log_error("cannot open %s: %s", opts.output_path, strerror(-err));
+		cli_free(&opts);
 		return 1;
 	}
 	clock_init();
 	install_signal_handlers();
-	pipeline_init(&cw.pipeline, &out);
 
 	err = run(&cw, &opts);
 	if (cw.pipeline.write_error && cw.pipeline.write_error != -EPIPE) {
@@ -212,8 +302,12 @@ int main(int argc, char **argv)
 	}
 
 	tracer_close(cw.tracer);
+	enricher_stop(cw.enricher);
 	lifecycle_free(&cw.lifecycle);
 	pipeline_free(&cw.pipeline);
-	output_close(&out);
+	if (cw.epoll_fd >= 0)
+		close(cw.epoll_fd);
+	output_close(&cw.out);
+	cli_free(&opts);
 	return err ? 1 : 0;
 }

@@ -90,6 +90,11 @@ int tracer_poll(struct tracer *tracer, int timeout_ms)
 	return tracer_drain(tracer);
 }
 
+int tracer_epoll_fd(const struct tracer *tracer)
+{
+	return ring_buffer__epoll_fd(tracer->ringbuf);
+}
+
 int tracer_drain(struct tracer *tracer)
 {
 	int n = ring_buffer__consume(tracer->ringbuf);

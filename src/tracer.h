@@ -26,6 +26,8 @@ struct tracer_config {
 int tracer_open(struct tracer **tracer, const struct tracer_config *cfg);
 /* Waits up to timeout_ms for records, then reads every record queued. Returns 0 or -errno. */
 int tracer_poll(struct tracer *tracer, int timeout_ms);
+/* Readable when the kernel woke the reader. */
+int tracer_epoll_fd(const struct tracer *tracer);
 /* Reads every queued record without waiting. */
 int tracer_drain(struct tracer *tracer);
 /* Seeds the kernel's tracking map, unless the kernel already tracks the cgroup (-EEXIST). */

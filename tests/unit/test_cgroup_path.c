@@ -113,8 +113,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		const struct container_case *c = &containers[i];
 
-		SUBTEST(c->path)
-		{
+		SUBTEST (c->path) {
 			ASSERT_EQ(cgroup_classify(c->path, &ident), 1);
 			ASSERT_STREQ(ident.runtime ? ident.runtime : "(null)", c->runtime);
 			ASSERT_STREQ(ident.id, c->id);
@@ -125,14 +124,12 @@ int main(void)
 		}
 	}
 	for (size_t i = 0; i < sizeof(not_containers) / sizeof(not_containers[0]); i++) {
-		SUBTEST(not_containers[i])
-		{
+		SUBTEST (not_containers[i]) {
 			ASSERT_EQ(cgroup_classify(not_containers[i], &ident), 0);
 			ASSERT_STREQ(ident.id, "");
 		}
 	}
-	SUBTEST("identifier at the length limit")
-	{
+	SUBTEST ("identifier at the length limit") {
 		char path[128] = "/default/";
 
 		memset(path + 9, 'a', 76);

@@ -50,8 +50,7 @@ static const char proc_cgroups[] = "#subsys_name\thierarchy\tnum_cgroups\tenable
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		SUBTEST(sizes[i].in)
-		{
+		SUBTEST (sizes[i].in) {
 			uint64_t size = 0;
 
 			ASSERT_EQ(cli_parse_size(sizes[i].in, &size), sizes[i].err);
@@ -61,8 +60,7 @@ int main(void)
 	}
 	freopen("/dev/null", "w", stderr);
 	for (size_t i = 0; i < sizeof(argvs) / sizeof(argvs[0]); i++) {
-		SUBTEST(argvs[i].name)
-		{
+		SUBTEST (argvs[i].name) {
 			struct options opts;
 			char *argv[6];
 
@@ -70,8 +68,7 @@ int main(void)
 			ASSERT_EQ(cli_parse(argvs[i].argc, argv, &opts), argvs[i].action);
 		}
 	}
-	SUBTEST("all options are read")
-	{
+	SUBTEST ("all options are read") {
 		struct options opts;
 		char *argv[] = {"ctrwatch",	      "--exec", "-v", "--output=/tmp/x",
 				"--ringbuf-size=16M", NULL};
@@ -81,8 +78,7 @@ int main(void)
 		ASSERT_STREQ(opts.output_path, "/tmp/x");
 		ASSERT_EQ(opts.ringbuf_size, 16 << 20);
 	}
-	SUBTEST("hybrid host watches cgroup2")
-	{
+	SUBTEST ("hybrid host watches cgroup2") {
 		struct cgroup_hierarchy h;
 
 		ASSERT_EQ(cgroup_hierarchy_parse(hybrid, proc_cgroups, &h), 0);
@@ -90,8 +86,7 @@ int main(void)
 		ASSERT_EQ(h.hierarchy_id, 0);
 		ASSERT_EQ(h.v1, false);
 	}
-	SUBTEST("v1-only host watches cpuset, unescaping the mount point")
-	{
+	SUBTEST ("v1-only host watches cpuset, unescaping the mount point") {
 		struct cgroup_hierarchy h;
 
 		ASSERT_EQ(cgroup_hierarchy_parse(v1_only, proc_cgroups, &h), 0);
@@ -99,8 +94,7 @@ int main(void)
 		ASSERT_EQ(h.hierarchy_id, 3);
 		ASSERT_EQ(h.v1, true);
 	}
-	SUBTEST("no cgroup mount")
-	{
+	SUBTEST ("no cgroup mount") {
 		struct cgroup_hierarchy h;
 
 		ASSERT_EQ(

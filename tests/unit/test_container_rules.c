@@ -119,15 +119,15 @@ int main(void)
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
-		SUBTEST(images[i].image)
-		ASSERT_EQ(pause_image_match(images[i].image), images[i].pause);
+		SUBTEST (images[i].image)
+			ASSERT_EQ(pause_image_match(images[i].image), images[i].pause);
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-		SUBTEST(specs[i].name)
-	ASSERT_EQ(container_meta_cgroup_matches(specs[i].spec, specs[i].path), specs[i].match);
+		SUBTEST (specs[i].name)
+			ASSERT_EQ(container_meta_cgroup_matches(specs[i].spec, specs[i].path),
+				  specs[i].match);
 
 	build_meta(&m);
-	SUBTEST("labels give name, pod fields, not a sandbox")
-	{
+	SUBTEST ("labels give name, pod fields, not a sandbox") {
 		ASSERT_STREQ(m.name, "web");
 		ASSERT_STREQ(m.pod_namespace, "kube-system");
 		ASSERT_TRUE(m.pod_name == NULL);
@@ -136,8 +136,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
 		const struct filter_case *c = &filters[i];
 
-		SUBTEST(c->name)
-		{
+		SUBTEST (c->name) {
 			struct filter_set fs;
 
 			filter_set_init(&fs);
@@ -153,8 +152,7 @@ int main(void)
 			filter_set_free(&fs);
 		}
 	}
-	SUBTEST("bad filters are refused with a reason")
-	{
+	SUBTEST ("bad filters are refused with a reason") {
 		struct filter_set fs;
 
 		filter_set_init(&fs);
@@ -167,8 +165,7 @@ int main(void)
 		ASSERT_EQ(fs.n_rules, 0);
 		filter_set_free(&fs);
 	}
-	SUBTEST("sandbox label wins over image")
-	{
+	SUBTEST ("sandbox label wins over image") {
 		struct container_meta s = {};
 
 		s.image = strdup("docker.io/library/nginx:1");

@@ -52,10 +52,10 @@ int main(void)
 
 	json_writer_init(&w);
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-		SUBTEST(strings[i].name) check_string(&w, &strings[i]);
+		SUBTEST (strings[i].name)
+			check_string(&w, &strings[i]);
 
-	SUBTEST("object, nested object and array, commas")
-	{
+	SUBTEST ("object, nested object and array, commas") {
 		json_writer_reset(&w);
 		json_object_begin(&w);
 		json_key(&w, "a");
@@ -79,8 +79,7 @@ int main(void)
 		ASSERT_STREQ(w.buf, "{\"a\":18446744073709551615,\"b\":{\"c\":true,\"d\":null},"
 				    "\"e\":[\"x\",-5,[]]}\n");
 	}
-	SUBTEST("two lines from one writer after reset")
-	{
+	SUBTEST ("two lines from one writer after reset") {
 		json_writer_reset(&w);
 		json_object_begin(&w);
 		json_object_end(&w);
@@ -92,8 +91,7 @@ int main(void)
 		json_object_end(&w);
 		ASSERT_STREQ(w.buf, "{\"k\":\"v\"}");
 	}
-	SUBTEST("hostile key is escaped too")
-	{
+	SUBTEST ("hostile key is escaped too") {
 		json_writer_reset(&w);
 		json_object_begin(&w);
 		json_key(&w, "a\"\n");
@@ -101,15 +99,13 @@ int main(void)
 		json_object_end(&w);
 		ASSERT_STREQ(w.buf, "{\"a\\\"\\n\":1}");
 	}
-	SUBTEST("nesting deeper than the limit fails instead of overflowing")
-	{
+	SUBTEST ("nesting deeper than the limit fails instead of overflowing") {
 		json_writer_reset(&w);
 		for (int i = 0; i < JSON_DEPTH_MAX + 2; i++)
 			json_array_begin(&w);
 		ASSERT_TRUE(json_writer_failed(&w));
 	}
-	SUBTEST("a long string grows the buffer")
-	{
+	SUBTEST ("a long string grows the buffer") {
 		char big[5000];
 
 		memset(big, '\n', sizeof(big));
