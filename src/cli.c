@@ -32,6 +32,13 @@ static const struct option long_options[] = {
     {"exec", no_argument, NULL, OPT_EXEC},
     {"output", required_argument, NULL, 'o'},
     {"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
+    {"containerd-socket", required_argument, NULL, OPT_CONTAINERD_SOCKET},
+    {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
+    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+    {"no-pause-filter", no_argument, NULL, OPT_NO_PAUSE_FILTER},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
     {},
 };
 
@@ -48,6 +55,24 @@ void cli_usage(FILE *f)
 	    "      --exec              also report every program run inside containers (default: off)\n"
 	    "      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
 	    "                          (default: 8M)\n"
+	    "\n"
+	    "Enrichment (containerd API):\n"
+	    "      --containerd-socket PATH  (default: " CONTAINERD_SOCKET_DEFAULT ")\n"
+	    "      --enrich-timeout DURATION how long events wait for a lookup, e.g. 500ms, 2s;\n"
+	    "                          later they go out \"partial\" (default: 500ms)\n"
+	    "      --cache-size N      containers whose metadata is cached (default: 4096)\n"
+	    "\n"
+	    "Filters (a filtered container produces no event at all):\n"
+	    "      --no-pause-filter   report Kubernetes sandbox (pause) containers too\n"
+	    "                          (default: they are dropped)\n"
+	    "      --include FIELD:REGEX  keep matching containers, whatever --exclude says\n"
+	    "      --exclude FIELD:REGEX  drop matching containers; FIELD is image, name,\n"
+	    "                          kube_namespace, namespace or label:KEY; POSIX ERE;\n"
+	    "                          both repeatable (default: none)\n"
+	    "      --namespace NS      only containers of containerd namespace NS;\n"
+	    "                          repeatable (default: all)\n"
+	    "\n"
+	    "Other:\n"
 	    "  -v, --verbose           debug output, including libbpf's, on stderr\n"
 	    "  -V, --version           print the version and exit\n"
 	    "  -h, --help              print this help and exit\n"
@@ -110,6 +135,31 @@ int cli_parse_duration_ms(const char *s, unsigned int *ms)
 	return 0;
 }
 
+static int parse_count(const char *s, unsigned int *count)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > 1000000)
+		return -EINVAL;
+	*count = v;
+	return 0;
+}
+
+static int add_filter(struct options *opts, const char *spec, bool include)
+{
+	char err[512];
+
+	if (!filter_set_add(&opts->filters, spec, include, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "ctrwatch: %s\n", err);
+	return -EINVAL;
+}
+
 static enum cli_action usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "ctrwatch: ");
@@ -148,6 +198,32 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				return usage_error("bad --ringbuf-size '%s': want a power of two "
 						   "between 4K and 1G, e.g. 16M",
 						   optarg);
+			break;
+		case OPT_CONTAINERD_SOCKET:
+			if (!*optarg)
+				return usage_error("--containerd-socket needs a path%s", "");
+			opts->containerd_socket = optarg;
+			break;
+		case OPT_ENRICH_TIMEOUT:
+			if (cli_parse_duration_ms(optarg, &opts->enrich_timeout_ms))
+				return usage_error("bad --enrich-timeout '%s': want 1ms to 60s, "
+						   "e.g. 500ms or 2s",
+						   optarg);
+			break;
+		case OPT_CACHE_SIZE:
+			if (parse_count(optarg, &opts->cache_size))
+				return usage_error("bad --cache-size '%s': want 1 to 1000000",
+						   optarg);
+			break;
+		case OPT_NO_PAUSE_FILTER: opts->pause_filter = false; break;
+		case OPT_INCLUDE:
+		case OPT_EXCLUDE:
+			if (add_filter(opts, optarg, c == OPT_INCLUDE))
+				return CLI_EXIT_USAGE;
+			break;
+		case OPT_NAMESPACE:
+			if (!*optarg || filter_set_add_namespace(&opts->filters, optarg))
+				return usage_error("bad --namespace '%s'", optarg);
 			break;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);

@@ -10,6 +10,7 @@
 
 #include "enricher.h"
 #include "log.h"
+#include "pause_image.h"
 
 struct enrich_request {
 	uint64_t cgroup_id;
@@ -49,8 +50,10 @@ static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_re
 	if (!filter_set_allows_namespace(e->filters, ns))
 		return false;
 	rc = containerd_get_container(e->client, ns, req->ident.id, &res->meta, res->error);
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
+		res->error[0] = '\0'; /* not being in one namespace is no failure */
 		return false;
+	}
 	if (rc) {
 		res->status = ENRICH_FAILED;
 		return true;
@@ -115,8 +118,11 @@ static struct enrich_result *lookup(struct enricher *e, const struct enrich_requ
 		return NULL;
 	res->cgroup_id = req->cgroup_id;
 	find_container(e, req, res);
-	if (res->status == ENRICH_FOUND)
+	if (res->status == ENRICH_FOUND) {
+		/* the CRI label, or a label-less container running a known pause image */
+		res->meta.sandbox = pause_container(&res->meta);
 		find_digest(e, res);
+	}
 	return res;
 }
 

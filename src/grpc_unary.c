@@ -4,6 +4,7 @@
  * completion queue with a deadline. The library handles HTTP/2, connection and reconnection.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,11 @@
 
 struct grpc_unary_channel {
 	grpc_channel *channel;
+	char target[4200];
+	bool stale; /* the last call found the server unavailable */
 };
 
-struct grpc_unary_channel *grpc_unary_open(const char *socket_path)
+static grpc_channel *create_channel(const char *target)
 {
 	/* Reconnect quickly after a containerd restart, instead of gRPC's default of up to 2 min.
 	 */
@@ -35,21 +38,27 @@ struct grpc_unary_channel *grpc_unary_open(const char *socket_path)
 	     .value.integer = 1000},
 	};
 	grpc_channel_args channel_args = {.num_args = sizeof(args) / sizeof(args[0]), .args = args};
-	struct grpc_unary_channel *ch;
-	grpc_channel_credentials *creds;
-	char target[4200];
+	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+	grpc_channel *channel = grpc_channel_create(target, creds, &channel_args);
 
-	if (snprintf(target, sizeof(target), "unix://%s", socket_path) >= (int)sizeof(target)) {
+	grpc_channel_credentials_release(creds);
+	return channel;
+}
+
+struct grpc_unary_channel *grpc_unary_open(const char *socket_path)
+{
+	struct grpc_unary_channel *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	if (snprintf(ch->target, sizeof(ch->target), "unix://%s", socket_path) >=
+	    (int)sizeof(ch->target)) {
+		free(ch);
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	ch = calloc(1, sizeof(*ch));
-	if (!ch)
-		return NULL;
 	grpc_init();
-	creds = grpc_insecure_credentials_create();
-	ch->channel = grpc_channel_create(target, creds, &channel_args);
-	grpc_channel_credentials_release(creds);
+	ch->channel = create_channel(ch->target);
 	if (!ch->channel) {
 		grpc_shutdown();
 		free(ch);
@@ -57,6 +66,25 @@ struct grpc_unary_channel *grpc_unary_open(const char *socket_path)
 		return NULL;
 	}
 	return ch;
+}
+
+/*
+ * After the server was unavailable, a channel waits out gRPC's reconnect backoff before it tries
+ * again, failing calls meanwhile. A fresh channel tries at once, so the first lookup after
+ * containerd is back succeeds. Callers make a lookup per new container, not a loop.
+ */
+static void refresh_if_stale(struct grpc_unary_channel *ch)
+{
+	grpc_channel *fresh;
+
+	if (!ch->stale)
+		return;
+	fresh = create_channel(ch->target);
+	if (!fresh)
+		return;
+	grpc_channel_destroy(ch->channel);
+	ch->channel = fresh;
+	ch->stale = false;
 }
 
 void grpc_unary_close(struct grpc_unary_channel *ch)
@@ -126,6 +154,7 @@ int grpc_unary_call(struct grpc_unary_channel *ch, const char *method, const cha
 	grpc_event ev;
 
 	memset(result, 0, sizeof(*result));
+	refresh_if_stale(ch);
 	grpc_metadata_array_init(&initial_md);
 	grpc_metadata_array_init(&trailing_md);
 	md.value = grpc_slice_from_copied_string(ns ? ns : "");
@@ -164,6 +193,7 @@ int grpc_unary_call(struct grpc_unary_channel *ch, const char *method, const cha
 		}
 	}
 	result->status = status;
+	ch->stale = status == GRPC_STATUS_UNAVAILABLE;
 	if (status == GRPC_STATUS_OK) {
 		read_message(recv, result);
 	} else if (!result->error[0]) {

@@ -42,11 +42,13 @@ done
 echo "fuzz: $fp passed, $ff failed" | tee "$log"
 count <"$log"
 
-echo "== end-to-end tests"
-timeout 600 python3 tests/e2e/test_lifecycle.py 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-count <"$log"
-[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
+for suite in tests/e2e/test_*.py; do
+	echo "== end-to-end: $suite"
+	timeout 600 python3 "$suite" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	count <"$log"
+	[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
+done
 
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

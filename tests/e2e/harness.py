@@ -87,37 +87,47 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                                  f"{r.stderr.decode(errors='replace').strip()}")
         return r
 
-    def import_image(self, name=IMAGE):
+    def import_image(self, name=IMAGE, namespace=None):
+        """Imports the busybox image under name; returns its manifest digest."""
         tar = os.path.join(self.dir, "image.tar")
-        subprocess.run([os.path.join(REPO, "tests/lib/make-image.sh"), tar, name], check=True,
-                       stdout=subprocess.DEVNULL)
-        self.ctr("image", "import", tar)
+        digest = subprocess.run([os.path.join(REPO, "tests/lib/make-image.sh"), tar, name],
+                                check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+        self.ctr("image", "import", tar, namespace=namespace)
+        return digest
 
-    def run(self, cid, *cmd, detach=False, extra=(), check=False, timeout=60):
+    def run(self, cid, *cmd, detach=False, extra=(), check=False, timeout=60, image=IMAGE,
+            namespace=None):
         args = ["run", *extra]
         args += ["-d"] if detach else ["--rm"]
-        return self.ctr(*args, IMAGE, cid, *cmd, check=check, timeout=timeout)
+        return self.ctr(*args, image, cid, *cmd, check=check, timeout=timeout,
+                        namespace=namespace)
 
-    def kill(self, cid, sig="SIGKILL"):
-        self.ctr("task", "kill", "-s", sig, cid, check=False)
+    def kill(self, cid, sig="SIGKILL", namespace=None):
+        self.ctr("task", "kill", "-s", sig, cid, check=False, namespace=namespace)
 
-    def remove(self, cid):
+    def remove(self, cid, namespace=None):
         """Deletes a detached container's task (its cgroup goes) and the container."""
-        wait_until(lambda: b"STOPPED" in self.ctr("task", "ls", check=False).stdout
-                   or cid.encode() not in self.ctr("task", "ls", check=False).stdout,
-                   timeout=15, what=f"task {cid} to stop")
-        self.ctr("task", "rm", "-f", cid, check=False)
-        self.ctr("container", "rm", cid, check=False)
+        def stopped():
+            out = self.ctr("task", "ls", check=False, namespace=namespace).stdout.decode()
+            row = [line for line in out.splitlines() if line.split()[:1] == [cid]]
+            return not row or "STOPPED" in row[0]
+        wait_until(stopped, timeout=15, what=f"task {cid} to stop")
+        self.ctr("task", "rm", "-f", cid, check=False, namespace=namespace)
+        self.ctr("container", "rm", cid, check=False, namespace=namespace)
 
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
-            out = self.ctr("container", "ls", "-q", check=False).stdout.decode().split()
-            for cid in out:
-                self.ctr("task", "kill", "-s", "SIGKILL", cid, check=False)
-                time.sleep(0.1)
-                self.ctr("task", "rm", "-f", cid, check=False)
-                self.ctr("container", "rm", cid, check=False)
-            self.ctr("image", "rm", IMAGE, check=False)
+            namespaces = self.ctr("namespaces", "ls", "-q", check=False).stdout.decode().split()
+            for ns in namespaces:
+                for cid in self.ctr("container", "ls", "-q", check=False,
+                                    namespace=ns).stdout.decode().split():
+                    self.ctr("task", "kill", "-s", "SIGKILL", cid, check=False, namespace=ns)
+                    time.sleep(0.1)
+                    self.ctr("task", "rm", "-f", cid, check=False, namespace=ns)
+                    self.ctr("container", "rm", cid, check=False, namespace=ns)
+                for img in self.ctr("image", "ls", "-q", check=False,
+                                    namespace=ns).stdout.decode().split():
+                    self.ctr("image", "rm", img, check=False, namespace=ns)
         self.stop()
         # Unmount anything containerd left under its root before removing it.
         mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], stdout=subprocess.PIPE,
@@ -151,10 +161,12 @@ def remove_cgroup_tree(rel):
 class Ctrwatch:
     """One ctrwatch process writing JSON lines to a file."""
 
-    def __init__(self, workdir, name, *args):
+    def __init__(self, workdir, name, *args, socket=None):
         self.out_path = os.path.join(workdir, f"{name}.jsonl")
         self.err_path = os.path.join(workdir, f"{name}.err")
         self.args = [CTRWATCH, "--output", self.out_path, *args]
+        if socket:
+            self.args += ["--containerd-socket", socket]
         self.proc = None
 
     def start(self):

@@ -107,7 +107,8 @@ def test_kubepods_cgroup_gives_pod_uid():
     plain.wait_for(cid, "container_remove")
     assert_one_lifetime(plain, cid)
     for e in plain.for_container(cid):
-        assert e["pod"] == {"uid": pod_uid}, e
+        assert e["pod"]["uid"] == pod_uid, e
+        assert e["enrichment"] == "complete", e  # found outside the k8s.io hint
         assert e["container"]["cgroup_path"] == cgroup, e
     # The pod-level cgroup is no container: no event names it.
     assert not [e for e in plain.events()
@@ -184,7 +185,7 @@ def test_existing_container_is_reported_then_its_exit_and_remove():
     cid = name("before")
     ctd.run(cid, "/bin/sleep", "600", detach=True, check=True)
     plain.wait_for(cid, "container_start")
-    late = Ctrwatch(workdir, "late").start()
+    late = Ctrwatch(workdir, "late", socket=ctd.sock).start()
     try:
         ev = late.wait_for(cid, "container_existing")
         assert ev["container"]["cgroup_path"] == f"/{ctd.namespace}/{cid}", ev
@@ -211,7 +212,7 @@ def test_oom_kill_in_container_is_reported_on_exit():
 
 def test_exec_flood_is_counted_as_lost_and_spares_lifecycle():
     runs = 300
-    w = Ctrwatch(workdir, "small", "--exec", "--ringbuf-size", "16K").start()
+    w = Ctrwatch(workdir, "small", "--exec", "--ringbuf-size", "16K", socket=ctd.sock).start()
     cid = name("flood")
     try:
         # The reader is frozen for the container's whole life: the buffer must overflow, and
@@ -299,8 +300,8 @@ def setup():
     workdir = ctd.dir
     ctd.start()
     ctd.import_image()
-    plain = Ctrwatch(workdir, "plain").start()
-    execs = Ctrwatch(workdir, "exec", "--exec").start()
+    plain = Ctrwatch(workdir, "plain", socket=ctd.sock).start()
+    execs = Ctrwatch(workdir, "exec", "--exec", socket=ctd.sock).start()
 
 
 def teardown():

@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: enrichment through the containerd API, pause and user filters, and containerd
+going away and coming back. Real BPF programs, a private containerd, real containers. Root."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (IMAGE, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+                     remove_cgroup_tree, run_tests, wait_until)
+
+ctd = None
+default = None    # ctrwatch, default options
+nofilter = None   # ctrwatch --no-pause-filter
+filtered = None   # ctrwatch with user filters
+workdir = None
+digest = None
+created_cgroups = []
+K8S = "k8s.io"
+PAUSE = "registry.k8s.io/pause:3.9"
+
+
+def name(suffix):
+    return f"ctrw-{os.getpid()}-{suffix}"
+
+
+def events_of(w, cid):
+    return [e["event"] for e in w.for_container(cid)]
+
+
+def kube_cgroup(cid, pod_uid):
+    for d in hierarchy_dirs("/kubepods"):
+        if not os.path.exists(d):
+            created_cgroups.append("/kubepods")
+            break
+    else:
+        created_cgroups.append(f"/kubepods/besteffort/pod{pod_uid}")
+    return f"/kubepods/besteffort/pod{pod_uid}/{cid}"
+
+
+def kube_run(cid, kind, pod_uid, image=IMAGE, extra_labels=(), cmd=("/bin/sh", "-c", "exit 0"),
+             detach=False):
+    labels = [f"io.kubernetes.pod.name=web-{pod_uid[:5]}", "io.kubernetes.pod.namespace=shop",
+              f"io.kubernetes.pod.uid={pod_uid}", *extra_labels]
+    if kind:
+        labels.append(f"io.cri-containerd.kind={kind}")
+    extra = ["--cgroup", kube_cgroup(cid, pod_uid)]
+    for lb in labels:
+        extra += ["--label", lb]
+    return ctd.run(cid, *cmd, extra=extra, image=image, namespace=K8S, check=True, detach=detach)
+
+
+def test_enriched_fields_in_two_namespaces():
+    other = ctd.namespace + "-b"
+    ctd.import_image(namespace=other)
+    a, b = name("ns-a"), name("ns-b")
+    ctd.run(a, "/bin/sh", "-c", "exit 0", extra=["--label", "nerdctl/name=frontend"], check=True)
+    ctd.run(b, "/bin/sh", "-c", "exit 0", namespace=other, check=True)
+    for cid, ns, cname in ((a, ctd.namespace, "frontend"), (b, other, b)):
+        default.wait_for(cid, "container_remove")
+        evs = default.for_container(cid)
+        assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                             "container_exit", "container_remove"], evs
+        for e in evs:
+            assert e["enrichment"] == "complete", e
+            c = e["container"]
+            assert c["namespace"] == ns and c["name"] == cname, c
+            assert c["image"] == IMAGE and c["image_digest"] == digest, c
+            assert c["runtime_handler"] == "io.containerd.runc.v2", c
+            assert c["created"].endswith("Z") and c["created"] < e["time"], (c, e["time"])
+    remove_cgroup_tree(f"/{other}")
+
+
+def test_image_referenced_only_by_digest():
+    bare = "sha256:" + os.urandom(32).hex()
+    ctd.ctr("image", "tag", IMAGE, bare)
+    cid = name("bydigest")
+    try:
+        ctd.run(cid, "/bin/sh", "-c", "exit 0", image=bare, check=True)
+    finally:
+        ctd.ctr("image", "rm", bare, check=False)
+    c = default.wait_for(cid, "container_start")["container"]
+    assert c["image_digest"] == bare and "image" not in c, c
+    default.wait_for(cid, "container_remove")
+
+
+def test_kubernetes_container_has_pod_fields():
+    cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
+    kube_run(cid, "container", pod_uid, extra_labels=["io.kubernetes.container.name=app"])
+    ev = default.wait_for(cid, "container_start")
+    assert ev["pod"] == {"name": f"web-{pod_uid[:5]}", "namespace": "shop", "uid": pod_uid,
+                         "sandbox": False}, ev
+    assert ev["container"]["name"] == "app" and ev["container"]["namespace"] == K8S, ev
+    assert ev["container"]["runtime"] == "containerd", ev
+    assert ev["enrichment"] == "complete", ev
+    default.wait_for(cid, "container_remove")
+
+
+def assert_filtered_both_ways(cid):
+    nofilter.wait_for(cid, "container_remove")
+    seen = nofilter.for_container(cid)
+    assert [e["event"] for e in seen] == ["container_create", "container_start",
+                                          "container_exit", "container_remove"], seen
+    assert all(e["pod"]["sandbox"] is True for e in seen), seen
+    time.sleep(0.3)
+    assert default.for_container(cid) == [], default.for_container(cid)
+
+
+def test_sandbox_label_is_filtered_unless_asked():
+    cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
+    kube_run(cid, "sandbox", pod_uid)
+    assert_filtered_both_ways(cid)
+
+
+def test_pause_image_without_label_is_filtered_unless_asked():
+    ctd.ctr("image", "tag", IMAGE, PAUSE, namespace=K8S, check=False)
+    cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
+    kube_run(cid, None, pod_uid, image=PAUSE)
+    assert_filtered_both_ways(cid)
+
+
+def test_filtered_sandbox_leaves_the_kernel_map():
+    cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
+    kube_run(cid, "sandbox", pod_uid, cmd=("/bin/sleep", "30"), detach=True)
+    try:
+        nofilter.wait_for(cid, "container_start")
+        cg = [d for d in hierarchy_dirs(f"/kubepods/besteffort/pod{pod_uid}/{cid}")
+              if "/unified/" in d][0]
+        cgid = os.stat(cg).st_ino
+        time.sleep(0.3)
+        # Three ctrwatch run: default and filtered (its image is excluded) dropped it from
+        # their maps; only nofilter's map still tracks it.
+        maps = __import__("json").loads(subprocess.run(
+            ["bpftool", "-j", "map", "dump", "name", "tracked_cgroups"],
+            stdout=subprocess.PIPE, text=True).stdout)
+        holding = [m["id"] for m in maps
+                   if any(e["formatted"]["key"] == cgid for e in m["elements"])]
+        assert len(maps) == 3 and len(holding) == 1, (len(maps), holding)
+    finally:
+        ctd.kill(cid, namespace=K8S)
+        ctd.remove(cid, namespace=K8S)
+    nofilter.wait_for(cid, "container_remove")
+    assert default.for_container(cid) == []
+
+
+def test_include_wins_over_exclude():
+    keep, drop = name("keep"), name("drop")
+    ctd.run(keep, "/bin/sh", "-c", "exit 0", extra=["--label", "keep=yes"], check=True)
+    ctd.run(drop, "/bin/sh", "-c", "exit 0", check=True)
+    filtered.wait_for(keep, "container_remove")
+    default.wait_for(drop, "container_remove")
+    assert events_of(filtered, keep) == ["container_create", "container_start",
+                                         "container_exit", "container_remove"]
+    assert filtered.for_container(drop) == []
+
+
+def test_hostile_labels_stay_valid_json():
+    cid = name("labels")
+    labels = {"quote": 'say "hi"', "newline": "a\nb", "utf8": "caf\u00e9 \U0001F433",
+              "forge": '","event":"container_remove'}
+    extra = []
+    for k, v in labels.items():
+        extra += ["--label", f"{k}={v}"]
+    ctd.run(cid, "/bin/sh", "-c", "exit 0", extra=extra, check=True)
+    ev = default.wait_for(cid, "container_start")
+    got = ev["container"]["labels"]
+    # containerd adds labels of its own (the image's stop signal): ours must all be there, intact
+    assert {k: got.get(k) for k in labels} == labels, got
+    default.wait_for(cid, "container_remove")
+    assert events_of(default, cid).count("container_remove") == 1
+
+
+def test_containerd_restart_keeps_events_and_reconnects():
+    early, survivor = name("early"), name("survivor")
+    ctd.run(early, "/bin/sh", "-c", "sleep 2; exit 7", detach=True, check=True)
+    ctd.run(survivor, "/bin/sleep", "600", detach=True, check=True)
+    default.wait_for(early, "container_start")
+    default.wait_for(survivor, "container_start")
+    ctd.stop(signal.SIGKILL)  # the shims keep both containers running
+    try:
+        ex = default.wait_for(early, "container_exit", timeout=15)  # exits during the outage
+        assert ex["exit"]["code"] == 7 and ex["enrichment"] == "complete", ex
+    finally:
+        ctd.start()
+    fresh = name("fresh")
+    ctd.run(fresh, "/bin/sh", "-c", "exit 0", check=True)
+    ev = default.wait_for(fresh, "container_start", timeout=20)
+    assert ev["enrichment"] == "complete" and ev["container"]["image"] == IMAGE, ev
+    ctd.remove(early)
+    ctd.kill(survivor)
+    ctd.remove(survivor)
+    for cid in (early, survivor, fresh):
+        default.wait_for(cid, "container_remove")
+        got = [e for e in events_of(default, cid)]
+        assert got == ["container_create", "container_start", "container_exit",
+                       "container_remove"], (cid, got)
+
+
+def test_started_while_containerd_is_down():
+    before = name("before-down")
+    ctd.run(before, "/bin/sleep", "600", detach=True, check=True)
+    default.wait_for(before, "container_start")
+    ctd.stop(signal.SIGKILL)
+    late = Ctrwatch(workdir, "while-down", socket=ctd.sock)
+    try:
+        late.start()
+        ev = late.wait_for(before, "container_existing")
+        assert ev["enrichment"] == "partial" and ev["enrichment_error"], ev
+    finally:
+        ctd.start()
+    try:
+        cid = name("after-up")
+        ctd.run(cid, "/bin/sh", "-c", "exit 0", check=True)
+        ev = late.wait_for(cid, "container_start", timeout=20)
+        assert ev["enrichment"] == "complete", ev
+    finally:
+        late.stop()
+        ctd.kill(before)
+        ctd.remove(before)
+
+
+def test_missing_socket_is_a_warning_and_events_still_flow():
+    w = Ctrwatch(workdir, "nosock", socket=os.path.join(workdir, "absent.sock")).start()
+    try:
+        assert "no containerd socket" in w.stderr(), w.stderr()
+        cid = name("nosock")
+        ctd.run(cid, "/bin/sh", "-c", "exit 0", check=True)
+        ev = w.wait_for(cid, "container_start")
+        assert ev["enrichment"] == "partial", ev
+        w.wait_for(cid, "container_remove")
+    finally:
+        assert w.stop() == 0
+
+
+def test_bad_filter_is_one_line_and_exit_2():
+    from harness import CTRWATCH
+    for bad in ("--exclude=colour:red", "--include=image:(", "--enrich-timeout=0",
+                "--cache-size=-1"):
+        r = subprocess.run([CTRWATCH, bad], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert r.returncode == 2, (bad, r)
+        first = r.stderr.decode().splitlines()[0]
+        assert bad.split("=", 1)[1] in first, (bad, first)
+
+
+def setup():
+    global ctd, default, nofilter, filtered, workdir, digest
+    ctd = Containerd()
+    workdir = ctd.dir
+    ctd.start()
+    digest = ctd.import_image()
+    ctd.import_image(namespace=K8S)
+    default = Ctrwatch(workdir, "default", socket=ctd.sock).start()
+    nofilter = Ctrwatch(workdir, "nofilter", "--no-pause-filter", socket=ctd.sock).start()
+    filtered = Ctrwatch(workdir, "filtered", "--exclude", "image:busybox", "--include",
+                        "label:keep:^yes$", socket=ctd.sock).start()
+
+
+def teardown():
+    for w in (default, nofilter, filtered):
+        if w:
+            rc = w.stop()
+            if rc != 0:
+                log(f"ctrwatch exited {rc}: {w.stderr()}")
+    if ctd:
+        if not ctd.proc:
+            ctd.start()
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+    remove_cgroup_tree(f"/{K8S}")
+    for cg in created_cgroups:
+        remove_cgroup_tree(cg)
+
+
+TESTS = [(n, fn) for n, fn in list(globals().items()) if n.startswith("test_")]
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
+        sys.exit(1)
+    ok = False
+    try:
+        setup()
+        ok = run_tests("e2e-enrichment", TESTS)
+    finally:
+        teardown()
+    sys.exit(0 if ok else 1)
