@@ -158,6 +158,20 @@ def remove_cgroup_tree(rel):
                 pass
 
 
+def tracked_maps():
+    """{map id: set of cgroup ids} of every ctrwatch tracked_cgroups map loaded."""
+    shown = subprocess.run(["bpftool", "-j", "map", "show"], stdout=subprocess.PIPE,
+                           text=True).stdout
+    out = {}
+    for m in json.loads(shown) if shown.strip() else []:
+        if m.get("name") != "tracked_cgroups":
+            continue
+        dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(m["id"])],
+                              stdout=subprocess.PIPE, text=True).stdout
+        out[m["id"]] = {e["formatted"]["key"] for e in json.loads(dump or "[]")}
+    return out
+
+
 class Ctrwatch:
     """One ctrwatch process writing JSON lines to a file."""
 
@@ -170,13 +184,21 @@ class Ctrwatch:
         self.proc = None
 
     def start(self):
+        known = set(tracked_maps())
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.err)
         wait_until(lambda: self.proc.poll() is not None or "ready:" in self.stderr(),
                    timeout=20, what="ctrwatch to be ready")
         if self.proc.poll() is not None:
             raise AssertionError(f"ctrwatch exited {self.proc.returncode}: {self.stderr()}")
+        new = set(tracked_maps()) - known
+        self.map_id = new.pop() if len(new) == 1 else None
         return self
+
+    def tracked(self):
+        """The cgroup ids this ctrwatch's kernel map tracks."""
+        assert self.map_id is not None, "could not tell this ctrwatch's map"
+        return tracked_maps().get(self.map_id, set())
 
     def stderr(self):
         with open(self.err_path, errors="replace") as f:
