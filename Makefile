@@ -29,7 +29,7 @@ PROTO_H := $(OUT)/proto/containerd.pb-c.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .SECONDARY:
-.PHONY: all clean test unit-test e2e-test deps vmlinux fuzz format bench
+.PHONY: all clean test unit-test e2e-test deps bench-deps vmlinux fuzz format bench
 
 all: ctrwatch
 
@@ -69,7 +69,7 @@ unit-test: $(UNIT_TESTS)
 e2e-test: ctrwatch
 	@tests/e2e/run.sh
 
-test: ctrwatch $(UNIT_TESTS)
+test: ctrwatch $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
 	@tests/run.sh $(UNIT_TESTS)
 
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60
@@ -83,6 +83,13 @@ fuzz: $(FUZZ_TARGETS)
 
 deps:
 	tests/lib/install-deps.sh
+
+bench-deps: deps
+	tests/lib/install-deps.sh --bench
+
+# Rewrites docs/benchmarks.md and docs/benchmarks-latency.png (root, ~20 minutes).
+bench: ctrwatch bench-deps $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
+	python3 bench/run.py
 
 vmlinux:
 	mkdir -p vmlinux/$(VMLINUX_ARCH)

@@ -50,5 +50,11 @@ for suite in tests/e2e/test_*.py; do
 	[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
 done
 
+echo "== benchmarks, tiny mode (so they cannot rot; no timing is asserted)"
+timeout 600 python3 bench/run.py --tiny 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+count <"$log"
+[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
+
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

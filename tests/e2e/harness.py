@@ -168,7 +168,9 @@ def tracked_maps():
             continue
         dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(m["id"])],
                               stdout=subprocess.PIPE, text=True).stdout
-        out[m["id"]] = {e["formatted"]["key"] for e in json.loads(dump or "[]")}
+        elements = json.loads(dump or "[]")
+        if isinstance(elements, list):  # else {"error": ...}: the map went away meanwhile
+            out[m["id"]] = {e["formatted"]["key"] for e in elements}
     return out
 
 

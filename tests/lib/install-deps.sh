@@ -7,6 +7,8 @@ packages=(
 	libclang-rt-14-dev                                                      # fuzzing
 	containerd runc busybox-static python3 util-linux valgrind              # tests
 )
+# `make bench` also compares with execsnoop and bpftrace and plots with gnuplot.
+[ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Memory and startup with many live containers:
+  - startup: from exec of ctrwatch to its "ready:" line (programs attached, running containers
+    reported) with 0 and with S running containers;
+  - memory: ctrwatch's RSS idle, and with N live containers tracked and enriched; the memlock
+    of its BPF maps.
+usage: scale.py [--startup-containers S] [--containers N] [--json OUT]"""
+
+import argparse
+import json
+import os
+import subprocess
+import time
+
+from common import (CTRWATCH, Containerd, Ctrwatch, all_map_ids, ctrwatch_map_ids, map_memlock,
+                    median, remove_cgroup_tree, ringbuf_rss_kib, rss_kib, run_parallel,
+                    wait_until)
+
+
+def startup_ms(ctd, runs=3):
+    out = []
+    for i in range(runs):
+        err = os.path.join(ctd.dir, f"startup-{i}.err")
+        start = time.monotonic()
+        p = subprocess.Popen([CTRWATCH, "--containerd-socket", ctd.sock, "-o", "/dev/null"],
+                             stderr=open(err, "w"))
+        wait_until(lambda: "ready:" in open(err).read(), timeout=60, interval=0.001,
+                   what="ready")
+        out.append((time.monotonic() - start) * 1000)
+        p.terminate()
+        p.wait()
+    return round(median(out), 1)
+
+
+def start_containers(ctd, first, count, batch=20):
+    for b in range(first, first + count, batch):
+        run_parallel([["ctr", "-a", ctd.sock, "-n", ctd.namespace, "run", "-d",
+                       "docker.io/ctrwatch/busybox:test", f"live-{i}", "/bin/sleep", "3600"]
+                      for i in range(b, min(b + batch, first + count))])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--startup-containers", type=int, default=100)
+    ap.add_argument("--containers", type=int, default=500)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    ctd = Containerd()
+    result = {}
+    try:
+        ctd.start()
+        ctd.import_image()
+        result["startup_ms_idle"] = startup_ms(ctd)
+        before = all_map_ids()
+        w = Ctrwatch(ctd.dir, "scale", socket=ctd.sock).start()
+        maps = ctrwatch_map_ids(before)
+        time.sleep(1)
+        result["rss_kib_idle"] = rss_kib(w.proc.pid)
+        result["rss_anon_kib_idle"] = rss_kib(w.proc.pid, "RssAnon")
+        result["ringbuf_mapping_kib"] = ringbuf_rss_kib(w.proc.pid)
+        result["bpf_memlock_bytes"] = map_memlock(maps)
+        start_containers(ctd, 0, args.startup_containers)
+        result["startup_containers"] = args.startup_containers
+        result["startup_ms_loaded"] = startup_ms(ctd)
+        start_containers(ctd, args.startup_containers,
+                         args.containers - args.startup_containers)
+        wait_until(lambda: sum(e["event"] == "container_start" and e["enrichment"] == "complete"
+                               for e in w.events()) >= args.containers, timeout=300,
+                   what="every container reported, enriched")
+        time.sleep(1)
+        result["live_containers"] = args.containers
+        result["rss_kib_loaded"] = rss_kib(w.proc.pid)
+        result["rss_anon_kib_loaded"] = rss_kib(w.proc.pid, "RssAnon")
+        w.stop()
+    finally:
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+    print(json.dumps(result, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
