@@ -29,7 +29,14 @@ PROTO_H := $(OUT)/proto/containerd.pb-c.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .SECONDARY:
-.PHONY: all clean test unit-test e2e-test deps bench-deps vmlinux fuzz format bench
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+DOCDIR := $(PREFIX)/share/doc/ctrwatch
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz format bench
 
 all: ctrwatch
 
@@ -97,6 +104,26 @@ vmlinux:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+
+# The unit's ExecStart follows PREFIX.
+install: ctrwatch
+	install -D -m 0755 ctrwatch $(DESTDIR)$(SBINDIR)/ctrwatch
+	install -D -m 0644 docs/ctrwatch.8 $(DESTDIR)$(MANDIR)/man8/ctrwatch.8
+	install -D -m 0644 docs/events.md $(DESTDIR)$(DOCDIR)/events.md
+	install -D -m 0644 docs/filters.md $(DESTDIR)$(DOCDIR)/filters.md
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/ctrwatch|$(SBINDIR)/ctrwatch|' deploy/systemd/ctrwatch.service \
+		> $(DESTDIR)$(UNITDIR)/ctrwatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ctrwatch.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ctrwatch $(DESTDIR)$(MANDIR)/man8/ctrwatch.8 \
+		$(DESTDIR)$(UNITDIR)/ctrwatch.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# An OCI image tarball of ctrwatch, built without Docker (docs/deploy.md).
+image: ctrwatch
+	deploy/image/build.sh $(OUT)/ctrwatch-image.tar
 
 clean:
 	rm -rf $(OUT) ctrwatch

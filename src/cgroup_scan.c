@@ -157,9 +157,11 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 		return FTW_CONTINUE; /* gone meanwhile */
 	c.cgroup_path = rel;
 	c.init_pid = cgroup_find_init(fpath);
-	/* "/<namespace>/<id>" is only a container if its init entered new namespaces. */
-	if (c.ident.ambiguous && !(c.init_pid && entered_new_namespaces(c.init_pid)))
-		return FTW_CONTINUE;
+	/*
+	 * "/<namespace>/<id>" is a container if its init entered new namespaces; when that cannot
+	 * be read (no process, or one we may not inspect), containerd has the last word.
+	 */
+	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid));
 	scan.fn(&c, scan.ctx);
 	/* A container's own sub-cgroups are not containers. */
 	return FTW_SKIP_SUBTREE;

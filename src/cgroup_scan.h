@@ -2,6 +2,7 @@
 #ifndef CTRWATCH_CGROUP_SCAN_H
 #define CTRWATCH_CGROUP_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,6 +12,7 @@ struct existing_container {
 	const char *cgroup_path; /* relative to the hierarchy root, starting with '/' */
 	uint64_t cgroup_id;
 	uint32_t init_pid; /* 0 when the cgroup holds no process yet */
+	bool confirmed;	   /* false: a /<ns>/<id> lookalike that containerd must confirm */
 	struct container_ident ident;
 };
 

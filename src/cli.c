@@ -23,6 +23,7 @@ enum {
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
 	OPT_NAMESPACE,
+	OPT_LOG_FORMAT,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {},
 };
 
@@ -74,6 +76,7 @@ void cli_usage(FILE *f)
 	    "\n"
 	    "Other:\n"
 	    "  -v, --verbose           debug output, including libbpf's, on stderr\n"
+	    "      --log-format FORMAT diagnostics on stderr as text or json (default: text)\n"
 	    "  -V, --version           print the version and exit\n"
 	    "  -h, --help              print this help and exit\n"
 	    "\n"
@@ -224,6 +227,11 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		case OPT_NAMESPACE:
 			if (!*optarg || filter_set_add_namespace(&opts->filters, optarg))
 				return usage_error("bad --namespace '%s'", optarg);
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return usage_error("bad --log-format '%s': want text or json", optarg);
+			opts->log_json = strcmp(optarg, "json") == 0;
 			break;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);

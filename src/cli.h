@@ -14,6 +14,7 @@
 
 struct options {
 	bool verbose;
+	bool log_json;
 	bool trace_exec;
 	const char *output_path; /* NULL: stdout */
 	uint64_t ringbuf_size;

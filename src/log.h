@@ -6,6 +6,8 @@
 
 /* Diagnostics go to stderr, one line each, prefixed "ctrwatch: "; stdout carries only events. */
 void log_set_verbose(bool verbose);
+/* --log-format json: one JSON object per diagnostic line ({"time","level","msg"}). */
+void log_set_json(bool json);
 bool log_verbose(void);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

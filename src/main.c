@@ -29,11 +29,18 @@
 #define LOST_CHECK_INTERVAL_NS 1000000000ull
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
 
 static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
 }
 
 static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -53,6 +60,8 @@ static void install_signal_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hangup; /* logrotate: reopen --output */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a gone reader shows as EPIPE from write() */
 }
 
@@ -209,6 +218,13 @@ static int loop(struct ctrwatch *cw)
 		}
 		pipeline_take_results(&cw->pipeline, clock_boottime_ns());
 		pipeline_tick(&cw->pipeline, clock_boottime_ns(), false);
+		if (reopen_requested) {
+			reopen_requested = 0;
+			err = output_reopen(&cw->out);
+			if (err)
+				log_warn("cannot reopen %s: %s; still writing to the old file",
+					 cw->out.path, strerror(-err));
+		}
 		if (clock_boottime_ns() >= next_lost_check) {
 			report_lost(cw);
 			next_lost_check = clock_boottime_ns() + LOST_CHECK_INTERVAL_NS;
@@ -281,6 +297,7 @@ int main(int argc, char **argv)
 	case CLI_RUN: break;
 	}
 	log_set_verbose(opts.verbose);
+	log_set_json(opts.log_json);
 	libbpf_set_print(on_libbpf_print);
 	if (check_environment()) {
 		cli_free(&opts);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,12 +11,28 @@ int output_open(struct output *out, const char *path)
 {
 	out->fd = STDOUT_FILENO;
 	out->owns_fd = 0;
+	out->path = NULL;
 	if (!path || strcmp(path, "-") == 0)
 		return 0;
 	out->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (out->fd < 0)
 		return -errno;
 	out->owns_fd = 1;
+	out->path = strdup(path);
+	return out->path ? 0 : -ENOMEM;
+}
+
+int output_reopen(struct output *out)
+{
+	int fd;
+
+	if (!out->path)
+		return 0;
+	fd = open(out->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	close(out->fd);
+	out->fd = fd;
 	return 0;
 }
 
@@ -40,6 +57,8 @@ void output_close(struct output *out)
 {
 	if (out->owns_fd && out->fd >= 0)
 		close(out->fd);
+	free(out->path);
+	out->path = NULL;
 	out->fd = -1;
 	out->owns_fd = 0;
 }

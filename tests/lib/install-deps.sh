@@ -5,7 +5,8 @@ packages=(
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool # build
 	libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev        # containerd API
 	libclang-rt-14-dev                                                      # fuzzing
-	containerd runc busybox-static python3 util-linux valgrind              # tests
+	containerd runc busybox-static python3 python3-yaml util-linux valgrind # tests
+	mmdebstrap                                                              # make image
 )
 # `make bench` also compares with execsnoop and bpftrace and plots with gnuplot.
 [ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: ctrwatch as users deploy it. The `make image` image runs under the private
+containerd with the capabilities, mounts and pid namespace read from
+deploy/kubernetes/ctrwatch.yaml, and must report other containers, enriched. Each privilege the
+manifest grants is shown necessary by a run without it. Also: make install into a DESTDIR, the
+man page against --help, SIGHUP reopening --output. Root."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (CTRWATCH, REPO, Containerd, Ctrwatch, remove_cgroup_tree,  # noqa: E402
+                     run_tests, wait_until)
+
+MANIFEST = os.path.join(REPO, "deploy", "kubernetes", "ctrwatch.yaml")
+IMAGE = "docker.io/ctrwatch/ctrwatch:e2e"
+ctd = None
+workdir = None
+image_size = None
+
+
+def daemonset():
+    for doc in yaml.safe_load_all(open(MANIFEST)):
+        if doc and doc.get("kind") == "DaemonSet":
+            return doc["spec"]["template"]["spec"]
+    raise AssertionError("no DaemonSet in the manifest")
+
+
+def manifest_contract():
+    """(capabilities, [(host path, container path, read-only)], host pid) from the manifest."""
+    pod = daemonset()
+    c = pod["containers"][0]
+    sc = c["securityContext"]
+    assert sc.get("privileged") is False and sc["capabilities"]["drop"] == ["ALL"], sc
+    caps = ["CAP_" + x for x in sc["capabilities"]["add"]]
+    volumes = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
+    mounts = [(volumes[m["name"]], m["mountPath"], m.get("readOnly", False))
+              for m in c["volumeMounts"]]
+    return caps, mounts, pod.get("hostPID", False)
+
+
+def ctr_args(caps, mounts, host_pid):
+    """The `ctr run` flags that give a container what the manifest gives the pod."""
+    args = ["--cap-drop", "CAP_ALL"]
+    for cap in caps:
+        args += ["--cap-add", cap]
+    for host, path, ro in mounts:
+        host = ctd.sock if host == "/run/containerd/containerd.sock" else host
+        args += ["--mount", f"type=bind,src={host},dst={path},"
+                            f"options=rbind:{'ro' if ro else 'rw'}"]
+    if host_pid:
+        # /proc/1/ns/* cannot be read here: join the host's pid namespace through our own
+        args += ["--with-ns", f"pid:/proc/{os.getpid()}/ns/pid"]
+    return args
+
+
+class Containerized:
+    """ctrwatch running in the image, its stdout and stderr kept apart in two files."""
+
+    def __init__(self, name, caps, mounts, host_pid):
+        self.name = f"ctrwatch-{os.getpid()}-{name}"
+        self.out = os.path.join(workdir, f"{name}.out")
+        self.err = os.path.join(workdir, f"{name}.err")
+        cmd = ["ctr", "-a", ctd.sock, "-n", ctd.namespace, "run", "--rm",
+               *ctr_args(caps, mounts, host_pid), IMAGE, self.name, "/usr/local/sbin/ctrwatch",
+               "--containerd-socket", "/run/containerd/containerd.sock"]
+        self.proc = subprocess.Popen(cmd, stdout=open(self.out, "w"), stderr=open(self.err, "w"),
+                                     stdin=subprocess.DEVNULL)
+
+    def stderr(self):
+        return open(self.err, errors="replace").read()
+
+    def wait_ready(self):
+        wait_until(lambda: self.proc.poll() is not None or "ready:" in self.stderr(),
+                   timeout=30, what=f"{self.name} ready")
+        assert self.proc.poll() is None, (self.proc.returncode, self.stderr())
+
+    def events(self):
+        import json
+        return [json.loads(line) for line in open(self.out) if line.strip()]
+
+    def wait_for(self, cid, event, timeout=15):
+        return wait_until(lambda: [e for e in self.events() if e["event"] == event and
+                                   e["container"]["id"] == cid], timeout=timeout,
+                          what=f"{event} of {cid}")[0]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            ctd.ctr("task", "kill", "-s", "SIGTERM", self.name, check=False)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                ctd.ctr("task", "kill", "-s", "SIGKILL", self.name, check=False)
+                self.proc.wait(timeout=15)
+        return self.proc.returncode
+
+
+def test_image_with_the_manifest_contract_reports_containers_enriched():
+    caps, mounts, host_pid = manifest_contract()
+    assert sorted(caps) == ["CAP_BPF", "CAP_PERFMON"], caps
+    before = f"before-{os.getpid()}"
+    ctd.run(before, "/bin/sleep", "600", detach=True, check=True)
+    cw = Containerized("contract", caps, mounts, host_pid)
+    try:
+        cw.wait_ready()
+        cw.wait_for(before, "container_existing")
+        cid = f"watched-{os.getpid()}"
+        ctd.run(cid, "/bin/sh", "-c", "exit 4", check=True, extra=["--label", "team=blue"])
+        ev = cw.wait_for(cid, "container_exit")
+        assert ev["exit"]["code"] == 4 and ev["enrichment"] == "complete", ev
+        assert ev["container"]["labels"]["team"] == "blue", ev
+        ctd.kill(before)
+        ctd.remove(before)
+        cw.wait_for(before, "container_exit")  # found its init: needs the host's pids
+        # stdout carries events only: every line is one
+        assert all("event" in e for e in cw.events())
+    finally:
+        rc = cw.stop()
+    assert rc == 0, (rc, cw.stderr())
+
+
+def run_failing(name, caps, mounts, host_pid):
+    cw = Containerized(name, caps, mounts, host_pid)
+    rc = cw.proc.wait(timeout=30)
+    return rc, cw.stderr().strip()
+
+
+def test_each_capability_is_necessary():
+    caps, mounts, host_pid = manifest_contract()
+    for cap in caps:
+        fewer = [c for c in caps if c != cap]
+        rc, err = run_failing(f"no-{cap.lower()}", fewer, mounts, host_pid)
+        assert rc == 1, (cap, rc, err)
+        assert err.count("\n") == 0 and f"missing {cap}" in err, (cap, err)
+
+
+def test_host_pid_is_necessary_for_running_containers_exit():
+    caps, mounts, _ = manifest_contract()
+    before = f"nopid-{os.getpid()}"
+    ctd.run(before, "/bin/sleep", "600", detach=True, check=True)
+    cw = Containerized("no-hostpid", caps, mounts, False)
+    try:
+        cw.wait_ready()
+        cw.wait_for(before, "container_existing")
+        ctd.kill(before)
+        ctd.remove(before)
+        cw.wait_for(before, "container_remove")
+        got = [e["event"] for e in cw.events() if e["container"]["id"] == before]
+        assert got == ["container_existing", "container_remove"], got  # its exit was missed
+    finally:
+        cw.stop()
+
+
+def test_cgroup_mount_is_necessary_to_see_running_containers():
+    caps, mounts, host_pid = manifest_contract()
+    before = f"nocg-{os.getpid()}"
+    ctd.run(before, "/bin/sleep", "600", detach=True, check=True)
+    without = [m for m in mounts if m[1] != "/sys/fs/cgroup"]
+    assert len(without) == len(mounts) - 1
+    cw = Containerized("no-cgroup", caps, without, host_pid)
+    try:
+        wait_until(lambda: cw.proc.poll() is not None or "ready:" in cw.stderr(), timeout=30)
+        time.sleep(0.5)
+        assert not [e for e in cw.events() if e["container"]["id"] == before], cw.events()
+    finally:
+        cw.stop()
+        ctd.kill(before)
+        ctd.remove(before)
+
+
+def test_make_install_into_destdir():
+    dest = tempfile.mkdtemp(prefix="ctrwatch-destdir.")
+    try:
+        subprocess.run(["make", "-s", "-C", REPO, "install", f"DESTDIR={dest}", "PREFIX=/usr"],
+                       check=True)
+        for f in ("usr/sbin/ctrwatch", "usr/share/man/man8/ctrwatch.8",
+                  "usr/lib/systemd/system/ctrwatch.service", "usr/share/doc/ctrwatch/events.md"):
+            assert os.path.exists(os.path.join(dest, f)), f
+        unit = open(os.path.join(dest, "usr/lib/systemd/system/ctrwatch.service")).read()
+        assert "ExecStart=/usr/sbin/ctrwatch" in unit, unit
+        assert "CapabilityBoundingSet=CAP_BPF CAP_PERFMON" in unit
+        if shutil.which("systemd-analyze"):
+            r = subprocess.run(["systemd-analyze", "verify",
+                                os.path.join(dest, "usr/lib/systemd/system/ctrwatch.service")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            bad = [line for line in r.stdout.splitlines()
+                   if "ctrwatch.service" in line and "Command" not in line
+                   and "not executable" not in line]
+            assert not bad, r.stdout
+        subprocess.run(["make", "-s", "-C", REPO, "uninstall", f"DESTDIR={dest}",
+                        "PREFIX=/usr"], check=True)
+        left = [os.path.join(r, f) for r, _, fs in os.walk(dest) for f in fs]
+        assert not left, left
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+def test_man_page_lists_every_flag_with_its_default():
+    help_text = subprocess.run([CTRWATCH, "--help"], stdout=subprocess.PIPE, text=True).stdout
+    flags = sorted(set(re.findall(r"--[a-z][a-z-]+", help_text)))
+    man = open(os.path.join(REPO, "docs", "ctrwatch.8")).read().replace("\\-", "-")
+    missing = [f for f in flags if f not in man]
+    assert not missing, missing
+    assert len(flags) >= 15, flags
+    for default in ("8M", "500ms", "4096", "/run/containerd/containerd.sock"):
+        assert default in man and default in help_text, default
+
+
+def test_sighup_reopens_the_output_file():
+    w = Ctrwatch(workdir, "rotate", "--log-format", "json", socket=ctd.sock).start()
+    try:
+        first = f"rot1-{os.getpid()}"
+        ctd.run(first, "/bin/true", check=True)
+        w.wait_for(first, "container_remove")
+        os.rename(w.out_path, w.out_path + ".1")  # what logrotate does
+        w.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        second = f"rot2-{os.getpid()}"
+        ctd.run(second, "/bin/true", check=True)
+        w.wait_for(second, "container_remove")
+        assert not [e for e in w.events() if e["container"]["id"] == first]
+        # diagnostics are JSON lines too
+        import json
+        for line in w.stderr().splitlines():
+            assert set(json.loads(line)) == {"time", "level", "msg"}, line
+    finally:
+        assert w.stop() == 0
+
+
+def setup():
+    global ctd, workdir, image_size
+    ctd = Containerd()
+    workdir = ctd.dir
+    ctd.start()
+    ctd.import_image()
+    tar = os.path.join(workdir, "ctrwatch-image.tar")
+    subprocess.run([os.path.join(REPO, "deploy", "image", "build.sh"), tar, IMAGE], check=True,
+                   stdout=subprocess.DEVNULL)
+    image_size = os.path.getsize(tar)
+    print(f"  image {IMAGE}: {image_size / 1048576:.1f} MiB uncompressed", flush=True)
+    ctd.ctr("image", "import", tar)
+
+
+def teardown():
+    if ctd:
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+
+
+TESTS = [(n, fn) for n, fn in list(globals().items()) if n.startswith("test_")]
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
+        sys.exit(1)
+    ok = False
+    try:
+        setup()
+        ok = run_tests("e2e-deploy", TESTS)
+    finally:
+        teardown()
+    sys.exit(0 if ok else 1)
