@@ -217,11 +217,16 @@ def main():
     facts = machine_facts()
     print("machine:", json.dumps(facts), flush=True)
     results = run_all(TINY if args.tiny else FULL, args.only)
-    with open(f"{OUT}/results.json", "w") as f:
-        json.dump({"machine": facts, "results": results}, f, indent=1)
     failed = [k for k, v in results.items() if v is None]
     print(f"bench: {len(results) - len(failed)} passed, {len(failed)} failed", flush=True)
-    if not args.tiny and not args.only:
+    saved = f"{OUT}/{'tiny' if args.tiny else 'results'}.json"
+    if args.only and os.path.exists(saved):
+        # re-running some figures: keep the others from the last full run
+        with open(saved) as f:
+            results = {**json.load(f)["results"], **results}
+    with open(saved, "w") as f:
+        json.dump({"machine": facts, "results": results}, f, indent=1)
+    if not args.tiny and all(results.get(k) for k in FULL):
         plot_latency(os.path.join(REPO, "docs", "benchmarks-latency.png"))
         write_doc(results, facts, os.path.join(REPO, "docs", "benchmarks.md"))
         print("wrote docs/benchmarks.md and docs/benchmarks-latency.png")
