@@ -230,7 +230,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				return usage_error("bad --log-format '%s': want text or json", optarg);
+				return usage_error("bad --log-format '%s': want text or json",
+						   optarg);
 			opts->log_json = strcmp(optarg, "json") == 0;
 			break;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
