@@ -242,6 +242,21 @@ class Ctrwatch:
         return self.proc.returncode if self.proc else None
 
 
+def main(suite, module_globals, setup, teardown):
+    """A suite file's entry point: its test_* functions between setup() and teardown()."""
+    if os.geteuid() != 0:
+        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
+        sys.exit(1)
+    tests = [(n, fn) for n, fn in list(module_globals.items()) if n.startswith("test_")]
+    ok = False
+    try:
+        setup()
+        ok = run_tests(suite, tests)
+    finally:
+        teardown()
+    sys.exit(0 if ok else 1)
+
+
 def run_tests(suite, tests):
     """Runs (name, fn) pairs; prints one line per test and a closing 'N passed, N failed'."""
     passed = failed = 0

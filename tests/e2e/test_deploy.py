@@ -18,7 +18,7 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (CTRWATCH, REPO, Containerd, Ctrwatch, remove_cgroup_tree,  # noqa: E402
+from harness import (main, CTRWATCH, REPO, Containerd, Ctrwatch, remove_cgroup_tree,  # noqa: E402
                      run_tests, wait_until)
 
 MANIFEST = os.path.join(REPO, "deploy", "kubernetes", "ctrwatch.yaml")
@@ -259,16 +259,5 @@ def teardown():
         remove_cgroup_tree(f"/{ctd.namespace}")
 
 
-TESTS = [(n, fn) for n, fn in list(globals().items()) if n.startswith("test_")]
-
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
-        sys.exit(1)
-    ok = False
-    try:
-        setup()
-        ok = run_tests("e2e-deploy", TESTS)
-    finally:
-        teardown()
-    sys.exit(0 if ok else 1)
+    main("e2e-deploy", globals(), setup, teardown)

@@ -11,7 +11,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (IMAGE, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (main, IMAGE, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, run_tests, wait_until)
 
 ctd = None
@@ -271,16 +271,5 @@ def teardown():
         remove_cgroup_tree(cg)
 
 
-TESTS = [(n, fn) for n, fn in list(globals().items()) if n.startswith("test_")]
-
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
-        sys.exit(1)
-    ok = False
-    try:
-        setup()
-        ok = run_tests("e2e-enrichment", TESTS)
-    finally:
-        teardown()
-    sys.exit(0 if ok else 1)
+    main("e2e-enrichment", globals(), setup, teardown)

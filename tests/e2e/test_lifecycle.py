@@ -12,7 +12,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (main, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, run_tests, wait_until)
 
 LIFECYCLE = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -307,16 +307,5 @@ def teardown():
         remove_cgroup_tree(cg)
 
 
-TESTS = [(name, fn) for name, fn in list(globals().items()) if name.startswith("test_")]
-
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
-        sys.exit(1)
-    ok = False
-    try:
-        setup()
-        ok = run_tests("e2e", TESTS)
-    finally:
-        teardown()
-    sys.exit(0 if ok else 1)
+    main("e2e", globals(), setup, teardown)
