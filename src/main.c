@@ -43,12 +43,12 @@ static void on_hangup(int sig)
 	reopen_requested = 1;
 }
 
+/* Quiet unless -v: a load failure is reported by us, in one line that points at -v. */
 static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !log_verbose())
+	(void)level;
+	if (!log_verbose())
 		return 0;
-	if (level != LIBBPF_DEBUG && !log_verbose())
-		return 0; /* load failures are reported by us, in one line */
 	fputs("libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
