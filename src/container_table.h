@@ -25,6 +25,7 @@ struct container {
 	uint64_t created_ns; /* CLOCK_BOOTTIME of the cgroup's mkdir */
 	uint32_t init_pid;   /* 0 until started */
 	bool confirmed;	     /* known to be a container; see lifecycle.c */
+	bool existing;	     /* found by the startup scan */
 	bool started;
 	bool exited;
 	bool removed; /* its cgroup is gone; freed once the pipeline holds nothing of it */

@@ -200,30 +200,6 @@ int containerd_get_container(struct containerd_client *c, const char *ns, const 
 	return rc;
 }
 
-int containerd_list_containers(struct containerd_client *c, const char *ns, char ***ids, size_t *n,
-			       char *err)
-{
-	Ctrwatch__Containerd__ListContainersRequest req =
-	    CTRWATCH__CONTAINERD__LIST_CONTAINERS_REQUEST__INIT;
-	Ctrwatch__Containerd__ListContainersResponse *resp;
-	char **tmp;
-	int rc;
-
-	rc = call(c, SVC "containers.v1.Containers/List", ns, &req.base,
-		  &ctrwatch__containerd__list_containers_response__descriptor,
-		  (ProtobufCMessage **)&resp, err);
-	if (rc)
-		return rc;
-	tmp = calloc(resp->n_containers ? resp->n_containers : 1, sizeof(char *));
-	for (size_t i = 0; tmp && i < resp->n_containers; i++)
-		tmp[i] = resp->containers[i]->id;
-	rc = tmp ? copy_strings(tmp, resp->n_containers, ids) : -ENOMEM;
-	*n = rc ? 0 : resp->n_containers;
-	free(tmp);
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rc;
-}
-
 int containerd_get_image_digest(struct containerd_client *c, const char *ns, const char *image,
 				char **digest, char *err)
 {

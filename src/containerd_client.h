@@ -25,9 +25,6 @@ int containerd_list_namespaces(struct containerd_client *c, char ***names, size_
 /* Fills m from Containers/Get in namespace ns (all but the image digest). */
 int containerd_get_container(struct containerd_client *c, const char *ns, const char *id,
 			     struct container_meta *m, char *err);
-/* The ids of the containers of namespace ns (Containers/List). */
-int containerd_list_containers(struct containerd_client *c, const char *ns, char ***ids, size_t *n,
-			       char *err);
 int containerd_get_image_digest(struct containerd_client *c, const char *ns, const char *image,
 				char **digest, char *err);
 /* The pid of a container's init task and its status (Tasks/Get). */

@@ -16,6 +16,7 @@ struct enrich_request {
 	uint64_t cgroup_id;
 	struct container_ident ident;
 	char *cgroup_path;
+	bool want_init_pid;
 	struct enrich_request *next;
 };
 
@@ -110,6 +111,20 @@ static void find_digest(struct enricher *e, struct enrich_result *res)
 				    res->error);
 }
 
+/*
+ * A running container's init, as containerd's task knows it (a host pid): for containers found
+ * at startup whose init /proc could not show, e.g. without the host's pid namespace.
+ */
+static void find_init_pid(struct enricher *e, struct enrich_result *res, const char *id)
+{
+	char err[CONTAINERD_ERROR_MAX];
+	unsigned int pid, status;
+
+	if (containerd_get_task(e->client, res->meta.namespace, id, &pid, &status, err) == 0 &&
+	    status == 2 /* RUNNING */)
+		res->init_pid = pid;
+}
+
 static struct enrich_result *lookup(struct enricher *e, const struct enrich_request *req)
 {
 	struct enrich_result *res = calloc(1, sizeof(*res));
@@ -122,6 +137,8 @@ static struct enrich_result *lookup(struct enricher *e, const struct enrich_requ
 		/* the CRI label, or a label-less container running a known pause image */
 		res->meta.sandbox = pause_container(&res->meta);
 		find_digest(e, res);
+		if (req->want_init_pid)
+			find_init_pid(e, res, req->ident.id);
 	}
 	return res;
 }
@@ -256,7 +273,7 @@ int enricher_fd(const struct enricher *e)
 }
 
 int enricher_submit(struct enricher *e, uint64_t cgroup_id, const struct container_ident *ident,
-		    const char *cgroup_path)
+		    const char *cgroup_path, bool want_init_pid)
 {
 	struct enrich_request *req = calloc(1, sizeof(*req));
 
@@ -264,6 +281,7 @@ int enricher_submit(struct enricher *e, uint64_t cgroup_id, const struct contain
 		return -ENOMEM;
 	req->cgroup_id = cgroup_id;
 	req->ident = *ident;
+	req->want_init_pid = want_init_pid;
 	req->cgroup_path = strdup(cgroup_path);
 	if (!req->cgroup_path) {
 		free(req);

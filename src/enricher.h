@@ -28,6 +28,7 @@ struct enrich_result {
 	enum enrich_status status;
 	struct container_meta meta;
 	bool cgroup_confirmed; /* the container's spec names this very cgroup */
+	uint32_t init_pid;     /* from Tasks/Get, when asked for: host pid of a running init */
 	char error[CONTAINERD_ERROR_MAX];
 	struct enrich_result *next;
 };
@@ -43,7 +44,7 @@ void enricher_stop(struct enricher *e);
 int enricher_fd(const struct enricher *e);
 /* Queues a lookup. Returns 0 or -ENOMEM. */
 int enricher_submit(struct enricher *e, uint64_t cgroup_id, const struct container_ident *ident,
-		    const char *cgroup_path);
+		    const char *cgroup_path, bool want_init_pid);
 /* Takes every finished lookup, oldest first; free each with enrich_result_free(). */
 struct enrich_result *enricher_take(struct enricher *e);
 void enrich_result_free(struct enrich_result *r);

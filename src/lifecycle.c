@@ -165,5 +165,6 @@ void lifecycle_add_existing(struct lifecycle *lc, const struct existing_containe
 	c->started = ec->init_pid != 0;
 	c->init_pid = ec->init_pid;
 	c->confirmed = ec->confirmed;
+	c->existing = true;
 	emit(lc, EVENT_CONTAINER_EXISTING, now_ns, c);
 }

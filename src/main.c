@@ -93,6 +93,11 @@ static int do_untrack(void *ctx, uint64_t cgroup_id)
 	return tracer_untrack(((struct ctrwatch *)ctx)->tracer, cgroup_id);
 }
 
+static int do_set_init(void *ctx, uint64_t cgroup_id, uint32_t pid)
+{
+	return tracer_set_init(((struct ctrwatch *)ctx)->tracer, cgroup_id, pid);
+}
+
 static void do_emit(void *ctx, const struct event *ev)
 {
 	pipeline_submit(&((struct ctrwatch *)ctx)->pipeline, ev, clock_boottime_ns());

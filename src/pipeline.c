@@ -79,7 +79,9 @@ static void request_lookup(struct pipeline *p, struct container *c, uint64_t now
 	if (!wants_lookup(c, now_ns))
 		return;
 	c->retry_after_ns = 0;
-	if (enricher_submit(p->cfg.enricher, c->cgroup_id, &c->ident, c->cgroup_path)) {
+	/* a running container whose init the scan could not find: ask containerd for it */
+	if (enricher_submit(p->cfg.enricher, c->cgroup_id, &c->ident, c->cgroup_path,
+			    !c->init_pid && c->existing)) {
 		c->enrichment = "partial";
 		set_error(c, "out of memory queueing the containerd lookup");
 		return;
@@ -199,6 +201,11 @@ static void apply_result(struct pipeline *p, struct container *c, struct enrich_
 	case ENRICH_FOUND:
 		if (r->cgroup_confirmed)
 			c->confirmed = true;
+		if (r->init_pid && !c->init_pid && p->cfg.set_init &&
+		    p->cfg.set_init(p->cfg.ctx, c->cgroup_id, r->init_pid) == 0) {
+			c->init_pid = r->init_pid;
+			c->started = true;
+		}
 		if (strcmp(c->ident.runtime, "unknown") == 0)
 			c->ident.runtime = "containerd";
 		if (p->cfg.table->with_meta >= p->cfg.cache_size) {

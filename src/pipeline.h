@@ -23,6 +23,8 @@ struct pipeline_config {
 	uint64_t enrich_timeout_ns;
 	unsigned int cache_size; /* containers whose metadata is kept */
 	int (*untrack)(void *ctx, uint64_t cgroup_id);
+	/* Tells the kernel a running container's init, learnt from containerd. */
+	int (*set_init)(void *ctx, uint64_t cgroup_id, uint32_t pid);
 	void *ctx;
 };
 

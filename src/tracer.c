@@ -109,6 +109,20 @@ int tracer_track(struct tracer *tracer, uint64_t cgroup_id, const struct tracked
 	return bpf_map_update_elem(fd, &cgroup_id, value, BPF_NOEXIST) ? -errno : 0;
 }
 
+int tracer_set_init(struct tracer *tracer, uint64_t cgroup_id, uint32_t pid)
+{
+	int fd = bpf_map__fd(tracer->skel->maps.tracked_cgroups);
+	struct tracked_cgroup value;
+
+	if (bpf_map_lookup_elem(fd, &cgroup_id, &value))
+		return -errno;
+	if (value.state != TRACKED_PENDING)
+		return -EEXIST;
+	value.state = TRACKED_STARTED;
+	value.init_tgid = pid;
+	return bpf_map_update_elem(fd, &cgroup_id, &value, BPF_EXIST) ? -errno : 0;
+}
+
 int tracer_untrack(struct tracer *tracer, uint64_t cgroup_id)
 {
 	int fd = bpf_map__fd(tracer->skel->maps.tracked_cgroups);

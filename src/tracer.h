@@ -32,6 +32,9 @@ int tracer_epoll_fd(const struct tracer *tracer);
 int tracer_drain(struct tracer *tracer);
 /* Seeds the kernel's tracking map, unless the kernel already tracks the cgroup (-EEXIST). */
 int tracer_track(struct tracer *tracer, uint64_t cgroup_id, const struct tracked_cgroup *value);
+/* Marks a tracked, still pending cgroup as started with this init. -EEXIST if the kernel saw a
+ * start meanwhile (its own init wins), -ENOENT if untracked. */
+int tracer_set_init(struct tracer *tracer, uint64_t cgroup_id, uint32_t pid);
 /* Stops tracking a cgroup in the kernel; absent is not an error. */
 int tracer_untrack(struct tracer *tracer, uint64_t cgroup_id);
 /* Failed reservations since load, summed over CPUs, indexed by enum record_type. */
