@@ -162,6 +162,7 @@ static int start_pipeline(struct ctrwatch *cw, const struct options *opts)
 	    .enrich_timeout_ns = (uint64_t)opts->enrich_timeout_ms * 1000000ull,
 	    .cache_size = opts->cache_size,
 	    .untrack = do_untrack,
+	    .set_init = do_set_init,
 	    .ctx = cw,
 	};
 
