@@ -9,12 +9,11 @@
 usage: burst.py [--containers C] [--execs E] [--parallel P] [--json OUT]"""
 
 import argparse
-import json
 import os
 import signal
 import time
 
-from common import CTRWATCH, Containerd, Ctrwatch, remove_cgroup_tree, run_parallel, wait_until
+from common import Ctrwatch, private_containerd, report, run_parallel
 
 LOOP = "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i+1)); done"
 
@@ -42,11 +41,8 @@ def main():
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--json")
     args = ap.parse_args()
-    ctd = Containerd()
     result = {}
-    try:
-        ctd.start()
-        ctd.import_image()
+    with private_containerd() as ctd:
         w = Ctrwatch(ctd.dir, "burst", "--exec", socket=ctd.sock).start()
 
         ids = [f"burst-{os.getpid()}-{i}" for i in range(args.containers)]
@@ -91,13 +87,7 @@ def main():
                                    "lost": lost_total(frozen, "process_exec"),
                                    "lifecycle_lost": lost_total(frozen) -
                                    lost_total(frozen, "process_exec")}
-    finally:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    print(json.dumps(result, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(result, args.json)
 
 
 def exec_burst_frozen(ctd, n):

@@ -5,10 +5,9 @@ exit and remove; ctrwatch's userspace CPU time per container is reported.
 usage: churn.py [--containers C] [--batch B] [--json OUT]"""
 
 import argparse
-import json
 import os
 
-from common import Containerd, Ctrwatch, cpu_seconds, remove_cgroup_tree, run_parallel
+from common import Ctrwatch, cpu_seconds, private_containerd, report, run_parallel
 
 
 def main():
@@ -17,10 +16,7 @@ def main():
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--json")
     args = ap.parse_args()
-    ctd = Containerd()
-    try:
-        ctd.start()
-        ctd.import_image()
+    with private_containerd() as ctd:
         w = Ctrwatch(ctd.dir, "churn", socket=ctd.sock).start()
         cpu0 = cpu_seconds(w.proc.pid)
         ids = [f"churn-{os.getpid()}-{i}" for i in range(args.containers)]
@@ -41,16 +37,10 @@ def main():
                                           "container_exit", "container_remove"] for cid in ids)
         enriched = sum(1 for e in w.events() if e.get("enrichment") == "complete")
         w.stop()
-    finally:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
     result = {"containers": args.containers, "batch": args.batch,
               "with_all_four_events": complete, "enriched_lines": enriched,
               "cpu_ms_per_container": round(cpu * 1000 / args.containers, 3)}
-    print(json.dumps(result, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 """Helpers shared by the benchmarks: the e2e harness (private containerd, local image), process
 resource readings, and small statistics."""
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +83,24 @@ def timed(fn):
     start = time.monotonic()
     fn()
     return time.monotonic() - start
+
+
+@contextlib.contextmanager
+def private_containerd():
+    """A started private containerd with the test image, cleaned up afterwards."""
+    ctd = Containerd()
+    try:
+        ctd.start()
+        ctd.import_image()
+        yield ctd
+    finally:
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+
+
+def report(result, path):
+    """Prints a benchmark's result and writes it where bench/run.py reads it."""
+    print(json.dumps(result, indent=1))
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=1)

@@ -8,13 +8,12 @@
 usage: scale.py [--startup-containers S] [--containers N] [--json OUT]"""
 
 import argparse
-import json
 import os
 import subprocess
 import time
 
-from common import (CTRWATCH, Containerd, Ctrwatch, all_map_ids, ctrwatch_map_ids, map_memlock,
-                    median, remove_cgroup_tree, ringbuf_rss_kib, rss_kib, run_parallel,
+from common import (CTRWATCH, Ctrwatch, all_map_ids, ctrwatch_map_ids, map_memlock, median,
+                    private_containerd, report, ringbuf_rss_kib, rss_kib, run_parallel,
                     wait_until)
 
 
@@ -46,11 +45,8 @@ def main():
     ap.add_argument("--containers", type=int, default=500)
     ap.add_argument("--json")
     args = ap.parse_args()
-    ctd = Containerd()
     result = {}
-    try:
-        ctd.start()
-        ctd.import_image()
+    with private_containerd() as ctd:
         result["startup_ms_idle"] = startup_ms(ctd)
         before = all_map_ids()
         w = Ctrwatch(ctd.dir, "scale", socket=ctd.sock).start()
@@ -73,13 +69,7 @@ def main():
         result["rss_kib_loaded"] = rss_kib(w.proc.pid)
         result["rss_anon_kib_loaded"] = rss_kib(w.proc.pid, "RssAnon")
         w.stop()
-    finally:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    print(json.dumps(result, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,9 @@ Throughput kept = median time without / median time with. usage: throughput.py [
 [--rounds R] [--json OUT]"""
 
 import argparse
-import json
 import subprocess
 
-from common import CTRWATCH, Containerd, median, remove_cgroup_tree
+from common import CTRWATCH, median, private_containerd, report
 
 LOOP = "i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i+1)); done"
 
@@ -20,12 +19,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json")
     args = ap.parse_args()
-    ctd = Containerd()
     times = {("host", False): [], ("host", True): [], ("container", False): [],
              ("container", True): []}
-    try:
-        ctd.start()
-        ctd.import_image()
+    with private_containerd() as ctd:
         # One long-lived container runs the storms, so container start-up is not measured.
         ctd.run("storm", "/bin/sleep", "3600", detach=True, check=True)
         storm = {
@@ -48,9 +44,6 @@ def main():
                 if cw:
                     cw.terminate()
                     cw.wait()
-    finally:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
     result = {"execs": args.execs, "rounds": args.rounds}
     for where in ("host", "container"):
         without, with_ = median(times[(where, False)]), median(times[(where, True)])
@@ -58,10 +51,7 @@ def main():
                          "kept": round(without / with_, 4),
                          "execs_per_s_without": round(args.execs / without),
                          "execs_per_s_with": round(args.execs / with_)}
-    print(json.dumps(result, indent=1))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(result, args.json)
 
 
 if __name__ == "__main__":
