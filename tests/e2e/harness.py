@@ -146,6 +146,16 @@ def hierarchy_dirs(rel):
     return dirs
 
 
+def kubepods_cgroup(pod_uid, cid, created):
+    """A kubelet-style cgroup path for a container; appends to created the cgroup runc will make
+    that the test must remove (all of /kubepods if the host has none)."""
+    if any(not os.path.exists(d) for d in hierarchy_dirs("/kubepods")):
+        created.append("/kubepods")
+    else:
+        created.append(f"/kubepods/besteffort/pod{pod_uid}")
+    return f"/kubepods/besteffort/pod{pod_uid}/{cid}"
+
+
 def remove_cgroup_tree(rel):
     """rmdir rel and its empty descendants in every hierarchy; deepest first."""
     for top in hierarchy_dirs(rel):

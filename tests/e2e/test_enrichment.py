@@ -11,7 +11,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, IMAGE, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (main, kubepods_cgroup, IMAGE, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, run_tests, wait_until)
 
 ctd = None
@@ -33,23 +33,13 @@ def events_of(w, cid):
     return [e["event"] for e in w.for_container(cid)]
 
 
-def kube_cgroup(cid, pod_uid):
-    for d in hierarchy_dirs("/kubepods"):
-        if not os.path.exists(d):
-            created_cgroups.append("/kubepods")
-            break
-    else:
-        created_cgroups.append(f"/kubepods/besteffort/pod{pod_uid}")
-    return f"/kubepods/besteffort/pod{pod_uid}/{cid}"
-
-
 def kube_run(cid, kind, pod_uid, image=IMAGE, extra_labels=(), cmd=("/bin/sh", "-c", "exit 0"),
              detach=False):
     labels = [f"io.kubernetes.pod.name=web-{pod_uid[:5]}", "io.kubernetes.pod.namespace=shop",
               f"io.kubernetes.pod.uid={pod_uid}", *extra_labels]
     if kind:
         labels.append(f"io.cri-containerd.kind={kind}")
-    extra = ["--cgroup", kube_cgroup(cid, pod_uid)]
+    extra = ["--cgroup", kubepods_cgroup(pod_uid, cid, created_cgroups)]
     for lb in labels:
         extra += ["--label", lb]
     return ctd.run(cid, *cmd, extra=extra, image=image, namespace=K8S, check=True, detach=detach)

@@ -12,7 +12,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (main, kubepods_cgroup, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, run_tests, wait_until)
 
 LIFECYCLE = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -86,13 +86,7 @@ def test_sigkill_gives_signal_9():
 def test_kubepods_cgroup_gives_pod_uid():
     cid = os.urandom(32).hex()
     pod_uid = str(uuid.uuid4())
-    cgroup = f"/kubepods/besteffort/pod{pod_uid}/{cid}"
-    for d in hierarchy_dirs("/kubepods"):
-        if not os.path.exists(d):
-            created_cgroups.append("/kubepods")
-            break
-    else:
-        created_cgroups.append(f"/kubepods/besteffort/pod{pod_uid}")
+    cgroup = kubepods_cgroup(pod_uid, cid, created_cgroups)
     ctd.run(cid, "/bin/sh", "-c", "exit 0", extra=["--cgroup", cgroup])
     plain.wait_for(cid, "container_remove")
     assert_one_lifetime(plain, cid)

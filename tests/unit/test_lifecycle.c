@@ -147,8 +147,10 @@ int main(void)
 		lifecycle_free(&lc);
 	}
 	SUBTEST ("a container found by the scan gives existing, then its exit and remove") {
-		struct existing_container ec = {
-		    .cgroup_path = "/default/old", .cgroup_id = 12, .init_pid = 55, .confirmed = true};
+		struct existing_container ec = {.cgroup_path = "/default/old",
+						.cgroup_id = 12,
+						.init_pid = 55,
+						.confirmed = true};
 
 		setup(&lc, &f);
 		cgroup_classify(ec.cgroup_path, &ec.ident);
