@@ -79,7 +79,7 @@ static void unescape_octal(char *s)
 }
 
 int cgroup_hierarchy_parse(const char *mountinfo, const char *proc_cgroups,
-			   struct cgroup_hierarchy *h)
+			   enum cgroup_hierarchy_choice choice, struct cgroup_hierarchy *h)
 {
 	char cpuset_mount[PATH_MAX] = "";
 	char *text = strdup(mountinfo), *save = NULL, *line;
@@ -105,9 +105,10 @@ int cgroup_hierarchy_parse(const char *mountinfo, const char *proc_cgroups,
 		}
 	}
 	free(text);
-	if (!err)
+	if (!err && choice != CGROUP_HIERARCHY_CPUSET)
 		return 0;
-	if (!cpuset_mount[0] || !proc_cgroups)
+	memset(h, 0, sizeof(*h));
+	if (choice == CGROUP_HIERARCHY_CGROUP2 || !cpuset_mount[0] || !proc_cgroups)
 		return -ENOENT;
 	err = cpuset_hierarchy_id(proc_cgroups, &h->hierarchy_id);
 	if (err)
@@ -133,13 +134,13 @@ static char *read_text_file(const char *path)
 	return buf;
 }
 
-int cgroup_hierarchy_find(struct cgroup_hierarchy *h)
+int cgroup_hierarchy_find(enum cgroup_hierarchy_choice choice, struct cgroup_hierarchy *h)
 {
 	char *mountinfo = read_text_file("/proc/self/mountinfo");
 	char *proc_cgroups = read_text_file("/proc/cgroups");
 	int err;
 
-	err = mountinfo ? cgroup_hierarchy_parse(mountinfo, proc_cgroups, h) : -errno;
+	err = mountinfo ? cgroup_hierarchy_parse(mountinfo, proc_cgroups, choice, h) : -errno;
 	free(mountinfo);
 	free(proc_cgroups);
 	return err;

@@ -17,11 +17,17 @@ struct cgroup_hierarchy {
 	bool v1;
 };
 
-/* Returns 0, or -ENOENT when no usable hierarchy is mounted. */
-int cgroup_hierarchy_find(struct cgroup_hierarchy *h);
+enum cgroup_hierarchy_choice {
+	CGROUP_HIERARCHY_AUTO,	  /* cgroup2 if mounted, else cpuset */
+	CGROUP_HIERARCHY_CGROUP2, /* cgroup2 only */
+	CGROUP_HIERARCHY_CPUSET,  /* the v1 cpuset hierarchy only */
+};
+
+/* Returns 0, or -ENOENT when no hierarchy of the chosen kind is mounted. */
+int cgroup_hierarchy_find(enum cgroup_hierarchy_choice choice, struct cgroup_hierarchy *h);
 
 /* Parses a /proc/self/mountinfo line-set and /proc/cgroups text; exposed for tests. */
 int cgroup_hierarchy_parse(const char *mountinfo, const char *proc_cgroups,
-			   struct cgroup_hierarchy *h);
+			   enum cgroup_hierarchy_choice choice, struct cgroup_hierarchy *h);
 
 #endif

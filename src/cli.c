@@ -24,6 +24,7 @@ enum {
 	OPT_EXCLUDE,
 	OPT_NAMESPACE,
 	OPT_LOG_FORMAT,
+	OPT_CGROUP_HIERARCHY,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"namespace", required_argument, NULL, OPT_NAMESPACE},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"cgroup-hierarchy", required_argument, NULL, OPT_CGROUP_HIERARCHY},
     {},
 };
 
@@ -57,6 +59,8 @@ void cli_usage(FILE *f)
 	    "      --exec              also report every program run inside containers (default: off)\n"
 	    "      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
 	    "                          (default: 8M)\n"
+	    "      --cgroup-hierarchy auto|cgroup2|cpuset  the one hierarchy watched: cgroup2\n"
+	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
 	    "\n"
 	    "Enrichment (containerd API):\n"
 	    "      --containerd-socket PATH  (default: " CONTAINERD_SOCKET_DEFAULT ")\n"
@@ -227,6 +231,19 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		case OPT_NAMESPACE:
 			if (!*optarg || filter_set_add_namespace(&opts->filters, optarg))
 				return usage_error("bad --namespace '%s'", optarg);
+			break;
+		case OPT_CGROUP_HIERARCHY:
+			if (!strcmp(optarg, "auto"))
+				opts->hierarchy = CGROUP_HIERARCHY_AUTO;
+			else if (!strcmp(optarg, "cgroup2"))
+				opts->hierarchy = CGROUP_HIERARCHY_CGROUP2;
+			else if (!strcmp(optarg, "cpuset"))
+				opts->hierarchy = CGROUP_HIERARCHY_CPUSET;
+			else
+				return usage_error(
+				    "bad --cgroup-hierarchy '%s': want auto, cgroup2 "
+				    "or cpuset",
+				    optarg);
 			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "text"))

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cgroup_hierarchy.h"
 #include "filter.h"
 
 #define RINGBUF_SIZE_DEFAULT	  (8u << 20)
@@ -22,6 +23,7 @@ struct options {
 	unsigned int enrich_timeout_ms;
 	unsigned int cache_size;
 	bool pause_filter;
+	enum cgroup_hierarchy_choice hierarchy;
 	struct filter_set filters; /* --include, --exclude, --namespace */
 };
 

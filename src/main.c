@@ -246,9 +246,13 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	struct tracer_config cfg;
 	int err;
 
-	err = cgroup_hierarchy_find(&h);
+	err = cgroup_hierarchy_find(opts->hierarchy, &h);
 	if (err) {
-		log_error("no cgroup2 or cgroup v1 cpuset hierarchy is mounted");
+		log_error("no %s hierarchy is mounted", opts->hierarchy == CGROUP_HIERARCHY_CGROUP2
+							    ? "cgroup2"
+							: opts->hierarchy == CGROUP_HIERARCHY_CPUSET
+							    ? "cgroup v1 cpuset"
+							    : "cgroup2 or cgroup v1 cpuset");
 		return err;
 	}
 	lifecycle_init(&cw->lifecycle, &ops);

@@ -243,6 +243,36 @@ def test_valgrind_finds_no_error_or_leak():
     assert rc == 0, open(err).read()[-3000:]
 
 
+def test_cgroup_v1_cpuset_hierarchy_gives_the_same_lifecycle():
+    """The v1 path of the kernel side (cgroup ids read from the cpuset css), forced here on a
+    hybrid host as on a v1-only one."""
+    if not os.path.isdir("/sys/fs/cgroup/cpuset"):
+        raise AssertionError("no cpuset hierarchy mounted at /sys/fs/cgroup/cpuset")
+    old, new = name("v1-old"), name("v1-new")
+    ctd.run(old, "/bin/sleep", "600", detach=True, check=True)
+    w = Ctrwatch(workdir, "cpuset", "--exec", "--cgroup-hierarchy", "cpuset",
+                 socket=ctd.sock).start()
+    try:
+        assert "cgroup v1 cpuset hierarchy" in w.stderr(), w.stderr()
+        existing = w.wait_for(old, "container_existing")
+        cpuset_dir = f"/sys/fs/cgroup/cpuset/{ctd.namespace}/{old}"
+        assert existing["container"]["cgroup_id"] == os.stat(cpuset_dir).st_ino, existing
+        ctd.kill(old)
+        ctd.remove(old)
+        w.wait_for(old, "container_remove")
+        assert lifecycle_of(w, old) == ["container_existing", "container_exit",
+                                        "container_remove"], lifecycle_of(w, old)
+        r = ctd.run(new, "/bin/sh", "-c", "/bin/true; exit 3")
+        assert r.returncode == 3, r
+        w.wait_for(new, "container_remove")
+        assert lifecycle_of(w, new) == ["container_create", "container_start", "process_exec",
+                                        "container_exit", "container_remove"], lifecycle_of(w, new)
+        ex = w.wait_for(new, "container_exit")
+        assert ex["exit"]["code"] == 3, ex
+    finally:
+        assert w.stop() == 0
+
+
 def test_cli_errors():
     r = subprocess.run([CTRWATCH, "--bogus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert r.returncode == 2 and b"unknown option '--bogus'" in r.stderr, r

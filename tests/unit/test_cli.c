@@ -81,7 +81,8 @@ int main(void)
 	SUBTEST ("hybrid host watches cgroup2") {
 		struct cgroup_hierarchy h;
 
-		ASSERT_EQ(cgroup_hierarchy_parse(hybrid, proc_cgroups, &h), 0);
+		ASSERT_EQ(cgroup_hierarchy_parse(hybrid, proc_cgroups, CGROUP_HIERARCHY_AUTO, &h),
+			  0);
 		ASSERT_STREQ(h.mount_point, "/sys/fs/cgroup/unified");
 		ASSERT_EQ(h.hierarchy_id, 0);
 		ASSERT_EQ(h.v1, false);
@@ -89,17 +90,34 @@ int main(void)
 	SUBTEST ("v1-only host watches cpuset, unescaping the mount point") {
 		struct cgroup_hierarchy h;
 
-		ASSERT_EQ(cgroup_hierarchy_parse(v1_only, proc_cgroups, &h), 0);
+		ASSERT_EQ(cgroup_hierarchy_parse(v1_only, proc_cgroups, CGROUP_HIERARCHY_AUTO, &h),
+			  0);
 		ASSERT_STREQ(h.mount_point, "/sys/fs/cgroup/cpu set");
 		ASSERT_EQ(h.hierarchy_id, 3);
 		ASSERT_EQ(h.v1, true);
 	}
-	SUBTEST ("no cgroup mount") {
+	SUBTEST ("cpuset chosen on a hybrid host") {
+		struct cgroup_hierarchy h;
+
+		ASSERT_EQ(cgroup_hierarchy_parse(hybrid, proc_cgroups, CGROUP_HIERARCHY_CPUSET, &h),
+			  0);
+		ASSERT_STREQ(h.mount_point, "/sys/fs/cgroup/cpuset");
+		ASSERT_EQ(h.hierarchy_id, 3);
+		ASSERT_EQ(h.v1, true);
+	}
+	SUBTEST ("cgroup2 chosen on a v1-only host") {
 		struct cgroup_hierarchy h;
 
 		ASSERT_EQ(
-		    cgroup_hierarchy_parse("1 0 0:1 / / rw - ext4 /dev/vda rw\n", proc_cgroups, &h),
+		    cgroup_hierarchy_parse(v1_only, proc_cgroups, CGROUP_HIERARCHY_CGROUP2, &h),
 		    -2);
+	}
+	SUBTEST ("no cgroup mount") {
+		struct cgroup_hierarchy h;
+
+		ASSERT_EQ(cgroup_hierarchy_parse("1 0 0:1 / / rw - ext4 /dev/vda rw\n",
+						 proc_cgroups, CGROUP_HIERARCHY_AUTO, &h),
+			  -2);
 	}
 	return test_summary("test_cli");
 }
