@@ -144,6 +144,22 @@ def test_include_wins_over_exclude():
     assert filtered.for_container(drop) == []
 
 
+def test_namespace_flag_keeps_only_that_namespace():
+    w = Ctrwatch(workdir, "only-ns", "--namespace", ctd.namespace, socket=ctd.sock).start()
+    try:
+        mine, other = name("ns-mine"), os.urandom(32).hex()
+        ctd.run(mine, "/bin/true", check=True)
+        ctd.run(other, "/bin/true", namespace=K8S, check=True)
+        w.wait_for(mine, "container_remove")
+        default.wait_for(other, "container_remove")  # it did run, and others saw it
+        time.sleep(0.3)
+        assert w.for_container(other) == [], w.for_container(other)
+        assert all(e["container"]["namespace"] == ctd.namespace for e in w.events()
+                   if "container" in e), w.events()
+    finally:
+        assert w.stop() == 0
+
+
 def test_hostile_labels_stay_valid_json():
     cid = name("labels")
     labels = {"quote": 'say "hi"', "newline": "a\nb", "utf8": "caf\u00e9 \U0001F433",
