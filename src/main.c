@@ -24,8 +24,8 @@
 #include "privileges.h"
 #include "tracer.h"
 
-#define POLL_INTERVAL_MS       100  /* also the longest a process_exec record waits */
-#define RPC_TIMEOUT_MS	       2000 /* one containerd call; events wait --enrich-timeout at most */
+#define POLL_INTERVAL_MS       100 /* also the longest a process_exec record waits */
+#define RPC_TIMEOUT_MS	       750 /* one containerd call; also bounds the wait for the worker at exit */
 #define LOST_CHECK_INTERVAL_NS 1000000000ull
 
 static volatile sig_atomic_t stop_requested;

@@ -238,6 +238,48 @@ def test_missing_socket_is_a_warning_and_events_still_flow():
         assert w.stop() == 0
 
 
+def test_hung_containerd_neither_blocks_events_nor_exit():
+    """A socket that accepts and never speaks (gRPC gives up on the HTTP/2 handshake): events
+    still go out, partial, and SIGTERM ends ctrwatch within a second. A peer that completes the
+    handshake and then stalls is bounded by the per-call deadline (RPC_TIMEOUT_MS, 750 ms)."""
+    import socket
+    import threading
+    path = os.path.join(workdir, f"hung-{time.monotonic_ns()}.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # keep it open, say nothing
+            except OSError:
+                pass
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    w = Ctrwatch(workdir, "hung", socket=path).start()
+    try:
+        cid = name("hung")
+        ctd.run(cid, "/bin/sh", "-c", "sleep 0.3", check=True)
+        ev = w.wait_for(cid, "container_start")
+        assert ev["enrichment"] == "partial", ev
+        w.wait_for(cid, "container_remove")
+        ctd.run(name("hung2"), "/bin/true", check=True)  # a lookup in flight at SIGTERM
+        start = time.monotonic()
+        rc = w.stop(signal.SIGTERM)
+        took = time.monotonic() - start
+        assert rc == 0 and took < 1.0, (rc, took, w.stderr())
+    finally:
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        server.close()
+
+
 def test_bad_filter_is_one_line_and_exit_2():
     from harness import CTRWATCH
     for bad in ("--exclude=colour:red", "--include=image:(", "--enrich-timeout=0",
