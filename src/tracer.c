@@ -80,16 +80,6 @@ out_free:
 	return err;
 }
 
-int tracer_poll(struct tracer *tracer, int timeout_ms)
-{
-	int n = ring_buffer__poll(tracer->ringbuf, timeout_ms);
-
-	if (n < 0 && n != -EINTR)
-		return n;
-	/* process_exec records do not wake us: pick them up on every tick. */
-	return tracer_drain(tracer);
-}
-
 int tracer_epoll_fd(const struct tracer *tracer)
 {
 	return ring_buffer__epoll_fd(tracer->ringbuf);

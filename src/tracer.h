@@ -24,8 +24,6 @@ struct tracer_config {
 
 /* Opens, configures, loads and attaches the programs. Returns 0 or -errno. */
 int tracer_open(struct tracer **tracer, const struct tracer_config *cfg);
-/* Waits up to timeout_ms for records, then reads every record queued. Returns 0 or -errno. */
-int tracer_poll(struct tracer *tracer, int timeout_ms);
 /* Readable when the kernel woke the reader. */
 int tracer_epoll_fd(const struct tracer *tracer);
 /* Reads every queued record without waiting. */
