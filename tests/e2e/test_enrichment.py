@@ -160,6 +160,25 @@ def test_namespace_flag_keeps_only_that_namespace():
         assert w.stop() == 0
 
 
+def test_cache_size_bounds_the_metadata_kept():
+    w = Ctrwatch(workdir, "cache1", "--cache-size", "1", socket=ctd.sock).start()
+    first, second = name("cache-a"), name("cache-b")
+    try:
+        ctd.run(first, "/bin/sleep", "600", detach=True, check=True)
+        assert w.wait_for(first, "container_start")["enrichment"] == "complete"
+        ctd.run(second, "/bin/true", check=True)
+        ev = w.wait_for(second, "container_start")
+        assert ev["enrichment"] == "partial" and "cache full" in ev["enrichment_error"], ev
+        ctd.kill(first)
+        ctd.remove(first)
+        w.wait_for(first, "container_remove")  # its entry goes: the next one fits again
+        third = name("cache-c")
+        ctd.run(third, "/bin/true", check=True)
+        assert w.wait_for(third, "container_start")["enrichment"] == "complete"
+    finally:
+        assert w.stop() == 0
+
+
 def test_hostile_labels_stay_valid_json():
     cid = name("labels")
     labels = {"quote": 'say "hi"', "newline": "a\nb", "utf8": "caf\u00e9 \U0001F433",
