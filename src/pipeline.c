@@ -46,14 +46,19 @@ static void write_line(struct pipeline *p)
 	p->lines++;
 }
 
+static void clear_error(struct container *c)
+{
+	free(c->enrichment_error);
+	c->enrichment_error = NULL;
+}
+
 static void set_error(struct container *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void set_error(struct container *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	free(c->enrichment_error);
-	c->enrichment_error = NULL;
+	clear_error(c);
 	va_start(ap, fmt);
 	if (vasprintf(&c->enrichment_error, fmt, ap) < 0)
 		c->enrichment_error = NULL;
@@ -223,13 +228,14 @@ static void apply_result(struct pipeline *p, struct container *c, struct enrich_
 		memset(&r->meta, 0, sizeof(r->meta));
 		container_set_meta(p->cfg.table, c, m);
 		c->enrichment = r->error[0] ? "partial" : "complete";
-		free(c->enrichment_error);
-		c->enrichment_error = r->error[0] ? strdup(r->error) : NULL;
+		if (r->error[0])
+			set_error(c, "%s", r->error);
+		else
+			clear_error(c);
 		break;
 	case ENRICH_NOT_FOUND:
 		c->enrichment = "none";
-		free(c->enrichment_error);
-		c->enrichment_error = NULL;
+		clear_error(c);
 		break;
 	case ENRICH_FAILED:
 		c->enrichment = "partial";
