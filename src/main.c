@@ -209,7 +209,7 @@ static int wait_timeout_ms(struct ctrwatch *cw)
 
 static int loop(struct ctrwatch *cw)
 {
-	uint64_t next_lost_check = 0;
+	uint64_t next_lost_check = 0, now;
 	struct epoll_event events[2];
 	int err;
 
@@ -222,8 +222,9 @@ static int loop(struct ctrwatch *cw)
 			log_error("reading the ring buffer: %s", strerror(-err));
 			return err;
 		}
-		pipeline_take_results(&cw->pipeline, clock_boottime_ns());
-		pipeline_tick(&cw->pipeline, clock_boottime_ns(), false);
+		now = clock_boottime_ns();
+		pipeline_take_results(&cw->pipeline, now);
+		pipeline_tick(&cw->pipeline, now, false);
 		if (reopen_requested) {
 			reopen_requested = 0;
 			err = output_reopen(&cw->out);
@@ -231,9 +232,9 @@ static int loop(struct ctrwatch *cw)
 				log_warn("cannot reopen %s: %s; still writing to the old file",
 					 cw->out.path, strerror(-err));
 		}
-		if (clock_boottime_ns() >= next_lost_check) {
+		if (now >= next_lost_check) {
 			report_lost(cw);
-			next_lost_check = clock_boottime_ns() + LOST_CHECK_INTERVAL_NS;
+			next_lost_check = now + LOST_CHECK_INTERVAL_NS;
 		}
 	}
 	return 0;
