@@ -19,12 +19,14 @@ BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(V
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-# Modules with no libbpf dependency: unit tested and fuzzed on their own.
-PURE_SRCS := src/cgroup_path.c src/json_writer.c src/container_meta.c src/pause_image.c src/filter.c src/cgroup_hierarchy.c src/clock.c \
-	src/container_table.c src/event_json.c src/lifecycle.c src/cgroup_scan.c src/log.c \
-	src/cli.c src/output.c
-SRCS := $(wildcard src/*.c)
-OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o
+# Modules with no libbpf or gRPC dependency: unit tested and fuzzed on their own. The pipeline is
+# among them: it reaches containerd only through the lookup seam (enrich/lookup.h).
+PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/output/*.c) \
+	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
+	src/enrich/container_meta.c src/enrich/lookup.c src/cli.c src/pipeline.c
+SRCS := $(wildcard src/*.c src/*/*.c)
+HDRS := $(wildcard src/*.h src/*/*.h)
+OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o
 PROTO_H := $(OUT)/proto/containerd.pb-c.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -55,7 +57,8 @@ $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: proto/%.proto | $(OUT)
 $(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c
 	$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
 
-$(OUT)/%.o: src/%.c $(wildcard src/*.h) include/ctrwatch_records.h $(SKELS) $(PROTO_H) | $(OUT)
+$(OUT)/obj/%.o: src/%.c $(HDRS) include/ctrwatch_records.h $(SKELS) $(PROTO_H) | $(OUT)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 ctrwatch: $(OBJS)
@@ -64,11 +67,8 @@ ctrwatch: $(OBJS)
 # Unit tests build with AddressSanitizer and UBSan.
 TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -Itests/unit
-# The pipeline's tests also link the containerd client (they run without containerd).
-CLIENT_SRCS := src/pipeline.c src/enricher.c src/containerd_client.c src/grpc_unary.c \
-	$(OUT)/proto/containerd.pb-c.c
-$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(CLIENT_SRCS) $(wildcard src/*.h) tests/unit/test.h | $(OUT)/tests
-	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(CLIENT_SRCS) $(LDLIBS) -o $@
+$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h | $(OUT)/tests
+	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) -o $@
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
@@ -82,7 +82,7 @@ test: ctrwatch $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_o
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-$(OUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*.h)
+$(OUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(HDRS)
 	mkdir -p $(OUT)/fuzz
 	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined $< $(PURE_SRCS) -o $@
 fuzz: $(FUZZ_TARGETS)

@@ -11,6 +11,7 @@
 #include "ctrwatch_records.h"
 
 #define SIGNAL_GROUP_EXIT 0x00000004 /* include/linux/sched/signal.h, stable since 2.6 */
+#define EEXIST		  17	     /* uapi errno; vmlinux.h has no macros */
 
 /* Set by userspace between open and load. */
 const volatile __u32 watched_hierarchy_id = 0;	  /* 0 is cgroup2 */
@@ -31,17 +32,17 @@ struct {
 	__type(value, struct tracked_cgroup);
 } tracked_cgroups SEC(".maps");
 
-/* Failed ring buffer reservations, per CPU, per record type. */
+/* Failed ring buffer reservations per record type, and untracked cgroups (LOST_UNTRACKED). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RECORD_TYPE_MAX);
+	__uint(max_entries, LOST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost_records SEC(".maps");
 
-static __always_inline void count_lost(__u32 type)
+static __always_inline void count_lost(__u32 slot)
 {
-	__u64 *n = bpf_map_lookup_elem(&lost_records, &type);
+	__u64 *n = bpf_map_lookup_elem(&lost_records, &slot);
 
 	if (n)
 		(*n)++; /* per-CPU slot: no other writer */
@@ -117,6 +118,7 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
  * cgroup_mkdir: cgroup_mkdir() after the new cgroup is populated, in the context of the task that
  * made it. Containers sit two or more levels deep; anything shallower is not worth a record.
  * Marking the cgroup pending here, not in userspace, is what guarantees the start is never missed.
+ * A full map is counted, and no record is sent: nothing of that cgroup could follow it.
  */
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
@@ -124,13 +126,19 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	struct tracked_cgroup pending = {.state = TRACKED_PENDING};
 	struct record_cgroup *r;
 	__u64 id;
+	long err;
 
 	if (!cgroup_is_watched(cgrp))
 		return 0;
 	if (BPF_CORE_READ(cgrp, level) < 2)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
-	bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
+	/* -EEXIST: the startup scan seeded it first; its record still goes out */
+	err = bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(LOST_UNTRACKED);
+		return 0;
+	}
 
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_MKDIR);
 	if (!r)

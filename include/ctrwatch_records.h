@@ -23,8 +23,16 @@ enum record_type {
 	RECORD_PROCESS_EXEC = 3,
 	RECORD_CONTAINER_EXIT = 4,
 	RECORD_CGROUP_RMDIR = 5,
-	RECORD_TYPE_MAX = 6, /* size of the per-type lost counter array */
+	RECORD_TYPE_MAX = 6,
 };
+
+/*
+ * Slots of the lost_records per-CPU array: one per record type (a failed ring buffer
+ * reservation), then one for a new cgroup that the full tracking map had no room for (its
+ * container cannot be followed: no start, exit or remove will come).
+ */
+#define LOST_UNTRACKED RECORD_TYPE_MAX
+#define LOST_SLOTS     (RECORD_TYPE_MAX + 1)
 
 /* record_*.flags */
 #define RECORD_F_TRUNCATED   0x1 /* path or args did not fit */

@@ -11,7 +11,7 @@
 #define CTRWATCH_VERSION "0.0.0-dev"
 #endif
 
-#include "containerd_client.h"
+#include "enrich/containerd_client.h"
 
 enum {
 	OPT_EXEC = 0x100,

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cgroup_hierarchy.h"
-#include "filter.h"
+#include "kernel/cgroup_hierarchy.h"
+#include "filter/filter.h"
 
 #define RINGBUF_SIZE_DEFAULT	  (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT 500

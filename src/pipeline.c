@@ -1,31 +1,163 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
 #include <errno.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
-#include "event_json.h"
-#include "log.h"
-#include "pause_image.h"
+#include "common/log.h"
+#include "enrich/enrichment.h"
+#include "output/event_json.h"
+#include "output/json_writer.h"
 #include "pipeline.h"
 
+#define HOSTNAME_MAX	256
 #define LOOKUP_RETRY_NS 1000000000ull /* a failed lookup is retried after this */
 
-void pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
+/* An event waiting for its container's lookup; it holds a container reference. */
+struct held_event {
+	struct event ev;
+	struct record_process process; /* the copy ev.process points to */
+	TAILQ_ENTRY(held_event) link;
+};
+
+TAILQ_HEAD(held_list, held_event);
+
+enum verdict {
+	VERDICT_PENDING, /* the policy has not been asked yet */
+	VERDICT_KEEP,
+	VERDICT_DROP,
+};
+
+/* The pipeline's state of one container, from its first event until its remove went out. */
+struct slot {
+	struct container *container; /* a reference */
+	struct enrichment enrichment;
+	bool lookup_pending;
+	uint64_t lookup_deadline_ns;
+	uint64_t retry_after_ns; /* a failed lookup is retried from then on */
+	enum verdict verdict;
+	struct held_list held;
+	TAILQ_ENTRY(slot) holding_link; /* in pipeline.holding while held is not empty */
+};
+
+struct pipeline {
+	struct pipeline_config cfg;
+	void *slots;		    /* tsearch(3) tree of struct slot *, keyed by cgroup id */
+	unsigned int with_meta;	    /* slots holding containerd metadata: the cache's size */
+	TAILQ_HEAD(, slot) holding; /* slots with held events */
+	struct json_writer writer;
+	char hostname[HOSTNAME_MAX];
+	uint64_t no_memory; /* events not written for lack of memory */
+	struct loss_counts reported;
+	int write_error;
+};
+
+static int compare_slot(const void *a, const void *b)
 {
-	memset(p, 0, sizeof(*p));
+	uint64_t x = ((const struct slot *)a)->container->cgroup_id;
+	uint64_t y = ((const struct slot *)b)->container->cgroup_id;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct slot *slot_find(struct pipeline *p, uint64_t cgroup_id)
+{
+	struct container key_container = {.cgroup_id = cgroup_id};
+	struct slot key = {.container = &key_container};
+	void *node = tfind(&key, &p->slots, compare_slot);
+
+	return node ? *(struct slot **)node : NULL;
+}
+
+static struct slot *slot_get(struct pipeline *p, struct container *c)
+{
+	struct slot *s = slot_find(p, c->cgroup_id);
+
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->container = c;
+	TAILQ_INIT(&s->held);
+	if (!tsearch(s, &p->slots, compare_slot)) {
+		free(s);
+		return NULL;
+	}
+	container_get(c);
+	return s;
+}
+
+static void held_event_free(struct held_event *h)
+{
+	event_release(&h->ev);
+	free(h);
+}
+
+static void set_meta(struct pipeline *p, struct slot *s, struct container_meta *m)
+{
+	if (s->enrichment.meta) {
+		container_meta_free(s->enrichment.meta);
+		free(s->enrichment.meta);
+		p->with_meta--;
+	}
+	s->enrichment.meta = m;
+	s->enrichment.sandbox = policy_is_sandbox(m);
+	if (m)
+		p->with_meta++;
+}
+
+/* Drops whatever the slot still holds, unwritten, and its container reference. */
+static void slot_free(struct pipeline *p, struct slot *s)
+{
+	struct held_event *h;
+
+	if (!TAILQ_EMPTY(&s->held))
+		TAILQ_REMOVE(&p->holding, s, holding_link);
+	while ((h = TAILQ_FIRST(&s->held))) {
+		TAILQ_REMOVE(&s->held, h, link);
+		held_event_free(h);
+	}
+	tdelete(s, &p->slots, compare_slot);
+	set_meta(p, s, NULL);
+	free(s->enrichment.error);
+	container_put(s->container);
+	free(s);
+}
+
+struct pipeline *pipeline_new(const struct pipeline_config *cfg)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
 	p->cfg = *cfg;
+	TAILQ_INIT(&p->holding);
 	json_writer_init(&p->writer);
 	if (gethostname(p->hostname, sizeof(p->hostname) - 1))
 		strcpy(p->hostname, "unknown");
+	return p;
 }
 
 void pipeline_free(struct pipeline *p)
 {
+	if (!p)
+		return;
+	/* The root is a tree node like those tfind() returns: its first member is the key. */
+	while (p->slots)
+		slot_free(p, *(struct slot **)p->slots);
 	json_writer_free(&p->writer);
+	free(p);
+}
+
+int pipeline_write_error(const struct pipeline *p)
+{
+	return p->write_error;
 }
 
 static void write_line(struct pipeline *p)
@@ -36,72 +168,86 @@ static void write_line(struct pipeline *p)
 		return;
 	if (json_writer_failed(&p->writer)) {
 		log_error("out of memory encoding an event");
+		p->no_memory++;
 		return;
 	}
-	err = output_write(p->cfg.out, p->writer.buf, p->writer.len);
-	if (err) {
+	err = sink_write(p->cfg.sink, p->writer.buf, p->writer.len);
+	if (err)
 		p->write_error = err;
-		return;
-	}
-	p->lines++;
 }
 
-static void clear_error(struct container *c)
+static void write_event(struct pipeline *p, struct slot *s, struct event *ev)
 {
-	free(c->enrichment_error);
-	c->enrichment_error = NULL;
+	ev->enrichment = &s->enrichment;
+	json_writer_reset(&p->writer);
+	event_json_encode(&p->writer, ev, p->hostname);
+	write_line(p);
 }
 
-static void set_error(struct container *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void set_error(struct container *c, const char *fmt, ...)
+static void set_error(struct slot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct slot *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	clear_error(c);
+	free(s->enrichment.error);
 	va_start(ap, fmt);
-	if (vasprintf(&c->enrichment_error, fmt, ap) < 0)
-		c->enrichment_error = NULL;
+	if (vasprintf(&s->enrichment.error, fmt, ap) < 0)
+		s->enrichment.error = NULL;
 	va_end(ap);
 }
 
+static void set_partial(struct slot *s, const char *why)
+{
+	s->enrichment.state = ENRICHMENT_PARTIAL;
+	set_error(s, "%s", why);
+}
+
 /* A container is looked up once; again only after a lookup that containerd did not answer. */
-static bool wants_lookup(const struct container *c, uint64_t now_ns)
+static bool wants_lookup(const struct slot *s, uint64_t now_ns)
 {
-	if (c->lookup_pending)
+	if (s->lookup_pending)
 		return false;
-	if (!c->enrichment)
+	if (s->enrichment.state == ENRICHMENT_UNKNOWN)
 		return true;
-	return c->retry_after_ns && now_ns >= c->retry_after_ns;
+	return s->retry_after_ns && now_ns >= s->retry_after_ns;
 }
 
-static void request_lookup(struct pipeline *p, struct container *c, uint64_t now_ns)
+static void request_lookup(struct pipeline *p, struct slot *s, uint64_t now_ns)
 {
-	if (!p->cfg.enricher) {
-		c->enrichment = "none";
+	const struct container *c = s->container;
+	struct lookup_request req = {
+	    .cgroup_id = c->cgroup_id,
+	    .ident = &c->ident,
+	    .cgroup_path = c->cgroup_path,
+	    /* a running container whose init the scan could not find: ask containerd for it */
+	    .want_init_pid = !c->init_pid && c->existing,
+	};
+
+	if (!p->cfg.lookup) {
+		s->enrichment.state = ENRICHMENT_NONE;
 		return;
 	}
-	if (!wants_lookup(c, now_ns))
+	if (!wants_lookup(s, now_ns))
 		return;
-	c->retry_after_ns = 0;
-	/* a running container whose init the scan could not find: ask containerd for it */
-	if (enricher_submit(p->cfg.enricher, c->cgroup_id, &c->ident, c->cgroup_path,
-			    !c->init_pid && c->existing)) {
-		c->enrichment = "partial";
-		set_error(c, "out of memory queueing the containerd lookup");
+	s->retry_after_ns = 0;
+	if (p->cfg.lookup->submit(p->cfg.lookup_ctx, &req)) {
+		set_partial(s, "out of memory queueing the containerd lookup");
 		return;
 	}
-	c->lookup_pending = true;
-	c->lookup_deadline_ns = now_ns + p->cfg.enrich_timeout_ns;
+	s->lookup_pending = true;
+	s->lookup_deadline_ns = now_ns + p->cfg.enrich_timeout_ns;
 }
 
-static void hold(struct pipeline *p, struct container *c, const struct event *ev)
+/* Takes the event's reference. */
+static void hold(struct pipeline *p, struct slot *s, struct event *ev)
 {
 	struct held_event *h = calloc(1, sizeof(*h));
 
 	if (!h) {
 		log_error("out of memory holding a %s event of %s", event_kind_name(ev->kind),
-			  c->ident.id);
+			  s->container->ident.id);
+		p->no_memory++;
+		event_release(ev);
 		return;
 	}
 	h->ev = *ev;
@@ -109,183 +255,216 @@ static void hold(struct pipeline *p, struct container *c, const struct event *ev
 		h->process = *ev->process;
 		h->ev.process = &h->process;
 	}
-	if (!c->held_head) {
-		c->held_next = p->holding;
-		p->holding = c;
-		c->held_head = h;
-	} else {
-		c->held_tail->next = h;
-	}
-	c->held_tail = h;
+	if (TAILQ_EMPTY(&s->held))
+		TAILQ_INSERT_TAIL(&p->holding, s, holding_link);
+	TAILQ_INSERT_TAIL(&s->held, h, link);
 }
 
-/* Pause and user filters, once per container, on whatever metadata there is by then. */
-static void decide(struct pipeline *p, struct container *c)
+/* The policy, once per container, on whatever containerd said by then. */
+static void decide(struct pipeline *p, struct slot *s)
 {
-	if (c->decided)
+	const struct container *c = s->container;
+
+	if (s->verdict != VERDICT_PENDING)
 		return;
-	c->decided = true;
-	if (p->cfg.pause_filter && c->meta && pause_container(c->meta))
-		c->dropped = true;
-	else if (!filter_set_keep(p->cfg.filters, c->meta, c->ident.ns[0] ? c->ident.ns : NULL))
-		c->dropped = true;
-	if (c->dropped)
-		p->cfg.untrack(p->cfg.ctx, c->cgroup_id); /* its processes cost nothing more */
-}
-
-static void unlink_holding(struct pipeline *p, struct container *c)
-{
-	for (struct container **pp = &p->holding; *pp; pp = &(*pp)->held_next) {
-		if (*pp == c) {
-			*pp = c->held_next;
-			c->held_next = NULL;
-			return;
-		}
+	if (policy_decide(&p->cfg.policy, s->enrichment.meta, c->ident.ns) == POLICY_KEEP) {
+		s->verdict = VERDICT_KEEP;
+		return;
 	}
+	s->verdict = VERDICT_DROP;
+	lifecycle_drop(p->cfg.lifecycle, c->cgroup_id);
 }
 
-/* Writes (or drops) the held events, and frees the container if its cgroup is gone. */
-static void release_held(struct pipeline *p, struct container *c, bool write)
+/*
+ * Writes (or drops) the held events. The slot ends with the container's remove, or with a
+ * drop: the lifecycle forgot it then, so no other event of it can come.
+ */
+static void release_held(struct pipeline *p, struct slot *s, bool write)
 {
+	bool ended = s->verdict == VERDICT_DROP;
 	struct held_event *h;
 
-	unlink_holding(p, c);
-	while ((h = c->held_head)) {
-		c->held_head = h->next;
-		if (write) {
-			json_writer_reset(&p->writer);
-			event_json_encode(&p->writer, &h->ev, p->hostname);
-			write_line(p);
-		}
-		free(h);
+	TAILQ_REMOVE(&p->holding, s, holding_link);
+	while ((h = TAILQ_FIRST(&s->held))) {
+		TAILQ_REMOVE(&s->held, h, link);
+		ended |= h->ev.kind == EVENT_CONTAINER_REMOVE;
+		if (write)
+			write_event(p, s, &h->ev);
+		held_event_free(h);
 	}
-	c->held_tail = NULL;
-	if (c->removed)
-		container_table_remove(p->cfg.table, c);
+	if (ended)
+		slot_free(p, s);
 }
 
-static void try_flush(struct pipeline *p, struct container *c, uint64_t now_ns, bool force)
+static void try_flush(struct pipeline *p, struct slot *s, uint64_t now_ns, bool force)
 {
-	if (!c->held_head)
+	if (TAILQ_EMPTY(&s->held))
 		return;
-	if (!c->confirmed) {
+	if (!s->container->confirmed) {
 		/* never proven a container: gone, or still waiting for its start */
-		if (c->held_tail->ev.kind == EVENT_CONTAINER_REMOVE || c->removed || force)
-			release_held(p, c, false);
+		if (TAILQ_LAST(&s->held, held_list)->ev.kind == EVENT_CONTAINER_REMOVE || force)
+			release_held(p, s, false);
 		return;
 	}
-	if (c->lookup_pending && now_ns < c->lookup_deadline_ns && !force)
+	if (s->lookup_pending && now_ns < s->lookup_deadline_ns && !force)
 		return;
-	if (c->lookup_pending && !c->enrichment) {
-		c->enrichment = "partial";
-		set_error(c, "containerd lookup took longer than %llu ms",
+	if (s->lookup_pending && s->enrichment.state == ENRICHMENT_UNKNOWN) {
+		s->enrichment.state = ENRICHMENT_PARTIAL;
+		set_error(s, "containerd lookup took longer than %llu ms",
 			  (unsigned long long)(p->cfg.enrich_timeout_ns / 1000000));
 	}
-	decide(p, c);
-	release_held(p, c, !c->dropped);
+	decide(p, s);
+	release_held(p, s, s->verdict == VERDICT_KEEP);
 }
 
-void pipeline_submit(struct pipeline *p, const struct event *ev, uint64_t now_ns)
+void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
 {
-	struct container *c = ev->container;
+	struct slot *s = slot_get(p, ev->container);
 
-	if (c->decided && c->dropped)
-		return; /* lifecycle frees it after its remove */
-	request_lookup(p, c, now_ns);
-	hold(p, c, ev);
-	try_flush(p, c, now_ns, false);
+	if (!s) {
+		log_error("out of memory following container %s", ev->container->ident.id);
+		p->no_memory++;
+		event_release(ev);
+		return;
+	}
+	request_lookup(p, s, now_ns);
+	hold(p, s, ev);
+	try_flush(p, s, now_ns, false);
 }
 
-static void apply_result(struct pipeline *p, struct container *c, struct enrich_result *r,
-			 uint64_t now_ns)
+static void apply_found(struct pipeline *p, struct slot *s, struct lookup_result *r)
 {
 	struct container_meta *m;
 
-	c->lookup_pending = false;
+	/* found: the path named it, or (a /<ns>/<id> lookalike) its spec names this cgroup */
+	lifecycle_confirm(p->cfg.lifecycle, r->cgroup_id, r->init_pid);
+	if (p->with_meta >= p->cfg.cache_size) {
+		s->enrichment.state = ENRICHMENT_PARTIAL;
+		set_error(s, "metadata cache full (--cache-size %u)", p->cfg.cache_size);
+		return;
+	}
+	m = malloc(sizeof(*m));
+	if (!m) {
+		set_partial(s, "out of memory");
+		return;
+	}
+	*m = r->meta;
+	memset(&r->meta, 0, sizeof(r->meta));
+	set_meta(p, s, m);
+	if (r->error[0]) {
+		set_partial(s, r->error);
+	} else {
+		s->enrichment.state = ENRICHMENT_COMPLETE;
+		free(s->enrichment.error);
+		s->enrichment.error = NULL;
+	}
+}
+
+static void apply_result(struct pipeline *p, struct slot *s, struct lookup_result *r,
+			 uint64_t now_ns)
+{
+	s->lookup_pending = false;
 	switch (r->status) {
-	case ENRICH_FOUND:
-		if (r->cgroup_confirmed)
-			c->confirmed = true;
-		if (r->init_pid && !c->init_pid && p->cfg.set_init &&
-		    p->cfg.set_init(p->cfg.ctx, c->cgroup_id, r->init_pid) == 0) {
-			c->init_pid = r->init_pid;
-			c->started = true;
-		}
-		if (strcmp(c->ident.runtime, "unknown") == 0)
-			c->ident.runtime = "containerd";
-		if (p->cfg.table->with_meta >= p->cfg.cache_size) {
-			c->enrichment = "partial";
-			set_error(c, "metadata cache full (--cache-size %u)", p->cfg.cache_size);
-			break;
-		}
-		m = malloc(sizeof(*m));
-		if (!m) {
-			c->enrichment = "partial";
-			set_error(c, "out of memory");
-			break;
-		}
-		*m = r->meta;
-		memset(&r->meta, 0, sizeof(r->meta));
-		container_set_meta(p->cfg.table, c, m);
-		c->enrichment = r->error[0] ? "partial" : "complete";
-		if (r->error[0])
-			set_error(c, "%s", r->error);
-		else
-			clear_error(c);
+	case LOOKUP_FOUND: apply_found(p, s, r); break;
+	case LOOKUP_NOT_FOUND:
+		s->enrichment.state = ENRICHMENT_NONE;
+		free(s->enrichment.error);
+		s->enrichment.error = NULL;
 		break;
-	case ENRICH_NOT_FOUND:
-		c->enrichment = "none";
-		clear_error(c);
-		break;
-	case ENRICH_FAILED:
-		c->enrichment = "partial";
-		c->retry_after_ns = now_ns + LOOKUP_RETRY_NS;
-		set_error(c, "%s", r->error);
+	case LOOKUP_FAILED:
+		set_partial(s, r->error);
+		s->retry_after_ns = now_ns + LOOKUP_RETRY_NS;
 		break;
 	}
-	try_flush(p, c, now_ns, false);
+	try_flush(p, s, now_ns, false);
 }
 
 void pipeline_take_results(struct pipeline *p, uint64_t now_ns)
 {
-	struct enrich_result *r, *next;
+	struct lookup_result_list results = STAILQ_HEAD_INITIALIZER(results);
+	struct lookup_result *r;
 
-	if (!p->cfg.enricher)
+	if (!p->cfg.lookup)
 		return;
-	for (r = enricher_take(p->cfg.enricher); r; r = next) {
-		struct container *c = container_table_get(p->cfg.table, r->cgroup_id);
+	p->cfg.lookup->take(p->cfg.lookup_ctx, &results);
+	while ((r = STAILQ_FIRST(&results))) {
+		struct slot *s = slot_find(p, r->cgroup_id);
 
-		next = r->next;
-		if (c)
-			apply_result(p, c, r, now_ns);
-		enrich_result_free(r);
+		STAILQ_REMOVE_HEAD(&results, link);
+		if (s) /* else its remove or its drop went out meanwhile */
+			apply_result(p, s, r, now_ns);
+		lookup_result_free(r);
 	}
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t now_ns, bool force)
 {
-	struct container *c = p->holding, *next;
+	struct slot *s, *next;
 
-	for (; c; c = next) {
-		next = c->held_next;
-		try_flush(p, c, now_ns, force);
+	/* try_flush() may free s, never another slot */
+	for (s = TAILQ_FIRST(&p->holding); s; s = next) {
+		next = TAILQ_NEXT(s, holding_link);
+		try_flush(p, s, now_ns, force);
 	}
 }
 
 uint64_t pipeline_next_deadline(const struct pipeline *p)
 {
+	const struct slot *s;
 	uint64_t next = 0;
 
-	for (const struct container *c = p->holding; c; c = c->held_next)
-		if (c->confirmed && c->lookup_pending && (!next || c->lookup_deadline_ns < next))
-			next = c->lookup_deadline_ns;
+	TAILQ_FOREACH(s, &p->holding, holding_link)
+	if (s->container->confirmed && s->lookup_pending && (!next || s->lookup_deadline_ns < next))
+		next = s->lookup_deadline_ns;
 	return next;
 }
 
-void pipeline_submit_lost(struct pipeline *p, uint64_t boot_ns,
-			  const uint64_t lost[RECORD_TYPE_MAX])
+static void warn_loss(const struct loss_counts *d)
 {
+	uint64_t ringbuf = 0;
+
+	for (int i = 0; i < RECORD_TYPE_MAX; i++)
+		ringbuf += d->ringbuf_full[i];
+	if (ringbuf)
+		log_warn("the kernel dropped records: ring buffer full (see --ringbuf-size)");
+	if (d->untracked)
+		log_warn(
+		    "the kernel's cgroup tracking map is full: %llu new cgroups are not followed",
+		    (unsigned long long)d->untracked);
+	if (d->malformed)
+		log_warn("%llu malformed records from the kernel were dropped",
+			 (unsigned long long)d->malformed);
+	if (d->no_memory)
+		log_warn("out of memory: %llu events were not written",
+			 (unsigned long long)d->no_memory);
+}
+
+/* delta = now - before, counter by counter; true if any grew. */
+static bool loss_delta(const struct loss_counts *now, const struct loss_counts *before,
+		       struct loss_counts *delta)
+{
+	const uint64_t *n = (const uint64_t *)now, *b = (const uint64_t *)before;
+	uint64_t *d = (uint64_t *)delta;
+	bool any = false;
+
+	_Static_assert(sizeof(struct loss_counts) % sizeof(uint64_t) == 0, "counters only");
+	for (size_t i = 0; i < sizeof(*now) / sizeof(uint64_t); i++) {
+		d[i] = n[i] - b[i];
+		any |= d[i] != 0;
+	}
+	return any;
+}
+
+void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss_counts *totals)
+{
+	struct loss_counts now = *totals, delta;
+
+	now.no_memory += p->no_memory;
+	if (!loss_delta(&now, &p->reported, &delta))
+		return;
+	p->reported = now;
+	warn_loss(&delta);
 	json_writer_reset(&p->writer);
-	event_json_encode_lost(&p->writer, boot_ns, lost, p->hostname);
+	event_json_encode_lost(&p->writer, now_ns, &delta, p->hostname);
 	write_line(p);
 }

@@ -5,53 +5,49 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "container_table.h"
-#include "enricher.h"
-#include "event.h"
-#include "filter.h"
-#include "json_writer.h"
-#include "output.h"
-
-#define HOSTNAME_MAX 256
+#include "common/loss.h"
+#include "enrich/lookup.h"
+#include "filter/policy.h"
+#include "lifecycle/event.h"
+#include "lifecycle/lifecycle.h"
+#include "output/sink.h"
 
 struct pipeline_config {
-	struct output *out;
-	struct container_table *table;
-	struct enricher *enricher; /* NULL: no enrichment */
-	const struct filter_set *filters;
-	bool pause_filter;
+	struct sink *sink;
+	struct lifecycle *lifecycle;	 /* told what enrichment and the filters learn */
+	const struct lookup_ops *lookup; /* NULL: no enrichment */
+	void *lookup_ctx;
+	struct policy policy;
 	uint64_t enrich_timeout_ns;
 	unsigned int cache_size; /* containers whose metadata is kept */
-	int (*untrack)(void *ctx, uint64_t cgroup_id);
-	/* Tells the kernel a running container's init, learnt from containerd. */
-	int (*set_init)(void *ctx, uint64_t cgroup_id, uint32_t pid);
-	void *ctx;
 };
 
 /*
  * The stages after classification. Each container's events are held, in order, until it is
  * confirmed as a container and containerd answered its lookup (or --enrich-timeout passed); then
- * the pause and user filters decide once, and the events are encoded and written.
+ * the policy decides once, and the events are encoded and written. All calls come from the one
+ * thread that reads the ring buffer.
  */
-struct pipeline {
-	struct pipeline_config cfg;
-	struct json_writer writer;
-	char hostname[HOSTNAME_MAX];
-	struct container *holding; /* containers with held events */
-	uint64_t lines;
-	int write_error; /* first failed write, -errno; the caller stops on it */
-};
+struct pipeline;
 
-void pipeline_init(struct pipeline *p, const struct pipeline_config *cfg);
+/* Returns NULL with errno set. */
+struct pipeline *pipeline_new(const struct pipeline_config *cfg);
+/* Frees what is still held, unwritten: call pipeline_tick(force) first to write it. */
 void pipeline_free(struct pipeline *p);
-void pipeline_submit(struct pipeline *p, const struct event *ev, uint64_t now_ns);
+/* Takes the event, and with it the container reference it holds. now_ns is CLOCK_BOOTTIME. */
+void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns);
 /* Applies finished lookups. */
 void pipeline_take_results(struct pipeline *p, uint64_t now_ns);
 /* Writes what waited past its deadline; force: everything that can be (at exit). */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns, bool force);
 /* The earliest lookup deadline among held events, or 0. */
 uint64_t pipeline_next_deadline(const struct pipeline *p);
-void pipeline_submit_lost(struct pipeline *p, uint64_t boot_ns,
-			  const uint64_t lost[RECORD_TYPE_MAX]);
+/*
+ * Given the totals counted by the other stages (the pipeline adds its own), writes a
+ * ctrwatch_lost line, and a warning per cause, if any grew since the last call.
+ */
+void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss_counts *totals);
+/* The first failed write, -errno, or 0. Nothing more is written after one. */
+int pipeline_write_error(const struct pipeline *p);
 
 #endif

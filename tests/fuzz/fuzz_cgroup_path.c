@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup_path.h"
+#include "lifecycle/cgroup_path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "json_writer.h"
+#include "output/json_writer.h"
 
 static size_t utf8_len(const unsigned char *s, size_t avail)
 {

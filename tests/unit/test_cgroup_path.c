@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* cgroup_classify(): one case per container form, and many paths that are not containers. */
-#include "cgroup_path.h"
+#include "lifecycle/cgroup_path.h"
 #include "test.h"
 
 #define ID64   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

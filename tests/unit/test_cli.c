@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Command line and mount table parsing. */
-#include "cgroup_hierarchy.h"
+#include "kernel/cgroup_hierarchy.h"
 #include "cli.h"
 #include "test.h"
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Pause images, the OCI spec's cgroupsPath against a cgroup path, and user filters. */
+/* Pause images, the OCI spec's cgroupsPath against a cgroup path, user filters, the policy. */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "container_meta.h"
-#include "filter.h"
-#include "pause_image.h"
+#include "enrich/container_meta.h"
+#include "filter/filter.h"
+#include "filter/pause_image.h"
+#include "filter/policy.h"
 #include "test.h"
 
 struct image_case {
@@ -98,6 +99,40 @@ static const struct filter_case filters[] = {
     {"namespace restriction drops", {}, {}, "default", false},
 };
 
+/* policy_decide: one verdict per container, sandbox rule first, then the user's filters. */
+struct verdict_case {
+	const char *name;
+	const char *image; /* NULL: containerd said nothing */
+	const char *kind;  /* io.cri-containerd.kind label, or NULL */
+	const char *hint;  /* namespace the cgroup path implies */
+	bool drop_sandboxes;
+	const char *ns_only;
+	const char *exclude;
+	enum policy_verdict verdict;
+};
+
+static const struct verdict_case verdicts[] = {
+    {"policy: a sandbox by label is dropped", "nginx", "sandbox", "", true, NULL, NULL,
+     POLICY_DROP_SANDBOX},
+    {"policy: a label-less pause image is a sandbox", "registry.k8s.io/pause:3.9", NULL, "", true,
+     NULL, NULL, POLICY_DROP_SANDBOX},
+    {"policy: the container label beats a pause image", "registry.k8s.io/pause:3.9", "container",
+     "", true, NULL, NULL, POLICY_KEEP},
+    {"policy: sandboxes kept with the pause filter off", "nginx", "sandbox", "", false, NULL, NULL,
+     POLICY_KEEP},
+    {"policy: the sandbox rule comes before the filters", "nginx", "sandbox", "", true, "other",
+     NULL, POLICY_DROP_SANDBOX},
+    {"policy: --namespace drops another namespace", "nginx", "container", "", true, "default", NULL,
+     POLICY_DROP_FILTERED},
+    {"policy: no metadata, the path's namespace decides", NULL, NULL, "default", true, "default",
+     NULL, POLICY_KEEP},
+    {"policy: no metadata, no hint, --namespace drops", NULL, NULL, "", true, "default", NULL,
+     POLICY_DROP_FILTERED},
+    {"policy: --exclude on the image", "nginx", "container", "", true, NULL, "image:^ngi",
+     POLICY_DROP_FILTERED},
+    {"policy: no metadata is never a sandbox", NULL, NULL, "", true, NULL, NULL, POLICY_KEEP},
+};
+
 static void build_meta(struct container_meta *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -131,7 +166,7 @@ int main(void)
 		ASSERT_STREQ(m.name, "web");
 		ASSERT_STREQ(m.pod_namespace, "kube-system");
 		ASSERT_TRUE(m.pod_name == NULL);
-		ASSERT_TRUE(!m.sandbox && !pause_container(&m));
+		ASSERT_TRUE(!policy_is_sandbox(&m));
 	}
 	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
 		const struct filter_case *c = &filters[i];
@@ -174,14 +209,42 @@ int main(void)
 		s.labels[0] =
 		    (struct container_label){strdup("io.cri-containerd.kind"), strdup("sandbox")};
 		container_meta_apply_labels(&s, "id1");
-		ASSERT_TRUE(s.sandbox && pause_container(&s));
+		ASSERT_TRUE(policy_is_sandbox(&s));
 		ASSERT_STREQ(s.name, "id1");
 		free(s.labels[0].value);
 		s.labels[0].value = strdup("container");
 		free(s.image);
 		s.image = strdup("registry.k8s.io/pause:3.9");
-		ASSERT_TRUE(!pause_container(&s)); /* the label, when present, decides */
+		ASSERT_TRUE(!policy_is_sandbox(&s)); /* the label, when present, decides */
 		container_meta_free(&s);
+	}
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		const struct verdict_case *c = &verdicts[i];
+
+		SUBTEST (c->name) {
+			struct container_meta v = {};
+			struct filter_set fs;
+			struct policy p = {.filters = &fs, .drop_sandboxes = c->drop_sandboxes};
+
+			filter_set_init(&fs);
+			if (c->ns_only)
+				filter_set_add_namespace(&fs, c->ns_only);
+			if (c->exclude)
+				ASSERT_EQ(filter_set_add(&fs, c->exclude, false, err, sizeof(err)),
+					  0);
+			if (c->image) {
+				v.namespace = strdup("k8s.io");
+				v.image = strdup(c->image);
+				v.labels = calloc(1, sizeof(*v.labels));
+				if (c->kind)
+					v.labels[v.n_labels++] = (struct container_label){
+					    strdup("io.cri-containerd.kind"), strdup(c->kind)};
+				container_meta_apply_labels(&v, "id");
+			}
+			ASSERT_EQ(policy_decide(&p, c->image ? &v : NULL, c->hint), c->verdict);
+			container_meta_free(&v);
+			filter_set_free(&fs);
+		}
 	}
 	container_meta_free(&m);
 	return test_summary("test_container_rules");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* json_writer: escaping of hostile bytes, UTF-8 repair, structure and commas. */
-#include "json_writer.h"
+#include "output/json_writer.h"
 #include "test.h"
 
 struct string_case {

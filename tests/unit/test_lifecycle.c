@@ -6,26 +6,28 @@
  */
 #include <errno.h>
 
-#include "event_json.h"
-#include "lifecycle.h"
+#include "output/event_json.h"
+#include "lifecycle/lifecycle.h"
 #include "test.h"
 
 struct fake {
 	char events[1024];   /* "kind:id kind:id ..." */
 	char untracked[256]; /* "id id ..." of cgroup ids */
 	int track_result;
+	int set_init_result;
 	uint32_t last_exit_status;
+	bool last_confirmed;
 	char last_json[4096];
 };
 
-static int fake_track(void *ctx, uint64_t id, const struct tracked_cgroup *v)
+static int fake_insert(void *ctx, uint64_t id, const struct tracked_cgroup *v)
 {
 	(void)id;
 	(void)v;
 	return ((struct fake *)ctx)->track_result;
 }
 
-static int fake_untrack(void *ctx, uint64_t id)
+static int fake_remove(void *ctx, uint64_t id)
 {
 	struct fake *f = ctx;
 	size_t n = strlen(f->untracked);
@@ -35,19 +37,43 @@ static int fake_untrack(void *ctx, uint64_t id)
 	return 0;
 }
 
-static void fake_emit(void *ctx, const struct event *ev)
+static int fake_set_init(void *ctx, uint64_t id, uint32_t pid)
 {
-	struct fake *f = ctx;
+	(void)id;
+	(void)pid;
+	return ((struct fake *)ctx)->set_init_result;
+}
+
+static const struct tracked_map_ops fake_ops = {fake_insert, fake_remove, fake_set_init};
+
+/* What the pipeline would be handed: recorded, encoded, then released. */
+static void take_event(struct fake *f, int made, struct event *ev)
+{
 	size_t n = strlen(f->events);
 	struct json_writer w;
 
+	if (made != 1)
+		return;
 	snprintf(f->events + n, sizeof(f->events) - n, "%s%s:%s", n ? " " : "",
 		 event_kind_name(ev->kind), ev->container->ident.id);
 	f->last_exit_status = ev->exit_status;
+	f->last_confirmed = ev->container->confirmed;
 	json_writer_init(&w);
 	event_json_encode(&w, ev, "host");
 	snprintf(f->last_json, sizeof(f->last_json), "%s", w.buf);
 	json_writer_free(&w);
+	event_release(ev);
+}
+
+static struct fake *current;
+
+static void handle(struct lifecycle *lc, const void *r, size_t size)
+{
+	struct event ev;
+	int made = lifecycle_handle_record(lc, r, size, &ev);
+
+	ASSERT_TRUE(made >= 0);
+	take_event(current, made, &ev);
 }
 
 static void cgroup_record(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path)
@@ -56,7 +82,7 @@ static void cgroup_record(struct lifecycle *lc, uint32_t type, uint64_t id, cons
 
 	r.path_len = strlen(path);
 	memcpy(r.path, path, r.path_len + 1);
-	ASSERT_EQ(lifecycle_handle_record(lc, &r, sizeof(r)), 0);
+	handle(lc, &r, sizeof(r));
 }
 
 static void process_record(struct lifecycle *lc, uint32_t type, uint64_t id, uint32_t pid,
@@ -67,7 +93,7 @@ static void process_record(struct lifecycle *lc, uint32_t type, uint64_t id, uin
 	memcpy(r.args, args, args_len);
 	r.args_len = args_len;
 	strcpy(r.comm, "sh");
-	ASSERT_EQ(lifecycle_handle_record(lc, &r, sizeof(r)), 0);
+	handle(lc, &r, sizeof(r));
 }
 
 static void exit_record(struct lifecycle *lc, uint64_t id, uint32_t status, uint32_t flags)
@@ -76,75 +102,91 @@ static void exit_record(struct lifecycle *lc, uint64_t id, uint32_t status, uint
 	    .hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id, .flags = flags},
 	    .exit_status = status};
 
-	ASSERT_EQ(lifecycle_handle_record(lc, &r, sizeof(r)), 0);
+	handle(lc, &r, sizeof(r));
 }
 
-static void setup(struct lifecycle *lc, struct fake *f)
+static void add_existing(struct lifecycle *lc, const struct existing_container *ec)
 {
-	struct lifecycle_ops ops = {fake_track, fake_untrack, fake_emit, f};
+	struct event ev;
+
+	take_event(current, lifecycle_add_existing(lc, ec, 1, &ev), &ev);
+}
+
+static struct lifecycle *setup(struct fake *f)
+{
+	struct tracked_map map = {&fake_ops, f};
 
 	memset(f, 0, sizeof(*f));
-	lifecycle_init(lc, &ops);
+	current = f;
+	return lifecycle_new(&map);
+}
+
+/* Every container freed once the lifecycle is: no event kept a reference. */
+static void teardown(struct lifecycle *lc)
+{
+	lifecycle_free(lc);
+	ASSERT_EQ(container_live_count(), 0);
 }
 
 int main(void)
 {
-	struct lifecycle lc;
+	struct lifecycle *lc;
+	struct event ev;
 	struct fake f;
 
 	SUBTEST ("full lifetime gives create, start, exec, exit, remove in order") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 10, "/default/web");
-		process_record(&lc, RECORD_CONTAINER_START, 10, 100, "sh\0-c\0exit 3", 13);
-		process_record(&lc, RECORD_PROCESS_EXEC, 10, 101, "/bin/true", 10);
-		exit_record(&lc, 10, 3 << 8, 0);
-		cgroup_record(&lc, RECORD_CGROUP_RMDIR, 10, "/default/web");
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 10, "/default/web");
+		process_record(lc, RECORD_CONTAINER_START, 10, 100, "sh\0-c\0exit 3", 13);
+		process_record(lc, RECORD_PROCESS_EXEC, 10, 101, "/bin/true", 10);
+		exit_record(lc, 10, 3 << 8, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 10, "/default/web");
 		ASSERT_STREQ(f.events, "container_create:web container_start:web "
 				       "process_exec:web container_exit:web container_remove:web");
-		ASSERT_EQ(lc.table.count, 0);
-		lifecycle_free(&lc);
+		ASSERT_EQ(lifecycle_count(lc), 0);
+		teardown(lc);
 	}
 	SUBTEST ("a cgroup that is not a container is untracked and silent") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 7,
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 7,
 			      "/kubepods/besteffort/pod"
 			      "8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b");
-		process_record(&lc, RECORD_CONTAINER_START, 7, 5, "x", 2);
-		exit_record(&lc, 7, 0, 0);
-		cgroup_record(&lc, RECORD_CGROUP_RMDIR, 7, "/kubepods/besteffort/pod");
+		process_record(lc, RECORD_CONTAINER_START, 7, 5, "x", 2);
+		exit_record(lc, 7, 0, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 7, "/kubepods/besteffort/pod");
 		ASSERT_STREQ(f.events, "");
 		ASSERT_STREQ(f.untracked, "7");
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("a /<ns>/<id> lookalike is passed on unconfirmed until its start") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 20, "/some-dir/sub");
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 20, "/some-dir/sub");
 		ASSERT_STREQ(f.events, "container_create:sub");
-		ASSERT_TRUE(!container_table_get(&lc.table, 20)->confirmed);
-		process_record(&lc, RECORD_CONTAINER_START, 20, 5, "x", 2);
-		ASSERT_TRUE(container_table_get(&lc.table, 20)->confirmed);
-		lifecycle_free(&lc);
+		ASSERT_TRUE(!f.last_confirmed);
+		process_record(lc, RECORD_CONTAINER_START, 20, 5, "x", 2);
+		ASSERT_TRUE(f.last_confirmed);
+		teardown(lc);
 	}
 	SUBTEST ("a systemd scope is a container from its mkdir, started or not") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 21,
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 21,
 			      "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789"
 			      "abcdef0123456789abcdef.scope");
-		cgroup_record(&lc, RECORD_CGROUP_RMDIR, 21, "/system.slice/docker-x.scope");
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 21, "/system.slice/docker-x.scope");
 		ASSERT_STREQ(f.events, "container_create:0123456789abcdef0123456789abcdef0123456789"
 				       "abcdef0123456789abcdef container_remove:0123456789abcdef"
 				       "0123456789abcdef0123456789abcdef0123456789abcdef");
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("repeated start and exit records give one event each") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 11, "/default/a");
-		process_record(&lc, RECORD_CONTAINER_START, 11, 100, "a", 2);
-		process_record(&lc, RECORD_CONTAINER_START, 11, 101, "a", 2);
-		exit_record(&lc, 11, 9, 0);
-		exit_record(&lc, 11, 9, 0);
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 11, "/default/a");
+		process_record(lc, RECORD_CONTAINER_START, 11, 100, "a", 2);
+		process_record(lc, RECORD_CONTAINER_START, 11, 101, "a", 2);
+		exit_record(lc, 11, 9, 0);
+		exit_record(lc, 11, 9, 0);
 		ASSERT_STREQ(f.events, "container_create:a container_start:a container_exit:a");
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("a container found by the scan gives existing, then its exit and remove") {
 		struct existing_container ec = {.cgroup_path = "/default/old",
@@ -152,67 +194,119 @@ int main(void)
 						.init_pid = 55,
 						.confirmed = true};
 
-		setup(&lc, &f);
+		lc = setup(&f);
 		cgroup_classify(ec.cgroup_path, &ec.ident);
-		lifecycle_add_existing(&lc, &ec, 1);
-		exit_record(&lc, 12, 0, 0);
-		cgroup_record(&lc, RECORD_CGROUP_RMDIR, 12, "/default/old");
+		add_existing(lc, &ec);
+		exit_record(lc, 12, 0, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 12, "/default/old");
 		ASSERT_STREQ(f.events,
 			     "container_existing:old container_exit:old container_remove:old");
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("a scanned container the kernel already tracks is left to its records") {
 		struct existing_container ec = {.cgroup_path = "/default/new", .cgroup_id = 13};
 
-		setup(&lc, &f);
+		lc = setup(&f);
 		f.track_result = -EEXIST;
 		cgroup_classify(ec.cgroup_path, &ec.ident);
-		lifecycle_add_existing(&lc, &ec, 1);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 13, "/default/new");
-		process_record(&lc, RECORD_CONTAINER_START, 13, 9, "a", 2);
+		add_existing(lc, &ec);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 13, "/default/new");
+		process_record(lc, RECORD_CONTAINER_START, 13, 9, "a", 2);
 		ASSERT_STREQ(f.events, "container_create:new container_start:new");
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("killed init: code 137, signal 9, oom flag carried") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 14, "/default/k");
-		process_record(&lc, RECORD_CONTAINER_START, 14, 100, "a", 2);
-		exit_record(&lc, 14, 9, RECORD_F_OOM_KILLED);
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 14, "/default/k");
+		process_record(lc, RECORD_CONTAINER_START, 14, 100, "a", 2);
+		exit_record(lc, 14, 9, RECORD_F_OOM_KILLED);
 		ASSERT_TRUE(strstr(f.last_json,
 				   "\"exit\":{\"code\":137,\"signal\":9,"
 				   "\"core_dumped\":false,\"oom_killed\":true}") != NULL);
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("argv with hostile bytes stays one JSON line") {
-		setup(&lc, &f);
-		cgroup_record(&lc, RECORD_CGROUP_MKDIR, 15, "/default/h");
-		process_record(&lc, RECORD_CONTAINER_START, 15, 100, "a\"b\0c\nd\0\xff", 10);
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 15, "/default/h");
+		process_record(lc, RECORD_CONTAINER_START, 15, 100, "a\"b\0c\nd\0\xff", 10);
 		ASSERT_TRUE(strstr(f.last_json,
 				   "\"args\":[\"a\\\"b\",\"c\\nd\",\"\xef\xbf\xbd\"]") != NULL);
 		ASSERT_TRUE(strchr(f.last_json, '\n') == f.last_json + strlen(f.last_json) - 1);
-		lifecycle_free(&lc);
+		teardown(lc);
 	}
 	SUBTEST ("short and unknown records are rejected and counted") {
 		struct record_header h = {.type = RECORD_CONTAINER_START};
 		struct record_header bad = {.type = 99};
 
-		setup(&lc, &f);
-		ASSERT_EQ(lifecycle_handle_record(&lc, &h, sizeof(h)), -EINVAL);
-		ASSERT_EQ(lifecycle_handle_record(&lc, &bad, sizeof(bad)), -EINVAL);
-		ASSERT_EQ(lifecycle_handle_record(&lc, &h, 4), -EINVAL);
-		ASSERT_EQ(lc.malformed_records, 3);
-		lifecycle_free(&lc);
+		lc = setup(&f);
+		ASSERT_EQ(lifecycle_handle_record(lc, &h, sizeof(h), &ev), -EINVAL);
+		ASSERT_EQ(lifecycle_handle_record(lc, &bad, sizeof(bad), &ev), -EINVAL);
+		ASSERT_EQ(lifecycle_handle_record(lc, &h, 4, &ev), -EINVAL);
+		ASSERT_EQ(lifecycle_malformed(lc), 3);
+		teardown(lc);
 	}
 	SUBTEST ("a length field larger than the record is bounded") {
 		struct record_cgroup r = {.hdr = {.type = RECORD_CGROUP_MKDIR, .cgroup_id = 16}};
 
-		setup(&lc, &f);
+		lc = setup(&f);
 		memset(r.path, 'a', sizeof(r.path));
 		r.path[0] = '/';
 		r.path_len = 100000;
-		ASSERT_EQ(lifecycle_handle_record(&lc, &r, sizeof(r)), 0);
+		ASSERT_EQ(lifecycle_handle_record(lc, &r, sizeof(r), &ev), 0);
 		ASSERT_STREQ(f.events, "");
-		lifecycle_free(&lc);
+		teardown(lc);
+	}
+	SUBTEST ("containerd's init for a scanned container makes it started") {
+		struct existing_container ec = {.cgroup_path = "/default/seen", .cgroup_id = 30};
+
+		lc = setup(&f);
+		cgroup_classify(ec.cgroup_path, &ec.ident);
+		add_existing(lc, &ec);
+		lifecycle_confirm(lc, 30, 77);
+		process_record(lc, RECORD_CONTAINER_START, 30, 78, "a", 2);
+		ASSERT_STREQ(f.events, "container_existing:seen");
+		teardown(lc);
+	}
+	SUBTEST ("an init the kernel already started is not replaced by containerd's") {
+		struct existing_container ec = {.cgroup_path = "/default/raced", .cgroup_id = 31};
+
+		lc = setup(&f);
+		f.set_init_result = -EEXIST;
+		cgroup_classify(ec.cgroup_path, &ec.ident);
+		add_existing(lc, &ec);
+		lifecycle_confirm(lc, 31, 77);
+		process_record(lc, RECORD_CONTAINER_START, 31, 78, "a", 2);
+		ASSERT_STREQ(f.events, "container_existing:raced container_start:raced");
+		teardown(lc);
+	}
+	SUBTEST ("containerd's confirmation of a lookalike is kept for its next events") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 32, "/ns/ctr");
+		ASSERT_TRUE(!f.last_confirmed);
+		lifecycle_confirm(lc, 32, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 32, "/ns/ctr");
+		ASSERT_TRUE(f.last_confirmed);
+		teardown(lc);
+	}
+	SUBTEST ("a dropped container leaves the kernel map and emits nothing more") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 33, "/default/gone");
+		lifecycle_drop(lc, 33);
+		process_record(lc, RECORD_CONTAINER_START, 33, 5, "a", 2);
+		exit_record(lc, 33, 0, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 33, "/default/gone");
+		ASSERT_STREQ(f.events, "container_create:gone");
+		ASSERT_STREQ(f.untracked, "33");
+		ASSERT_EQ(lifecycle_count(lc), 0);
+		ASSERT_EQ(container_live_count(), 0);
+		teardown(lc);
+	}
+	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {
+		lc = setup(&f);
+		lifecycle_confirm(lc, 99, 5);
+		lifecycle_drop(lc, 99);
+		ASSERT_STREQ(f.events, "");
+		teardown(lc);
 	}
 	return test_summary("test_lifecycle");
 }

@@ -1,154 +1,399 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * pipeline without containerd: unconfirmed /<ns>/<id> lookalikes stay silent, confirmed
- * containers go out in order marked "enrichment": "none", user filters drop a container whole
- * and take it out of the kernel map.
+ * The pipeline with a fake containerd behind the lookup seam: events wait, in order, for their
+ * container's confirmation and lookup; the policy drops a container whole and takes it out of the
+ * kernel map; and the ownership rules hold: a container lives exactly as long as its table entry
+ * or an event that still has to be written (checked with container_live_count() and ASan).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lifecycle.h"
+#include "lifecycle/lifecycle.h"
 #include "pipeline.h"
 #include "test.h"
 
+#define MS 1000000ull
+
 struct harness {
-	struct lifecycle lc;
-	struct pipeline p;
-	struct output out;
+	struct lifecycle *lc;
+	struct pipeline *p;
+	struct sink *sink;
 	struct filter_set filters;
 	char path[64];
-	char untracked[128];
+	char untracked[128];		   /* kernel map removals: "id id ..." */
+	char submitted[128];		   /* lookups asked for: "id id ..." */
+	struct lookup_result_list answers; /* what the fake containerd has answered */
 };
 
-static int h_track(void *ctx, uint64_t id, const struct tracked_cgroup *v)
+static void append_id(char *buf, size_t size, uint64_t id)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%llu", n ? " " : "", (unsigned long long)id);
+}
+
+static int map_insert(void *ctx, uint64_t id, const struct tracked_cgroup *v)
 {
 	(void)ctx, (void)id, (void)v;
 	return 0;
 }
 
-static int h_untrack(void *ctx, uint64_t id)
+static int map_remove(void *ctx, uint64_t id)
 {
 	struct harness *h = ctx;
-	size_t n = strlen(h->untracked);
 
-	snprintf(h->untracked + n, sizeof(h->untracked) - n, "%s%llu", n ? " " : "",
-		 (unsigned long long)id);
+	append_id(h->untracked, sizeof(h->untracked), id);
 	return 0;
 }
 
-static void h_emit(void *ctx, const struct event *ev)
+static int map_set_init(void *ctx, uint64_t id, uint32_t pid)
 {
-	pipeline_submit(&((struct harness *)ctx)->p, ev, 1000);
+	(void)ctx, (void)id, (void)pid;
+	return 0;
 }
 
-static void setup(struct harness *h, const char *exclude)
+static const struct tracked_map_ops map_ops = {map_insert, map_remove, map_set_init};
+
+static int fake_submit(void *ctx, const struct lookup_request *req)
 {
-	char err[256];
-	struct lifecycle_ops ops = {h_track, h_untrack, h_emit, h};
+	struct harness *h = ctx;
+
+	append_id(h->submitted, sizeof(h->submitted), req->cgroup_id);
+	return 0;
+}
+
+static void fake_take(void *ctx, struct lookup_result_list *out)
+{
+	STAILQ_CONCAT(out, &((struct harness *)ctx)->answers);
+}
+
+static const struct lookup_ops fake_containerd = {fake_submit, fake_take};
+
+struct setup_opts {
+	bool containerd;
+	const char *exclude;
+	unsigned int cache_size;
+};
+
+static void setup(struct harness *h, struct setup_opts o)
+{
+	struct tracked_map map = {&map_ops, h};
 	struct pipeline_config cfg = {0};
+	char err[256];
 
 	memset(h, 0, sizeof(*h));
+	STAILQ_INIT(&h->answers);
 	strcpy(h->path, "/tmp/ctrwatch-test-pipeline.XXXXXX");
 	close(mkstemp(h->path));
-	output_open(&h->out, h->path);
+	h->sink = sink_open(h->path);
 	filter_set_init(&h->filters);
-	if (exclude)
-		filter_set_add(&h->filters, exclude, false, err, sizeof(err));
-	lifecycle_init(&h->lc, &ops);
-	cfg.out = &h->out;
-	cfg.table = &h->lc.table;
-	cfg.filters = &h->filters;
-	cfg.pause_filter = true;
-	cfg.enrich_timeout_ns = 500000000;
-	cfg.cache_size = 16;
-	cfg.untrack = h_untrack;
-	cfg.ctx = h;
-	pipeline_init(&h->p, &cfg);
+	if (o.exclude)
+		filter_set_add(&h->filters, o.exclude, false, err, sizeof(err));
+	h->lc = lifecycle_new(&map);
+	cfg.sink = h->sink;
+	cfg.lifecycle = h->lc;
+	cfg.lookup = o.containerd ? &fake_containerd : NULL;
+	cfg.lookup_ctx = h;
+	cfg.policy = (struct policy){.filters = &h->filters, .drop_sandboxes = true};
+	cfg.enrich_timeout_ns = 500 * MS;
+	cfg.cache_size = o.cache_size ? o.cache_size : 16;
+	h->p = pipeline_new(&cfg);
 }
 
-/* The "event" values written, in order, space-separated. */
+/* Each line written as "event:enrichment", space-separated, in order. */
 static void written(struct harness *h, char *out, size_t size)
 {
 	FILE *f = fopen(h->path, "r");
-	char line[4096];
+	char line[8192];
 
 	out[0] = '\0';
 	while (f && fgets(line, sizeof(line), f)) {
-		char *e = strstr(line, "\"event\":\"");
+		char *e = strstr(line, "\"event\":\""), *x = strstr(line, "\"enrichment\":\"");
+		size_t n = strlen(out);
 
-		if (e) {
-			size_t n = strlen(out);
-
-			snprintf(out + n, size - n, "%s%.*s", n ? " " : "",
-				 (int)strcspn(e + 9, "\""), e + 9);
-		}
-		if (!strstr(line, "\"enrichment\":\"none\""))
-			snprintf(out, size, "missing enrichment: %s", line);
+		if (!e)
+			continue;
+		snprintf(out + n, size - n, "%s%.*s:%.*s", n ? " " : "", (int)strcspn(e + 9, "\""),
+			 e + 9, x ? (int)strcspn(x + 14, "\"") : 1, x ? x + 14 : "-");
 	}
 	if (f)
 		fclose(f);
 }
 
-static void teardown(struct harness *h)
+/* Whether any written line contains s. */
+static bool written_has(struct harness *h, const char *s)
 {
-	pipeline_tick(&h->p, 2000, true);
-	lifecycle_free(&h->lc);
-	pipeline_free(&h->p);
-	output_close(&h->out);
-	filter_set_free(&h->filters);
-	unlink(h->path);
+	FILE *f = fopen(h->path, "r");
+	char line[8192];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, s) != NULL;
+	if (f)
+		fclose(f);
+	return found;
 }
 
-static void mkdir_record(struct harness *h, uint32_t type, uint64_t id, const char *path)
+/* Frees everything; every container must be gone then. */
+static void teardown(struct harness *h)
+{
+	struct lookup_result *r;
+
+	pipeline_free(h->p);
+	lifecycle_free(h->lc);
+	while ((r = STAILQ_FIRST(&h->answers))) {
+		STAILQ_REMOVE_HEAD(&h->answers, link);
+		lookup_result_free(r);
+	}
+	sink_close(h->sink);
+	filter_set_free(&h->filters);
+	unlink(h->path);
+	ASSERT_EQ(container_live_count(), 0);
+}
+
+static void submit_if_made(struct harness *h, int made, struct event *ev, uint64_t now)
+{
+	if (made == 1)
+		pipeline_submit(h->p, ev, now);
+}
+
+static void cgroup_record(struct harness *h, uint32_t type, uint64_t id, const char *path,
+			  uint64_t now)
 {
 	struct record_cgroup r = {.hdr = {.type = type, .cgroup_id = id}};
+	struct event ev;
 
 	r.path_len = strlen(path);
 	memcpy(r.path, path, r.path_len);
-	lifecycle_handle_record(&h->lc, &r, sizeof(r));
+	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);
 }
 
-static void start_record(struct harness *h, uint64_t id)
+static void process_record(struct harness *h, uint32_t type, uint64_t id, uint64_t now)
 {
-	struct record_process r = {.hdr = {.type = RECORD_CONTAINER_START, .cgroup_id = id},
-				   .pid = 42};
+	struct record_process r = {.hdr = {.type = type, .cgroup_id = id}, .pid = 42};
+	struct event ev;
 
-	lifecycle_handle_record(&h->lc, &r, sizeof(r));
+	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);
+}
+
+static void exit_record(struct harness *h, uint64_t id, uint64_t now)
+{
+	struct record_exit r = {.hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id}};
+	struct event ev;
+
+	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);
+}
+
+/* The fake containerd answers a lookup; kind is the io.cri-containerd.kind label or NULL. */
+static void answer(struct harness *h, uint64_t id, enum lookup_status status, const char *kind)
+{
+	struct lookup_result *r = lookup_result_new(id);
+
+	r->status = status;
+	if (status == LOOKUP_FOUND) {
+		r->meta.namespace = strdup("default");
+		r->meta.image = strdup("docker.io/library/busybox:1");
+		r->meta.labels = calloc(1, sizeof(*r->meta.labels));
+		if (kind)
+			r->meta.labels[r->meta.n_labels++] = (struct container_label){
+			    strdup("io.cri-containerd.kind"), strdup(kind)};
+		container_meta_apply_labels(&r->meta, "x");
+	} else if (status == LOOKUP_FAILED) {
+		snprintf(r->error, sizeof(r->error), "Get: connection refused");
+	}
+	STAILQ_INSERT_TAIL(&h->answers, r, link);
 }
 
 int main(void)
 {
 	struct harness h;
-	char out[512];
+	char out[1024];
 
-	SUBTEST ("an unconfirmed lookalike that goes away writes nothing") {
-		setup(&h, NULL);
-		mkdir_record(&h, RECORD_CGROUP_MKDIR, 5, "/plain/dir");
-		mkdir_record(&h, RECORD_CGROUP_RMDIR, 5, "/plain/dir");
+	SUBTEST ("no containerd: an unconfirmed lookalike that goes away writes nothing") {
+		setup(&h, (struct setup_opts){0});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 5, "/plain/dir", 1000);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 5, "/plain/dir", 1000);
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "");
-		ASSERT_EQ(h.lc.table.count, 0);
+		ASSERT_EQ(lifecycle_count(h.lc), 0);
+		ASSERT_EQ(container_live_count(), 0);
 		teardown(&h);
 	}
-	SUBTEST ("a lookalike confirmed by its start writes create then start") {
-		setup(&h, NULL);
-		mkdir_record(&h, RECORD_CGROUP_MKDIR, 6, "/default/web");
-		start_record(&h, 6);
-		mkdir_record(&h, RECORD_CGROUP_RMDIR, 6, "/default/web");
+	SUBTEST ("no containerd: a lookalike confirmed by its start writes all, marked none") {
+		setup(&h, (struct setup_opts){0});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 6, "/default/web", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 6, 1000);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 6, "/default/web", 1000);
 		written(&h, out, sizeof(out));
-		ASSERT_STREQ(out, "container_create container_start container_remove");
-		ASSERT_EQ(h.lc.table.count, 0);
+		ASSERT_STREQ(out,
+			     "container_create:none container_start:none container_remove:none");
+		ASSERT_EQ(container_live_count(), 0);
 		teardown(&h);
 	}
-	SUBTEST ("an excluded container writes nothing and leaves the kernel map") {
-		setup(&h, "namespace:^default$");
-		mkdir_record(&h, RECORD_CGROUP_MKDIR, 7, "/default/web");
-		start_record(&h, 7);
-		mkdir_record(&h, RECORD_CGROUP_RMDIR, 7, "/default/web");
+	SUBTEST ("no containerd: an excluded container writes nothing and leaves the kernel map") {
+		setup(&h, (struct setup_opts){.exclude = "namespace:^default$"});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 7, "/default/web", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 7, 1000);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 7, "/default/web", 1000);
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "");
 		ASSERT_STREQ(h.untracked, "7");
-		ASSERT_EQ(h.lc.table.count, 0);
+		ASSERT_EQ(lifecycle_count(h.lc), 0);
+		ASSERT_EQ(container_live_count(), 0);
+		teardown(&h);
+	}
+	SUBTEST ("events wait for the lookup, then go out complete and in order") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 10, "/default/a", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 10, 1000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "");
+		ASSERT_STREQ(h.submitted, "10");
+		answer(&h, 10, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		process_record(&h, RECORD_PROCESS_EXEC, 10, 3000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete "
+				  "process_exec:complete");
+		ASSERT_TRUE(written_has(&h, "\"image\":\"docker.io/library/busybox:1\""));
+		ASSERT_STREQ(h.submitted, "10"); /* looked up once */
+		teardown(&h);
+	}
+	SUBTEST (
+	    "a remove while events are held: all go out when the lookup answers, then it is freed") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 11, "/default/b", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 11, 1000);
+		exit_record(&h, 11, 1000);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 11, "/default/b", 1000);
+		ASSERT_EQ(lifecycle_count(h.lc), 0);  /* its cgroup is gone ... */
+		ASSERT_EQ(container_live_count(), 1); /* ... its held events keep it */
+		answer(&h, 11, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete "
+				  "container_exit:complete container_remove:complete");
+		ASSERT_EQ(container_live_count(), 0);
+		teardown(&h);
+	}
+	SUBTEST ("a remove of an unconfirmed container drops what it held and frees it") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 12, "/flood/c1", 1000);
+		ASSERT_EQ(container_live_count(), 1);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 12, "/flood/c1", 1000);
+		ASSERT_EQ(container_live_count(), 0);
+		answer(&h, 12, LOOKUP_NOT_FOUND, NULL); /* a late answer finds nothing to touch */
+		pipeline_take_results(h.p, 2000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "");
+		teardown(&h);
+	}
+	SUBTEST ("containerd's confirmation of a lookalike writes its events") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 13, "/default/c", 1000);
+		answer(&h, 13, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete");
+		teardown(&h);
+	}
+	SUBTEST ("a sandbox is dropped whole and leaves the kernel map and the table") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 14,
+			      "/kubepods/besteffort/pod8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b/"
+			      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			      1000);
+		answer(&h, 14, LOOKUP_FOUND, "sandbox");
+		pipeline_take_results(h.p, 2000);
+		exit_record(&h, 14, 3000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "");
+		ASSERT_STREQ(h.untracked, "14");
+		ASSERT_EQ(lifecycle_count(h.lc), 0);
+		ASSERT_EQ(container_live_count(), 0);
+		teardown(&h);
+	}
+	SUBTEST ("past --enrich-timeout events go out partial, with the reason") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 15, "/default/d", 1000);
+		ASSERT_EQ(pipeline_next_deadline(h.p), 0); /* unconfirmed: waits for its start */
+		process_record(&h, RECORD_CONTAINER_START, 15, 2000);
+		ASSERT_EQ(pipeline_next_deadline(h.p), 1000 + 500 * MS);
+		pipeline_tick(h.p, 1000 + 500 * MS - 1, false);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "");
+		pipeline_tick(h.p, 1000 + 500 * MS, false);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:partial container_start:partial");
+		ASSERT_TRUE(written_has(&h, "containerd lookup took longer than 500 ms"));
+		ASSERT_EQ(pipeline_next_deadline(h.p), 0);
+		teardown(&h);
+	}
+	SUBTEST ("a lookup containerd did not answer is retried a second later") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 16, "/default/e", 1000);
+		answer(&h, 16, LOOKUP_FAILED, NULL);
+		pipeline_take_results(h.p, 2000);
+		process_record(&h, RECORD_CONTAINER_START, 16, 3000);
+		ASSERT_STREQ(h.submitted, "16");
+		exit_record(&h, 16, 2000 + 1000 * MS);
+		ASSERT_STREQ(h.submitted, "16 16");
+		ASSERT_TRUE(written_has(&h, "\"enrichment_error\":\"Get: connection refused\""));
+		teardown(&h);
+	}
+	SUBTEST ("a full metadata cache makes later containers partial") {
+		setup(&h, (struct setup_opts){.containerd = true, .cache_size = 1});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 17, "/default/f", 1000);
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 18, "/default/g", 1000);
+		answer(&h, 17, LOOKUP_FOUND, NULL);
+		answer(&h, 18, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_create:partial");
+		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-size 1)"));
+		teardown(&h);
+	}
+	SUBTEST ("shutdown with events held: confirmed ones go out partial, the rest are freed") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 19, "/default/h", 1000);
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 20,
+			      "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789"
+			      "abcdef0123456789abcdef.scope",
+			      1000);
+		pipeline_tick(h.p, 2000, true);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:partial");
+		ASSERT_EQ(container_live_count(), 2); /* still in the lifecycle's table */
+		teardown(&h);
+	}
+	SUBTEST ("freeing the pipeline with events held writes nothing and leaks nothing") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 21, "/default/i", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 21, 1000);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 21, "/default/i", 1000);
+		teardown(&h);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "");
+	}
+	SUBTEST ("losses are written once, as the growth since the last line") {
+		struct loss_counts totals = {.untracked = 2, .malformed = 1};
+
+		setup(&h, (struct setup_opts){0});
+		totals.ringbuf_full[RECORD_PROCESS_EXEC] = 5;
+		pipeline_report_loss(h.p, 1000, &totals);
+		pipeline_report_loss(h.p, 2000, &totals);
+		ASSERT_TRUE(written_has(&h, "\"lost\":{\"cgroup_mkdir\":0,\"container_start\":0,"
+					    "\"process_exec\":5,\"container_exit\":0,"
+					    "\"cgroup_rmdir\":0,\"untracked\":2,\"malformed\":1,"
+					    "\"no_memory\":0,\"total\":8}"));
+		totals.untracked = 3;
+		pipeline_report_loss(h.p, 3000, &totals);
+		ASSERT_TRUE(written_has(&h, "\"process_exec\":0,\"container_exit\":0,"
+					    "\"cgroup_rmdir\":0,\"untracked\":1,\"malformed\":0,"
+					    "\"no_memory\":0,\"total\":1}"));
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "ctrwatch_lost:- ctrwatch_lost:-");
 		teardown(&h);
 	}
 	return test_summary("test_pipeline");

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_CLOCK_H
+#define CTRWATCH_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RFC3339_NANO_LEN 31 /* "2026-11-22T19:33:47.123456789Z" + NUL */
+
+/* Records carry CLOCK_BOOTTIME; events say wall-clock time. Call once at startup. */
+void clock_init(void);
+uint64_t clock_boot_to_realtime_ns(uint64_t boot_ns);
+uint64_t clock_boottime_ns(void);
+/* RFC 3339 UTC with nanoseconds. */
+void clock_format_rfc3339(uint64_t realtime_ns, char out[RFC3339_NANO_LEN]);
+
+/* Milliseconds to wait for deadline_ns (0: none) from now_ns, at most cap_ms. */
+int clock_ms_until(uint64_t deadline_ns, uint64_t now_ns, int cap_ms);
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_LOSS_H
+#define CTRWATCH_LOSS_H
+
+#include <stdint.h>
+
+#include "ctrwatch_records.h"
+
+/*
+ * Everything ctrwatch could not turn into a line, counted since it started. Each stage counts its
+ * own; the pipeline reports what grew as a ctrwatch_lost line (docs/events.md).
+ */
+struct loss_counts {
+	uint64_t
+	    ringbuf_full[RECORD_TYPE_MAX]; /* kernel: records the ring buffer had no room for */
+	uint64_t untracked; /* kernel: new cgroups the tracking map had no room for */
+	uint64_t malformed; /* lifecycle: records too short or of unknown type */
+	uint64_t no_memory; /* pipeline: events it could not hold or encode */
+};
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_ENRICHMENT_H
+#define CTRWATCH_ENRICHMENT_H
+
+#include <stdbool.h>
+
+#include "enrich/container_meta.h"
+
+enum enrichment_state {
+	ENRICHMENT_UNKNOWN,  /* not looked up yet; written as "none" */
+	ENRICHMENT_NONE,     /* containerd answered and does not know it, or is not used */
+	ENRICHMENT_PARTIAL,  /* error says what is missing */
+	ENRICHMENT_COMPLETE, /* meta holds everything */
+};
+
+/* What the event encoders are told of a container beyond its identity. The pipeline's. */
+struct enrichment {
+	enum enrichment_state state;
+	struct container_meta *meta; /* NULL unless containerd knew the container */
+	char *error;		     /* why partial; NULL otherwise */
+	bool sandbox;		     /* policy_is_sandbox(meta), when meta is set */
+};
+
+#endif

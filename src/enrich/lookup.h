@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_LOOKUP_H
+#define CTRWATCH_LOOKUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "enrich/container_meta.h"
+#include "lifecycle/cgroup_path.h"
+
+#define LOOKUP_ERROR_MAX 200
+
+/*
+ * The seam between the pipeline and containerd: the pipeline asks who a container is and later
+ * takes the answers. The enricher (enricher.c, a worker thread making gRPC calls) is the real
+ * implementation; the pipeline's unit tests bring a fake one. Answers are facts only: what
+ * containerd knows, never whether to keep the container.
+ */
+struct lookup_request {
+	uint64_t cgroup_id;
+	const struct container_ident *ident;
+	const char *cgroup_path; /* relative to the hierarchy root */
+	bool want_init_pid;	 /* a running container whose init the scan could not see */
+};
+
+enum lookup_status {
+	LOOKUP_FOUND,	  /* meta is filled; error says what part of it, if any, failed */
+	LOOKUP_NOT_FOUND, /* containerd answered and knows no such container */
+	LOOKUP_FAILED,	  /* containerd did not answer: error says why */
+};
+
+struct lookup_result {
+	uint64_t cgroup_id;
+	enum lookup_status status;
+	struct container_meta meta;
+	uint32_t init_pid; /* from Tasks/Get, when asked for: host pid of a running init */
+	char error[LOOKUP_ERROR_MAX];
+	STAILQ_ENTRY(lookup_result) link;
+};
+
+STAILQ_HEAD(lookup_result_list, lookup_result);
+
+struct lookup_ops {
+	/* Queues a lookup; the request is copied. Returns 0 or -ENOMEM. */
+	int (*submit)(void *ctx, const struct lookup_request *req);
+	/* Moves every finished lookup, oldest first, to the end of out. */
+	void (*take)(void *ctx, struct lookup_result_list *out);
+};
+
+struct lookup_result *lookup_result_new(uint64_t cgroup_id);
+void lookup_result_free(struct lookup_result *r);
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter/filter.h"
+
+void filter_set_init(struct filter_set *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+}
+
+void filter_set_free(struct filter_set *fs)
+{
+	for (size_t i = 0; i < fs->n_rules; i++) {
+		regfree(&fs->rules[i].re);
+		free(fs->rules[i].label_key);
+	}
+	free(fs->rules);
+	for (size_t i = 0; i < fs->n_namespaces; i++)
+		free(fs->namespaces[i]);
+	free(fs->namespaces);
+	filter_set_init(fs);
+}
+
+static int parse_field(const char *s, size_t n, struct filter_rule *r)
+{
+	static const struct {
+		const char *name;
+		enum filter_field field;
+	} fields[] = {
+	    {"image", FILTER_IMAGE},
+	    {"name", FILTER_NAME},
+	    {"kube_namespace", FILTER_KUBE_NAMESPACE},
+	    {"namespace", FILTER_NAMESPACE},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strlen(fields[i].name) == n && !memcmp(s, fields[i].name, n)) {
+			r->field = fields[i].field;
+			return 0;
+		}
+	}
+	if (n > 6 && !memcmp(s, "label:", 6)) {
+		r->field = FILTER_LABEL;
+		r->label_key = strndup(s + 6, n - 6);
+		return r->label_key ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+int filter_set_add(struct filter_set *fs, const char *spec, bool include, char *err,
+		   size_t err_size)
+{
+	const char *kind = include ? "--include" : "--exclude";
+	struct filter_rule r = {.include = include}, *rules;
+	/* FIELD ends at the first ':', or at the second for "label:KEY" (so KEY has no ':') */
+	const char *sep =
+	    strncmp(spec, "label:", 6) == 0 ? strchr(spec + 6, ':') : strchr(spec, ':');
+	int rc;
+
+	if (!sep || parse_field(spec, sep - spec, &r)) {
+		snprintf(err, err_size,
+			 "bad %s '%s': want FIELD:REGEX with FIELD one of image, name, "
+			 "kube_namespace, namespace, label:KEY",
+			 kind, spec);
+		free(r.label_key);
+		return -EINVAL;
+	}
+	rc = regcomp(&r.re, sep + 1, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		char why[128];
+
+		regerror(rc, &r.re, why, sizeof(why));
+		snprintf(err, err_size, "bad %s '%s': %s", kind, spec, why);
+		free(r.label_key);
+		return -EINVAL;
+	}
+	rules = realloc(fs->rules, (fs->n_rules + 1) * sizeof(*rules));
+	if (!rules) {
+		regfree(&r.re);
+		free(r.label_key);
+		return -ENOMEM;
+	}
+	fs->rules = rules;
+	fs->rules[fs->n_rules++] = r;
+	return 0;
+}
+
+int filter_set_add_namespace(struct filter_set *fs, const char *ns)
+{
+	char **n = realloc(fs->namespaces, (fs->n_namespaces + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	fs->namespaces = n;
+	n[fs->n_namespaces] = strdup(ns);
+	if (!n[fs->n_namespaces])
+		return -ENOMEM;
+	fs->n_namespaces++;
+	return 0;
+}
+
+bool filter_set_allows_namespace(const struct filter_set *fs, const char *ns)
+{
+	if (fs->n_namespaces == 0)
+		return true;
+	for (size_t i = 0; ns && i < fs->n_namespaces; i++)
+		if (strcmp(fs->namespaces[i], ns) == 0)
+			return true;
+	return false;
+}
+
+static const char *field_value(const struct filter_rule *r, const struct container_meta *m,
+			       const char *namespace_hint)
+{
+	const char *v = NULL;
+
+	switch (r->field) {
+	case FILTER_IMAGE: v = m ? m->image : NULL; break;
+	case FILTER_NAME: v = m ? m->name : NULL; break;
+	case FILTER_KUBE_NAMESPACE: v = m ? m->pod_namespace : NULL; break;
+	case FILTER_NAMESPACE: v = m && m->namespace ? m->namespace : namespace_hint; break;
+	case FILTER_LABEL: v = m ? container_meta_label(m, r->label_key) : NULL; break;
+	}
+	return v ? v : "";
+}
+
+bool filter_set_keep(const struct filter_set *fs, const struct container_meta *m,
+		     const char *namespace_hint)
+{
+	bool excluded = false;
+
+	if (!filter_set_allows_namespace(fs, m && m->namespace ? m->namespace : namespace_hint))
+		return false;
+	for (size_t i = 0; i < fs->n_rules; i++) {
+		const struct filter_rule *r = &fs->rules[i];
+
+		if (regexec(&r->re, field_value(r, m, namespace_hint), 0, NULL, 0) != 0)
+			continue;
+		if (r->include)
+			return true;
+		excluded = true;
+	}
+	return !excluded;
+}

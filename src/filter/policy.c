@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+
+#include "filter/pause_image.h"
+#include "filter/policy.h"
+
+bool policy_is_sandbox(const struct container_meta *m)
+{
+	const char *kind;
+
+	if (!m)
+		return false;
+	kind = container_meta_label(m, "io.cri-containerd.kind");
+	if (kind)
+		return strcmp(kind, "sandbox") == 0;
+	return pause_image_match(m->image);
+}
+
+enum policy_verdict policy_decide(const struct policy *p, const struct container_meta *m,
+				  const char *namespace_hint)
+{
+	if (p->drop_sandboxes && policy_is_sandbox(m))
+		return POLICY_DROP_SANDBOX;
+	if (!filter_set_keep(p->filters, m,
+			     namespace_hint && *namespace_hint ? namespace_hint : NULL))
+		return POLICY_DROP_FILTERED;
+	return POLICY_KEEP;
+}

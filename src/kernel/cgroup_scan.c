@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Finding the containers that were running before ctrwatch started. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kernel/cgroup_scan.h"
+
+#define PIDS_MAX 4096
+
+/*
+ * A file handle carries the kernfs node id. Where name_to_handle_at(2) is refused (the container
+ * runtimes' default seccomp profiles do), the inode number is the same id on 64-bit kernels.
+ */
+int cgroup_id_of(const char *path, uint64_t *id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} handle = {.fh.handle_bytes = sizeof(uint64_t)};
+	struct stat st;
+	int mount_id;
+
+	if (name_to_handle_at(AT_FDCWD, path, &handle.fh, &mount_id, 0) == 0 &&
+	    handle.fh.handle_bytes == sizeof(uint64_t)) {
+		memcpy(id, handle.fh.f_handle, sizeof(*id));
+		return 0;
+	}
+	if (stat(path, &st))
+		return -errno;
+	if (sizeof(st.st_ino) < sizeof(uint64_t))
+		return -EOPNOTSUPP;
+	*id = st.st_ino;
+	return 0;
+}
+
+struct proc_status {
+	pid_t ppid;
+	pid_t innermost_nspid; /* last field of NSpid: the pid in the task's own namespace */
+};
+
+static int read_proc_status(pid_t pid, struct proc_status *st)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	st->ppid = 0;
+	st->innermost_nspid = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "PPid:", 5) == 0) {
+			st->ppid = atoi(line + 5);
+		} else if (strncmp(line, "NSpid:", 6) == 0) {
+			char *last = strrchr(line, '\t');
+
+			st->innermost_nspid = atoi(last ? last + 1 : line + 6);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static int read_pids(const char *cgroup_dir, pid_t *pids, int max)
+{
+	char path[PATH_MAX];
+	int n = 0, pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_dir);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (n < max && fscanf(f, "%d", &pid) == 1)
+		pids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
+static bool pid_in(const pid_t *pids, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+pid_t cgroup_find_init(const char *cgroup_dir)
+{
+	static pid_t pids[PIDS_MAX];
+	int n = read_pids(cgroup_dir, pids, PIDS_MAX);
+	pid_t orphan = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct proc_status st;
+
+		if (read_proc_status(pids[i], &st))
+			continue;
+		if (st.innermost_nspid == 1)
+			return pids[i];
+		if (!pid_in(pids, n, st.ppid) && (!orphan || pids[i] < orphan))
+			orphan = pids[i];
+	}
+	return orphan;
+}
+
+static int ns_inode(pid_t pid, const char *ns, ino_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns);
+	if (stat(path, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* The kernel side's start rule, read from /proc: pid is in a mount or pid namespace its
+ * parent is not in. */
+static bool entered_new_namespaces(pid_t pid)
+{
+	static const char *const kinds[] = {"mnt", "pid"};
+	struct proc_status st;
+
+	if (read_proc_status(pid, &st) || st.ppid <= 0)
+		return false;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		ino_t mine, parent;
+
+		if (!ns_inode(pid, kinds[i], &mine) && !ns_inode(st.ppid, kinds[i], &parent) &&
+		    mine != parent)
+			return true;
+	}
+	return false;
+}
+
+/* nftw(3) has no context argument. */
+static struct {
+	const char *mount_point;
+	size_t mount_len;
+	cgroup_scan_fn fn;
+	void *ctx;
+} scan;
+
+static int visit(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+{
+	struct existing_container c = {};
+	const char *rel = fpath + scan.mount_len;
+
+	(void)sb;
+	(void)ftw;
+	if (type != FTW_D || !*rel)
+		return FTW_CONTINUE;
+	if (!cgroup_classify(rel, &c.ident))
+		return FTW_CONTINUE;
+	if (cgroup_id_of(fpath, &c.cgroup_id))
+		return FTW_CONTINUE; /* gone meanwhile */
+	c.cgroup_path = rel;
+	c.init_pid = cgroup_find_init(fpath);
+	/*
+	 * "/<namespace>/<id>" is a container if its init entered new namespaces; when that cannot
+	 * be read (no process, or one we may not inspect), containerd has the last word.
+	 */
+	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid));
+	scan.fn(&c, scan.ctx);
+	/* A container's own sub-cgroups are not containers. */
+	return FTW_SKIP_SUBTREE;
+}
+
+int cgroup_scan(const char *mount_point, cgroup_scan_fn fn, void *ctx)
+{
+	scan.mount_point = mount_point;
+	scan.mount_len = strlen(mount_point);
+	while (scan.mount_len > 1 && mount_point[scan.mount_len - 1] == '/')
+		scan.mount_len--;
+	scan.fn = fn;
+	scan.ctx = ctx;
+	if (nftw(mount_point, visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Container cgroup path classification. The forms are those the runtimes and kubelet create;
+ * anything else (pod and QoS cgroups, systemd services and slices, plain directories) is not a
+ * container. Pure string logic: no I/O, so it is unit tested and fuzzed.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "lifecycle/cgroup_path.h"
+
+#define COMPONENTS_MAX 16
+
+struct path_parts {
+	const char *s[COMPONENTS_MAX];
+	size_t len[COMPONENTS_MAX];
+	int n;
+};
+
+/* Splits on '/'; fails on empty components, too many of them, or a path not starting with '/'. */
+static int split_path(const char *path, struct path_parts *parts)
+{
+	const char *p = path;
+
+	parts->n = 0;
+	if (*p != '/')
+		return -1;
+	while (*p == '/' && p[1]) {
+		const char *start = ++p;
+
+		while (*p && *p != '/')
+			p++;
+		if (p == start || parts->n == COMPONENTS_MAX)
+			return -1;
+		parts->s[parts->n] = start;
+		parts->len[parts->n] = p - start;
+		parts->n++;
+	}
+	return *p ? -1 : 0;
+}
+
+static bool is_alnum(char c)
+{
+	return isascii((unsigned char)c) && isalnum((unsigned char)c);
+}
+
+bool cgroup_is_identifier(const char *s, size_t len)
+{
+	bool after_separator = true;
+
+	if (len == 0 || len > CONTAINER_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (is_alnum(s[i])) {
+			after_separator = false;
+		} else if (s[i] == '.' || s[i] == '_' || s[i] == '-') {
+			if (after_separator)
+				return false;
+			after_separator = true;
+		} else {
+			return false;
+		}
+	}
+	return !after_separator;
+}
+
+static bool is_hex64(const char *s, size_t len)
+{
+	if (len != 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+static void copy_part(char *dst, size_t dst_size, const char *s, size_t len)
+{
+	if (len >= dst_size)
+		len = dst_size - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+/* A pod uid: a UUID (cgroupfs, dashes; systemd, underscores) or a static pod's 32-hex hash. */
+static bool parse_pod_uid(const char *s, size_t len, char *out)
+{
+	if (len != 32 && len != 36)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '_')
+			c = '-';
+		if (c != '-' && !(isxdigit((unsigned char)c) && !isupper((unsigned char)c)))
+			return false;
+		out[i] = c;
+	}
+	out[len] = '\0';
+	return true;
+}
+
+/* "pod<uid>" (cgroupfs) */
+static bool parse_pod_dir(const char *s, size_t len, char *uid)
+{
+	return has_prefix(s, len, "pod") && parse_pod_uid(s + 3, len - 3, uid);
+}
+
+/* "kubepods-<qos>-pod<uid>.slice" or "kubepods-pod<uid>.slice" (systemd) */
+static bool parse_pod_slice(const char *s, size_t len, char *uid)
+{
+	const char *pod;
+
+	if (!has_prefix(s, len, "kubepods-") || !has_suffix(s, len, ".slice"))
+		return false;
+	len -= strlen(".slice");
+	for (pod = s + len; pod > s && !(pod[-1] == '-' && has_prefix(pod, s + len - pod, "pod"));
+	     pod--)
+		;
+	if (pod == s)
+		return false;
+	return parse_pod_dir(pod, s + len - pod, uid);
+}
+
+struct scope_prefix {
+	const char *prefix;
+	const char *runtime;
+};
+
+static const struct scope_prefix scope_prefixes[] = {
+    {"cri-containerd-", "containerd"},
+    {"docker-", "docker"},
+    {"crio-", "crio"}, /* "crio-conmon-" is not: its id part is not 64 hex */
+    {"libpod-", "podman"},
+    {"nerdctl-", "containerd"},
+};
+
+static int classify_scope(const struct path_parts *parts, struct container_ident *ident)
+{
+	const char *s = parts->s[parts->n - 1];
+	size_t len = parts->len[parts->n - 1];
+
+	if (!has_suffix(s, len, ".scope"))
+		return 0;
+	len -= strlen(".scope");
+	for (size_t i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++) {
+		const struct scope_prefix *sp = &scope_prefixes[i];
+		size_t n = strlen(sp->prefix);
+
+		if (!has_prefix(s, len, sp->prefix) || !is_hex64(s + n, len - n))
+			continue;
+		ident->form = CGROUP_FORM_SYSTEMD_SCOPE;
+		ident->runtime = sp->runtime;
+		copy_part(ident->id, sizeof(ident->id), s + n, len - n);
+		if (parts->n >= 2 && parse_pod_slice(parts->s[parts->n - 2],
+						     parts->len[parts->n - 2], ident->pod_uid))
+			strcpy(ident->ns, "k8s.io");
+		return 1;
+	}
+	return 0;
+}
+
+static int classify_kubepods(const struct path_parts *parts, struct container_ident *ident)
+{
+	int n = parts->n;
+	int kubepods = -1;
+
+	if (n < 3)
+		return 0;
+	for (int i = 0; i < n - 2; i++)
+		if (parts->len[i] == 8 && memcmp(parts->s[i], "kubepods", 8) == 0)
+			kubepods = i;
+	if (kubepods < 0)
+		return 0;
+	/* kubepods/pod<uid>/<id> (guaranteed) or kubepods/<qos>/pod<uid>/<id> */
+	if (n - kubepods != 3 && n - kubepods != 4)
+		return 0;
+	if (n - kubepods == 4) {
+		const char *qos = parts->s[kubepods + 1];
+		size_t qlen = parts->len[kubepods + 1];
+
+		if (!(qlen == 10 && !memcmp(qos, "besteffort", 10)) &&
+		    !(qlen == 9 && !memcmp(qos, "burstable", 9)))
+			return 0;
+	}
+	if (!parse_pod_dir(parts->s[n - 2], parts->len[n - 2], ident->pod_uid) ||
+	    !cgroup_is_identifier(parts->s[n - 1], parts->len[n - 1]))
+		return 0;
+	ident->form = CGROUP_FORM_KUBEPODS_CGROUPFS;
+	ident->runtime = "unknown"; /* kubelet's cgroupfs layout does not name the runtime */
+	copy_part(ident->id, sizeof(ident->id), parts->s[n - 1], parts->len[n - 1]);
+	strcpy(ident->ns, "k8s.io");
+	return 1;
+}
+
+/* systemd units live in cgroups named after them; none is a containerd namespace or id. */
+static bool is_systemd_unit(const char *s, size_t len)
+{
+	static const char *const suffixes[] = {".slice", ".scope", ".service", ".mount", ".socket"};
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (has_suffix(s, len, suffixes[i]))
+			return true;
+	return false;
+}
+
+/* Top-level directories that belong to something other than a containerd namespace. */
+static bool is_reserved_top_level(const char *s, size_t len)
+{
+	static const char *const reserved[] = {"kubepods", "docker", "lxc", "machine"};
+
+	if (is_systemd_unit(s, len))
+		return true;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strlen(reserved[i]) == len && !memcmp(s, reserved[i], len))
+			return true;
+	return false;
+}
+
+static int classify_two_levels(const struct path_parts *parts, struct container_ident *ident)
+{
+	const char *top = parts->s[0], *id = parts->s[1];
+	size_t top_len = parts->len[0], id_len = parts->len[1];
+
+	if (parts->n != 2 || !cgroup_is_identifier(id, id_len))
+		return 0;
+	if (top_len == 6 && !memcmp(top, "docker", 6)) {
+		if (!is_hex64(id, id_len))
+			return 0;
+		ident->form = CGROUP_FORM_DOCKER_CGROUPFS;
+		ident->runtime = "docker";
+		strcpy(ident->ns, "moby");
+		copy_part(ident->id, sizeof(ident->id), id, id_len);
+		return 1;
+	}
+	if (is_reserved_top_level(top, top_len) || !cgroup_is_identifier(top, top_len) ||
+	    is_systemd_unit(id, id_len))
+		return 0;
+	ident->form = CGROUP_FORM_CONTAINERD_NS;
+	ident->runtime = "containerd";
+	ident->ambiguous = true;
+	copy_part(ident->ns, sizeof(ident->ns), top, top_len);
+	copy_part(ident->id, sizeof(ident->id), id, id_len);
+	return 1;
+}
+
+int cgroup_classify(const char *path, struct container_ident *ident)
+{
+	struct path_parts parts;
+
+	memset(ident, 0, sizeof(*ident));
+	if (split_path(path, &parts) || parts.n < 2)
+		return 0;
+	if (classify_scope(&parts, ident) || classify_kubepods(&parts, ident) ||
+	    classify_two_levels(&parts, ident))
+		return 1;
+	memset(ident, 0, sizeof(*ident));
+	return 0;
+}

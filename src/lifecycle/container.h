@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_CONTAINER_H
+#define CTRWATCH_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lifecycle/cgroup_path.h"
+
+enum container_phase {
+	CONTAINER_CREATED, /* cgroup seen, entrypoint not (yet) known to run */
+	CONTAINER_STARTED, /* init_pid is its entrypoint */
+	CONTAINER_EXITED,  /* its init is gone; the cgroup may still be there */
+};
+
+/*
+ * One container, from its cgroup's birth to the last line written about it. Reference-counted
+ * in the manner of the kernel's kref: the lifecycle's table holds one reference while the cgroup
+ * exists, each event on its way to output holds one, and the last container_put() frees it.
+ *
+ * Who writes what (docs/architecture.md, "Ownership"):
+ * - identity (cgroup_id .. existing): set by the lifecycle when it creates the container, then
+ *   never changed; every stage reads it;
+ * - phase, confirmed, init_pid: written by lifecycle.c alone; other stages read them and report
+ *   what they learn through lifecycle_confirm() and lifecycle_drop().
+ * Every other stage keeps its per-container state in its own private structures.
+ */
+struct container {
+	uint64_t cgroup_id;
+	char *cgroup_path;
+	bool cgroup_path_truncated;
+	struct container_ident ident;
+	uint64_t created_ns; /* CLOCK_BOOTTIME of the cgroup's mkdir; 0 for an existing one */
+	bool existing;	     /* found by the startup scan */
+
+	enum container_phase phase;
+	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */
+	uint32_t init_pid; /* 0 until known */
+
+	unsigned int refs;
+};
+
+/* A new container holding one reference (the caller's). Returns NULL with errno set. */
+struct container *container_new(uint64_t cgroup_id, const char *cgroup_path, bool truncated,
+				const struct container_ident *ident);
+/* Takes one more reference; returns c. */
+struct container *container_get(struct container *c);
+/* Drops a reference; the last one frees. NULL is a no-op. */
+void container_put(struct container *c);
+/* Containers not yet freed, in this process: for the ownership tests. */
+unsigned long container_live_count(void);
+
+#endif

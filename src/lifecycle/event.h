@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_EVENT_H
+#define CTRWATCH_EVENT_H
+
+#include <stdint.h>
+
+#include "ctrwatch_records.h"
+#include "lifecycle/container.h"
+
+struct enrichment;
+
+enum event_kind {
+	EVENT_CONTAINER_EXISTING,
+	EVENT_CONTAINER_CREATE,
+	EVENT_CONTAINER_START,
+	EVENT_PROCESS_EXEC,
+	EVENT_CONTAINER_EXIT,
+	EVENT_CONTAINER_REMOVE,
+};
+
+/*
+ * One lifecycle event on its way to output: the lifecycle makes it, the pipeline holds it until
+ * its container is enriched and judged, an encoder writes it.
+ */
+struct event {
+	enum event_kind kind;
+	uint64_t boot_ns;	     /* CLOCK_BOOTTIME of the kernel event */
+	struct container *container; /* a reference the event owns: event_release() drops it */
+	/* What containerd said of the container, set by the pipeline as it writes; NULL: nothing */
+	const struct enrichment *enrichment;
+	const struct record_process *process; /* start and exec; borrowed from the ring buffer */
+	uint32_t exit_status;		      /* exit: wait(2) status */
+	uint32_t exit_flags;		      /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */
+};
+
+const char *event_kind_name(enum event_kind kind);
+
+static inline void event_release(struct event *ev)
+{
+	container_put(ev->container);
+	ev->container = NULL;
+}
+
+#endif

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "lifecycle/container_table.h"
+#include "lifecycle/lifecycle.h"
+
+struct lifecycle {
+	struct container_table table;
+	struct tracked_map map;
+	uint64_t malformed_records;
+};
+
+struct lifecycle *lifecycle_new(const struct tracked_map *map)
+{
+	struct lifecycle *lc = calloc(1, sizeof(*lc));
+
+	if (!lc)
+		return NULL;
+	container_table_init(&lc->table);
+	lc->map = *map;
+	return lc;
+}
+
+void lifecycle_free(struct lifecycle *lc)
+{
+	if (!lc)
+		return;
+	container_table_clear(&lc->table);
+	free(lc);
+}
+
+/* Fills *ev with a new reference to c. */
+static int make_event(struct event *ev, enum event_kind kind, uint64_t boot_ns, struct container *c)
+{
+	*ev = (struct event){.kind = kind, .boot_ns = boot_ns, .container = container_get(c)};
+	return 1;
+}
+
+static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
+{
+	size_t len = r->path_len < CGROUP_PATH_MAX ? r->path_len : CGROUP_PATH_MAX - 1;
+	struct container_ident ident;
+	struct container *c;
+	char path[CGROUP_PATH_MAX];
+	int err;
+
+	memcpy(path, r->path, len);
+	path[len] = '\0';
+	if (strlen(path) != len || !cgroup_classify(path, &ident)) {
+		/* Not a container: stop paying for it in the kernel. */
+		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
+		return 0;
+	}
+	if (container_table_get(&lc->table, r->hdr.cgroup_id))
+		return 0; /* already reported by the startup scan */
+	c = container_new(r->hdr.cgroup_id, path, r->hdr.flags & RECORD_F_TRUNCATED, &ident);
+	if (!c) {
+		log_warn("cannot track container %s: %s", ident.id, strerror(errno));
+		return 0;
+	}
+	c->created_ns = r->hdr.timestamp_ns;
+	/*
+	 * "/<namespace>/<id>" is also what any two-level directory looks like. Such a cgroup is
+	 * confirmed by its start (a program that entered new namespaces, which only the kernel
+	 * side reports) or by containerd; the pipeline holds its events until then.
+	 */
+	c->confirmed = !ident.ambiguous;
+	err = container_table_insert(&lc->table, c);
+	if (err) {
+		log_warn("cannot track container %s: %s", ident.id, strerror(-err));
+		container_put(c);
+		return 0;
+	}
+	return make_event(ev, EVENT_CONTAINER_CREATE, c->created_ns, c);
+}
+
+static int on_process(struct lifecycle *lc, const struct record_process *r, struct event *ev)
+{
+	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
+	enum event_kind kind = EVENT_PROCESS_EXEC;
+
+	if (!c)
+		return 0; /* not a container, or one dropped after the kernel saw this */
+	if (r->hdr.type == RECORD_CONTAINER_START) {
+		if (c->phase != CONTAINER_CREATED)
+			return 0;
+		c->phase = CONTAINER_STARTED;
+		c->confirmed = true;
+		c->init_pid = r->pid;
+		kind = EVENT_CONTAINER_START;
+	}
+	make_event(ev, kind, r->hdr.timestamp_ns, c);
+	ev->process = r;
+	return 1;
+}
+
+static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, struct event *ev)
+{
+	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
+
+	if (!c || c->phase == CONTAINER_EXITED)
+		return 0;
+	c->phase = CONTAINER_EXITED;
+	make_event(ev, EVENT_CONTAINER_EXIT, r->hdr.timestamp_ns, c);
+	ev->exit_status = r->exit_status;
+	ev->exit_flags = r->hdr.flags;
+	return 1;
+}
+
+/* The kernel already forgot the cgroup; the table's reference goes to the remove event. */
+static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
+{
+	struct container *c = container_table_take(&lc->table, r->hdr.cgroup_id);
+
+	if (!c)
+		return 0;
+	*ev = (struct event){
+	    .kind = EVENT_CONTAINER_REMOVE, .boot_ns = r->hdr.timestamp_ns, .container = c};
+	return 1;
+}
+
+static size_t record_size(uint32_t type)
+{
+	switch (type) {
+	case RECORD_CGROUP_MKDIR:
+	case RECORD_CGROUP_RMDIR: return sizeof(struct record_cgroup);
+	case RECORD_CONTAINER_START:
+	case RECORD_PROCESS_EXEC: return sizeof(struct record_process);
+	case RECORD_CONTAINER_EXIT: return sizeof(struct record_exit);
+	}
+	return 0;
+}
+
+int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size, struct event *ev)
+{
+	const struct record_header *hdr = data;
+	size_t want;
+
+	if (size < sizeof(*hdr) || !(want = record_size(hdr->type)) || size < want) {
+		lc->malformed_records++;
+		return -EINVAL;
+	}
+	switch (hdr->type) {
+	case RECORD_CGROUP_MKDIR: return on_cgroup_mkdir(lc, data, ev);
+	case RECORD_CONTAINER_START:
+	case RECORD_PROCESS_EXEC: return on_process(lc, data, ev);
+	case RECORD_CONTAINER_EXIT: return on_container_exit(lc, data, ev);
+	case RECORD_CGROUP_RMDIR: return on_cgroup_rmdir(lc, data, ev);
+	}
+	return -EINVAL;
+}
+
+int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container *ec,
+			   uint64_t now_ns, struct event *ev)
+{
+	struct tracked_cgroup value = {
+	    .state = ec->init_pid ? TRACKED_STARTED : TRACKED_PENDING,
+	    .init_tgid = ec->init_pid,
+	};
+	struct container *c;
+	int err;
+
+	err = lc->map.ops->insert(lc->map.ctx, ec->cgroup_id, &value);
+	if (err == -EEXIST)
+		return 0; /* born after attach: its records are in the ring buffer */
+	if (err) {
+		log_warn("cannot track existing container %s: %s", ec->ident.id, strerror(-err));
+		return 0;
+	}
+	c = container_new(ec->cgroup_id, ec->cgroup_path, false, &ec->ident);
+	if (c && container_table_insert(&lc->table, c)) {
+		container_put(c);
+		c = NULL;
+	}
+	if (!c) {
+		log_warn("cannot track existing container %s: out of memory", ec->ident.id);
+		lc->map.ops->remove(lc->map.ctx, ec->cgroup_id);
+		return 0;
+	}
+	c->phase = ec->init_pid ? CONTAINER_STARTED : CONTAINER_CREATED;
+	c->init_pid = ec->init_pid;
+	c->confirmed = ec->confirmed;
+	c->existing = true;
+	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
+}
+
+void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid)
+{
+	struct container *c = container_table_get(&lc->table, cgroup_id);
+
+	if (!c)
+		return;
+	c->confirmed = true;
+	/* A running container whose init the scan could not see: now its exit can be reported. */
+	if (init_pid && c->phase == CONTAINER_CREATED && !c->init_pid &&
+	    lc->map.ops->set_init(lc->map.ctx, cgroup_id, init_pid) == 0) {
+		c->init_pid = init_pid;
+		c->phase = CONTAINER_STARTED;
+	}
+}
+
+void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id)
+{
+	lc->map.ops->remove(lc->map.ctx, cgroup_id); /* its processes cost nothing more */
+	container_put(container_table_take(&lc->table, cgroup_id));
+}
+
+unsigned int lifecycle_count(const struct lifecycle *lc)
+{
+	return lc->table.count;
+}
+
+uint64_t lifecycle_malformed(const struct lifecycle *lc)
+{
+	return lc->malformed_records;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_LIFECYCLE_H
+#define CTRWATCH_LIFECYCLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/cgroup_scan.h"
+#include "kernel/tracked_map.h"
+#include "lifecycle/event.h"
+
+/*
+ * Turns kernel records into container events: classifies new cgroups, forgets the ones that are
+ * not containers (in the kernel too), and lets through, per container, one create (or existing),
+ * one start, one exit and one remove, in that order. It owns the container table, every
+ * container's phase, confirmation and init, and is the only writer of the kernel's tracking map.
+ */
+struct lifecycle;
+
+/* Returns NULL with errno set. */
+struct lifecycle *lifecycle_new(const struct tracked_map *map);
+/* Drops the table's references; containers still held by events live on until released. */
+void lifecycle_free(struct lifecycle *lc);
+
+/*
+ * Handles one ring buffer record. Returns 1 with *ev filled when it makes an event (the caller
+ * owns ev->container's reference: pass the event on or event_release() it), 0 when it makes none,
+ * -EINVAL for a malformed record (counted).
+ */
+int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size, struct event *ev);
+/* A container found by the startup scan; now_ns is CLOCK_BOOTTIME. Returns as above. */
+int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container *ec,
+			   uint64_t now_ns, struct event *ev);
+
+/* Facts other stages learn. Both ignore a container the lifecycle no longer has. */
+/* containerd knows this container (its spec names the cgroup); init_pid: its init, or 0. */
+void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid);
+/* The filters dropped it: forget it here and in the kernel; nothing more of it is emitted. */
+void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id);
+
+unsigned int lifecycle_count(const struct lifecycle *lc);
+uint64_t lifecycle_malformed(const struct lifecycle *lc);
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_EVENT_JSON_H
+#define CTRWATCH_EVENT_JSON_H
+
+#include <stdint.h>
+
+#include "common/loss.h"
+#include "lifecycle/event.h"
+#include "output/json_writer.h"
+
+/* Appends one event as a JSON object and a newline (docs/events.md is the schema). */
+void event_json_encode(struct json_writer *w, const struct event *ev, const char *hostname);
+/* Appends a ctrwatch_lost line: what could not become a line since the last one, by cause. */
+void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct loss_counts *lost,
+			    const char *hostname);
+
+#endif

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * JSON encoding for output lines. Hand-written because the guarantee is the product's own: any byte
+ * string (attacker-controlled paths, argv, labels) must come out as one valid JSON string on one
+ * line, invalid UTF-8 replaced rather than rejected.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/json_writer.h"
+
+void json_writer_init(struct json_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void json_writer_reset(struct json_writer *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->need_comma[0] = false;
+	w->failed = false;
+}
+
+void json_writer_free(struct json_writer *w)
+{
+	free(w->buf);
+	json_writer_init(w);
+}
+
+bool json_writer_failed(const struct json_writer *w)
+{
+	return w->failed;
+}
+
+static bool reserve(struct json_writer *w, size_t n)
+{
+	size_t cap;
+	char *buf;
+
+	if (w->failed)
+		return false;
+	if (w->len + n + 1 <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 1024;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	buf = realloc(w->buf, cap);
+	if (!buf) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = buf;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+/* Before any value: the comma that separates it from its predecessor in an array. */
+static void value_prefix(struct json_writer *w)
+{
+	if (w->need_comma[w->depth])
+		put(w, ",", 1);
+	w->need_comma[w->depth] = true;
+}
+
+static void open_container(struct json_writer *w, char c)
+{
+	value_prefix(w);
+	put(w, &c, 1);
+	if (w->depth == JSON_DEPTH_MAX) {
+		w->failed = true;
+		return;
+	}
+	w->need_comma[++w->depth] = false;
+}
+
+static void close_container(struct json_writer *w, char c)
+{
+	put(w, &c, 1);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void json_object_begin(struct json_writer *w)
+{
+	open_container(w, '{');
+}
+
+void json_object_end(struct json_writer *w)
+{
+	close_container(w, '}');
+}
+
+void json_array_begin(struct json_writer *w)
+{
+	open_container(w, '[');
+}
+
+void json_array_end(struct json_writer *w)
+{
+	close_container(w, ']');
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (1 to 4), or 0 if the bytes there are not one:
+ * overlong forms, surrogates and code points above U+10FFFF are invalid (RFC 3629).
+ */
+static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static void put_escaped(struct json_writer *w, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char esc[8];
+
+	put(w, "\"", 1);
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence_len(s + i, len - i);
+
+		if (n == 0) {
+			put(w, "\xef\xbf\xbd", 3); /* U+FFFD for one bad byte */
+			i++;
+			continue;
+		}
+		if (n == 1) {
+			unsigned char c = s[i];
+
+			if (c == '"' || c == '\\') {
+				esc[0] = '\\', esc[1] = c;
+				put(w, esc, 2);
+			} else if (c == '\n') {
+				put(w, "\\n", 2);
+			} else if (c == '\t') {
+				put(w, "\\t", 2);
+			} else if (c == '\r') {
+				put(w, "\\r", 2);
+			} else if (c < 0x20 || c == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				put(w, esc, 6);
+			} else {
+				put(w, (const char *)s + i, 1);
+			}
+		} else if (n == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 &&
+			   (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)) {
+			/* U+2028/U+2029 end lines for JavaScript and some log shippers */
+			put(w, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+		} else {
+			put(w, (const char *)s + i, n);
+		}
+		i += n;
+	}
+	put(w, "\"", 1);
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+	value_prefix(w);
+	put_escaped(w, key, strlen(key));
+	put(w, ":", 1);
+	/* the value that follows must not add a comma */
+	w->need_comma[w->depth] = false;
+}
+
+void json_string_len(struct json_writer *w, const char *s, size_t len)
+{
+	value_prefix(w);
+	put_escaped(w, s, len);
+}
+
+void json_string(struct json_writer *w, const char *s)
+{
+	json_string_len(w, s, strlen(s));
+}
+
+void json_u64(struct json_writer *w, uint64_t v)
+{
+	char num[24];
+
+	value_prefix(w);
+	put(w, num, snprintf(num, sizeof(num), "%" PRIu64, v));
+}
+
+void json_i64(struct json_writer *w, int64_t v)
+{
+	char num[24];
+
+	value_prefix(w);
+	put(w, num, snprintf(num, sizeof(num), "%" PRId64, v));
+}
+
+void json_bool(struct json_writer *w, bool v)
+{
+	value_prefix(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void json_null(struct json_writer *w)
+{
+	value_prefix(w);
+	put(w, "null", 4);
+}
+
+void json_newline(struct json_writer *w)
+{
+	put(w, "\n", 1);
+	w->need_comma[w->depth] = false;
+}
