@@ -136,17 +136,29 @@ static bool parse_pod_slice(const char *s, size_t len, char *uid)
 	return parse_pod_dir(pod, s + len - pod, uid);
 }
 
+const char *container_runtime_name(enum container_runtime runtime)
+{
+	switch (runtime) {
+	case RUNTIME_CONTAINERD: return "containerd";
+	case RUNTIME_DOCKER: return "docker";
+	case RUNTIME_CRIO: return "crio";
+	case RUNTIME_PODMAN: return "podman";
+	case RUNTIME_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
 struct scope_prefix {
 	const char *prefix;
-	const char *runtime;
+	enum container_runtime runtime;
 };
 
 static const struct scope_prefix scope_prefixes[] = {
-    {"cri-containerd-", "containerd"},
-    {"docker-", "docker"},
-    {"crio-", "crio"}, /* "crio-conmon-" is not: its id part is not 64 hex */
-    {"libpod-", "podman"},
-    {"nerdctl-", "containerd"},
+    {"cri-containerd-", RUNTIME_CONTAINERD},
+    {"docker-", RUNTIME_DOCKER},
+    {"crio-", RUNTIME_CRIO}, /* "crio-conmon-" is not: its id part is not 64 hex */
+    {"libpod-", RUNTIME_PODMAN},
+    {"nerdctl-", RUNTIME_CONTAINERD},
 };
 
 static int classify_scope(const struct path_parts *parts, struct container_ident *ident)
@@ -201,7 +213,7 @@ static int classify_kubepods(const struct path_parts *parts, struct container_id
 	    !cgroup_is_identifier(parts->s[n - 1], parts->len[n - 1]))
 		return 0;
 	ident->form = CGROUP_FORM_KUBEPODS_CGROUPFS;
-	ident->runtime = "unknown"; /* kubelet's cgroupfs layout does not name the runtime */
+	ident->runtime = RUNTIME_UNKNOWN; /* kubelet's cgroupfs layout does not name it */
 	copy_part(ident->id, sizeof(ident->id), parts->s[n - 1], parts->len[n - 1]);
 	strcpy(ident->ns, "k8s.io");
 	return 1;
@@ -242,7 +254,7 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 		if (!is_hex64(id, id_len))
 			return 0;
 		ident->form = CGROUP_FORM_DOCKER_CGROUPFS;
-		ident->runtime = "docker";
+		ident->runtime = RUNTIME_DOCKER;
 		strcpy(ident->ns, "moby");
 		copy_part(ident->id, sizeof(ident->id), id, id_len);
 		return 1;
@@ -251,7 +263,7 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 	    is_systemd_unit(id, id_len))
 		return 0;
 	ident->form = CGROUP_FORM_CONTAINERD_NS;
-	ident->runtime = "containerd";
+	ident->runtime = RUNTIME_CONTAINERD;
 	ident->ambiguous = true;
 	copy_part(ident->ns, sizeof(ident->ns), top, top_len);
 	copy_part(ident->id, sizeof(ident->id), id, id_len);

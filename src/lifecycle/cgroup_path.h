@@ -17,10 +17,18 @@ enum cgroup_form {
 	CGROUP_FORM_DOCKER_CGROUPFS,   /* /docker/<id> */
 };
 
+/* The runtime a cgroup path names. */
+enum container_runtime {
+	RUNTIME_UNKNOWN, /* kubelet's cgroupfs layout does not say */
+	RUNTIME_CONTAINERD,
+	RUNTIME_DOCKER,
+	RUNTIME_CRIO,
+	RUNTIME_PODMAN,
+};
+
 struct container_ident {
 	enum cgroup_form form;
-	const char
-	    *runtime; /* static string: "containerd", "docker", "crio", "podman", "unknown" */
+	enum container_runtime runtime;
 	char id[CONTAINER_ID_MAX + 1];
 	char ns[NAMESPACE_MAX + 1];    /* containerd namespace the path implies, or "" */
 	char pod_uid[POD_UID_MAX + 1]; /* with dashes, or "" */
@@ -32,6 +40,9 @@ struct container_ident {
  * cgroup is a container's root cgroup. Returns 1 and fills *ident if it is, 0 if it is not.
  */
 int cgroup_classify(const char *path, struct container_ident *ident);
+
+/* "containerd", "docker", "crio", "podman", "unknown": the value events carry. */
+const char *container_runtime_name(enum container_runtime runtime);
 
 /* containerd's identifier rule: [A-Za-z0-9]+([._-][A-Za-z0-9]+)*, at most 76 bytes. */
 bool cgroup_is_identifier(const char *s, size_t len);

@@ -58,9 +58,9 @@ static void encode_labels(struct json_writer *w, const struct container_meta *m)
 /* A container whose path named no runtime but that containerd knows is containerd's. */
 static const char *runtime_name(const struct container *c, const struct container_meta *m)
 {
-	if (m && strcmp(c->ident.runtime, "unknown") == 0)
-		return "containerd";
-	return c->ident.runtime;
+	if (m && c->ident.runtime == RUNTIME_UNKNOWN)
+		return container_runtime_name(RUNTIME_CONTAINERD);
+	return container_runtime_name(c->ident.runtime);
 }
 
 static void encode_container(struct json_writer *w, const struct container *c,

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path, data, size);
 	path[size] = '\0';
 	if (cgroup_classify(path, &ident)) {
-		if (!cgroup_is_identifier(ident.id, strlen(ident.id)) || !ident.runtime)
+		if (!cgroup_is_identifier(ident.id, strlen(ident.id)) ||
+		    !container_runtime_name(ident.runtime))
 			abort();
 		if (ident.pod_uid[0] && strlen(ident.pod_uid) != 32 && strlen(ident.pod_uid) != 36)
 			abort();

@@ -115,7 +115,7 @@ int main(void)
 
 		SUBTEST (c->path) {
 			ASSERT_EQ(cgroup_classify(c->path, &ident), 1);
-			ASSERT_STREQ(ident.runtime ? ident.runtime : "(null)", c->runtime);
+			ASSERT_STREQ(container_runtime_name(ident.runtime), c->runtime);
 			ASSERT_STREQ(ident.id, c->id);
 			ASSERT_STREQ(ident.ns, c->ns);
 			ASSERT_STREQ(ident.pod_uid, c->pod_uid);
