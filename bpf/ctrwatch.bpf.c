@@ -18,7 +18,7 @@ const volatile __u32 watched_hierarchy_id = 0;	  /* 0 is cgroup2 */
 const volatile bool watch_cgroup_v1 = false;	  /* cgroup ids come from the cpuset hierarchy */
 const volatile bool trace_exec = false;		  /* --exec */
 const volatile __u64 exec_wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
-const volatile __u64 exec_drop_bytes = 6 << 20;	  /* past this, exec records are dropped */
+const volatile __u64 bulk_drop_bytes = 6 << 20; /* past this, exec and mkdir records are dropped */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -27,8 +27,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TRACKED_CGROUPS_MAX);
-	__type(key, __u64); /* cgroup id */
+	__uint(max_entries, TRACKED_CGROUPS_MAX); /* resized by --max-cgroups */
+	__type(key, __u64);			  /* cgroup id */
 	__type(value, struct tracked_cgroup);
 } tracked_cgroups SEC(".maps");
 
@@ -39,6 +39,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost_records SEC(".maps");
+
+/* Where a readmitted cgroup's path is put together: twice a path, for the verifier's bounds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[2 * CGROUP_PATH_MAX]);
+} path_scratch SEC(".maps");
 
 static __always_inline void count_lost(__u32 slot)
 {
@@ -80,6 +88,28 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 	return BPF_CORE_READ(task, cgroups, subsys[cpuset], cgroup, kn, id);
 }
 
+/* The task's cgroup in the watched hierarchy. */
+static __always_inline struct cgroup *task_cgroup(struct task_struct *task)
+{
+	if (!watch_cgroup_v1)
+		return BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	int cpuset = bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id);
+
+	return BPF_CORE_READ(task, cgroups, subsys[cpuset], cgroup);
+}
+
+/* kernfs_node's parent before Linux 6.15 renamed it __parent (now RCU-managed). */
+struct kernfs_node___parent {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___parent *)kn, parent);
+}
+
 /*
  * A container's entrypoint is the first program run by a task that entered namespaces its parent
  * is not in: runc (and crun) first re-execute themselves inside the new cgroup while still in the
@@ -89,11 +119,18 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 static __always_inline bool entered_new_namespaces(struct task_struct *task)
 {
 	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	unsigned int mnt = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	unsigned int parent_mnt = BPF_CORE_READ(parent, nsproxy, mnt_ns, ns.inum);
+	struct nsproxy *ns = BPF_CORE_READ(task, nsproxy);
+	struct nsproxy *parent_ns = BPF_CORE_READ(parent, nsproxy);
 
-	if (mnt && parent_mnt && mnt != parent_mnt)
-		return true;
+	/* A shared nsproxy is a shared mount namespace: the common case costs three reads. */
+	if (ns != parent_ns) {
+		unsigned int mnt = BPF_CORE_READ(ns, mnt_ns, ns.inum);
+		unsigned int parent_mnt = BPF_CORE_READ(parent_ns, mnt_ns, ns.inum);
+
+		if (mnt && parent_mnt && mnt != parent_mnt)
+			return true;
+	}
+	/* A child forked into a pid namespace its parent unshared shares the parent's nsproxy. */
 	return BPF_CORE_READ(task, thread_pid, level) > BPF_CORE_READ(parent, thread_pid, level);
 }
 
@@ -114,11 +151,76 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
 		r->hdr.flags |= RECORD_F_TRUNCATED;
 }
 
+#define PATH_DEPTH_MAX 16
+
+/*
+ * The cgroup's path, as cgroup_mkdir's tracepoint gives it ("/a/b"), rebuilt from its kernfs
+ * nodes: for a cgroup readmitted at its start, long after its mkdir. A path deeper than
+ * PATH_DEPTH_MAX is sent empty, which userspace classifies as no container.
+ */
+static __always_inline void fill_cgroup_path(struct record_cgroup *r, struct cgroup *cgrp)
+{
+	struct kernfs_node *chain[PATH_DEPTH_MAX], *kn = BPF_CORE_READ(cgrp, kn), *parent;
+	__u32 zero = 0, depth = 0, off = 0;
+	char *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+	long n;
+
+	r->path_len = 0;
+	r->path[0] = '\0';
+	if (!buf)
+		return;
+#pragma unroll
+	for (int i = 0; i < PATH_DEPTH_MAX; i++) {
+		parent = kn_parent(kn);
+		if (!parent)
+			break;
+		chain[i] = kn;
+		depth++;
+		kn = parent;
+	}
+	if (kn_parent(kn))
+		return; /* deeper than we walk */
+#pragma unroll
+	for (int i = PATH_DEPTH_MAX - 1; i >= 0; i--) {
+		if (i >= depth)
+			continue;
+		if (off >= CGROUP_PATH_MAX - 1) {
+			r->hdr.flags |= RECORD_F_TRUNCATED;
+			break;
+		}
+		/* clang knows off < CGROUP_PATH_MAX here and would drop the masks the verifier
+		 * needs */
+		barrier_var(off);
+		buf[off & (CGROUP_PATH_MAX - 1)] = '/';
+		off++;
+		barrier_var(off);
+		n = bpf_probe_read_kernel_str(&buf[off & (CGROUP_PATH_MAX - 1)], CGROUP_PATH_MAX,
+					      BPF_CORE_READ(chain[i], name));
+		if (n > 1)
+			off += n - 1;
+	}
+	if (off >= CGROUP_PATH_MAX - 1) {
+		off = CGROUP_PATH_MAX - 1;
+		r->hdr.flags |= RECORD_F_TRUNCATED;
+	}
+	bpf_probe_read_kernel(r->path, CGROUP_PATH_MAX, buf);
+	barrier_var(off);
+	r->path[off & (CGROUP_PATH_MAX - 1)] = '\0';
+	r->path_len = off;
+}
+
+/* Exec and mkdir records, the ones a flood makes, never take the ring buffer's last quarter. */
+static __always_inline bool bulk_room(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < bulk_drop_bytes;
+}
+
 /*
  * cgroup_mkdir: cgroup_mkdir() after the new cgroup is populated, in the context of the task that
  * made it. Containers sit two or more levels deep; anything shallower is not worth a record.
  * Marking the cgroup pending here, not in userspace, is what guarantees the start is never missed.
- * A full map is counted, and no record is sent: nothing of that cgroup could follow it.
+ * A cgroup the map or the ring buffer has no room for is counted and left untracked: if it is a
+ * container, its start readmits it (sched_process_exec).
  */
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
@@ -133,16 +235,20 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	if (BPF_CORE_READ(cgrp, level) < 2)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
-	/* -EEXIST: the startup scan seeded it first; its record still goes out */
-	err = bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(LOST_UNTRACKED);
+	if (!bulk_room()) {
+		count_lost(RECORD_CGROUP_MKDIR);
 		return 0;
 	}
-
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_MKDIR);
 	if (!r)
 		return 0;
+	/* -EEXIST: the startup scan seeded it first; its record still goes out */
+	err = bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		bpf_ringbuf_discard(r, 0);
+		count_lost(LOST_UNTRACKED);
+		return 0;
+	}
 	fill_cgroup(r, RECORD_CGROUP_MKDIR, id, cgrp, path);
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
 	return 0;
@@ -187,15 +293,59 @@ static __always_inline bool exec_submit_flags(__u64 *flags)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	if (queued >= exec_drop_bytes)
+	if (queued >= bulk_drop_bytes)
 		return false;
 	*flags = queued >= exec_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	return true;
 }
 
 /*
+ * A task entering new namespaces in an untracked cgroup two or more levels deep: a container the
+ * kernel could not track at its mkdir, or that userspace let go as a lookalike. Tracked again,
+ * as started: a cgroup_mkdir record with its path, then its start record. Host tasks that enter
+ * namespaces (a service with a private /tmp) are classified and let go again by userspace.
+ */
+static __always_inline void readmit(struct task_struct *task, struct linux_binprm *bprm, __u64 id)
+{
+	struct tracked_cgroup started = {.state = TRACKED_STARTED};
+	struct record_process *rp;
+	struct record_cgroup *rc;
+	struct cgroup *cgrp;
+
+	if (!entered_new_namespaces(task))
+		return;
+	cgrp = task_cgroup(task);
+	if (BPF_CORE_READ(cgrp, level) < 2)
+		return;
+	rc = reserve_record(sizeof(*rc), RECORD_CGROUP_MKDIR);
+	if (!rc)
+		return;
+	rp = reserve_record(sizeof(*rp), RECORD_CONTAINER_START);
+	if (!rp) {
+		bpf_ringbuf_discard(rc, 0);
+		return;
+	}
+	started.init_tgid = BPF_CORE_READ(task, tgid);
+	if (bpf_map_update_elem(&tracked_cgroups, &id, &started, BPF_NOEXIST)) {
+		bpf_ringbuf_discard(rp, 0);
+		bpf_ringbuf_discard(rc, 0);
+		count_lost(LOST_UNTRACKED);
+		return;
+	}
+	fill_header(&rc->hdr, RECORD_CGROUP_MKDIR, id);
+	rc->hdr.flags = RECORD_F_READMITTED;
+	rc->level = BPF_CORE_READ(cgrp, level);
+	fill_cgroup_path(rc, cgrp);
+	fill_header(&rp->hdr, RECORD_CONTAINER_START, id);
+	fill_process(rp, task, bprm);
+	bpf_ringbuf_submit(rc, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(rp, BPF_RB_FORCE_WAKEUP);
+}
+
+/*
  * sched_process_exec: end of a successful execve(), in the context of the task, with its new mm.
- * For a task outside tracked cgroups this is the hot path: one helper call and one lookup.
+ * For a task outside tracked cgroups this is the hot path: one helper call, one lookup, and the
+ * three reads that tell it shares its parent's namespaces.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
@@ -207,8 +357,10 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	__u64 flags;
 
 	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
-	if (!t)
+	if (!t) {
+		readmit(task, bprm, id);
 		return 0;
+	}
 	if (t->state == TRACKED_PENDING) {
 		if (!entered_new_namespaces(task))
 			return 0; /* the runtime's own helper */

@@ -38,6 +38,13 @@ enum record_type {
 #define RECORD_F_TRUNCATED   0x1 /* path or args did not fit */
 #define RECORD_F_CORE_DUMPED 0x2
 #define RECORD_F_OOM_KILLED  0x4 /* the kernel OOM-killed a process of this container */
+/*
+ * On a cgroup_mkdir record: sent at the cgroup's first start, not at its mkdir. The kernel could
+ * not track the cgroup when it was made (map full, ring buffer past its lifecycle share) or
+ * userspace had let it go (a lookalike containerd did not know); a task entering new namespaces
+ * in it brings it back, with its path, just before the start record.
+ */
+#define RECORD_F_READMITTED 0x8
 
 struct record_header {
 	__u32 type; /* enum record_type */

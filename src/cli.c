@@ -25,6 +25,7 @@ enum {
 	OPT_NAMESPACE,
 	OPT_LOG_FORMAT,
 	OPT_CGROUP_HIERARCHY,
+	OPT_MAX_CGROUPS,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
     {"namespace", required_argument, NULL, OPT_NAMESPACE},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"cgroup-hierarchy", required_argument, NULL, OPT_CGROUP_HIERARCHY},
+    {"max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
     {},
 };
 
@@ -61,6 +63,8 @@ void cli_usage(FILE *f)
 	    "                          (default: 8M)\n"
 	    "      --cgroup-hierarchy auto|cgroup2|cpuset  the one hierarchy watched: cgroup2\n"
 	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
+	    "      --max-cgroups N     cgroups the kernel tracks at once: containers and the\n"
+	    "                          new cgroups not yet classified (default: 16384)\n"
 	    "\n"
 	    "Enrichment (containerd API):\n"
 	    "      --containerd-socket PATH  (default: " CONTAINERD_SOCKET_DEFAULT ")\n"
@@ -185,6 +189,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
+	opts->max_cgroups = MAX_CGROUPS_DEFAULT;
 	opts->pause_filter = true;
 	filter_set_init(&opts->filters);
 	opterr = 0;
@@ -220,6 +225,11 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		case OPT_CACHE_SIZE:
 			if (parse_count(optarg, &opts->cache_size))
 				return usage_error("bad --cache-size '%s': want 1 to 1000000",
+						   optarg);
+			break;
+		case OPT_MAX_CGROUPS:
+			if (parse_count(optarg, &opts->max_cgroups))
+				return usage_error("bad --max-cgroups '%s': want 1 to 1000000",
 						   optarg);
 			break;
 		case OPT_NO_PAUSE_FILTER: opts->pause_filter = false; break;

@@ -12,6 +12,7 @@
 #define RINGBUF_SIZE_DEFAULT	  (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT 500
 #define CACHE_SIZE_DEFAULT	  4096
+#define MAX_CGROUPS_DEFAULT	  16384
 
 struct options {
 	bool verbose;
@@ -19,6 +20,7 @@ struct options {
 	bool trace_exec;
 	const char *output_path; /* NULL: stdout */
 	uint64_t ringbuf_size;
+	unsigned int max_cgroups; /* entries of the kernel's tracking map */
 	const char *containerd_socket;
 	unsigned int enrich_timeout_ms;
 	unsigned int cache_size;

@@ -51,6 +51,7 @@ static void install_signal_handlers(void)
 	sa.sa_handler = on_hangup; /* logrotate: reopen --output */
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a gone reader shows as EPIPE from write() */
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit shows as EFBIG: the sink waits it out */
 }
 
 /* The stages, in data-path order. Each is opaque: main.c only calls their functions. */
@@ -85,14 +86,18 @@ static void on_existing(const struct existing_container *ec, void *ctx)
 		pipeline_submit(cw->pipeline, &ev, now);
 }
 
-static void report_loss(struct ctrwatch *cw)
+/* What was lost, and what was shed to stay ahead of a flood, as ctrwatch_lost/_pressure lines. */
+static void report_counters(struct ctrwatch *cw)
 {
 	struct loss_counts totals = {0};
+	uint64_t now = clock_boottime_ns();
 
+	pipeline_report_pressure(cw->pipeline, now, lifecycle_readmitted(cw->lifecycle));
 	if (bpf_programs_read_lost(cw->programs, &totals))
 		return;
 	totals.malformed = lifecycle_malformed(cw->lifecycle);
-	pipeline_report_loss(cw->pipeline, clock_boottime_ns(), &totals);
+	totals.unwritten = sink_unwritten(cw->sink);
+	pipeline_report_loss(cw->pipeline, now, &totals);
 }
 
 static int check_environment(const struct options *opts, struct cgroup_hierarchy *h)
@@ -161,6 +166,7 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	    .cgroup_v1 = cw->hierarchy.v1,
 	    .trace_exec = opts->trace_exec,
 	    .ringbuf_size = opts->ringbuf_size,
+	    .max_cgroups = opts->max_cgroups,
 	};
 	int err;
 
@@ -242,8 +248,17 @@ static int loop(struct ctrwatch *cw)
 		    clock_ms_until(pipeline_next_deadline(cw->pipeline), now, POLL_INTERVAL_MS);
 		if (epoll_wait(cw->epoll_fd, events, 2, timeout) < 0 && errno != EINTR)
 			return -errno;
-		/* process_exec records do not wake us: drain on every tick too */
-		err = ringbuf_reader_drain(cw->reader);
+		err = sink_flush(cw->sink, false);
+		if (err) {
+			log_error("writing events: %s", strerror(-err));
+			return err == -EPIPE ? 0 : err;
+		}
+		/*
+		 * process_exec records do not wake us: drain on every tick too. While the output
+		 * keeps lines back (a full disk), the ring buffer keeps the records instead.
+		 */
+		if (sink_backlog(cw->sink) < SINK_BACKLOG_HIGH)
+			err = ringbuf_reader_drain(cw->reader);
 		if (err && err != -EPIPE) {
 			log_error("reading the ring buffer: %s", strerror(-err));
 			return err;
@@ -259,7 +274,7 @@ static int loop(struct ctrwatch *cw)
 					 sink_name(cw->sink), strerror(-err));
 		}
 		if (now >= next_loss_check) {
-			report_loss(cw);
+			report_counters(cw);
 			next_loss_check = now + LOSS_CHECK_INTERVAL_NS;
 		}
 	}
@@ -272,7 +287,8 @@ static void finish(struct ctrwatch *cw)
 	ringbuf_reader_drain(cw->reader);
 	pipeline_take_results(cw->pipeline, clock_boottime_ns());
 	pipeline_tick(cw->pipeline, clock_boottime_ns(), true);
-	report_loss(cw);
+	report_counters(cw);
+	sink_flush(cw->sink, true); /* what the disk cannot take now is said at close */
 }
 
 static int run(struct ctrwatch *cw, const struct options *opts)

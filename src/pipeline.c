@@ -38,6 +38,7 @@ struct slot {
 	struct container *container; /* a reference */
 	struct enrichment enrichment;
 	bool lookup_pending;
+	bool lookup_urgent; /* the pending lookup searches everywhere, before any lookalike's */
 	uint64_t lookup_deadline_ns;
 	uint64_t retry_after_ns; /* a failed lookup is retried from then on */
 	enum verdict verdict;
@@ -54,6 +55,7 @@ struct pipeline {
 	char hostname[HOSTNAME_MAX];
 	uint64_t no_memory; /* events not written for lack of memory */
 	struct loss_counts reported;
+	struct pressure_counts pressure, pressure_reported; /* ours: forgotten and shed */
 	int write_error;
 };
 
@@ -212,7 +214,8 @@ static bool wants_lookup(const struct slot *s, uint64_t now_ns)
 	return s->retry_after_ns && now_ns >= s->retry_after_ns;
 }
 
-static void request_lookup(struct pipeline *p, struct slot *s, uint64_t now_ns)
+/* Returns -EBUSY when a lookalike's lookup was refused: the queue for those is full. */
+static int request_lookup(struct pipeline *p, struct slot *s, uint64_t now_ns)
 {
 	const struct container *c = s->container;
 	struct lookup_request req = {
@@ -221,21 +224,50 @@ static void request_lookup(struct pipeline *p, struct slot *s, uint64_t now_ns)
 	    .cgroup_path = c->cgroup_path,
 	    /* a running container whose init the scan could not find: ask containerd for it */
 	    .want_init_pid = !c->init_pid && c->existing,
+	    .urgent = c->confirmed,
 	};
+	int err;
 
 	if (!p->cfg.lookup) {
 		s->enrichment.state = ENRICHMENT_NONE;
-		return;
+		return 0;
 	}
 	if (!wants_lookup(s, now_ns))
-		return;
+		return 0;
 	s->retry_after_ns = 0;
-	if (p->cfg.lookup->submit(p->cfg.lookup_ctx, &req)) {
+	err = p->cfg.lookup->submit(p->cfg.lookup_ctx, &req);
+	if (err == -EBUSY)
+		return err;
+	if (err) {
 		set_partial(s, "out of memory queueing the containerd lookup");
-		return;
+		return 0;
 	}
 	s->lookup_pending = true;
+	s->lookup_urgent = req.urgent;
 	s->lookup_deadline_ns = now_ns + p->cfg.enrich_timeout_ns;
+	return 0;
+}
+
+/* Its start just confirmed a container whose lookup still waits behind lookalikes'. */
+static void make_urgent(struct pipeline *p, struct slot *s)
+{
+	if (!p->cfg.lookup || !s->lookup_pending || s->lookup_urgent)
+		return;
+	p->cfg.lookup->promote(p->cfg.lookup_ctx, s->container->cgroup_id);
+	s->lookup_urgent = true;
+}
+
+/*
+ * An unconfirmed lookalike containerd does not know, or that no lookup could be afforded for:
+ * let go here, in the lifecycle and in the kernel, unwritten. False when the kernel saw its start
+ * meanwhile: then it stays, and that start confirms it.
+ */
+static bool forget(struct pipeline *p, struct slot *s)
+{
+	if (lifecycle_forget(p->cfg.lifecycle, s->container->cgroup_id))
+		return false;
+	slot_free(p, s);
+	return true;
 }
 
 /* Takes the event's reference. */
@@ -327,7 +359,15 @@ void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
 		event_release(ev);
 		return;
 	}
-	request_lookup(p, s, now_ns);
+	if (ev->kind == EVENT_CONTAINER_START)
+		make_urgent(p, s);
+	if (request_lookup(p, s, now_ns) == -EBUSY && !s->container->confirmed) {
+		hold(p, s, ev);
+		if (forget(p, s))
+			p->pressure.lookups_shed++;
+		/* else it started meanwhile: held until its start record confirms it */
+		return;
+	}
 	hold(p, s, ev);
 	try_flush(p, s, now_ns, false);
 }
@@ -367,11 +407,27 @@ static void apply_result(struct pipeline *p, struct slot *s, struct lookup_resul
 	switch (r->status) {
 	case LOOKUP_FOUND: apply_found(p, s, r); break;
 	case LOOKUP_NOT_FOUND:
+		if (!r->searched_all) {
+			/* only the namespace its path names was asked: a lookalike's lookup */
+			if (!s->container->confirmed && forget(p, s)) {
+				p->pressure.lookalikes_forgotten++;
+				return;
+			}
+			/* confirmed since (or started meanwhile): it is asked again, everywhere */
+			if (s->container->confirmed)
+				request_lookup(p, s, now_ns);
+			break;
+		}
 		s->enrichment.state = ENRICHMENT_NONE;
 		free(s->enrichment.error);
 		s->enrichment.error = NULL;
 		break;
 	case LOOKUP_FAILED:
+		/* containerd cannot vouch for a lookalike now; if it starts, its start will */
+		if (!s->container->confirmed && forget(p, s)) {
+			p->pressure.lookalikes_forgotten++;
+			return;
+		}
 		set_partial(s, r->error);
 		s->retry_after_ns = now_ns + LOOKUP_RETRY_NS;
 		break;
@@ -437,6 +493,9 @@ static void warn_loss(const struct loss_counts *d)
 	if (d->no_memory)
 		log_warn("out of memory: %llu events were not written",
 			 (unsigned long long)d->no_memory);
+	if (d->unwritten)
+		log_warn("the output stayed full: %llu events were not written",
+			 (unsigned long long)d->unwritten);
 }
 
 /* delta = now - before, counter by counter; true if any grew. */
@@ -453,6 +512,29 @@ static bool loss_delta(const struct loss_counts *now, const struct loss_counts *
 		any |= d[i] != 0;
 	}
 	return any;
+}
+
+void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted)
+{
+	struct pressure_counts now = p->pressure, d;
+
+	now.readmitted = readmitted;
+	d = (struct pressure_counts){
+	    .lookalikes_forgotten =
+		now.lookalikes_forgotten - p->pressure_reported.lookalikes_forgotten,
+	    .lookups_shed = now.lookups_shed - p->pressure_reported.lookups_shed,
+	    .readmitted = now.readmitted - p->pressure_reported.readmitted,
+	};
+	if (!d.lookalikes_forgotten && !d.lookups_shed && !d.readmitted)
+		return;
+	if (!p->pressure_reported.lookalikes_forgotten && !p->pressure_reported.lookups_shed &&
+	    (d.lookalikes_forgotten || d.lookups_shed))
+		log_warn("cgroups that look like containers but are not keep appearing; "
+			 "they are let go (ctrwatch_pressure)");
+	p->pressure_reported = now;
+	json_writer_reset(&p->writer);
+	event_json_encode_pressure(&p->writer, now_ns, &d, p->hostname);
+	write_line(p);
 }
 
 void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss_counts *totals)

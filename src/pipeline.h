@@ -47,6 +47,11 @@ uint64_t pipeline_next_deadline(const struct pipeline *p);
  * ctrwatch_lost line, and a warning per cause, if any grew since the last call.
  */
 void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss_counts *totals);
+/*
+ * Writes a ctrwatch_pressure line if the work shed for floods of lookalike cgroups grew since the
+ * last call; readmitted: the lifecycle's total.
+ */
+void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted);
 /* The first failed write, -errno, or 0. Nothing more is written after one. */
 int pipeline_write_error(const struct pipeline *p);
 

@@ -16,6 +16,17 @@ struct loss_counts {
 	uint64_t untracked; /* kernel: new cgroups the tracking map had no room for */
 	uint64_t malformed; /* lifecycle: records too short or of unknown type */
 	uint64_t no_memory; /* pipeline: events it could not hold or encode */
+	uint64_t unwritten; /* sink: lines the full disk and the full backlog could not take */
+};
+
+/*
+ * Work ctrwatch shed or redid to stay ahead of a flood of cgroups, counted since it started: no
+ * event was lost for it, but an operator wants to see it (docs/events.md, ctrwatch_pressure).
+ */
+struct pressure_counts {
+	uint64_t lookalikes_forgotten; /* /<ns>/<id> cgroups containerd did not know, let go */
+	uint64_t lookups_shed;	       /* lookalikes let go unasked: the lookup queue was full */
+	uint64_t readmitted;	       /* containers the kernel tracked again at their start */
 };
 
 #endif

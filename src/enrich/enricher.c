@@ -12,23 +12,37 @@
 #include "enrich/enricher.h"
 #include "common/log.h"
 
+/*
+ * Lookups that are not urgent (unconfirmed /<ns>/<id> lookalikes) wait in a queue of this many
+ * at most; past it they are refused, and the pipeline lets those cgroups go.
+ */
+#define BACKGROUND_MAX 256
+
 struct enrich_request {
 	uint64_t cgroup_id;
 	struct container_ident ident;
 	char *cgroup_path;
 	bool want_init_pid;
-	STAILQ_ENTRY(enrich_request) link;
+	bool urgent;
+	TAILQ_ENTRY(enrich_request) link;
 };
 
-/* Owned by the worker thread: client, reachable. Shared under lock: stopping and both queues. */
+TAILQ_HEAD(request_queue, enrich_request);
+
+/*
+ * Owned by the worker thread: client, reachable. Shared under lock: stopping, the request
+ * queues and the results.
+ */
 struct enricher {
 	struct containerd_client *client;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
-	bool reachable; /* the last call reached containerd */
-	STAILQ_HEAD(, enrich_request) requests;
+	bool reachable;			 /* the last call reached containerd */
+	struct request_queue urgent;	 /* known containers: served first */
+	struct request_queue background; /* lookalikes, at most BACKGROUND_MAX */
+	unsigned int background_len;
 	struct lookup_result_list results;
 	int event_fd;
 	char socket_path[4096];
@@ -67,6 +81,11 @@ static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_re
 	return true;
 }
 
+/*
+ * In the namespace the path names, then, for a known container only, in every namespace (the
+ * path's hint can be wrong: a custom cgroup parent). A lookalike costs one call: if it is a
+ * container after all, its start readmits it and it is looked up again, urgently.
+ */
 static void find_container(struct enricher *e, const struct enrich_request *req,
 			   struct lookup_result *res)
 {
@@ -77,6 +96,9 @@ static void find_container(struct enricher *e, const struct enrich_request *req,
 	res->status = LOOKUP_NOT_FOUND;
 	if (req->ident.ns[0] && lookup_in(e, req->ident.ns, req, res))
 		return;
+	if (!req->urgent)
+		return;
+	res->searched_all = true;
 	/* Else every namespace: the path's hint can be wrong (a custom cgroup parent). */
 	rc = containerd_list_namespaces(e->client, &names, &n, res->error);
 	if (rc) {
@@ -166,6 +188,23 @@ static void log_version(struct enricher *e)
 	}
 }
 
+/* The next request, urgent ones first; NULL when there is none. Under the lock. */
+static struct enrich_request *next_request(struct enricher *e)
+{
+	struct enrich_request *req = TAILQ_FIRST(&e->urgent);
+
+	if (req) {
+		TAILQ_REMOVE(&e->urgent, req, link);
+		return req;
+	}
+	req = TAILQ_FIRST(&e->background);
+	if (req) {
+		TAILQ_REMOVE(&e->background, req, link);
+		e->background_len--;
+	}
+	return req;
+}
+
 static void *worker(void *arg)
 {
 	struct enricher *e = arg;
@@ -177,12 +216,13 @@ static void *worker(void *arg)
 		struct enrich_request *req;
 		struct lookup_result *res;
 
-		while (STAILQ_EMPTY(&e->requests) && !e->stopping)
+		while (!(req = next_request(e)) && !e->stopping)
 			pthread_cond_wait(&e->wake, &e->lock);
-		if (e->stopping)
+		if (e->stopping) {
+			if (req)
+				request_free(req);
 			break;
-		req = STAILQ_FIRST(&e->requests);
-		STAILQ_REMOVE_HEAD(&e->requests, link);
+		}
 		pthread_mutex_unlock(&e->lock);
 
 		res = lookup(e, req);
@@ -211,7 +251,8 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	if (!e)
 		return NULL;
 	snprintf(e->socket_path, sizeof(e->socket_path), "%s", cfg->socket_path);
-	STAILQ_INIT(&e->requests);
+	TAILQ_INIT(&e->urgent);
+	TAILQ_INIT(&e->background);
 	STAILQ_INIT(&e->results);
 	e->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->event_fd < 0) {
@@ -254,10 +295,8 @@ void enricher_stop(struct enricher *e)
 	pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
-	while ((req = STAILQ_FIRST(&e->requests))) {
-		STAILQ_REMOVE_HEAD(&e->requests, link);
+	while ((req = next_request(e)))
 		request_free(req);
-	}
 	while ((res = STAILQ_FIRST(&e->results))) {
 		STAILQ_REMOVE_HEAD(&e->results, link);
 		lookup_result_free(res);
@@ -278,22 +317,53 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 {
 	struct enricher *e = ctx;
 	struct enrich_request *req = calloc(1, sizeof(*req));
+	int err = 0;
 
 	if (!req)
 		return -ENOMEM;
 	req->cgroup_id = lr->cgroup_id;
 	req->ident = *lr->ident;
 	req->want_init_pid = lr->want_init_pid;
+	req->urgent = lr->urgent;
 	req->cgroup_path = strdup(lr->cgroup_path);
 	if (!req->cgroup_path) {
 		free(req);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&e->lock);
-	STAILQ_INSERT_TAIL(&e->requests, req, link);
-	pthread_cond_signal(&e->wake);
+	if (req->urgent) {
+		TAILQ_INSERT_TAIL(&e->urgent, req, link);
+	} else if (e->background_len < BACKGROUND_MAX) {
+		TAILQ_INSERT_TAIL(&e->background, req, link);
+		e->background_len++;
+	} else {
+		err = -EBUSY;
+	}
+	if (!err)
+		pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
-	return 0;
+	if (err)
+		request_free(req);
+	return err;
+}
+
+static void enricher_promote(void *ctx, uint64_t cgroup_id)
+{
+	struct enricher *e = ctx;
+	struct enrich_request *req;
+
+	pthread_mutex_lock(&e->lock);
+	TAILQ_FOREACH(req, &e->background, link)
+	{
+		if (req->cgroup_id != cgroup_id)
+			continue;
+		TAILQ_REMOVE(&e->background, req, link);
+		e->background_len--;
+		req->urgent = true;
+		TAILQ_INSERT_TAIL(&e->urgent, req, link);
+		break;
+	}
+	pthread_mutex_unlock(&e->lock);
 }
 
 static void enricher_take(void *ctx, struct lookup_result_list *out)
@@ -309,5 +379,6 @@ static void enricher_take(void *ctx, struct lookup_result_list *out)
 
 const struct lookup_ops enricher_lookup_ops = {
     .submit = enricher_submit,
+    .promote = enricher_promote,
     .take = enricher_take,
 };

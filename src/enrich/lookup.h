@@ -22,6 +22,11 @@ struct lookup_request {
 	const struct container_ident *ident;
 	const char *cgroup_path; /* relative to the hierarchy root */
 	bool want_init_pid;	 /* a running container whose init the scan could not see */
+	/*
+	 * A known container (its path named one, or its start confirmed it), asked for before any
+	 * lookalike: a flood of /<ns>/<id> directories must not queue real containers behind it.
+	 */
+	bool urgent;
 };
 
 enum lookup_status {
@@ -35,6 +40,7 @@ struct lookup_result {
 	enum lookup_status status;
 	struct container_meta meta;
 	uint32_t init_pid; /* from Tasks/Get, when asked for: host pid of a running init */
+	bool searched_all; /* NOT_FOUND in every namespace, not only the one the path names */
 	char error[LOOKUP_ERROR_MAX];
 	STAILQ_ENTRY(lookup_result) link;
 };
@@ -42,8 +48,11 @@ struct lookup_result {
 STAILQ_HEAD(lookup_result_list, lookup_result);
 
 struct lookup_ops {
-	/* Queues a lookup; the request is copied. Returns 0 or -ENOMEM. */
+	/* Queues a lookup; the request is copied. Returns 0, -ENOMEM, or -EBUSY when the queue
+	 * of lookups that are not urgent is full (nothing was queued). */
 	int (*submit)(void *ctx, const struct lookup_request *req);
+	/* Makes a queued lookup urgent: its container was just confirmed. */
+	void (*promote)(void *ctx, uint64_t cgroup_id);
 	/* Moves every finished lookup, oldest first, to the end of out. */
 	void (*take)(void *ctx, struct lookup_result_list *out);
 };

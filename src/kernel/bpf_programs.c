@@ -45,8 +45,8 @@ static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_confi
 	skel->rodata->trace_exec = cfg->trace_exec;
 	/* Wake the reader for exec records once an eighth of the buffer is queued. */
 	skel->rodata->exec_wakeup_bytes = cfg->ringbuf_size / 8;
-	/* The last quarter is kept for lifecycle records (see exec_submit_flags). */
-	skel->rodata->exec_drop_bytes = cfg->ringbuf_size / 4 * 3;
+	/* The last quarter is kept for start, exit and remove records (see bulk_room). */
+	skel->rodata->bulk_drop_bytes = cfg->ringbuf_size / 4 * 3;
 }
 
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg)
@@ -69,6 +69,8 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 	}
 	configure(progs->skel, cfg);
 	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->ringbuf_size);
+	if (!err)
+		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
 	if (err)
 		goto out_destroy;
 	err = ctrwatch_bpf__load(progs->skel);
@@ -109,6 +111,25 @@ static int tracked_remove(void *ctx, uint64_t cgroup_id)
 	return 0;
 }
 
+/*
+ * Atomic against the kernel's start rule: the entry leaves the map whole, then goes back if it
+ * says started. A start after the delete finds the cgroup untracked and readmits it.
+ */
+static int tracked_forget(void *ctx, uint64_t cgroup_id)
+{
+	struct tracked_cgroup value;
+	int fd = tracked_fd(ctx);
+
+	if (bpf_map_lookup_and_delete_elem(fd, &cgroup_id, &value))
+		return errno == ENOENT ? 0 : -errno;
+	if (value.state == TRACKED_PENDING)
+		return 0;
+	/* -EEXIST: the kernel readmitted it in between; either way it is tracked */
+	if (bpf_map_update_elem(fd, &cgroup_id, &value, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return -EBUSY;
+}
+
 static int tracked_set_init(void *ctx, uint64_t cgroup_id, uint32_t pid)
 {
 	struct tracked_cgroup value;
@@ -126,6 +147,7 @@ static int tracked_set_init(void *ctx, uint64_t cgroup_id, uint32_t pid)
 static const struct tracked_map_ops tracked_ops = {
     .insert = tracked_insert,
     .remove = tracked_remove,
+    .forget = tracked_forget,
     .set_init = tracked_set_init,
 };
 

@@ -16,6 +16,7 @@ struct bpf_programs_config {
 	bool cgroup_v1;
 	bool trace_exec;
 	uint64_t ringbuf_size;
+	uint32_t max_cgroups; /* entries of the tracking map */
 };
 
 /* Routes libbpf's messages to log.c (debug level: shown with -v). Call before opening. */

@@ -15,6 +15,9 @@ struct tracked_map_ops {
 	int (*insert)(void *ctx, uint64_t cgroup_id, const struct tracked_cgroup *value);
 	/* Stops tracking a cgroup; absent is not an error. */
 	int (*remove)(void *ctx, uint64_t cgroup_id);
+	/* Stops tracking a cgroup still pending; -EBUSY (and still tracked) if the kernel saw its
+	 * start meanwhile: that start's record is on its way. Absent is not an error. */
+	int (*forget)(void *ctx, uint64_t cgroup_id);
 	/* Marks a tracked, still pending cgroup as started with this init: -EEXIST if the kernel
 	 * saw a start meanwhile (its own init wins), -ENOENT if untracked. */
 	int (*set_init)(void *ctx, uint64_t cgroup_id, uint32_t pid);

@@ -32,6 +32,7 @@ struct container {
 	struct container_ident ident;
 	uint64_t created_ns; /* CLOCK_BOOTTIME of the cgroup's mkdir; 0 for an existing one */
 	bool existing;	     /* found by the startup scan */
+	bool readmitted;     /* the kernel first tracked it at its start: created_ns is that */
 
 	enum container_phase phase;
 	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */

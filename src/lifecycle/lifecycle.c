@@ -12,6 +12,7 @@ struct lifecycle {
 	struct container_table table;
 	struct tracked_map map;
 	uint64_t malformed_records;
+	uint64_t readmitted;
 };
 
 struct lifecycle *lifecycle_new(const struct tracked_map *map)
@@ -57,12 +58,17 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 	}
 	if (container_table_get(&lc->table, r->hdr.cgroup_id))
 		return 0; /* already reported by the startup scan */
+
 	c = container_new(r->hdr.cgroup_id, path, r->hdr.flags & RECORD_F_TRUNCATED, &ident);
 	if (!c) {
 		log_warn("cannot track container %s: %s", ident.id, strerror(errno));
 		return 0;
 	}
 	c->created_ns = r->hdr.timestamp_ns;
+	if (r->hdr.flags & RECORD_F_READMITTED) {
+		c->readmitted = true;
+		lc->readmitted++;
+	}
 	/*
 	 * "/<namespace>/<id>" is also what any two-level directory looks like. Such a cgroup is
 	 * confirmed by its start (a program that entered new namespaces, which only the kernel
@@ -209,6 +215,19 @@ void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id)
 	container_put(container_table_take(&lc->table, cgroup_id));
 }
 
+int lifecycle_forget(struct lifecycle *lc, uint64_t cgroup_id)
+{
+	int err = lc->map.ops->forget(lc->map.ctx, cgroup_id);
+
+	if (err == -EBUSY)
+		return err;
+	if (err) /* the map refused a delete: nothing to free there, forget it here all the same */
+		log_warn("cannot untrack cgroup %llu: %s", (unsigned long long)cgroup_id,
+			 strerror(-err));
+	container_put(container_table_take(&lc->table, cgroup_id));
+	return 0;
+}
+
 unsigned int lifecycle_count(const struct lifecycle *lc)
 {
 	return lc->table.count;
@@ -217,4 +236,9 @@ unsigned int lifecycle_count(const struct lifecycle *lc)
 uint64_t lifecycle_malformed(const struct lifecycle *lc)
 {
 	return lc->malformed_records;
+}
+
+uint64_t lifecycle_readmitted(const struct lifecycle *lc)
+{
+	return lc->readmitted;
 }

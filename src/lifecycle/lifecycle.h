@@ -37,8 +37,17 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid);
 /* The filters dropped it: forget it here and in the kernel; nothing more of it is emitted. */
 void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id);
+/*
+ * An unconfirmed /<ns>/<id> lookalike containerd does not know (or that no lookup could be
+ * afforded for): forgotten here and in the kernel, so that a flood of them cannot fill either.
+ * If it is a container after all, its start readmits it. Returns 0, or -EBUSY when the kernel
+ * saw its start meanwhile: it stays, and its start record will confirm it.
+ */
+int lifecycle_forget(struct lifecycle *lc, uint64_t cgroup_id);
 
 unsigned int lifecycle_count(const struct lifecycle *lc);
 uint64_t lifecycle_malformed(const struct lifecycle *lc);
+/* Containers the kernel readmitted at their start. */
+uint64_t lifecycle_readmitted(const struct lifecycle *lc);
 
 #endif

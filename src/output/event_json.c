@@ -212,6 +212,10 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 	encode_container(w, ev->container, ev->enrichment ? ev->enrichment->meta : NULL);
 	encode_pod(w, ev->container, ev->enrichment);
 	encode_enrichment(w, ev->enrichment);
+	if (ev->kind == EVENT_CONTAINER_CREATE && ev->container->readmitted) {
+		json_key(w, "readmitted"); /* seen at its start: "time" is the start's */
+		json_bool(w, true);
+	}
 	if (ev->process)
 		encode_process(w, ev->process);
 	if (ev->kind == EVENT_CONTAINER_EXIT)
@@ -247,8 +251,26 @@ void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struc
 	encode_count(w, "untracked", lost->untracked, &total);
 	encode_count(w, "malformed", lost->malformed, &total);
 	encode_count(w, "no_memory", lost->no_memory, &total);
+	encode_count(w, "unwritten", lost->unwritten, &total);
 	json_key(w, "total");
 	json_u64(w, total);
+	json_object_end(w);
+	json_object_end(w);
+	json_newline(w);
+}
+
+void event_json_encode_pressure(struct json_writer *w, uint64_t boot_ns,
+				const struct pressure_counts *pressure, const char *hostname)
+{
+	encode_preamble(w, boot_ns, "ctrwatch_pressure", hostname);
+	json_key(w, "pressure");
+	json_object_begin(w);
+	json_key(w, "lookalikes_forgotten");
+	json_u64(w, pressure->lookalikes_forgotten);
+	json_key(w, "lookups_shed");
+	json_u64(w, pressure->lookups_shed);
+	json_key(w, "readmitted");
+	json_u64(w, pressure->readmitted);
 	json_object_end(w);
 	json_object_end(w);
 	json_newline(w);

@@ -14,4 +14,8 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct loss_counts *lost,
 			    const char *hostname);
 
+/* Appends a ctrwatch_pressure line: the work shed for floods of lookalikes since the last one. */
+void event_json_encode_pressure(struct json_writer *w, uint64_t boot_ns,
+				const struct pressure_counts *pressure, const char *hostname);
+
 #endif

@@ -1,20 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "output/sink.h"
+
+#define BACKOFF_FIRST_NS 100000000ull  /* 100 ms */
+#define BACKOFF_MAX_NS	 5000000000ull /* 5 s */
 
 struct sink {
 	int fd;
-	char *path; /* the --output file, for sink_reopen(); NULL for stdout */
+	char *path;   /* the --output file, for sink_reopen(); NULL for stdout */
+	bool regular; /* a file: a line cut short is truncated away */
+	/*
+	 * The backlog: lines waiting for the disk, in order, in buf[head, len). Each ends with a
+	 * newline; the first may be the remainder of a line cut short on a pipe.
+	 */
+	char *buf;
+	size_t head, len, cap;
+	uint64_t waiting_lines; /* kept since the outage began */
+	uint64_t retry_at_ns, backoff_ns;
+	uint64_t unwritten;
 };
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The disk (or a non-blocking reader) may have room later: keep the lines and retry. */
+static bool retryable(int err)
+{
+	return err == -ENOSPC || err == -EDQUOT || err == -EIO || err == -EFBIG || err == -EAGAIN;
+}
 
 static int open_append(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+static bool is_regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 struct sink *sink_open(const char *path)
@@ -25,18 +63,19 @@ struct sink *sink_open(const char *path)
 	if (!s)
 		return NULL;
 	s->fd = STDOUT_FILENO;
-	if (!path || strcmp(path, "-") == 0)
-		return s;
-	s->path = strdup(path);
-	if (!s->path) {
-		err = ENOMEM;
-		goto out_free;
+	if (path && strcmp(path, "-") != 0) {
+		s->path = strdup(path);
+		if (!s->path) {
+			err = ENOMEM;
+			goto out_free;
+		}
+		s->fd = open_append(path);
+		if (s->fd < 0) {
+			err = errno;
+			goto out_free_path;
+		}
 	}
-	s->fd = open_append(path);
-	if (s->fd < 0) {
-		err = errno;
-		goto out_free_path;
-	}
+	s->regular = is_regular(s->fd);
 	return s;
 
 out_free_path:
@@ -58,6 +97,7 @@ int sink_reopen(struct sink *s)
 		return -errno;
 	close(s->fd);
 	s->fd = fd;
+	s->regular = is_regular(fd);
 	return 0;
 }
 
@@ -66,29 +106,153 @@ const char *sink_name(const struct sink *s)
 	return s->path ? s->path : "stdout";
 }
 
-/* O_APPEND and a single write per line keep lines whole even beside another appender. */
-int sink_write(struct sink *s, const char *line, size_t len)
+/* Writes all of p, one write(2) unless the kernel takes less; *done: the bytes that went out. */
+static int write_all(int fd, const char *p, size_t len, size_t *done)
 {
-	while (len > 0) {
-		ssize_t n = write(s->fd, line, len);
+	*done = 0;
+	while (*done < len) {
+		ssize_t n = write(fd, p + *done, len - *done);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		line += n;
-		len -= n;
+		*done += n;
 	}
 	return 0;
+}
+
+/*
+ * A line cut short: a file is truncated back to the line's start (O_APPEND: the line's bytes
+ * are the file's last), so it never holds half a line. Returns the bytes still out there: 0, or
+ * done where truncating is not possible (then the remainder must go out first).
+ */
+static size_t take_back(struct sink *s, size_t done)
+{
+	off_t end;
+
+	if (!done || !s->regular)
+		return done;
+	end = lseek(s->fd, 0, SEEK_END);
+	if (end < (off_t)done || ftruncate(s->fd, end - done))
+		return done;
+	return 0;
+}
+
+static bool make_room(struct sink *s, size_t len)
+{
+	size_t want = s->len - s->head + len, cap = s->cap ? s->cap : 65536;
+	char *buf;
+
+	if (s->head) { /* the written part goes first */
+		memmove(s->buf, s->buf + s->head, s->len - s->head);
+		s->len -= s->head;
+		s->head = 0;
+	}
+	if (want <= s->cap)
+		return true;
+	while (cap < want)
+		cap *= 2;
+	buf = realloc(s->buf, cap);
+	if (!buf)
+		return false;
+	s->buf = buf;
+	s->cap = cap;
+	return true;
+}
+
+/* Queues bytes at the backlog's end. must: the remainder of a cut line, kept whatever the bound. */
+static void keep(struct sink *s, const char *p, size_t len, bool must)
+{
+	if ((!must && s->len - s->head + len > SINK_BACKLOG_MAX) || !make_room(s, len)) {
+		s->unwritten++;
+		return;
+	}
+	memcpy(s->buf + s->len, p, len);
+	s->len += len;
+	s->waiting_lines++;
+}
+
+static void back_off(struct sink *s)
+{
+	s->backoff_ns = s->backoff_ns ? s->backoff_ns * 2 : BACKOFF_FIRST_NS;
+	if (s->backoff_ns > BACKOFF_MAX_NS)
+		s->backoff_ns = BACKOFF_MAX_NS;
+	s->retry_at_ns = monotonic_ns() + s->backoff_ns;
+}
+
+int sink_write(struct sink *s, const char *line, size_t len)
+{
+	size_t done;
+	int err;
+
+	if (s->len > s->head) { /* lines are waiting: this one goes after them */
+		keep(s, line, len, false);
+		return 0;
+	}
+	err = write_all(s->fd, line, len, &done);
+	if (!err)
+		return 0;
+	if (!retryable(err))
+		return err;
+	log_warn("cannot write to %s: %s; keeping events (up to %u MiB) and retrying", sink_name(s),
+		 strerror(-err), SINK_BACKLOG_MAX >> 20);
+	s->waiting_lines = 0;
+	done = take_back(s, done);
+	keep(s, line + done, len - done, done > 0);
+	back_off(s);
+	return 0;
+}
+
+int sink_flush(struct sink *s, bool now)
+{
+	size_t done, n;
+	char *nl;
+	int err;
+
+	if (s->len == s->head || (!now && monotonic_ns() < s->retry_at_ns))
+		return 0;
+	while (s->head < s->len) {
+		nl = memchr(s->buf + s->head, '\n', s->len - s->head);
+		n = nl ? (size_t)(nl - (s->buf + s->head)) + 1 : s->len - s->head;
+		err = write_all(s->fd, s->buf + s->head, n, &done);
+		if (err) {
+			if (!retryable(err))
+				return err;
+			s->head += take_back(s, done);
+			back_off(s);
+			return 0;
+		}
+		s->head += n;
+	}
+	log_info("writing to %s again: the %llu events that waited are written", sink_name(s),
+		 (unsigned long long)s->waiting_lines);
+	s->head = s->len = 0;
+	s->backoff_ns = 0;
+	return 0;
+}
+
+size_t sink_backlog(const struct sink *s)
+{
+	return s->len - s->head;
+}
+
+uint64_t sink_unwritten(const struct sink *s)
+{
+	return s->unwritten;
 }
 
 void sink_close(struct sink *s)
 {
 	if (!s)
 		return;
+	if (s->len > s->head)
+		log_error("%zu bytes of events were never written to %s", s->len - s->head,
+			  sink_name(s));
 	if (s->path)
 		close(s->fd);
+	free(s->buf);
 	free(s->path);
 	free(s);
 }

@@ -226,7 +226,7 @@ def test_man_page_lists_every_flag_with_its_default():
     missing = [f for f in flags if f not in man]
     assert not missing, missing
     assert len(flags) >= 14, flags  # all of them, as of this writing
-    for default in ("8M", "500ms", "4096", "/run/containerd/containerd.sock"):
+    for default in ("8M", "500ms", "4096", "16384", "/run/containerd/containerd.sock"):
         assert default in man and default in help_text, default
 
 

@@ -15,6 +15,7 @@ struct fake {
 	char untracked[256]; /* "id id ..." of cgroup ids */
 	int track_result;
 	int set_init_result;
+	int forget_result;
 	uint32_t last_exit_status;
 	bool last_confirmed;
 	char last_json[4096];
@@ -44,7 +45,21 @@ static int fake_set_init(void *ctx, uint64_t id, uint32_t pid)
 	return ((struct fake *)ctx)->set_init_result;
 }
 
-static const struct tracked_map_ops fake_ops = {fake_insert, fake_remove, fake_set_init};
+static int fake_forget(void *ctx, uint64_t id)
+{
+	struct fake *f = ctx;
+
+	if (f->forget_result)
+		return f->forget_result;
+	return fake_remove(ctx, id);
+}
+
+static const struct tracked_map_ops fake_ops = {
+    .insert = fake_insert,
+    .remove = fake_remove,
+    .forget = fake_forget,
+    .set_init = fake_set_init,
+};
 
 /* What the pipeline would be handed: recorded, encoded, then released. */
 static void take_event(struct fake *f, int made, struct event *ev)
@@ -76,13 +91,19 @@ static void handle(struct lifecycle *lc, const void *r, size_t size)
 	take_event(current, made, &ev);
 }
 
-static void cgroup_record(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path)
+static void cgroup_record_flags(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path,
+				uint32_t flags)
 {
-	struct record_cgroup r = {.hdr = {.type = type, .cgroup_id = id}};
+	struct record_cgroup r = {.hdr = {.type = type, .flags = flags, .cgroup_id = id}};
 
 	r.path_len = strlen(path);
 	memcpy(r.path, path, r.path_len + 1);
 	handle(lc, &r, sizeof(r));
+}
+
+static void cgroup_record(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path)
+{
+	cgroup_record_flags(lc, type, id, path, 0);
 }
 
 static void process_record(struct lifecycle *lc, uint32_t type, uint64_t id, uint32_t pid,
@@ -301,10 +322,46 @@ int main(void)
 		ASSERT_EQ(container_live_count(), 0);
 		teardown(lc);
 	}
+	SUBTEST ("a forgotten lookalike leaves the kernel map and the table") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 34, "/flood/c1");
+		ASSERT_EQ(lifecycle_forget(lc, 34), 0);
+		ASSERT_STREQ(f.untracked, "34");
+		ASSERT_EQ(lifecycle_count(lc), 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 34, "/flood/c1");
+		ASSERT_STREQ(f.events, "container_create:c1");
+		ASSERT_EQ(container_live_count(), 0);
+		teardown(lc);
+	}
+	SUBTEST ("a lookalike the kernel saw start is not forgotten") {
+		lc = setup(&f);
+		f.forget_result = -EBUSY;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 35, "/byhand/box");
+		ASSERT_EQ(lifecycle_forget(lc, 35), -EBUSY);
+		process_record(lc, RECORD_CONTAINER_START, 35, 9, "a", 2);
+		ASSERT_STREQ(f.events, "container_create:box container_start:box");
+		ASSERT_TRUE(f.last_confirmed);
+		teardown(lc);
+	}
+	SUBTEST ("a readmitted cgroup is a container made at its start, and counted") {
+		lc = setup(&f);
+		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 36, "/byhand/box",
+				    RECORD_F_READMITTED);
+		ASSERT_TRUE(strstr(f.last_json, "\"readmitted\":true") != NULL);
+		process_record(lc, RECORD_CONTAINER_START, 36, 9, "a", 2);
+		ASSERT_TRUE(strstr(f.last_json, "readmitted") == NULL); /* on the create only */
+		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 37, "/system.slice/cron.service",
+				    RECORD_F_READMITTED);
+		ASSERT_STREQ(f.events, "container_create:box container_start:box");
+		ASSERT_STREQ(f.untracked, "37"); /* a service's private /tmp is no container */
+		ASSERT_EQ(lifecycle_readmitted(lc), 1);
+		teardown(lc);
+	}
 	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {
 		lc = setup(&f);
 		lifecycle_confirm(lc, 99, 5);
 		lifecycle_drop(lc, 99);
+		ASSERT_EQ(lifecycle_forget(lc, 99), 0);
 		ASSERT_STREQ(f.events, "");
 		teardown(lc);
 	}

@@ -23,6 +23,9 @@ struct harness {
 	char path[64];
 	char untracked[128];		   /* kernel map removals: "id id ..." */
 	char submitted[128];		   /* lookups asked for: "id id ..." */
+	char promoted[64];		   /* lookups made urgent */
+	char urgent[128];		   /* lookups asked for urgently */
+	int submit_result;		   /* what the fake's submit returns */
 	struct lookup_result_list answers; /* what the fake containerd has answered */
 };
 
@@ -53,14 +56,30 @@ static int map_set_init(void *ctx, uint64_t id, uint32_t pid)
 	return 0;
 }
 
-static const struct tracked_map_ops map_ops = {map_insert, map_remove, map_set_init};
+static const struct tracked_map_ops map_ops = {
+    .insert = map_insert,
+    .remove = map_remove,
+    .forget = map_remove,
+    .set_init = map_set_init,
+};
 
 static int fake_submit(void *ctx, const struct lookup_request *req)
 {
 	struct harness *h = ctx;
 
+	if (h->submit_result)
+		return h->submit_result;
 	append_id(h->submitted, sizeof(h->submitted), req->cgroup_id);
+	if (req->urgent)
+		append_id(h->urgent, sizeof(h->urgent), req->cgroup_id);
 	return 0;
+}
+
+static void fake_promote(void *ctx, uint64_t id)
+{
+	struct harness *h = ctx;
+
+	append_id(h->promoted, sizeof(h->promoted), id);
 }
 
 static void fake_take(void *ctx, struct lookup_result_list *out)
@@ -68,7 +87,11 @@ static void fake_take(void *ctx, struct lookup_result_list *out)
 	STAILQ_CONCAT(out, &((struct harness *)ctx)->answers);
 }
 
-static const struct lookup_ops fake_containerd = {fake_submit, fake_take};
+static const struct lookup_ops fake_containerd = {
+    .submit = fake_submit,
+    .promote = fake_promote,
+    .take = fake_take,
+};
 
 struct setup_opts {
 	bool containerd;
@@ -191,6 +214,7 @@ static void answer(struct harness *h, uint64_t id, enum lookup_status status, co
 	struct lookup_result *r = lookup_result_new(id);
 
 	r->status = status;
+	r->searched_all = true;
 	if (status == LOOKUP_FOUND) {
 		r->meta.namespace = strdup("default");
 		r->meta.image = strdup("docker.io/library/busybox:1");
@@ -333,9 +357,9 @@ int main(void)
 	SUBTEST ("a lookup containerd did not answer is retried a second later") {
 		setup(&h, (struct setup_opts){.containerd = true});
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 16, "/default/e", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 16, 1500);
 		answer(&h, 16, LOOKUP_FAILED, NULL);
 		pipeline_take_results(h.p, 2000);
-		process_record(&h, RECORD_CONTAINER_START, 16, 3000);
 		ASSERT_STREQ(h.submitted, "16");
 		exit_record(&h, 16, 2000 + 1000 * MS);
 		ASSERT_STREQ(h.submitted, "16 16");
@@ -376,6 +400,77 @@ int main(void)
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "");
 	}
+	SUBTEST ("a lookalike containerd does not know is forgotten: kernel map, table, memory") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 22, "/flood/c2", 1000);
+		ASSERT_STREQ(h.urgent, ""); /* a lookalike waits behind known containers */
+		answer(&h, 22, LOOKUP_NOT_FOUND, NULL);
+		STAILQ_FIRST(&h.answers)->searched_all = false;
+		pipeline_take_results(h.p, 2000);
+		ASSERT_STREQ(h.untracked, "22");
+		ASSERT_EQ(lifecycle_count(h.lc), 0);
+		ASSERT_EQ(container_live_count(), 0);
+		pipeline_report_pressure(h.p, 3000, 0);
+		ASSERT_TRUE(written_has(&h, "\"pressure\":{\"lookalikes_forgotten\":1,"
+					    "\"lookups_shed\":0,\"readmitted\":0}"));
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "ctrwatch_pressure:-");
+		teardown(&h);
+	}
+	SUBTEST ("a lookalike containerd does not answer for is forgotten too") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 23, "/flood/c3", 1000);
+		answer(&h, 23, LOOKUP_FAILED, NULL);
+		pipeline_take_results(h.p, 2000);
+		ASSERT_STREQ(h.untracked, "23");
+		ASSERT_EQ(container_live_count(), 0);
+		teardown(&h);
+	}
+	SUBTEST ("a lookalike whose lookup the full queue refuses is shed at once") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		h.submit_result = -EBUSY;
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 24, "/flood/c4", 1000);
+		ASSERT_STREQ(h.untracked, "24");
+		ASSERT_EQ(container_live_count(), 0);
+		pipeline_report_pressure(h.p, 3000, 2);
+		ASSERT_TRUE(written_has(&h, "\"lookalikes_forgotten\":0,\"lookups_shed\":1,"
+					    "\"readmitted\":2}"));
+		pipeline_report_pressure(h.p, 4000, 2); /* nothing grew: no line */
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "ctrwatch_pressure:-");
+		teardown(&h);
+	}
+	SUBTEST ("a start makes a lookalike's queued lookup urgent, and it searches everywhere") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 25, "/default/j", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 25, 400 * MS);
+		ASSERT_STREQ(h.promoted, "25");
+		/* its events wait --enrich-timeout from their first */
+		ASSERT_EQ(pipeline_next_deadline(h.p), 1000 + 500 * MS);
+		/* the answer to the lookalike's lookup only asked the namespace of its path */
+		answer(&h, 25, LOOKUP_NOT_FOUND, NULL);
+		STAILQ_FIRST(&h.answers)->searched_all = false;
+		pipeline_take_results(h.p, 500 * MS);
+		ASSERT_STREQ(h.submitted, "25 25");
+		ASSERT_STREQ(h.urgent, "25");
+		ASSERT_STREQ(h.untracked, "");
+		answer(&h, 25, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 600 * MS);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete");
+		teardown(&h);
+	}
+	SUBTEST ("a container its path names is looked up urgently from its first event") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 26,
+			      "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789"
+			      "abcdef0123456789abcdef.scope",
+			      1000);
+		ASSERT_STREQ(h.urgent, "26");
+		process_record(&h, RECORD_CONTAINER_START, 26, 2000);
+		ASSERT_STREQ(h.promoted, "");
+		teardown(&h);
+	}
 	SUBTEST ("losses are written once, as the growth since the last line") {
 		struct loss_counts totals = {.untracked = 2, .malformed = 1};
 
@@ -386,12 +481,12 @@ int main(void)
 		ASSERT_TRUE(written_has(&h, "\"lost\":{\"cgroup_mkdir\":0,\"container_start\":0,"
 					    "\"process_exec\":5,\"container_exit\":0,"
 					    "\"cgroup_rmdir\":0,\"untracked\":2,\"malformed\":1,"
-					    "\"no_memory\":0,\"total\":8}"));
+					    "\"no_memory\":0,\"unwritten\":0,\"total\":8}"));
 		totals.untracked = 3;
 		pipeline_report_loss(h.p, 3000, &totals);
 		ASSERT_TRUE(written_has(&h, "\"process_exec\":0,\"container_exit\":0,"
 					    "\"cgroup_rmdir\":0,\"untracked\":1,\"malformed\":0,"
-					    "\"no_memory\":0,\"total\":1}"));
+					    "\"no_memory\":0,\"unwritten\":0,\"total\":1}"));
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "ctrwatch_lost:- ctrwatch_lost:-");
 		teardown(&h);

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: ctrwatch under pressure an operator or an attacker can apply. A flood of cgroups
+that look like `ctr run` containers must not cost a real container one event, and a full disk
+must cost no event and no half line. Real BPF programs, a private containerd, real containers.
+Needs root."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (main, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+                     remove_cgroup_tree, wait_until)
+
+LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
+FLOOD = int(os.environ.get("CTRWATCH_FLOOD", "100000"))
+# Bound on ctrwatch's memory growth during the flood (docs/benchmarks.md, "Pressure"): the
+# lookups of lookalikes are bounded, and a lookalike containerd does not know is forgotten.
+RSS_GROWTH_MAX_KIB = 16 * 1024
+
+ctd = None
+workdir = None
+created_cgroups = []
+
+
+def name(suffix):
+    return f"ctrw-{os.getpid()}-{suffix}"
+
+
+def unified_dir(rel):
+    dirs = [d for d in hierarchy_dirs(rel) if "/unified/" in d] or hierarchy_dirs(rel)[-1:]
+    return dirs[0]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def assert_one_lifetime(w, cid):
+    evs = w.for_container(cid)
+    assert [e["event"] for e in evs] == LIFETIME, [e["event"] for e in evs]
+    return evs
+
+
+def flood_process(parent, count):
+    """A separate process that mkdirs count /<ns>/<id> lookalikes as fast as it can."""
+    code = ("import os,sys\n"
+            "p,n=sys.argv[1],int(sys.argv[2])\n"
+            "for i in range(n): os.mkdir(os.path.join(p, 'c%d' % i))\n")
+    return subprocess.Popen([sys.executable, "-c", code, parent, str(count)])
+
+
+def test_lookalike_flood_costs_real_containers_nothing():
+    """The flood of the hardening issue: lookalikes made as fast as a loop can, one real
+    container started while it runs and one after it. Each gets its four events, enriched
+    (so its lookup did not wait behind the flood's), and ctrwatch's memory stays bounded."""
+    top = f"/ctrw-flood-{os.getpid()}"
+    created_cgroups.append(top)
+    w = Ctrwatch(workdir, "flood", socket=ctd.sock).start()
+    rss_before = rss_kib(w.proc.pid)
+    rss_peak = rss_before
+    parent = unified_dir(top)
+    os.mkdir(parent)
+    start = time.monotonic()
+    flood = flood_process(parent, FLOOD)
+    during, after = name("during"), name("after")
+    try:
+        wait_until(lambda: len(os.listdir(parent)) > FLOOD // 4 or flood.poll() is not None,
+                   timeout=120, what="the flood to be under way")
+        ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 7")
+        while flood.poll() is None:
+            rss_peak = max(rss_peak, rss_kib(w.proc.pid))
+            time.sleep(0.1)
+        log(f"made {FLOOD} lookalikes in {time.monotonic() - start:.1f}s")
+        assert flood.returncode == 0
+        ctd.run(after, "/bin/sh", "-c", "exit 3")
+        for cid in (during, after):
+            w.wait_for(cid, "container_remove", timeout=60)
+        rss_peak = max(rss_peak, rss_kib(w.proc.pid))
+        for cid, code in ((during, 7), (after, 3)):
+            evs = assert_one_lifetime(w, cid)
+            assert all(e["enrichment"] == "complete" for e in evs), evs[0]
+            assert evs[2]["exit"]["code"] == code, evs[2]
+        # Not one lookalike printed a line of its own; the flood shows as counted pressure.
+        ours = {during, after}
+        stray = [e for e in w.events() if e["event"].startswith("container_")
+                 and e["container"]["id"] not in ours]
+        assert not stray, stray[:3]
+        pressure = wait_until(lambda: [e["pressure"] for e in w.events()
+                                       if e["event"] == "ctrwatch_pressure"],
+                              timeout=5, what="a ctrwatch_pressure line")
+        lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
+        log(f"pressure: {pressure[-3:]}; lost: {lost[-3:]}; rss {rss_before} -> peak {rss_peak} KiB")
+        log("readmitted: " + str([(e["container"]["id"], e["event"]) for e in w.events() if e.get("readmitted")]))
+        assert sum(p["lookalikes_forgotten"] for p in pressure) > 0, pressure
+        assert rss_peak - rss_before < RSS_GROWTH_MAX_KIB, (rss_before, rss_peak)
+        assert w.proc.poll() is None, w.stderr()[-2000:]
+    finally:
+        if flood.poll() is None:
+            flood.kill()
+            flood.wait()
+        start = time.monotonic()
+        remove_cgroup_tree(top)
+        log(f"removed the lookalikes in {time.monotonic() - start:.1f}s")
+        assert w.stop() == 0, w.stderr()[-2000:]
+
+
+def test_forgotten_lookalike_that_starts_is_readmitted():
+    """A /<ns>/<id> directory containerd does not know is let go, in the kernel too; when a
+    program then enters new namespaces in it (a container made by hand with unshare), the kernel
+    tracks it again and its whole lifetime is reported."""
+    top = f"/ctrw-byhand-{os.getpid()}"
+    created_cgroups.append(top)
+    w = Ctrwatch(workdir, "byhand", socket=ctd.sock).start()
+    try:
+        leaf = os.path.join(unified_dir(top), "box")
+        os.makedirs(leaf)
+        cgroup_id = os.stat(leaf).st_ino
+        wait_until(lambda: cgroup_id not in w.tracked(), timeout=10,
+                   what="the lookalike to leave the kernel map")
+        assert not w.events(), w.events()
+        # Into the cgroup, then unshare(1) enters a new mount namespace and runs /bin/true.
+        subprocess.run(["sh", "-c", f"echo $$ > {leaf}/cgroup.procs && "
+                        "exec unshare --mount /bin/sh -c '/bin/true; exit 5'"], check=False)
+        os.rmdir(leaf)
+        w.wait_for("box", "container_remove")
+        evs = assert_one_lifetime(w, "box")
+        assert evs[0].get("readmitted") is True and evs[0]["container"]["cgroup_path"] == \
+            f"{top}/box", evs[0]
+        assert evs[0]["container"]["cgroup_id"] == cgroup_id, evs[0]
+        assert evs[1]["process"]["exe"] == "/bin/sh", evs[1]
+        assert evs[2]["exit"]["code"] == 5, evs[2]
+        assert all(e["enrichment"] == "none" for e in evs), evs
+    finally:
+        remove_cgroup_tree(top)
+        assert w.stop() == 0, w.stderr()[-2000:]
+
+
+def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
+    """ctrwatch frozen, a small ring buffer filled past its bulk share with lookalikes' mkdirs:
+    a real container's mkdir cannot be queued, so the kernel leaves it untracked; its start
+    brings it back (the last quarter of the buffer is kept for that), and all four events come,
+    enriched, with the skipped mkdirs counted as lost."""
+    top = f"/ctrw-frozen-{os.getpid()}"
+    created_cgroups.append(top)
+    w = Ctrwatch(workdir, "frozen", "--ringbuf-size", "64K", socket=ctd.sock).start()
+    cid = name("frozen")
+    try:
+        parent = unified_dir(top)
+        os.mkdir(parent)
+        w.proc.send_signal(signal.SIGSTOP)
+        for i in range(400):  # 64K holds ~220 cgroup records; 3/4 of it ~170
+            os.mkdir(os.path.join(parent, f"c{i}"))
+        ctd.run(cid, "/bin/sh", "-c", "sleep 60", detach=True, check=True)
+        w.proc.send_signal(signal.SIGCONT)
+        w.wait_for(cid, "container_start")
+        ctd.kill(cid)
+        ctd.remove(cid)
+        w.wait_for(cid, "container_remove")
+        evs = assert_one_lifetime(w, cid)
+        assert evs[0].get("readmitted") is True, evs[0]
+        assert all(e["enrichment"] == "complete" for e in evs), evs
+        assert evs[2]["exit"]["signal"] == 9, evs[2]
+        lost = wait_until(lambda: [e["lost"] for e in w.events()
+                                   if e["event"] == "ctrwatch_lost"], what="ctrwatch_lost")
+        assert sum(x["cgroup_mkdir"] for x in lost) > 0, lost
+        assert sum(x["container_start"] + x["container_exit"] + x["cgroup_rmdir"]
+                   for x in lost) == 0, lost
+    finally:
+        w.proc.send_signal(signal.SIGCONT)
+        remove_cgroup_tree(top)
+        assert w.stop() == 0, w.stderr()[-2000:]
+
+
+def test_full_disk_loses_nothing_and_never_writes_half_a_line():
+    """--output on a tiny tmpfs that fills up, then gets room again: while full, the file holds
+    only whole lines; afterwards every event is there exactly once, in order."""
+    disk = os.path.join(workdir, "disk")
+    os.mkdir(disk)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", disk], check=True)
+    w = None
+    try:
+        filler = os.path.join(disk, "filler")
+        with open(filler, "wb") as f:
+            f.write(b"f" * (56 * 1024))  # a page for the log, one for ~3 lines
+        w = Ctrwatch(disk, "full", socket=ctd.sock).start()
+        cids = [name(f"disk{i}") for i in range(4)]
+        for cid in cids:
+            ctd.run(cid, "/bin/sh", "-c", "exit 0", check=True)
+        wait_until(lambda: "cannot write to" in w.stderr(), what="the full-disk warning")
+        assert w.stderr().count("cannot write to") == 1, w.stderr()  # said once
+        full = w.events()  # parses: whole lines only, ending in a newline
+        assert len(full) < 4 * len(LIFETIME), len(full)
+        os.unlink(filler)
+        for cid in cids:
+            w.wait_for(cid, "container_remove", timeout=20)
+        for cid in cids:
+            assert_one_lifetime(w, cid)
+        assert "again" in w.stderr(), w.stderr()
+        assert w.proc.poll() is None, w.stderr()
+        log(f"{len(full)} lines fit before the disk was full, "
+            f"{len(w.events())} after it had room")
+    finally:
+        if w:
+            assert w.stop() == 0, w.stderr()[-2000:]
+        subprocess.run(["umount", disk], check=False)
+
+
+def setup():
+    global ctd, workdir
+    ctd = Containerd()
+    workdir = ctd.dir
+    ctd.start()
+    ctd.import_image()
+
+
+def teardown():
+    if ctd:
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+    for cg in created_cgroups:
+        remove_cgroup_tree(cg)
+
+
+if __name__ == "__main__":
+    main("e2e-pressure", globals(), setup, teardown)
