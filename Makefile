@@ -38,7 +38,7 @@ MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/ctrwatch
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz format bench
+.PHONY: all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench
 
 all: ctrwatch
 
@@ -79,14 +79,24 @@ e2e-test: ctrwatch
 test: ctrwatch $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
 	@tests/run.sh $(UNIT_TESTS)
 
-# libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60
-FUZZ_SECONDS ?= 30
+# libFuzzer targets (clang), each with its committed corpus (tests/fuzz/corpus/NAME). `make fuzz`
+# runs each for FUZZ_RUNS executions; new inputs go to build/fuzz/work, not the committed corpus.
+FUZZ_RUNS ?= 10000000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-$(OUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(HDRS)
+FUZZ_LIBS_fuzz_records := tests/fuzz/check_line.c -ljansson
+FUZZ_LIBS_fuzz_containerd_reply := tests/fuzz/check_line.c src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
+	-lprotobuf-c -ljansson
+$(OUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/check_line.c $(PURE_SRCS) $(HDRS) $(PROTO_H) \
+		src/enrich/containerd_decode.c
 	mkdir -p $(OUT)/fuzz
-	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined $< $(PURE_SRCS) -o $@
+	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -I$(OUT) -fsanitize=fuzzer,address,undefined \
+		$< $(PURE_SRCS) $(FUZZ_LIBS_$*) -o $@
+fuzz-build: $(FUZZ_TARGETS)
 fuzz: $(FUZZ_TARGETS)
-	@for f in $(FUZZ_TARGETS); do echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+	@for f in $(FUZZ_TARGETS); do n=$$(basename $$f); mkdir -p $(OUT)/fuzz/work/$$n; \
+		echo "== $$n"; $$f -runs=$(FUZZ_RUNS) -print_final_stats=1 $(OUT)/fuzz/work/$$n \
+		tests/fuzz/corpus/$$n 2>&1 | grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|^==|ERROR' \
+		|| true; test $${PIPESTATUS[0]} -eq 0 || exit 1; done
 
 deps:
 	tests/lib/install-deps.sh

@@ -25,12 +25,15 @@ rc=${PIPESTATUS[0]}
 count <"$log"
 [ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
 
-echo "== fuzz targets, ${FUZZ_SECONDS:-5} s each"
+echo "== fuzz targets, ${FUZZ_SECONDS:-5} s each, from their committed corpus"
 fp=0 ff=0
-make -s build/fuzz/fuzz_json_string build/fuzz/fuzz_cgroup_path || ff=1
+make -s fuzz-build || ff=1
 for f in build/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
-	if "$f" -max_total_time="${FUZZ_SECONDS:-5}" >"$log" 2>&1; then
+	work=build/fuzz/work/$(basename "$f")
+	mkdir -p "$work"
+	if "$f" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=1024 "$work" \
+		"tests/fuzz/corpus/$(basename "$f")" >"$log" 2>&1; then
 		fp=$((fp + 1))
 		echo "ok   $(basename "$f") ($(grep -o 'Done [0-9]* runs' "$log"))"
 	else

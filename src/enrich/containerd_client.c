@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 
 #include "enrich/containerd_client.h"
+#include "enrich/containerd_decode.h"
 #include "enrich/grpc_unary.h"
 #include "proto/containerd.pb-c.h"
 
@@ -48,28 +48,39 @@ void containerd_free_strings(char **s, size_t n)
 	free(s);
 }
 
-/* Packs req, calls, unpacks the reply with desc. Returns 0 or -errno with err filled. */
+/* Packs req and calls; *res holds the reply's bytes. Returns 0 or -errno with err filled. */
+static int call_raw(struct containerd_client *c, const char *method, const char *ns,
+		    const ProtobufCMessage *req, struct grpc_unary_result *res, char *err)
+{
+	size_t len = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(len ? len : 1);
+	const char *short_name = strrchr(method, '.') ? strrchr(method, '.') + 1 : method;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	protobuf_c_message_pack(req, buf);
+	rc = grpc_unary_call(c->ch, method, ns, buf, len, c->timeout_ms, res);
+	free(buf);
+	if (rc)
+		snprintf(err, CONTAINERD_ERROR_MAX, "%s: %s", short_name,
+			 res->error[0] ? res->error : strerror(-rc));
+	return rc;
+}
+
+/* call_raw(), then unpacks the reply with desc. */
 static int call(struct containerd_client *c, const char *method, const char *ns,
 		const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
 		ProtobufCMessage **reply, char *err)
 {
-	size_t len = protobuf_c_message_get_packed_size(req);
-	uint8_t *buf = malloc(len ? len : 1);
-	struct grpc_unary_result res;
 	const char *short_name = strrchr(method, '.') ? strrchr(method, '.') + 1 : method;
+	struct grpc_unary_result res;
 	int rc;
 
 	*reply = NULL;
-	if (!buf)
-		return -ENOMEM;
-	protobuf_c_message_pack(req, buf);
-	rc = grpc_unary_call(c->ch, method, ns, buf, len, c->timeout_ms, &res);
-	free(buf);
-	if (rc) {
-		snprintf(err, CONTAINERD_ERROR_MAX, "%s: %s", short_name,
-			 res.error[0] ? res.error : strerror(-rc));
+	rc = call_raw(c, method, ns, req, &res, err);
+	if (rc)
 		return rc;
-	}
 	*reply = protobuf_c_message_unpack(desc, NULL, res.len, res.data);
 	free(res.data);
 	if (!*reply) {
@@ -133,70 +144,21 @@ int containerd_list_namespaces(struct containerd_client *c, char ***names, size_
 	return rc;
 }
 
-/* linux.cgroupsPath from the OCI spec, which containerd stores as JSON in an Any. */
-static char *spec_cgroups_path(const Ctrwatch__Containerd__Any *spec)
-{
-	json_t *root, *path;
-	char *out = NULL;
-
-	if (!spec || !spec->value.data)
-		return NULL;
-	root = json_loadb((const char *)spec->value.data, spec->value.len, 0, NULL);
-	path = json_object_get(json_object_get(root, "linux"), "cgroupsPath");
-	if (json_is_string(path))
-		out = strdup(json_string_value(path));
-	json_decref(root);
-	return out;
-}
-
-static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
-		     struct container_meta *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->namespace = strdup(ns);
-	m->image = ct->image && *ct->image ? strdup(ct->image) : NULL;
-	m->runtime_handler = ct->runtime && *ct->runtime->name ? strdup(ct->runtime->name) : NULL;
-	m->cgroups_path = spec_cgroups_path(ct->spec);
-	if (ct->created_at && ct->created_at->seconds > 0)
-		m->created_ns = (uint64_t)ct->created_at->seconds * 1000000000ull +
-				(uint64_t)ct->created_at->nanos;
-	m->labels = calloc(ct->n_labels ? ct->n_labels : 1, sizeof(*m->labels));
-	if (!m->namespace || !m->labels)
-		return -ENOMEM;
-	for (size_t i = 0; i < ct->n_labels; i++) {
-		m->labels[i].key = strdup(ct->labels[i]->key);
-		m->labels[i].value = strdup(ct->labels[i]->value);
-		m->n_labels++;
-		if (!m->labels[i].key || !m->labels[i].value)
-			return -ENOMEM;
-	}
-	return container_meta_apply_labels(m, ct->id);
-}
-
 int containerd_get_container(struct containerd_client *c, const char *ns, const char *id,
 			     struct container_meta *m, char *err)
 {
 	Ctrwatch__Containerd__GetContainerRequest req =
 	    CTRWATCH__CONTAINERD__GET_CONTAINER_REQUEST__INIT;
-	Ctrwatch__Containerd__GetContainerResponse *resp;
+	struct grpc_unary_result res;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
 	req.id = (char *)id;
-	rc = call(c, SVC "containers.v1.Containers/Get", ns, &req.base,
-		  &ctrwatch__containerd__get_container_response__descriptor,
-		  (ProtobufCMessage **)&resp, err);
+	rc = call_raw(c, SVC "containers.v1.Containers/Get", ns, &req.base, &res, err);
 	if (rc)
 		return rc;
-	if (!resp->container) {
-		snprintf(err, CONTAINERD_ERROR_MAX, "Get: empty reply");
-		rc = -EPROTO;
-	} else {
-		rc = fill_meta(resp->container, ns, m);
-		if (rc)
-			container_meta_free(m);
-	}
-	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	rc = containerd_decode_container(res.data, res.len, ns, m, err);
+	free(res.data);
 	return rc;
 }
 

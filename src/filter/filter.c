@@ -51,21 +51,84 @@ static int parse_field(const char *s, size_t n, struct filter_rule *r)
 	return -EINVAL;
 }
 
+/* The spec as an error message may quote it: control bytes as '?', so it stays one line. */
+static void printable(const char *spec, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; spec[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)spec[i] < 0x20 || spec[i] == 0x7f ? '?' : spec[i];
+	out[i] = '\0';
+}
+
+#define REGEX_MAX       1024
+#define REGEX_DEPTH_MAX 32
+
+/*
+ * glibc's regcomp() copies the tree of a repeated repetition ("a+++...", "(a*){9}") so often that
+ * a short pattern can take gigabytes (found by fuzzing). Repeating a repetition adds nothing a
+ * filter needs, so such a pattern is refused with a reason instead.
+ */
+static const char *regex_trouble(const char *re)
+{
+	bool has_repeat[REGEX_DEPTH_MAX + 1] = {false}, prev_repeats = false;
+	size_t len = strlen(re);
+	int depth = 0;
+
+	if (len > REGEX_MAX)
+		return "longer than 1024 bytes";
+	for (size_t i = 0; i < len; i++) {
+		char c = re[i];
+
+		if (c == '*' || c == '+' || c == '?' || c == '{') {
+			if (prev_repeats)
+				return "a repetition of a repetition";
+			has_repeat[depth] = prev_repeats = true;
+			if (c == '{')
+				i += strcspn(re + i, "}");
+			continue;
+		}
+		prev_repeats = false;
+		if (c == '\\' && re[i + 1]) {
+			i++;
+		} else if (c == '[') {
+			i += 1 + (re[i + 1] == '^') + (re[i + 1 + (re[i + 1] == '^')] == ']');
+			i += strcspn(re + i, "]");
+		} else if (c == '(') {
+			if (++depth > REGEX_DEPTH_MAX)
+				return "groups nested too deep";
+			has_repeat[depth] = false;
+		} else if (c == ')' && depth > 0) {
+			prev_repeats = has_repeat[depth--];
+			has_repeat[depth] |= prev_repeats;
+		}
+	}
+	return NULL;
+}
+
 int filter_set_add(struct filter_set *fs, const char *spec, bool include, char *err,
 		   size_t err_size)
 {
-	const char *kind = include ? "--include" : "--exclude";
+	char quoted[256];
+	const char *kind = include ? "--include" : "--exclude", *trouble;
 	struct filter_rule r = {.include = include}, *rules;
 	/* FIELD ends at the first ':', or at the second for "label:KEY" (so KEY has no ':') */
 	const char *sep =
 	    strncmp(spec, "label:", 6) == 0 ? strchr(spec + 6, ':') : strchr(spec, ':');
 	int rc;
 
+	printable(spec, quoted, sizeof(quoted));
 	if (!sep || parse_field(spec, sep - spec, &r)) {
 		snprintf(err, err_size,
 			 "bad %s '%s': want FIELD:REGEX with FIELD one of image, name, "
 			 "kube_namespace, namespace, label:KEY",
-			 kind, spec);
+			 kind, quoted);
+		free(r.label_key);
+		return -EINVAL;
+	}
+	trouble = regex_trouble(sep + 1);
+	if (trouble) {
+		snprintf(err, err_size, "bad %s '%s': %s", kind, quoted, trouble);
 		free(r.label_key);
 		return -EINVAL;
 	}
@@ -74,7 +137,7 @@ int filter_set_add(struct filter_set *fs, const char *spec, bool include, char *
 		char why[128];
 
 		regerror(rc, &r.re, why, sizeof(why));
-		snprintf(err, err_size, "bad %s '%s': %s", kind, spec, why);
+		snprintf(err, err_size, "bad %s '%s': %s", kind, quoted, why);
 		free(r.label_key);
 		return -EINVAL;
 	}

@@ -97,19 +97,20 @@ static void copy_part(char *dst, size_t dst_size, const char *s, size_t len)
 }
 
 /* A pod uid: a UUID (cgroupfs, dashes; systemd, underscores) or a static pod's 32-hex hash. */
+/* out is left empty when s is not one (the fuzzer found a half-written uid left behind). */
 static bool parse_pod_uid(const char *s, size_t len, char *out)
 {
+	out[0] = '\0';
 	if (len != 32 && len != 36)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+		char c = s[i] == '_' ? '-' : s[i];
 
-		if (c == '_')
-			c = '-';
 		if (c != '-' && !(isxdigit((unsigned char)c) && !isupper((unsigned char)c)))
 			return false;
-		out[i] = c;
 	}
+	for (size_t i = 0; i < len; i++)
+		out[i] = s[i] == '_' ? '-' : s[i];
 	out[len] = '\0';
 	return true;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "output/json_writer.h"
 
 void json_writer_init(struct json_writer *w)
@@ -110,38 +111,6 @@ void json_array_begin(struct json_writer *w)
 void json_array_end(struct json_writer *w)
 {
 	close_container(w, ']');
-}
-
-/*
- * Length of the valid UTF-8 sequence at s (1 to 4), or 0 if the bytes there are not one:
- * overlong forms, surrogates and code points above U+10FFFF are invalid (RFC 3629).
- */
-static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 static void put_escaped(struct json_writer *w, const char *str, size_t len)

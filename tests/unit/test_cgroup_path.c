@@ -39,6 +39,10 @@ static const struct container_case containers[] = {
     {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_US ".slice/crio-" ID64
      ".scope",
      "crio", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false},
+    /* a scope under a malformed pod slice: a container, with no half-read pod uid (fuzzer) */
+    {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod8a5b0d12[3f4c_4e5d_9a6b_"
+     "7c8d9e0f1a2b.slice/cri-containerd-" ID64 ".scope",
+     "containerd", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE, false},
     {"/system.slice/docker-" ID64 ".scope", "docker", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
      false},
     {"/machine.slice/libpod-" ID64 ".scope", "podman", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,

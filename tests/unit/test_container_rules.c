@@ -200,6 +200,35 @@ int main(void)
 		ASSERT_EQ(fs.n_rules, 0);
 		filter_set_free(&fs);
 	}
+	SUBTEST ("patterns glibc would spend gigabytes on are refused; fine ones pass") {
+		static const struct {
+			const char *spec;
+			bool ok;
+		} cases[] = {
+		    {"name:a+++++++++++++++++++", false}, {"name:(a*)*", false},
+		    {"name:((x{2}))+", false},		  {"name:x{2}{3}", false},
+		    {"name:a*b+c?", true},		  {"name:(web|api)-[0-9]+", true},
+		    {"name:[*+]+", true},		  {"name:\\++", true},
+		    {"name:[]a]*", true},		  {"name:^(ab)+$", true},
+		};
+		struct filter_set fs;
+
+		filter_set_init(&fs);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			SUBTEST (cases[i].spec) {
+				ASSERT_EQ(filter_set_add(&fs, cases[i].spec, false, err, sizeof(err)),
+					  cases[i].ok ? 0 : -EINVAL);
+			}
+		filter_set_free(&fs);
+	}
+	SUBTEST ("a spec with a newline gives a one-line error") {
+		struct filter_set fs;
+
+		filter_set_init(&fs);
+		ASSERT_EQ(filter_set_add(&fs, "colour\n:x", false, err, sizeof(err)), -EINVAL);
+		ASSERT_TRUE(strchr(err, '\n') == NULL && strstr(err, "colour?:x") != NULL);
+		filter_set_free(&fs);
+	}
 	SUBTEST ("sandbox label wins over image") {
 		struct container_meta s = {};
 

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_CHECK_LINE_H
+#define CTRWATCH_CHECK_LINE_H
+
+#include <stddef.h>
+
+/*
+ * What every fuzzed line must be: one JSON object that a real parser (jansson) accepts, on one
+ * line, ending in a newline. Aborts otherwise. Apart from json_writer.h, whose names jansson's
+ * would clash with.
+ */
+void fuzz_check_line(const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target: raw bytes as containerd's Containers/Get reply (protobuf, the OCI spec as
+ * JSON inside, labels that are the user's): decoded, judged by the policy and encoded into an
+ * event. Nothing may crash or leak, and the event must be one JSON object on one line.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich/containerd_client.h"
+#include "enrich/containerd_decode.h"
+#include "enrich/enrichment.h"
+#include "filter/policy.h"
+#include "check_line.h"
+#include "output/event_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct container_ident ident;
+	struct enrichment enrichment = {.state = ENRICHMENT_COMPLETE};
+	struct filter_set filters;
+	struct policy policy = {.filters = &filters, .drop_sandboxes = true};
+	struct container_meta m;
+	struct container *c;
+	struct json_writer w;
+	struct event ev;
+	char err[CONTAINERD_ERROR_MAX];
+
+	if (containerd_decode_container(data, size, "default", &m, err))
+		return 0;
+	filter_set_init(&filters);
+	filter_set_add(&filters, "label:app:^w", false, err, sizeof(err));
+	cgroup_classify("/default/web", &ident);
+	c = container_new(42, "/default/web", false, &ident);
+	enrichment.meta = &m;
+	enrichment.sandbox = policy_is_sandbox(&m);
+	(void)policy_decide(&policy, &m, "default");
+	(void)container_meta_cgroup_matches(m.cgroups_path, "/default/web");
+	ev = (struct event){.kind = EVENT_CONTAINER_CREATE, .container = c, .enrichment = &enrichment};
+	json_writer_init(&w);
+	event_json_encode(&w, &ev, "host");
+	if (!json_writer_failed(&w))
+		fuzz_check_line(w.buf, w.len);
+	json_writer_free(&w);
+	event_release(&ev);
+	filter_set_free(&filters);
+	container_meta_free(&m);
+	return 0;
+}
