@@ -38,7 +38,7 @@ MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/ctrwatch
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench
+.PHONY: all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench soak
 
 all: ctrwatch
 
@@ -103,6 +103,12 @@ deps:
 
 bench-deps: deps
 	tests/lib/install-deps.sh --bench
+
+# The long fault-injection run (root, ~40 minutes): 1000 containers 20 at a time with an exec storm,
+# then CTRWATCH_SOAK_MINUTES (30) of churn with ctrwatch's memory slope; a 100 000-cgroup flood.
+soak: ctrwatch
+	CTRWATCH_SOAK=1 python3 tests/e2e/test_faults.py
+	CTRWATCH_FLOOD=100000 python3 tests/e2e/test_pressure.py
 
 # Rewrites docs/benchmarks.md and docs/benchmarks-latency.png (root, ~20 minutes).
 bench: ctrwatch bench-deps $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object

@@ -118,20 +118,23 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
  */
 static __always_inline bool entered_new_namespaces(struct task_struct *task)
 {
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	struct nsproxy *ns = BPF_CORE_READ(task, nsproxy);
-	struct nsproxy *parent_ns = BPF_CORE_READ(parent, nsproxy);
+	/*
+	 * Plain loads through the tracepoint's BTF pointer (the verifier guards them), not
+	 * bpf_probe_read calls: this runs for every exec on the host, and a helper call each would
+	 * double its cost.
+	 */
+	struct task_struct *parent = task->real_parent;
+	struct nsproxy *ns = task->nsproxy, *parent_ns = parent->nsproxy;
 
-	/* A shared nsproxy is a shared mount namespace: the common case costs three reads. */
+	/* A shared nsproxy is a shared mount namespace: the common case costs three loads. */
 	if (ns != parent_ns) {
-		unsigned int mnt = BPF_CORE_READ(ns, mnt_ns, ns.inum);
-		unsigned int parent_mnt = BPF_CORE_READ(parent_ns, mnt_ns, ns.inum);
+		unsigned int mnt = ns->mnt_ns->ns.inum, parent_mnt = parent_ns->mnt_ns->ns.inum;
 
 		if (mnt && parent_mnt && mnt != parent_mnt)
 			return true;
 	}
 	/* A child forked into a pid namespace its parent unshared shares the parent's nsproxy. */
-	return BPF_CORE_READ(task, thread_pid, level) > BPF_CORE_READ(parent, thread_pid, level);
+	return task->thread_pid->level > parent->thread_pid->level;
 }
 
 /* A cgroup record; the caller has reserved it. */

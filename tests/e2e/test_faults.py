@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Fault injection: containerd killed and stopped during churn, a containerd socket that answers
+garbage, answers slowly or closes mid-frame, a slow reader of stdout, churn with an exec storm.
+Every run ends with the same check: every container's events present once, in order, every line
+valid JSON, ctrwatch alive. `make test` runs the short form; `make soak` (CTRWATCH_SOAK=1) the
+long one, with a memory slope over a long churn. Needs root."""
+
+import glob
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (main, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+                     remove_cgroup_tree, wait_until)
+
+SOAK = os.environ.get("CTRWATCH_SOAK") == "1"
+LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
+
+ctd = None
+workdir = None
+serial = [0]
+
+
+def name(suffix):
+    serial[0] += 1
+    return f"ctrw-{os.getpid()}-{suffix}{serial[0]}"
+
+
+def in_order_once(seq):
+    """Lifecycle events each at most once, in lifetime order: a fault may cost a container its
+    start (never started) but never repeat or reorder one."""
+    order = {"container_create": 0, "container_existing": 0, "container_start": 1,
+             "container_exit": 2, "container_remove": 3}
+    ranks = [order[x] for x in seq]
+    return ranks == sorted(set(ranks))
+
+
+def check_run(events, ok_ids, execs_per=0, alive=None):
+    """The end of every run: each container whose `ctr run` succeeded has its lifetime exactly
+    once and in order (with --exec, its execs between start and exit); no container of this
+    run, even one caught by a fault, has an event twice or out of order; ctrwatch is alive."""
+    by_id = {}
+    for e in events:
+        cid = e.get("container", {}).get("id", "")
+        if cid.startswith(f"ctrw-{os.getpid()}-"):
+            by_id.setdefault(cid, []).append(e["event"])
+    for cid, seq in by_id.items():
+        assert in_order_once([x for x in seq if x != "process_exec"]), (cid, seq)
+    for cid in ok_ids:
+        seq = by_id.get(cid, [])
+        life = [x for x in seq if x != "process_exec"]
+        assert life == LIFETIME, (cid, seq)
+        if execs_per:
+            assert seq.count("process_exec") == execs_per, (cid, seq)
+            start, exit_ = seq.index("container_start"), seq.index("container_exit")
+            assert all(x == "process_exec" for x in seq[start + 1:exit_]), (cid, seq)
+    if alive is not None:
+        assert alive.poll() is None, "ctrwatch died"
+
+
+def storm_cmd(execs, code=0):
+    """A container entrypoint that runs /bin/true execs times, then exits with code."""
+    return ["/bin/sh", "-c",
+            f"i=0; while [ $i -lt {execs} ]; do /bin/true; i=$((i+1)); done; exit {code}"]
+
+
+def churn(count, parallel, execs=0, stop=None):
+    """count containers, parallel at a time, each run to completion (--rm). Returns the ids
+    whose `ctr run` succeeded."""
+    def one(i):
+        if stop and stop.is_set():
+            return None
+        cid = name("churn")
+        r = ctd.run(cid, *storm_cmd(execs), timeout=120)
+        return cid if r.returncode == 0 else None
+    with ThreadPoolExecutor(parallel) as pool:
+        return [c for c in pool.map(one, range(count)) if c]
+
+
+def wait_lifetimes(w, ids, timeout=60):
+    wait_until(lambda: all(any(e["event"] == "container_remove" for e in w.for_container(c))
+                           for c in ids), timeout=timeout, what="every container's remove")
+
+
+def test_containerd_killed_and_stopped_during_churn():
+    """containerd SIGKILLed, restarted and SIGSTOPped while containers come and go: lookups
+    fail and go out partial, nothing is lost or repeated."""
+    w = Ctrwatch(workdir, "ctdfault", socket=ctd.sock).start()
+    n = 60 if SOAK else 16
+    done = []
+    t = threading.Thread(target=lambda: done.extend(churn(n, 4)))
+    t.start()
+    time.sleep(1.0)
+    ctd.stop(signal.SIGKILL)
+    time.sleep(0.5)
+    ctd.start()
+    time.sleep(1.0)
+    ctd.proc.send_signal(signal.SIGSTOP)
+    time.sleep(1.5)
+    ctd.proc.send_signal(signal.SIGCONT)
+    t.join()
+    ok = done + churn(4, 2)  # and after: all well again
+    leftovers(w)
+    wait_lifetimes(w, ok)
+    check_run(w.events(), ok, alive=w.proc)
+    log(f"{len(ok)} containers ran to completion across the faults; "
+        f"{sum(e.get('enrichment') == 'partial' for e in w.events())} partial lines")
+    assert w.stop() == 0, w.stderr()[-2000:]
+
+
+def leftovers(w=None):
+    """Containers a fault left behind (their shim outlived containerd, or ctr died between
+    create and start): removed through containerd, else by killing what runs in their cgroups
+    and removing those, so that their remove comes too."""
+    for cid in ctd.ctr("container", "ls", "-q", check=False).stdout.decode().split():
+        ctd.kill(cid)
+        try:
+            ctd.remove(cid)
+        except AssertionError:
+            pass
+    for top in hierarchy_dirs(f"/{ctd.namespace}"):
+        for leaf in (glob.glob(os.path.join(top, "*")) if os.path.isdir(top) else []):
+            procs = os.path.join(leaf, "cgroup.procs")
+            if not os.path.isfile(procs):
+                continue
+            for pid in open(procs).read().split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+    time.sleep(0.5)
+    remove_cgroup_tree(f"/{ctd.namespace}")
+
+
+class BadContainerd:
+    """A unix socket that speaks wrongly: 'garbage' answers random bytes, 'slow' waits 2 s
+    before closing, 'midframe' sends half an HTTP/2 SETTINGS frame and closes."""
+
+    def __init__(self, mode):
+        self.path = os.path.join(workdir, f"bad-{mode}.sock")
+        self.mode = mode
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(16)
+        self.server.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=self.answer, args=(conn,), daemon=True).start()
+
+    def answer(self, conn):
+        try:
+            conn.recv(65536)
+            if self.mode == "garbage":
+                conn.sendall(os.urandom(4096))
+            elif self.mode == "slow":
+                self.stopping.wait(2.0)
+            elif self.mode == "midframe":
+                conn.sendall(b"\x00\x00\x12\x04\x00\x00\x00\x00\x00\x00\x03")  # 11 of 27 bytes
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        self.server.close()
+
+
+def test_containerd_socket_that_speaks_wrongly():
+    for mode in ("garbage", "slow", "midframe"):
+        bad = BadContainerd(mode)
+        w = Ctrwatch(workdir, f"bad-{mode}", socket=bad.path).start()
+        try:
+            ok = churn(6, 3)
+            wait_lifetimes(w, ok)
+            evs = w.events()
+            check_run(evs, ok, alive=w.proc)
+            assert all(e["enrichment"] == "partial" for e in evs if "container" in e), mode
+        finally:
+            assert w.stop() == 0, (mode, w.stderr()[-2000:])
+            bad.close()
+
+
+def test_slow_reader_of_stdout_loses_nothing():
+    """stdout is a pipe read a few lines a second: ctrwatch waits on the pipe, the ring buffer
+    holds the records meanwhile, and every line arrives whole, once, in order."""
+    execs = 100 if SOAK else 40
+    n = 10 if SOAK else 5
+    err = open(os.path.join(workdir, "slow.err"), "wb")
+    p = subprocess.Popen([CTRWATCH, "--exec", "--containerd-socket", ctd.sock],
+                         stdout=subprocess.PIPE, stderr=err)
+    lines = []
+
+    def slow_read():
+        for raw in p.stdout:
+            lines.append(raw)
+            time.sleep(0.01)
+    reader = threading.Thread(target=slow_read, daemon=True)
+    try:
+        wait_until(lambda: "ready:" in open(err.name).read(), what="ready")
+        ok = churn(n, n, execs=execs)  # the pipe fills long before the reader drains it
+        reader.start()
+        import json
+        wait_until(lambda: sum(b'"container_remove"' in x for x in lines) >= len(ok),
+                   timeout=120, what="every remove through the slow pipe")
+        events = [json.loads(x) for x in lines]
+        assert all(x.endswith(b"\n") for x in lines)
+        check_run(events, ok, execs_per=execs, alive=p)
+        log(f"{len(lines)} lines through a slow pipe")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        err.close()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+
+
+def slope_kib_per_min(samples):
+    """Least-squares slope of (seconds, KiB) samples, in KiB per minute."""
+    n = len(samples)
+    mx = sum(t for t, _ in samples) / n
+    my = sum(v for _, v in samples) / n
+    var = sum((t - mx) ** 2 for t, _ in samples)
+    return 60 * sum((t - mx) * (v - my) for t, v in samples) / var if var else 0.0
+
+
+def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
+    """Containers created and removed in batches with --exec and an exec storm inside each;
+    ctrwatch's RSS sampled throughout. Soak: 1000 containers 20 at a time, then churn for
+    CTRWATCH_SOAK_MINUTES (30) more while the memory slope is measured."""
+    count, batch, execs = (1000, 20, 50) if SOAK else (40, 10, 20)
+    w = Ctrwatch(workdir, "storm", "--exec", socket=ctd.sock).start()
+    samples = []
+    stop = threading.Event()
+
+    def sample():
+        t0 = time.monotonic()
+        while not stop.wait(1.0 if not SOAK else 10.0):
+            samples.append((time.monotonic() - t0, rss_kib(w.proc.pid)))
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        ok = churn(count, batch, execs=execs)
+        if SOAK:
+            end = time.monotonic() + 60 * float(os.environ.get("CTRWATCH_SOAK_MINUTES", "30"))
+            while time.monotonic() < end:
+                ok += churn(batch, batch, execs=execs)
+        wait_lifetimes(w, ok, timeout=120)
+        stop.set()
+        sampler.join()
+        lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
+        assert not lost, lost  # an 8 MiB ring buffer keeps up with this storm
+        check_run(w.events(), ok, execs_per=execs, alive=w.proc)
+        if len(samples) >= 3:
+            log(f"{len(ok)} containers, {len(ok) * execs} execs; RSS {samples[0][1]} -> "
+                f"{samples[-1][1]} KiB over {samples[-1][0]:.0f} s, slope "
+                f"{slope_kib_per_min(samples):.1f} KiB/min")
+    finally:
+        stop.set()
+        assert w.stop() == 0, w.stderr()[-2000:]
+
+
+def setup():
+    global ctd, workdir
+    ctd = Containerd()
+    workdir = ctd.dir
+    ctd.start()
+    ctd.import_image()
+
+
+def teardown():
+    if ctd:
+        if not ctd.proc:
+            ctd.start()
+        leftovers()
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+
+
+if __name__ == "__main__":
+    main("e2e-faults", globals(), setup, teardown)
