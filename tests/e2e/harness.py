@@ -115,6 +115,17 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         self.ctr("task", "rm", "-f", cid, check=False, namespace=namespace)
         self.ctr("container", "rm", cid, check=False, namespace=namespace)
 
+    def kill_shims(self):
+        """Shims this containerd started outlive it (a test may SIGKILL it): ours are those
+        that name our socket."""
+        out = subprocess.run(["pgrep", "-f", f"containerd-shim.* -address {self.sock}( |$)"],
+                             stdout=subprocess.PIPE, text=True).stdout.split()
+        for pid in out:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
             namespaces = self.ctr("namespaces", "ls", "-q", check=False).stdout.decode().split()
@@ -129,6 +140,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                                     namespace=ns).stdout.decode().split():
                     self.ctr("image", "rm", img, check=False, namespace=ns)
         self.stop()
+        self.kill_shims()
         # Unmount anything containerd left under its root before removing it.
         mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], stdout=subprocess.PIPE,
                                 text=True).stdout.split("\n")
@@ -258,6 +270,9 @@ def main(suite, module_globals, setup, teardown):
         print("e2e tests need root: they load BPF programs and run containers", file=sys.stderr)
         sys.exit(1)
     tests = [(n, fn) for n, fn in list(module_globals.items()) if n.startswith("test_")]
+    only = [x for x in os.environ.get("CTRWATCH_TESTS", "").split(",") if x]
+    if only:  # CTRWATCH_TESTS=part,part: only the tests whose names contain one of them
+        tests = [(n, fn) for n, fn in tests if any(x in n for x in only)]
     ok = False
     try:
         setup()

@@ -233,9 +233,10 @@ def test_slow_reader_of_stdout_loses_nothing():
         err.close()
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS:"):
+    """VmRSS, or RssAnon (private memory: RSS less the ring buffer mapping and libraries)."""
     with open(f"/proc/{pid}/status") as f:
-        return next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+        return next(int(x.split()[1]) for x in f if x.startswith(field))
 
 
 def slope_kib_per_min(samples):
@@ -253,13 +254,14 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
     CTRWATCH_SOAK_MINUTES (30) more while the memory slope is measured."""
     count, batch, execs = (1000, 20, 50) if SOAK else (40, 10, 20)
     w = Ctrwatch(workdir, "storm", "--exec", socket=ctd.sock).start()
-    samples = []
+    samples, private = [], []
     stop = threading.Event()
 
     def sample():
         t0 = time.monotonic()
         while not stop.wait(1.0 if not SOAK else 10.0):
             samples.append((time.monotonic() - t0, rss_kib(w.proc.pid)))
+            private.append((time.monotonic() - t0, rss_kib(w.proc.pid, "RssAnon:")))
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
@@ -277,7 +279,8 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
         if len(samples) >= 3:
             log(f"{len(ok)} containers, {len(ok) * execs} execs; RSS {samples[0][1]} -> "
                 f"{samples[-1][1]} KiB over {samples[-1][0]:.0f} s, slope "
-                f"{slope_kib_per_min(samples):.1f} KiB/min")
+                f"{slope_kib_per_min(samples):.1f} KiB/min; private {private[0][1]} -> "
+                f"{private[-1][1]} KiB, slope {slope_kib_per_min(private):.1f} KiB/min")
     finally:
         stop.set()
         assert w.stop() == 0, w.stderr()[-2000:]

@@ -10,6 +10,8 @@ packages=(
 )
 # `make bench` also compares with execsnoop and bpftrace and plots with gnuplot.
 [ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)
+# `make vmtest` boots a Debian guest under qemu and drives it through CRI.
+[ "${1:-}" = --vm ] && packages=(qemu-system-x86 qemu-utils protobuf-compiler e2fsprogs mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the tests' busybox-static OCI image layout tarball, offline and reproducibly.
-# usage: make-image.sh OUT.tar IMAGE_NAME; prints the manifest digest.
+# usage: make-image.sh OUT.tar IMAGE_NAME; prints the manifest digest. IMAGE_CONFIG replaces the
+# image config (default: PATH=/bin, Cmd /bin/sh).
 set -euo pipefail
 out=$1
 name=$2
@@ -17,4 +18,4 @@ for applet in $("$busybox" --list); do
 done
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 "$(dirname "$0")/../../deploy/image/oci-pack.sh" "$root" "$out" "$name" \
-	'{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}'
+	"${IMAGE_CONFIG:-{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"/bin/sh\"]}}"

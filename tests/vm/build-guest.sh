@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The guest of `make vmtest`: Debian 12 with systemd as PID 1, containerd (CRI plugin, systemd
+# cgroup driver), runc and crun, and Debian's 6.1 kernel, built with mmdebstrap from Debian's
+# packages (no downloaded VM image). Writes OUT/{vmlinuz,initrd.img,rootfs.img}; rebuilt only
+# when this script, the package lists or the guest's files change (their hash is OUT/inputs).
+# usage: build-guest.sh OUT
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$1
+inputs=$(cat "$0" "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" \
+	"$here"/guest/*.service "$here"/guest/*.toml | sha256sum | cut -d' ' -f1)
+if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ] && [ -f "$out/rootfs.img" ]; then
+	echo "vm: guest is up to date ($out)"
+	exit 0
+fi
+mkdir -p "$out"
+rm -f "$out/inputs"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" | paste -sd,)
+echo "vm: building the guest root filesystem (mmdebstrap bookworm)"
+mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
+	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--customize-hook='echo ctrwatch-vm >"$1/etc/hostname"' \
+	--customize-hook='chroot "$1" passwd -d root' \
+	--customize-hook="cp '$here/guest/ctrwatch-vmtest.service' \"\$1/etc/systemd/system/\"" \
+	--customize-hook='chroot "$1" systemctl enable ctrwatch-vmtest.service' \
+	--customize-hook="mkdir -p \"\$1/etc/containerd\" && cp '$here/guest/containerd-config.toml' \"\$1/etc/containerd/config.toml\"" \
+	--customize-hook='mkdir -p "$1/repo" "$1/results"' \
+	--customize-hook='printf "repo /repo 9p trans=virtio,version=9p2000.L,ro,nofail 0 0\nresults /results 9p trans=virtio,version=9p2000.L,nofail 0 0\n" >>"$1/etc/fstab"' \
+	bookworm "$work/root" >&2
+cp "$work"/root/boot/vmlinuz-* "$out/vmlinuz"
+cp "$work"/root/boot/initrd.img-* "$out/initrd.img"
+rm -f "$out/rootfs.img"
+mke2fs -q -t ext4 -L ctrwatch-vm -d "$work/root" "$out/rootfs.img" 3G
+echo "$inputs" >"$out/inputs"
+echo "vm: guest built: $(du -h "$out/rootfs.img" | cut -f1) root filesystem"
