@@ -67,8 +67,12 @@ ctrwatch: $(OBJS)
 # Unit tests build with AddressSanitizer and UBSan.
 TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -Itests/unit
-$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h | $(OUT)/tests
-	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) -o $@
+# The containerd reply decoder needs protobuf-c and jansson (never gRPC).
+UNIT_LIBS_test_containerd_decode := src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
+	-lprotobuf-c -ljansson
+$(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
+		src/enrich/containerd_decode.c | $(OUT)/tests
+	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)

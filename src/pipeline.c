@@ -499,36 +499,32 @@ static void warn_loss(const struct loss_counts *d)
 }
 
 /* delta = now - before, counter by counter; true if any grew. */
-static bool loss_delta(const struct loss_counts *now, const struct loss_counts *before,
-		       struct loss_counts *delta)
+/* delta = now - before, counter by counter, over structs of uint64_t only; true if any grew. */
+static bool counters_delta(const void *now, const void *before, void *delta, size_t size)
 {
-	const uint64_t *n = (const uint64_t *)now, *b = (const uint64_t *)before;
-	uint64_t *d = (uint64_t *)delta;
+	const uint64_t *n = now, *b = before;
+	uint64_t *d = delta;
 	bool any = false;
 
-	_Static_assert(sizeof(struct loss_counts) % sizeof(uint64_t) == 0, "counters only");
-	for (size_t i = 0; i < sizeof(*now) / sizeof(uint64_t); i++) {
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++) {
 		d[i] = n[i] - b[i];
 		any |= d[i] != 0;
 	}
 	return any;
 }
 
+_Static_assert(sizeof(struct loss_counts) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct pressure_counts) % sizeof(uint64_t) == 0, "counters only");
+
 void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted)
 {
 	struct pressure_counts now = p->pressure, d;
+	bool first = !p->pressure_reported.lookalikes_forgotten && !p->pressure_reported.lookups_shed;
 
 	now.readmitted = readmitted;
-	d = (struct pressure_counts){
-	    .lookalikes_forgotten =
-		now.lookalikes_forgotten - p->pressure_reported.lookalikes_forgotten,
-	    .lookups_shed = now.lookups_shed - p->pressure_reported.lookups_shed,
-	    .readmitted = now.readmitted - p->pressure_reported.readmitted,
-	};
-	if (!d.lookalikes_forgotten && !d.lookups_shed && !d.readmitted)
+	if (!counters_delta(&now, &p->pressure_reported, &d, sizeof(now)))
 		return;
-	if (!p->pressure_reported.lookalikes_forgotten && !p->pressure_reported.lookups_shed &&
-	    (d.lookalikes_forgotten || d.lookups_shed))
+	if (first && (d.lookalikes_forgotten || d.lookups_shed))
 		log_warn("cgroups that look like containers but are not keep appearing; "
 			 "they are let go (ctrwatch_pressure)");
 	p->pressure_reported = now;
@@ -542,7 +538,7 @@ void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss
 	struct loss_counts now = *totals, delta;
 
 	now.no_memory += p->no_memory;
-	if (!loss_delta(&now, &p->reported, &delta))
+	if (!counters_delta(&now, &p->reported, &delta, sizeof(now)))
 		return;
 	p->reported = now;
 	warn_loss(&delta);

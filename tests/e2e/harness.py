@@ -149,6 +149,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def private_containerd():
+    """A started private containerd with the test image imported."""
+    ctd = Containerd()
+    ctd.start()
+    ctd.import_image()
+    return ctd
+
+
 def hierarchy_dirs(rel):
     """The directory for cgroup path rel in every mounted hierarchy (v1 and cgroup2)."""
     dirs = []
@@ -207,12 +215,13 @@ class Ctrwatch:
             self.args += ["--containerd-socket", socket]
         self.proc = None
 
-    def start(self):
+    def start(self, timeout=20):
+        """timeout: for ctrwatch to say ready (loading the programs under emulation is slow)."""
         known = set(tracked_maps())
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.err)
         wait_until(lambda: self.proc.poll() is not None or "ready:" in self.stderr(),
-                   timeout=20, what="ctrwatch to be ready")
+                   timeout=timeout, what="ctrwatch to be ready")
         if self.proc.poll() is not None:
             raise AssertionError(f"ctrwatch exited {self.proc.returncode}: {self.stderr()}")
         new = set(tracked_maps()) - known

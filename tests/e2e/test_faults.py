@@ -7,6 +7,7 @@ valid JSON, ctrwatch alive. `make test` runs the short form; `make soak` (CTRWAT
 long one, with a memory slope over a long churn. Needs root."""
 
 import glob
+import json
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, wait_until)
 
 SOAK = os.environ.get("CTRWATCH_SOAK") == "1"
@@ -42,15 +43,43 @@ def in_order_once(seq):
     return ranks == sorted(set(ranks))
 
 
-def check_run(events, ok_ids, execs_per=0, alive=None):
+class Lines:
+    """What a ctrwatch printed, read as it grows: every line must parse as one JSON object.
+    Keeps per container of this run only the sequence of its event names (a soak prints
+    hundreds of megabytes), and the ctrwatch_lost counts."""
+
+    def __init__(self, path=None):
+        self.path, self.offset, self.count = path, 0, 0
+        self.by_id, self.lost, self.partial = {}, [], 0
+
+    def add(self, raw):
+        e = json.loads(raw)
+        assert isinstance(e, dict), raw
+        self.count += 1
+        if e["event"] == "ctrwatch_lost":
+            self.lost.append(e["lost"])
+        cid = e.get("container", {}).get("id", "")
+        if cid.startswith(f"ctrw-{os.getpid()}-"):
+            self.by_id.setdefault(cid, []).append(e["event"])
+            self.partial += e.get("enrichment") == "partial"
+
+    def read(self):
+        if os.path.exists(self.path):
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+            end = data.rfind(b"\n") + 1
+            for raw in data[:end].split(b"\n")[:-1]:
+                self.add(raw.decode("utf-8"))
+            self.offset += end
+        return self
+
+
+def check_run(lines, ok_ids, execs_per=0, alive=None):
     """The end of every run: each container whose `ctr run` succeeded has its lifetime exactly
     once and in order (with --exec, its execs between start and exit); no container of this
     run, even one caught by a fault, has an event twice or out of order; ctrwatch is alive."""
-    by_id = {}
-    for e in events:
-        cid = e.get("container", {}).get("id", "")
-        if cid.startswith(f"ctrw-{os.getpid()}-"):
-            by_id.setdefault(cid, []).append(e["event"])
+    by_id = lines.by_id
     for cid, seq in by_id.items():
         assert in_order_once([x for x in seq if x != "process_exec"]), (cid, seq)
     for cid in ok_ids:
@@ -84,9 +113,11 @@ def churn(count, parallel, execs=0, stop=None):
         return [c for c in pool.map(one, range(count)) if c]
 
 
-def wait_lifetimes(w, ids, timeout=60):
-    wait_until(lambda: all(any(e["event"] == "container_remove" for e in w.for_container(c))
-                           for c in ids), timeout=timeout, what="every container's remove")
+def wait_lifetimes(lines, ids, timeout=60):
+    """Reads lines until every container of ids has its remove; returns lines."""
+    wait_until(lambda: all("container_remove" in lines.read().by_id.get(c, ()) for c in ids),
+               timeout=timeout, what="every container's remove")
+    return lines
 
 
 def test_containerd_killed_and_stopped_during_churn():
@@ -108,10 +139,10 @@ def test_containerd_killed_and_stopped_during_churn():
     t.join()
     ok = done + churn(4, 2)  # and after: all well again
     leftovers(w)
-    wait_lifetimes(w, ok)
-    check_run(w.events(), ok, alive=w.proc)
+    lines = wait_lifetimes(Lines(w.out_path), ok)
+    check_run(lines, ok, alive=w.proc)
     log(f"{len(ok)} containers ran to completion across the faults; "
-        f"{sum(e.get('enrichment') == 'partial' for e in w.events())} partial lines")
+        f"{lines.partial} partial lines")
     assert w.stop() == 0, w.stderr()[-2000:]
 
 
@@ -188,10 +219,9 @@ def test_containerd_socket_that_speaks_wrongly():
         w = Ctrwatch(workdir, f"bad-{mode}", socket=bad.path).start()
         try:
             ok = churn(6, 3)
-            wait_lifetimes(w, ok)
-            evs = w.events()
-            check_run(evs, ok, alive=w.proc)
-            assert all(e["enrichment"] == "partial" for e in evs if "container" in e), mode
+            lines = wait_lifetimes(Lines(w.out_path), ok)
+            check_run(lines, ok, alive=w.proc)
+            assert lines.partial == sum(len(v) for v in lines.by_id.values()), mode
         finally:
             assert w.stop() == 0, (mode, w.stderr()[-2000:])
             bad.close()
@@ -205,24 +235,23 @@ def test_slow_reader_of_stdout_loses_nothing():
     err = open(os.path.join(workdir, "slow.err"), "wb")
     p = subprocess.Popen([CTRWATCH, "--exec", "--containerd-socket", ctd.sock],
                          stdout=subprocess.PIPE, stderr=err)
-    lines = []
+    lines, raws = Lines(), []
 
     def slow_read():
         for raw in p.stdout:
-            lines.append(raw)
+            raws.append(raw)
+            lines.add(raw.decode("utf-8"))
             time.sleep(0.01)
     reader = threading.Thread(target=slow_read, daemon=True)
     try:
         wait_until(lambda: "ready:" in open(err.name).read(), what="ready")
         ok = churn(n, n, execs=execs)  # the pipe fills long before the reader drains it
         reader.start()
-        import json
-        wait_until(lambda: sum(b'"container_remove"' in x for x in lines) >= len(ok),
+        wait_until(lambda: all("container_remove" in lines.by_id.get(c, ()) for c in ok),
                    timeout=120, what="every remove through the slow pipe")
-        events = [json.loads(x) for x in lines]
-        assert all(x.endswith(b"\n") for x in lines)
-        check_run(events, ok, execs_per=execs, alive=p)
-        log(f"{len(lines)} lines through a slow pipe")
+        assert all(x.endswith(b"\n") for x in raws)
+        check_run(lines, ok, execs_per=execs, alive=p)
+        log(f"{lines.count} lines through a slow pipe")
     finally:
         p.send_signal(signal.SIGTERM)
         try:
@@ -256,6 +285,7 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
     w = Ctrwatch(workdir, "storm", "--exec", socket=ctd.sock).start()
     samples, private = [], []
     stop = threading.Event()
+    reader = Lines(w.out_path)
 
     def sample():
         t0 = time.monotonic()
@@ -270,12 +300,12 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
             end = time.monotonic() + 60 * float(os.environ.get("CTRWATCH_SOAK_MINUTES", "30"))
             while time.monotonic() < end:
                 ok += churn(batch, batch, execs=execs)
-        wait_lifetimes(w, ok, timeout=120)
+                reader.read()  # as it goes: the soak prints hundreds of megabytes
         stop.set()
         sampler.join()
-        lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
-        assert not lost, lost  # an 8 MiB ring buffer keeps up with this storm
-        check_run(w.events(), ok, execs_per=execs, alive=w.proc)
+        lines = wait_lifetimes(reader, ok, timeout=300)
+        assert not lines.lost, lines.lost  # an 8 MiB ring buffer keeps up with this storm
+        check_run(lines, ok, execs_per=execs, alive=w.proc)
         if len(samples) >= 3:
             log(f"{len(ok)} containers, {len(ok) * execs} execs; RSS {samples[0][1]} -> "
                 f"{samples[-1][1]} KiB over {samples[-1][0]:.0f} s, slope "
@@ -288,10 +318,8 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
 
 def setup():
     global ctd, workdir
-    ctd = Containerd()
+    ctd = private_containerd()
     workdir = ctd.dir
-    ctd.start()
-    ctd.import_image()
 
 
 def teardown():

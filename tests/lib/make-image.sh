@@ -17,5 +17,5 @@ for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
 done
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
-"$(dirname "$0")/../../deploy/image/oci-pack.sh" "$root" "$out" "$name" \
-	"${IMAGE_CONFIG:-{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"/bin/sh\"]}}"
+config='{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}'
+"$(dirname "$0")/../../deploy/image/oci-pack.sh" "$root" "$out" "$name" "${IMAGE_CONFIG:-$config}"

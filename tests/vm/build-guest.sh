@@ -23,6 +23,8 @@ mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
 	--customize-hook='echo ctrwatch-vm >"$1/etc/hostname"' \
+	--customize-hook='printf "127.0.0.1 localhost\n127.0.1.1 ctrwatch-vm\n::1 localhost\n" >"$1/etc/hosts"' \
+	--customize-hook=': >"$1/etc/resolv.conf"' \
 	--customize-hook='chroot "$1" passwd -d root' \
 	--customize-hook="cp '$here/guest/ctrwatch-vmtest.service' \"\$1/etc/systemd/system/\"" \
 	--customize-hook='chroot "$1" systemctl enable ctrwatch-vmtest.service' \

@@ -29,8 +29,7 @@ append="root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=
 qemu_args=(-m 4096 -smp 2 -nographic -no-reboot -kernel "$out/vmlinuz" -initrd "$out/initrd.img"
 	-append "$append" -drive "file=$out/run.qcow2,if=virtio,format=qcow2"
 	-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on"
-	-virtfs "local,path=$out/results,mount_tag=results,security_model=none"
-	-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0)
+	-virtfs "local,path=$out/results,mount_tag=results,security_model=none" -nic none)
 
 if [ "${1:-}" = --shell ]; then
 	exec qemu-system-x86_64 -accel tcg -cpu max "${qemu_args[@]}"

@@ -37,13 +37,17 @@ class Cri:
         Returns (sandbox id, sandbox config, uid)."""
         uid = uid or str(uuid.uuid4())
         config = pb.PodSandboxConfig(
+            # no hostname: a pod on the node's network shares its UTS namespace too
             metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace=namespace),
-            hostname=name,
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=f"kubepods-besteffort-pod{uid.replace('-', '_')}.slice",
                 security_context=pb.LinuxSandboxSecurityContext(
                     namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))))
         config.labels["app"] = name
+        # what the kubelet puts on every sandbox (kuberuntime's labels)
+        config.labels["io.kubernetes.pod.name"] = name
+        config.labels["io.kubernetes.pod.namespace"] = namespace
+        config.labels["io.kubernetes.pod.uid"] = uid
         r = self.call("RunPodSandbox", pb.RunPodSandboxRequest(config=config,
                                                                runtime_handler=handler),
                       pb.RunPodSandboxResponse)
@@ -59,6 +63,13 @@ class Cri:
                 security_context=pb.LinuxContainerSecurityContext(
                     namespace_options=pb.NamespaceOption(network=pb.NODE,
                                                          pid=pb.CONTAINER))))
+        # the kubelet labels each container with its pod and its name; containerd adds only
+        # io.cri-containerd.kind
+        meta = sandbox_config.metadata
+        config.labels["io.kubernetes.pod.name"] = meta.name
+        config.labels["io.kubernetes.pod.namespace"] = meta.namespace
+        config.labels["io.kubernetes.pod.uid"] = meta.uid
+        config.labels["io.kubernetes.container.name"] = name
         r = self.call("CreateContainer",
                       pb.CreateContainerRequest(pod_sandbox_id=sandbox_id, config=config,
                                                 sandbox_config=sandbox_config),
