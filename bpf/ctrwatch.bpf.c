@@ -110,6 +110,15 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___parent *)kn, parent);
 }
 
+/* The id of a cgroup's parent (its kernfs node's parent), 0 for a root. */
+static __always_inline __u64 parent_cgroup_id(struct cgroup *cgrp)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(cgrp, kn);
+	struct kernfs_node *parent = kn_parent(kn);
+
+	return parent ? BPF_CORE_READ(parent, id) : 0;
+}
+
 /*
  * A container's entrypoint is the first program run by a task that entered namespaces its parent
  * is not in: runc (and crun) first re-execute themselves inside the new cgroup while still in the
@@ -145,6 +154,7 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
 
 	fill_header(&r->hdr, type, id);
 	r->level = BPF_CORE_READ(cgrp, level);
+	r->parent_id = parent_cgroup_id(cgrp);
 	len = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
 	if (len < 1)
 		len = 1;
@@ -338,6 +348,7 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	fill_header(&rc->hdr, RECORD_CGROUP_MKDIR, id);
 	rc->hdr.flags = RECORD_F_READMITTED;
 	rc->level = BPF_CORE_READ(cgrp, level);
+	rc->parent_id = parent_cgroup_id(cgrp);
 	fill_cgroup_path(rc, cgrp);
 	fill_header(&rp->hdr, RECORD_CONTAINER_START, id);
 	fill_process(rp, task, bprm);

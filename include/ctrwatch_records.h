@@ -56,7 +56,8 @@ struct record_header {
 struct record_cgroup {
 	struct record_header hdr;
 	__u32 level;
-	__u32 path_len; /* bytes in path, without the NUL */
+	__u32 path_len;	 /* bytes in path, without the NUL */
+	__u64 parent_id; /* the parent cgroup's id: a sub-cgroup of a container is the container's */
 	char path[CGROUP_PATH_MAX];
 };
 
@@ -94,7 +95,7 @@ struct tracked_cgroup {
 };
 
 _Static_assert(sizeof(struct record_header) == 24, "record_header layout");
-_Static_assert(sizeof(struct record_cgroup) == 24 + 8 + CGROUP_PATH_MAX, "record_cgroup layout");
+_Static_assert(sizeof(struct record_cgroup) == 24 + 16 + CGROUP_PATH_MAX, "record_cgroup layout");
 _Static_assert(sizeof(struct record_process) == 24 + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
 	       "record_process layout");
 _Static_assert(sizeof(struct record_exit) == 24 + 8, "record_exit layout");

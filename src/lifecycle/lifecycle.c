@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
 #include <errno.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,12 +9,116 @@
 #include "lifecycle/container_table.h"
 #include "lifecycle/lifecycle.h"
 
+/*
+ * A cgroup inside a container's that names no container of its own: its processes are the
+ * container's. crun under systemd runs a container in "<scope>/container"; an init may move to a
+ * leaf. Its start and exit are the container's; it holds a container reference.
+ */
+struct alias {
+	uint64_t cgroup_id;
+	struct container *container;
+};
+
 struct lifecycle {
 	struct container_table table;
+	void *aliases; /* tsearch(3) tree of struct alias *, by cgroup id */
 	struct tracked_map map;
 	uint64_t malformed_records;
 	uint64_t readmitted;
 };
+
+static int compare_alias(const void *a, const void *b)
+{
+	uint64_t x = ((const struct alias *)a)->cgroup_id, y = ((const struct alias *)b)->cgroup_id;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct alias *alias_find(struct lifecycle *lc, uint64_t cgroup_id)
+{
+	struct alias key = {.cgroup_id = cgroup_id};
+	void *node = tfind(&key, &lc->aliases, compare_alias);
+
+	return node ? *(struct alias **)node : NULL;
+}
+
+static void alias_free(struct lifecycle *lc, struct alias *a)
+{
+	tdelete(a, &lc->aliases, compare_alias);
+	container_put(a->container);
+	free(a);
+}
+
+/* The container a cgroup is, or is inside of. */
+static struct container *container_of(struct lifecycle *lc, uint64_t cgroup_id)
+{
+	struct container *c = container_table_get(&lc->table, cgroup_id);
+	struct alias *a;
+
+	if (c)
+		return c;
+	a = alias_find(lc, cgroup_id);
+	return a ? a->container : NULL;
+}
+
+struct alias_search {
+	const struct container *container;
+	struct alias *found;
+};
+
+static void find_alias_of(const void *node, VISIT which, void *closure)
+{
+	struct alias_search *search = closure;
+	struct alias *a = *(struct alias *const *)node;
+
+	if ((which == postorder || which == leaf) && !search->found &&
+	    a->container == search->container)
+		search->found = a;
+}
+
+/* Takes every alias of c out of the tree and the kernel map (they are few: one a crun one). */
+static void drop_aliases(struct lifecycle *lc, const struct container *c)
+{
+	struct alias_search search;
+
+	do {
+		search = (struct alias_search){.container = c};
+		twalk_r(lc->aliases, find_alias_of, &search);
+		if (search.found) {
+			lc->map.ops->remove(lc->map.ctx, search.found->cgroup_id);
+			alias_free(lc, search.found);
+		}
+	} while (search.found);
+}
+
+/*
+ * A new cgroup that names no container: inside a tracked container's cgroup it is that
+ * container's (kept in the kernel map, so that a start or exit in it is seen); else nothing.
+ * Returns whether it became an alias.
+ */
+static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const char *path)
+{
+	struct container *parent = container_of(lc, r->parent_id);
+	struct alias *a;
+	size_t n;
+
+	if (!parent || alias_find(lc, r->hdr.cgroup_id))
+		return parent != NULL;
+	n = strlen(parent->cgroup_path);
+	if (strncmp(path, parent->cgroup_path, n) != 0 || path[n] != '/')
+		return false; /* the kernel and the paths disagree: trust neither */
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return false;
+	a->cgroup_id = r->hdr.cgroup_id;
+	a->container = container_get(parent);
+	if (!tsearch(a, &lc->aliases, compare_alias)) {
+		container_put(a->container);
+		free(a);
+		return false;
+	}
+	return true;
+}
 
 struct lifecycle *lifecycle_new(const struct tracked_map *map)
 {
@@ -30,6 +135,8 @@ void lifecycle_free(struct lifecycle *lc)
 {
 	if (!lc)
 		return;
+	while (lc->aliases)
+		alias_free(lc, *(struct alias **)lc->aliases);
 	container_table_clear(&lc->table);
 	free(lc);
 }
@@ -52,8 +159,9 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 	memcpy(path, r->path, len);
 	path[len] = '\0';
 	if (strlen(path) != len || !cgroup_classify(path, &ident)) {
-		/* Not a container: stop paying for it in the kernel. */
-		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
+		/* Not a container, nor inside one: stop paying for it in the kernel. */
+		if (strlen(path) != len || !add_alias(lc, r, path))
+			lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
 		return 0;
 	}
 	if (container_table_get(&lc->table, r->hdr.cgroup_id))
@@ -86,7 +194,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 
 static int on_process(struct lifecycle *lc, const struct record_process *r, struct event *ev)
 {
-	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
+	struct container *c = container_of(lc, r->hdr.cgroup_id);
 	enum event_kind kind = EVENT_PROCESS_EXEC;
 
 	if (!c)
@@ -106,7 +214,7 @@ static int on_process(struct lifecycle *lc, const struct record_process *r, stru
 
 static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, struct event *ev)
 {
-	struct container *c = container_table_get(&lc->table, r->hdr.cgroup_id);
+	struct container *c = container_of(lc, r->hdr.cgroup_id);
 
 	if (!c || c->phase == CONTAINER_EXITED)
 		return 0;
@@ -121,9 +229,15 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
 {
 	struct container *c = container_table_take(&lc->table, r->hdr.cgroup_id);
+	struct alias *a;
 
-	if (!c)
+	if (!c) {
+		a = alias_find(lc, r->hdr.cgroup_id);
+		if (a) /* a cgroup inside a container went: the container did not */
+			alias_free(lc, a);
 		return 0;
+	}
+	drop_aliases(lc, c); /* the kernel removed them first: children go before parents */
 	*ev = (struct event){
 	    .kind = EVENT_CONTAINER_REMOVE, .boot_ns = r->hdr.timestamp_ns, .container = c};
 	return 1;
@@ -211,20 +325,28 @@ void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_p
 
 void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id)
 {
+	struct container *c = container_table_take(&lc->table, cgroup_id);
+
 	lc->map.ops->remove(lc->map.ctx, cgroup_id); /* its processes cost nothing more */
-	container_put(container_table_take(&lc->table, cgroup_id));
+	if (c)
+		drop_aliases(lc, c);
+	container_put(c);
 }
 
 int lifecycle_forget(struct lifecycle *lc, uint64_t cgroup_id)
 {
 	int err = lc->map.ops->forget(lc->map.ctx, cgroup_id);
+	struct container *c;
 
 	if (err == -EBUSY)
 		return err;
 	if (err) /* the map refused a delete: nothing to free there, forget it here all the same */
 		log_warn("cannot untrack cgroup %llu: %s", (unsigned long long)cgroup_id,
 			 strerror(-err));
-	container_put(container_table_take(&lc->table, cgroup_id));
+	c = container_table_take(&lc->table, cgroup_id);
+	if (c)
+		drop_aliases(lc, c);
+	container_put(c);
 	return 0;
 }
 

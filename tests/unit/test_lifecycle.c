@@ -91,10 +91,13 @@ static void handle(struct lifecycle *lc, const void *r, size_t size)
 	take_event(current, made, &ev);
 }
 
+static uint64_t next_parent_id; /* parent_id of the next cgroup record */
+
 static void cgroup_record_flags(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path,
 				uint32_t flags)
 {
-	struct record_cgroup r = {.hdr = {.type = type, .flags = flags, .cgroup_id = id}};
+	struct record_cgroup r = {
+	    .hdr = {.type = type, .flags = flags, .cgroup_id = id}, .parent_id = next_parent_id};
 
 	r.path_len = strlen(path);
 	memcpy(r.path, path, r.path_len + 1);
@@ -355,6 +358,45 @@ int main(void)
 		ASSERT_STREQ(f.events, "container_create:box container_start:box");
 		ASSERT_STREQ(f.untracked, "37"); /* a service's private /tmp is no container */
 		ASSERT_EQ(lifecycle_readmitted(lc), 1);
+		teardown(lc);
+	}
+	SUBTEST ("a sub-cgroup of a container (crun's <scope>/container) is the container's") {
+		const char *scope = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+				    "8a5b0d12_3f4c_4e5d_9a6b_7c8d9e0f1a2b.slice/cri-containerd-"
+				    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope";
+		char sub[512];
+
+		snprintf(sub, sizeof(sub), "%s/container", scope);
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 40, scope);
+		next_parent_id = 40;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 41, sub);
+		next_parent_id = 0;
+		ASSERT_STREQ(f.untracked, ""); /* kept in the kernel map: its start is the container's */
+		process_record(lc, RECORD_CONTAINER_START, 41, 7, "a", 2);
+		exit_record(lc, 41, 3 << 8, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 41, sub);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 40, scope);
+		ASSERT_STREQ(f.events, "container_create:0123456789abcdef0123456789abcdef0123456789abcdef0"
+				       "123456789abcdef container_start:0123456789abcdef0123456789abcdef"
+				       "0123456789abcdef0123456789abcdef container_exit:0123456789abcdef0"
+				       "123456789abcdef0123456789abcdef0123456789abcdef container_remove:"
+				       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+		ASSERT_TRUE(strstr(f.last_json, "\"cgroup_id\":40") != NULL);
+		teardown(lc);
+	}
+	SUBTEST ("a sub-cgroup of a dropped container leaves with it; a stranger's does not join") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 42, "/default/web");
+		next_parent_id = 42;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 43, "/default/web/leaf");
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 44, "/elsewhere/x/y"); /* path disagrees */
+		next_parent_id = 0;
+		ASSERT_STREQ(f.untracked, "44");
+		lifecycle_drop(lc, 42);
+		ASSERT_STREQ(f.untracked, "44 42 43");
+		process_record(lc, RECORD_CONTAINER_START, 43, 7, "a", 2);
+		ASSERT_STREQ(f.events, "container_create:web");
 		teardown(lc);
 	}
 	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {
