@@ -56,8 +56,9 @@ struct record_header {
 struct record_cgroup {
 	struct record_header hdr;
 	__u32 level;
-	__u32 path_len;	 /* bytes in path, without the NUL */
-	__u64 parent_id; /* the parent cgroup's id: a sub-cgroup of a container is the container's */
+	__u32 path_len; /* bytes in path, without the NUL */
+	__u64
+	    parent_id; /* the parent cgroup's id: a sub-cgroup of a container is the container's */
 	char path[CGROUP_PATH_MAX];
 };
 

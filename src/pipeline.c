@@ -519,7 +519,8 @@ _Static_assert(sizeof(struct pressure_counts) % sizeof(uint64_t) == 0, "counters
 void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted)
 {
 	struct pressure_counts now = p->pressure, d;
-	bool first = !p->pressure_reported.lookalikes_forgotten && !p->pressure_reported.lookups_shed;
+	bool first =
+	    !p->pressure_reported.lookalikes_forgotten && !p->pressure_reported.lookups_shed;
 
 	now.readmitted = readmitted;
 	if (!counters_delta(&now, &p->pressure_reported, &d, sizeof(now)))

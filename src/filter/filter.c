@@ -61,7 +61,7 @@ static void printable(const char *spec, char *out, size_t size)
 	out[i] = '\0';
 }
 
-#define REGEX_MAX       1024
+#define REGEX_MAX	1024
 #define REGEX_DEPTH_MAX 32
 
 /*

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enrichment.sandbox = policy_is_sandbox(&m);
 	(void)policy_decide(&policy, &m, "default");
 	(void)container_meta_cgroup_matches(m.cgroups_path, "/default/web");
-	ev = (struct event){.kind = EVENT_CONTAINER_CREATE, .container = c, .enrichment = &enrichment};
+	ev = (struct event){
+	    .kind = EVENT_CONTAINER_CREATE, .container = c, .enrichment = &enrichment};
 	json_writer_init(&w);
 	event_json_encode(&w, &ev, "host");
 	if (!json_writer_failed(&w))

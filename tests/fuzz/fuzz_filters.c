@@ -39,8 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	if (filter_set_add(&fs, field[0], size & 1, err, sizeof(err)) == 0) {
 		label = (struct container_label){field[4], field[5]};
-		m = (struct container_meta){.name = field[1], .image = field[2],
-					    .namespace = field[3], .labels = &label, .n_labels = 1};
+		m = (struct container_meta){.name = field[1],
+					    .image = field[2],
+					    .namespace = field[3],
+					    .labels = &label,
+					    .n_labels = 1};
 		keep = filter_set_keep(&fs, &m, field[3]);
 		if ((size & 1) && !keep && filter_set_keep(&fs, &m, field[3]))
 			abort(); /* not deterministic */
