@@ -146,15 +146,22 @@ static __always_inline bool entered_new_namespaces(struct task_struct *task)
 	return task->thread_pid->level > parent->thread_pid->level;
 }
 
-/* A cgroup record; the caller has reserved it. */
+/* A cgroup record's header, level and parent; its path is the caller's. */
+static __always_inline void fill_cgroup_identity(struct record_cgroup *r, __u32 type, __u64 id,
+						 struct cgroup *cgrp)
+{
+	fill_header(&r->hdr, type, id);
+	r->level = BPF_CORE_READ(cgrp, level);
+	r->parent_id = parent_cgroup_id(cgrp);
+}
+
+/* A cgroup record with the path the tracepoint gives; the caller has reserved it. */
 static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u64 id,
 					struct cgroup *cgrp, const char *path)
 {
 	long len;
 
-	fill_header(&r->hdr, type, id);
-	r->level = BPF_CORE_READ(cgrp, level);
-	r->parent_id = parent_cgroup_id(cgrp);
+	fill_cgroup_identity(r, type, id, cgrp);
 	len = bpf_probe_read_kernel_str(r->path, sizeof(r->path), path);
 	if (len < 1)
 		len = 1;
@@ -345,10 +352,8 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 		count_lost(LOST_UNTRACKED);
 		return;
 	}
-	fill_header(&rc->hdr, RECORD_CGROUP_MKDIR, id);
+	fill_cgroup_identity(rc, RECORD_CGROUP_MKDIR, id, cgrp);
 	rc->hdr.flags = RECORD_F_READMITTED;
-	rc->level = BPF_CORE_READ(cgrp, level);
-	rc->parent_id = parent_cgroup_id(cgrp);
 	fill_cgroup_path(rc, cgrp);
 	fill_header(&rp->hdr, RECORD_CONTAINER_START, id);
 	fill_process(rp, task, bprm);

@@ -249,9 +249,11 @@ static int loop(struct ctrwatch *cw)
 		if (epoll_wait(cw->epoll_fd, events, 2, timeout) < 0 && errno != EINTR)
 			return -errno;
 		err = sink_flush(cw->sink, false);
+		if (err == -EPIPE)
+			return 0; /* the reader is gone: a clean exit, as for a direct write */
 		if (err) {
 			log_error("writing events: %s", strerror(-err));
-			return err == -EPIPE ? 0 : err;
+			return err;
 		}
 		/*
 		 * process_exec records do not wake us: drain on every tick too. While the output

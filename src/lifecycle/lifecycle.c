@@ -158,9 +158,13 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 
 	memcpy(path, r->path, len);
 	path[len] = '\0';
-	if (strlen(path) != len || !cgroup_classify(path, &ident)) {
+	if (strlen(path) != len) { /* a NUL inside: no path a runtime makes */
+		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
+		return 0;
+	}
+	if (!cgroup_classify(path, &ident)) {
 		/* Not a container, nor inside one: stop paying for it in the kernel. */
-		if (strlen(path) != len || !add_alias(lc, r, path))
+		if (!add_alias(lc, r, path))
 			lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
 		return 0;
 	}
@@ -323,30 +327,32 @@ void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_p
 	}
 }
 
-void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id)
+/* Out of the table, with its aliases; the kernel map entry of the cgroup itself is the caller's. */
+static void take_out(struct lifecycle *lc, uint64_t cgroup_id)
 {
 	struct container *c = container_table_take(&lc->table, cgroup_id);
 
-	lc->map.ops->remove(lc->map.ctx, cgroup_id); /* its processes cost nothing more */
 	if (c)
 		drop_aliases(lc, c);
 	container_put(c);
 }
 
+void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id)
+{
+	lc->map.ops->remove(lc->map.ctx, cgroup_id); /* its processes cost nothing more */
+	take_out(lc, cgroup_id);
+}
+
 int lifecycle_forget(struct lifecycle *lc, uint64_t cgroup_id)
 {
 	int err = lc->map.ops->forget(lc->map.ctx, cgroup_id);
-	struct container *c;
 
 	if (err == -EBUSY)
 		return err;
 	if (err) /* the map refused a delete: nothing to free there, forget it here all the same */
 		log_warn("cannot untrack cgroup %llu: %s", (unsigned long long)cgroup_id,
 			 strerror(-err));
-	c = container_table_take(&lc->table, cgroup_id);
-	if (c)
-		drop_aliases(lc, c);
-	container_put(c);
+	take_out(lc, cgroup_id);
 	return 0;
 }
 
