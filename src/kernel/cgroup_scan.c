@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -152,6 +153,37 @@ static struct {
 	void *ctx;
 } scan;
 
+/*
+ * A container's sub-cgroups, depth first, up to EXISTING_SUB_CGROUPS_MAX and a few levels: crun
+ * runs a systemd-driven container in <scope>/container, and a container may make its own. The
+ * init, when the container's cgroup itself holds none, is looked for in them.
+ */
+static void scan_sub_cgroups(const char *dir, int depth, struct existing_container *c)
+{
+	char path[PATH_MAX];
+	struct container_ident nested;
+	struct dirent *d;
+	DIR *dp;
+
+	if (depth > 4 || !(dp = opendir(dir)))
+		return;
+	while (c->sub_cgroups < EXISTING_SUB_CGROUPS_MAX && (d = readdir(dp))) {
+		if (d->d_type != DT_DIR || d->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) >= (int)sizeof(path))
+			continue;
+		if (cgroup_classify(path + scan.mount_len, &nested))
+			continue; /* a container of its own, not this one's */
+		if (cgroup_id_of(path, &c->sub_cgroup_ids[c->sub_cgroups]))
+			continue; /* gone meanwhile */
+		c->sub_cgroups++;
+		if (!c->init_pid)
+			c->init_pid = cgroup_find_init(path);
+		scan_sub_cgroups(path, depth + 1, c);
+	}
+	closedir(dp);
+}
+
 static int visit(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
 {
 	struct existing_container c = {};
@@ -167,13 +199,14 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 		return FTW_CONTINUE; /* gone meanwhile */
 	c.cgroup_path = rel;
 	c.init_pid = cgroup_find_init(fpath);
+	scan_sub_cgroups(fpath, 0, &c);
 	/*
 	 * "/<namespace>/<id>" is a container if its init entered new namespaces; when that cannot
 	 * be read (no process, or one we may not inspect), containerd has the last word.
 	 */
 	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid));
 	scan.fn(&c, scan.ctx);
-	/* A container's own sub-cgroups are not containers. */
+	/* A container's own sub-cgroups are not containers: they were reported with it. */
 	return FTW_SKIP_SUBTREE;
 }
 

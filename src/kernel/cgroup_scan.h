@@ -8,12 +8,18 @@
 
 #include "lifecycle/cgroup_path.h"
 
+/* Sub-cgroups of one container the scan reports; runtimes make one (crun's "container"). */
+#define EXISTING_SUB_CGROUPS_MAX 16
+
 struct existing_container {
 	const char *cgroup_path; /* relative to the hierarchy root, starting with '/' */
 	uint64_t cgroup_id;
-	uint32_t init_pid; /* 0 when the cgroup holds no process yet */
+	uint32_t init_pid; /* 0 when neither the cgroup nor its sub-cgroups hold a process yet */
 	bool confirmed;	   /* false: a /<ns>/<id> lookalike that containerd must confirm */
 	struct container_ident ident;
+	/* The container's own sub-cgroups (cgroup ids), where its init or children may run. */
+	uint64_t sub_cgroup_ids[EXISTING_SUB_CGROUPS_MAX];
+	unsigned int sub_cgroups;
 };
 
 typedef void (*cgroup_scan_fn)(const struct existing_container *c, void *ctx);

@@ -91,6 +91,38 @@ static void drop_aliases(struct lifecycle *lc, const struct container *c)
 	} while (search.found);
 }
 
+/* cgroup_id is now a cgroup of c. Returns 0 or -ENOMEM. */
+static int alias_insert(struct lifecycle *lc, uint64_t cgroup_id, struct container *c)
+{
+	struct alias *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->cgroup_id = cgroup_id;
+	a->container = container_get(c);
+	if (!tsearch(a, &lc->aliases, compare_alias)) {
+		container_put(a->container);
+		free(a);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct alias_set_init {
+	struct lifecycle *lc;
+	const struct container *container;
+	uint32_t pid;
+};
+
+static void set_init_of_alias(const void *node, VISIT which, void *closure)
+{
+	struct alias_set_init *s = closure;
+	struct alias *a = *(struct alias *const *)node;
+
+	if ((which == postorder || which == leaf) && a->container == s->container)
+		s->lc->map.ops->set_init(s->lc->map.ctx, a->cgroup_id, s->pid);
+}
+
 /*
  * A new cgroup that names no container: inside a tracked container's cgroup it is that
  * container's (kept in the kernel map, so that a start or exit in it is seen); else nothing.
@@ -99,7 +131,6 @@ static void drop_aliases(struct lifecycle *lc, const struct container *c)
 static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const char *path)
 {
 	struct container *parent = container_of(lc, r->parent_id);
-	struct alias *a;
 	size_t n;
 
 	if (!parent || alias_find(lc, r->hdr.cgroup_id))
@@ -107,17 +138,7 @@ static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const
 	n = strlen(parent->cgroup_path);
 	if (strncmp(path, parent->cgroup_path, n) != 0 || path[n] != '/')
 		return false; /* the kernel and the paths disagree: trust neither */
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return false;
-	a->cgroup_id = r->hdr.cgroup_id;
-	a->container = container_get(parent);
-	if (!tsearch(a, &lc->aliases, compare_alias)) {
-		container_put(a->container);
-		free(a);
-		return false;
-	}
-	return true;
+	return alias_insert(lc, r->hdr.cgroup_id, parent) == 0;
 }
 
 struct lifecycle *lifecycle_new(const struct tracked_map *map)
@@ -222,6 +243,13 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 
 	if (!c || c->phase == CONTAINER_EXITED)
 		return 0;
+	/*
+	 * Only the init's exit is the container's. A sub-cgroup's kernel entry can take another
+	 * process for a start (one that entered namespaces there after the container started, as
+	 * an exec session does); its exit is not the container's.
+	 */
+	if (c->init_pid && r->pid != c->init_pid)
+		return 0;
 	c->phase = CONTAINER_EXITED;
 	make_event(ev, EVENT_CONTAINER_EXIT, r->hdr.timestamp_ns, c);
 	ev->exit_status = r->exit_status;
@@ -278,6 +306,24 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size,
 	return -EINVAL;
 }
 
+/*
+ * The sub-cgroups of a running container, tracked as it is: its init may run in one (crun's
+ * <scope>/container), and that is where its exit will come from. One born after attach is in
+ * the kernel map already (-EEXIST); its mkdir record makes it an alias when it is read.
+ */
+static void add_existing_aliases(struct lifecycle *lc, const struct existing_container *ec,
+				 const struct tracked_cgroup *value, struct container *c)
+{
+	for (unsigned int i = 0; i < ec->sub_cgroups && i < EXISTING_SUB_CGROUPS_MAX; i++) {
+		uint64_t id = ec->sub_cgroup_ids[i];
+
+		if (alias_find(lc, id) || lc->map.ops->insert(lc->map.ctx, id, value))
+			continue;
+		if (alias_insert(lc, id, c))
+			lc->map.ops->remove(lc->map.ctx, id);
+	}
+}
+
 int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container *ec,
 			   uint64_t now_ns, struct event *ev)
 {
@@ -309,6 +355,7 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 	c->init_pid = ec->init_pid;
 	c->confirmed = ec->confirmed;
 	c->existing = true;
+	add_existing_aliases(lc, ec, &value, c);
 	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
 }
 
@@ -322,6 +369,9 @@ void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_p
 	/* A running container whose init the scan could not see: now its exit can be reported. */
 	if (init_pid && c->phase == CONTAINER_CREATED && !c->init_pid &&
 	    lc->map.ops->set_init(lc->map.ctx, cgroup_id, init_pid) == 0) {
+		struct alias_set_init s = {.lc = lc, .container = c, .pid = init_pid};
+
+		twalk_r(lc->aliases, set_init_of_alias, &s); /* it may run in one of them */
 		c->init_pid = init_pid;
 		c->phase = CONTAINER_STARTED;
 	}

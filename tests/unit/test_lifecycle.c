@@ -13,7 +13,10 @@
 struct fake {
 	char events[1024];   /* "kind:id kind:id ..." */
 	char untracked[256]; /* "id id ..." of cgroup ids */
+	char inserted[256];  /* "id:init_tgid ..." */
+	char inits_set[256]; /* "id:pid ..." */
 	int track_result;
+	uint64_t tracked_already; /* insert of this id gives -EEXIST */
 	int set_init_result;
 	int forget_result;
 	uint32_t last_exit_status;
@@ -21,11 +24,22 @@ struct fake {
 	char last_json[4096];
 };
 
+static void note(char *list, size_t size, uint64_t id, uint32_t value)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, size - n, "%s%llu:%u", n ? " " : "", (unsigned long long)id, value);
+}
+
 static int fake_insert(void *ctx, uint64_t id, const struct tracked_cgroup *v)
 {
-	(void)id;
-	(void)v;
-	return ((struct fake *)ctx)->track_result;
+	struct fake *f = ctx;
+
+	if (id == f->tracked_already)
+		return -EEXIST;
+	if (!f->track_result)
+		note(f->inserted, sizeof(f->inserted), id, v->init_tgid);
+	return f->track_result;
 }
 
 static int fake_remove(void *ctx, uint64_t id)
@@ -40,9 +54,11 @@ static int fake_remove(void *ctx, uint64_t id)
 
 static int fake_set_init(void *ctx, uint64_t id, uint32_t pid)
 {
-	(void)id;
-	(void)pid;
-	return ((struct fake *)ctx)->set_init_result;
+	struct fake *f = ctx;
+
+	if (!f->set_init_result)
+		note(f->inits_set, sizeof(f->inits_set), id, pid);
+	return f->set_init_result;
 }
 
 static int fake_forget(void *ctx, uint64_t id)
@@ -96,8 +112,8 @@ static uint64_t next_parent_id; /* parent_id of the next cgroup record */
 static void cgroup_record_flags(struct lifecycle *lc, uint32_t type, uint64_t id, const char *path,
 				uint32_t flags)
 {
-	struct record_cgroup r = {
-	    .hdr = {.type = type, .flags = flags, .cgroup_id = id}, .parent_id = next_parent_id};
+	struct record_cgroup r = {.hdr = {.type = type, .flags = flags, .cgroup_id = id},
+				  .parent_id = next_parent_id};
 
 	r.path_len = strlen(path);
 	memcpy(r.path, path, r.path_len + 1);
@@ -120,10 +136,12 @@ static void process_record(struct lifecycle *lc, uint32_t type, uint64_t id, uin
 	handle(lc, &r, sizeof(r));
 }
 
-static void exit_record(struct lifecycle *lc, uint64_t id, uint32_t status, uint32_t flags)
+static void exit_record(struct lifecycle *lc, uint64_t id, uint32_t pid, uint32_t status,
+			uint32_t flags)
 {
 	struct record_exit r = {
 	    .hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id, .flags = flags},
+	    .pid = pid,
 	    .exit_status = status};
 
 	handle(lc, &r, sizeof(r));
@@ -163,7 +181,7 @@ int main(void)
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 10, "/default/web");
 		process_record(lc, RECORD_CONTAINER_START, 10, 100, "sh\0-c\0exit 3", 13);
 		process_record(lc, RECORD_PROCESS_EXEC, 10, 101, "/bin/true", 10);
-		exit_record(lc, 10, 3 << 8, 0);
+		exit_record(lc, 10, 100, 3 << 8, 0);
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 10, "/default/web");
 		ASSERT_STREQ(f.events, "container_create:web container_start:web "
 				       "process_exec:web container_exit:web container_remove:web");
@@ -176,7 +194,7 @@ int main(void)
 			      "/kubepods/besteffort/pod"
 			      "8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b");
 		process_record(lc, RECORD_CONTAINER_START, 7, 5, "x", 2);
-		exit_record(lc, 7, 0, 0);
+		exit_record(lc, 7, 5, 0, 0);
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 7, "/kubepods/besteffort/pod");
 		ASSERT_STREQ(f.events, "");
 		ASSERT_STREQ(f.untracked, "7");
@@ -207,8 +225,8 @@ int main(void)
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 11, "/default/a");
 		process_record(lc, RECORD_CONTAINER_START, 11, 100, "a", 2);
 		process_record(lc, RECORD_CONTAINER_START, 11, 101, "a", 2);
-		exit_record(lc, 11, 9, 0);
-		exit_record(lc, 11, 9, 0);
+		exit_record(lc, 11, 100, 9, 0);
+		exit_record(lc, 11, 100, 9, 0);
 		ASSERT_STREQ(f.events, "container_create:a container_start:a container_exit:a");
 		teardown(lc);
 	}
@@ -221,7 +239,7 @@ int main(void)
 		lc = setup(&f);
 		cgroup_classify(ec.cgroup_path, &ec.ident);
 		add_existing(lc, &ec);
-		exit_record(lc, 12, 0, 0);
+		exit_record(lc, 12, 55, 0, 0);
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 12, "/default/old");
 		ASSERT_STREQ(f.events,
 			     "container_existing:old container_exit:old container_remove:old");
@@ -243,7 +261,7 @@ int main(void)
 		lc = setup(&f);
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 14, "/default/k");
 		process_record(lc, RECORD_CONTAINER_START, 14, 100, "a", 2);
-		exit_record(lc, 14, 9, RECORD_F_OOM_KILLED);
+		exit_record(lc, 14, 100, 9, RECORD_F_OOM_KILLED);
 		ASSERT_TRUE(strstr(f.last_json,
 				   "\"exit\":{\"code\":137,\"signal\":9,"
 				   "\"core_dumped\":false,\"oom_killed\":true}") != NULL);
@@ -317,7 +335,7 @@ int main(void)
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 33, "/default/gone");
 		lifecycle_drop(lc, 33);
 		process_record(lc, RECORD_CONTAINER_START, 33, 5, "a", 2);
-		exit_record(lc, 33, 0, 0);
+		exit_record(lc, 33, 5, 0, 0);
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 33, "/default/gone");
 		ASSERT_STREQ(f.events, "container_create:gone");
 		ASSERT_STREQ(f.untracked, "33");
@@ -361,9 +379,10 @@ int main(void)
 		teardown(lc);
 	}
 	SUBTEST ("a sub-cgroup of a container (crun's <scope>/container) is the container's") {
-		const char *scope = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
-				    "8a5b0d12_3f4c_4e5d_9a6b_7c8d9e0f1a2b.slice/cri-containerd-"
-				    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope";
+		const char *scope =
+		    "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+		    "8a5b0d12_3f4c_4e5d_9a6b_7c8d9e0f1a2b.slice/cri-containerd-"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope";
 		char sub[512];
 
 		snprintf(sub, sizeof(sub), "%s/container", scope);
@@ -372,16 +391,18 @@ int main(void)
 		next_parent_id = 40;
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 41, sub);
 		next_parent_id = 0;
-		ASSERT_STREQ(f.untracked, ""); /* kept in the kernel map: its start is the container's */
+		ASSERT_STREQ(f.untracked,
+			     ""); /* kept in the kernel map: its start is the container's */
 		process_record(lc, RECORD_CONTAINER_START, 41, 7, "a", 2);
-		exit_record(lc, 41, 3 << 8, 0);
+		exit_record(lc, 41, 7, 3 << 8, 0);
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 41, sub);
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 40, scope);
-		ASSERT_STREQ(f.events, "container_create:0123456789abcdef0123456789abcdef0123456789abcdef0"
-				       "123456789abcdef container_start:0123456789abcdef0123456789abcdef"
-				       "0123456789abcdef0123456789abcdef container_exit:0123456789abcdef0"
-				       "123456789abcdef0123456789abcdef0123456789abcdef container_remove:"
-				       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+		ASSERT_STREQ(f.events,
+			     "container_create:0123456789abcdef0123456789abcdef0123456789abcdef0"
+			     "123456789abcdef container_start:0123456789abcdef0123456789abcdef"
+			     "0123456789abcdef0123456789abcdef container_exit:0123456789abcdef0"
+			     "123456789abcdef0123456789abcdef0123456789abcdef container_remove:"
+			     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 		ASSERT_TRUE(strstr(f.last_json, "\"cgroup_id\":40") != NULL);
 		teardown(lc);
 	}
@@ -397,6 +418,86 @@ int main(void)
 		ASSERT_STREQ(f.untracked, "44 42 43");
 		process_record(lc, RECORD_CONTAINER_START, 43, 7, "a", 2);
 		ASSERT_STREQ(f.events, "container_create:web");
+		teardown(lc);
+	}
+	SUBTEST ("a scanned crun container: its init runs in a sub-cgroup, which is tracked too") {
+		struct existing_container ec = {.cgroup_path = "/default/crun",
+						.cgroup_id = 50,
+						.init_pid = 77,
+						.confirmed = true,
+						.sub_cgroup_ids = {51, 52},
+						.sub_cgroups = 2};
+
+		lc = setup(&f);
+		cgroup_classify(ec.cgroup_path, &ec.ident);
+		add_existing(lc, &ec);
+		ASSERT_STREQ(f.inserted, "50:77 51:77 52:77");
+		exit_record(lc, 51, 77, 0, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 52, "/default/crun/container/x");
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 51, "/default/crun/container");
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 50, "/default/crun");
+		ASSERT_STREQ(f.events,
+			     "container_existing:crun container_exit:crun container_remove:crun");
+		teardown(lc);
+	}
+	SUBTEST ("a scanned container whose init containerd names: set on its sub-cgroups too") {
+		struct existing_container ec = {.cgroup_path = "/default/pod",
+						.cgroup_id = 53,
+						.confirmed = true,
+						.sub_cgroup_ids = {54},
+						.sub_cgroups = 1};
+
+		lc = setup(&f);
+		cgroup_classify(ec.cgroup_path, &ec.ident);
+		add_existing(lc, &ec);
+		ASSERT_STREQ(f.inserted, "53:0 54:0");
+		lifecycle_confirm(lc, 53, 88);
+		ASSERT_STREQ(f.inits_set, "53:88 54:88");
+		exit_record(lc, 54, 88, 0, 0);
+		lifecycle_drop(lc,
+			       53); /* e.g. filtered: the sub-cgroup leaves the kernel with it */
+		ASSERT_STREQ(f.untracked, "53 54");
+		ASSERT_STREQ(f.events, "container_existing:pod container_exit:pod");
+		teardown(lc);
+	}
+	SUBTEST ("a scanned sub-cgroup the kernel already tracks is left to its mkdir record") {
+		struct existing_container ec = {.cgroup_path = "/default/late",
+						.cgroup_id = 55,
+						.init_pid = 9,
+						.confirmed = true,
+						.sub_cgroup_ids = {56},
+						.sub_cgroups = 1};
+
+		lc = setup(&f);
+		f.tracked_already = 56; /* made after attach */
+		cgroup_classify(ec.cgroup_path, &ec.ident);
+		add_existing(lc, &ec);
+		ASSERT_STREQ(f.inserted, "55:9");
+		next_parent_id = 55;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 56, "/default/late/container");
+		next_parent_id = 0;
+		ASSERT_STREQ(f.untracked, ""); /* an alias, kept */
+		exit_record(lc, 56, 9, 0, 0);
+		ASSERT_STREQ(f.events, "container_existing:late container_exit:late");
+		teardown(lc);
+	}
+	SUBTEST (
+	    "only the init's exit is the container's, whichever of its cgroups it comes from") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 60, "/default/x");
+		next_parent_id = 60;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 61, "/default/x/container");
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 62, "/default/x/leaf");
+		next_parent_id = 0;
+		process_record(lc, RECORD_CONTAINER_START, 61, 7, "a", 2);
+		/* an exec session the kernel took for a start in the other sub-cgroup, then its end
+		 */
+		process_record(lc, RECORD_CONTAINER_START, 62, 30, "b", 2);
+		exit_record(lc, 62, 30, 0, 0);
+		ASSERT_STREQ(f.events, "container_create:x container_start:x");
+		exit_record(lc, 61, 7, 4 << 8, 0);
+		ASSERT_STREQ(f.events, "container_create:x container_start:x container_exit:x");
+		ASSERT_EQ(f.last_exit_status, 4 << 8);
 		teardown(lc);
 	}
 	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {

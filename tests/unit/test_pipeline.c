@@ -192,6 +192,7 @@ static void cgroup_record(struct harness *h, uint32_t type, uint64_t id, const c
 	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);
 }
 
+/* Every process is pid 42: the start is the init, the exit is its. */
 static void process_record(struct harness *h, uint32_t type, uint64_t id, uint64_t now)
 {
 	struct record_process r = {.hdr = {.type = type, .cgroup_id = id}, .pid = 42};
@@ -202,7 +203,7 @@ static void process_record(struct harness *h, uint32_t type, uint64_t id, uint64
 
 static void exit_record(struct harness *h, uint64_t id, uint64_t now)
 {
-	struct record_exit r = {.hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id}};
+	struct record_exit r = {.hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id}, .pid = 42};
 	struct event ev;
 
 	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);

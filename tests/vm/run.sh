@@ -17,6 +17,11 @@ tests/lib/make-image.sh "$out/images/busybox.tar" docker.io/ctrwatch/busybox:tes
 	>"$out/images/busybox.digest"
 IMAGE_CONFIG='{"Env":["PATH=/bin"],"Entrypoint":["/bin/sleep","2147483647"]}' \
 	tests/lib/make-image.sh "$out/images/pause.tar" registry.k8s.io/pause:3.6 >/dev/null
+# The DaemonSet test runs `make image`'s image with what the manifest declares (the guest has
+# no YAML parser: the manifest goes in as JSON).
+deploy/image/build.sh "$out/images/ctrwatch.tar" >/dev/null
+python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.argv[1]))), sys.stdout)' \
+	deploy/kubernetes/ctrwatch.yaml >"$out/gen/manifest.json"
 rm -rf "$out/results"
 mkdir -p "$out/results"
 # A throw-away overlay keeps the cached image as built.

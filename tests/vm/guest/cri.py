@@ -31,7 +31,7 @@ class Cri:
     def version(self):
         return self.call("Version", pb.VersionRequest(version="v1"), pb.VersionResponse)
 
-    def run_pod(self, name, namespace="shop", uid=None, handler=""):
+    def run_pod(self, name, namespace="shop", uid=None, handler="", log_directory=""):
         """A pod as the kubelet's systemd driver asks for it: its cgroup parent is the pod's
         slice, kubepods-besteffort-pod<uid with underscores>.slice. Host network (no CNI here).
         Returns (sandbox id, sandbox config, uid)."""
@@ -39,6 +39,7 @@ class Cri:
         config = pb.PodSandboxConfig(
             # no hostname: a pod on the node's network shares its UTS namespace too
             metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace=namespace),
+            log_directory=log_directory,
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=f"kubepods-besteffort-pod{uid.replace('-', '_')}.slice",
                 security_context=pb.LinuxSandboxSecurityContext(
@@ -54,15 +55,19 @@ class Cri:
         return r.pod_sandbox_id, config, uid
 
     def create_container(self, sandbox_id, sandbox_config, name, image, command,
-                         memory_limit=0):
+                         memory_limit=0, args=(), mounts=(), security=None, log_path=""):
+        """mounts: (host path, container path, read-only); security: a
+        LinuxContainerSecurityContext for what a pod spec's securityContext says (its
+        namespace options are set here, as the kubelet sets them)."""
+        security = security or pb.LinuxContainerSecurityContext()
+        security.namespace_options.CopyFrom(pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=image),
-            command=command,
+            command=command, args=args, log_path=log_path,
+            mounts=[pb.Mount(host_path=h, container_path=c, readonly=ro) for h, c, ro in mounts],
             linux=pb.LinuxContainerConfig(
                 resources=pb.LinuxContainerResources(memory_limit_in_bytes=memory_limit),
-                security_context=pb.LinuxContainerSecurityContext(
-                    namespace_options=pb.NamespaceOption(network=pb.NODE,
-                                                         pid=pb.CONTAINER))))
+                security_context=security))
         # the kubelet labels each container with its pod and its name; containerd adds only
         # io.cri-containerd.kind
         meta = sandbox_config.metadata

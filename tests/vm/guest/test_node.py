@@ -6,19 +6,23 @@ through CRI as the kubelet makes them: labels, cgroup paths and sandboxes come f
 and systemd, not from the test. Asserts on the JSON ctrwatch printed, as the host suite does."""
 
 import glob
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, "/repo/tests/e2e")
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import main, Ctrwatch, log, wait_until  # noqa: E402
-from cri import Cri  # noqa: E402
+from cri import Cri, pb  # noqa: E402
 
 IMAGES = "/repo/build/vm/images"
+MANIFEST = "/repo/build/vm/gen/manifest.json"  # deploy/kubernetes/ctrwatch.yaml, as JSON
+UNIT_OUTPUT = "/var/log/ctrwatch/events.json"
 BUSYBOX = "docker.io/ctrwatch/busybox:test"
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 workdir = None
@@ -44,6 +48,44 @@ def run_to_exit(name, command, handler="", memory_limit=0):
     cri.stop_pod(sandbox)
     cri.remove_pod(sandbox)
     return uid, sandbox, cid
+
+
+def until_stopped(code):
+    """A container command that runs until /stop appears (exec_sync makes it), then exits."""
+    return ["/bin/sh", "-c", f"while [ ! -e /stop ]; do sleep 0.2; done; exit {code}"]
+
+
+def stop_and_remove(sandbox, cid):
+    cri.exec_sync(cid, ["/bin/touch", "/stop"])
+    cri.wait_exited(cid)
+    cri.remove(cid)
+    cri.stop_pod(sandbox)
+    cri.remove_pod(sandbox)
+
+
+class Lines:
+    """The JSON lines of one ctrwatch that is not a child of the test: read from a file."""
+
+    def __init__(self, read):
+        self.read = read  # -> list of str
+
+    def events(self):
+        out = []
+        for line in self.read():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue  # a log line in the same stream (the journal)
+            if isinstance(e, dict) and "event" in e:
+                out.append(e)
+        return out
+
+    def for_container(self, cid):
+        return [e for e in self.events() if e.get("container", {}).get("id") == cid]
+
+    def wait_for(self, cid, event, timeout=60):
+        return wait_until(lambda: [e for e in self.for_container(cid) if e["event"] == event],
+                          timeout=timeout, interval=0.5, what=f"{event} of {cid}")[0]
 
 
 def test_the_node_is_what_users_run():
@@ -135,6 +177,220 @@ def test_oom_kill_through_cri():
     default.wait_for(cid, "container_remove", timeout=60)
     ex = [e for e in default.for_container(cid) if e["event"] == "container_exit"][0]
     assert ex["exit"]["oom_killed"] is True and ex["exit"]["signal"] == 9, ex
+
+
+def test_containers_running_before_ctrwatch_started():
+    """A runc and a crun container already running when ctrwatch starts are reported as
+    existing (crun's init runs in <scope>/container), then their exit and removal."""
+    pods = []
+    for handler, code in (("", 5), ("crun", 6)):
+        sandbox, config, uid = cri.run_pod(f"early{handler}", handler=handler)
+        cid = cri.create_container(sandbox, config, "app", BUSYBOX, until_stopped(code))
+        cri.start(cid)
+        pods.append((sandbox, cid, uid, code))
+    late = Ctrwatch(workdir, "late", "--enrich-timeout", "10s").start(timeout=180)
+    try:
+        for sandbox, cid, uid, _ in pods:
+            ev = late.wait_for(cid, "container_existing", timeout=60)
+            assert ev["enrichment"] == "complete" and ev["pod"]["uid"] == uid, ev
+        for sandbox, cid, _, _ in pods:
+            stop_and_remove(sandbox, cid)
+        for sandbox, cid, _, code in pods:
+            late.wait_for(cid, "container_remove", timeout=60)
+            evs = late.for_container(cid)
+            assert [e["event"] for e in evs] == ["container_existing", "container_exit",
+                                                 "container_remove"], evs
+            assert evs[1]["exit"]["code"] == code, evs[1]
+            assert late.for_container(sandbox) == [], "a pause sandbox was printed"
+    finally:
+        late.stop()
+
+
+def systemctl(*args):
+    r = subprocess.run(["systemctl", *args], capture_output=True, text=True)
+    assert r.returncode == 0, f"systemctl {' '.join(args)}: {r.stderr.strip()}"
+    return r.stdout.strip()
+
+
+def unit_property(name):
+    return systemctl("show", "--property", name, "--value", "ctrwatch.service")
+
+
+def journal():
+    return subprocess.run(["journalctl", "--unit", "ctrwatch.service", "--output", "cat",
+                           "--no-pager"], capture_output=True, text=True).stdout.splitlines()
+
+
+def unit_started():
+    systemctl("start", "ctrwatch.service")
+    wait_until(lambda: any("ready:" in line for line in journal()) or
+               unit_property("ActiveState") == "failed", timeout=180, interval=0.5,
+               what="ctrwatch.service ready")
+    assert unit_property("ActiveState") == "active", "\n".join(journal()[-20:])
+    return int(unit_property("MainPID"))
+
+
+def proc_status(pid):
+    return dict(line.split(":\t", 1) for line in open(f"/proc/{pid}/status").read().splitlines()
+                if ":\t" in line)
+
+
+def test_systemd_unit_from_make_install():
+    """make install; systemctl start: the unit's hardening in force, events in the journal;
+    a drop-in's --output file reopened by systemctl reload; systemctl stop is clean."""
+    r = subprocess.run(["make", "-C", "/repo", "-o", "ctrwatch", "install"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    dropin = "/run/systemd/system/ctrwatch.service.d"
+    try:
+        systemctl("daemon-reload")
+        pid = unit_started()
+        st = proc_status(pid)
+        # CapabilityBoundingSet=CAP_BPF CAP_PERFMON (bits 39 and 38), NoNewPrivileges, the
+        # seccomp filter of SystemCallArchitectures, ProtectSystem's own mount namespace
+        bpf_perfmon = (1 << 39) | (1 << 38)
+        for caps in ("CapBnd", "CapEff", "CapPrm"):
+            assert int(st[caps], 16) == bpf_perfmon, (caps, st[caps])
+        assert st["NoNewPrivs"].strip() == "1" and st["Seccomp"].strip() == "2", st
+        assert os.stat(f"/proc/{pid}/ns/mnt").st_ino != os.stat("/proc/1/ns/mnt").st_ino
+        journal_lines = Lines(journal)
+        _, sandbox, cid = run_to_exit("unit", ["/bin/sh", "-c", "exit 2"])
+        journal_lines.wait_for(cid, "container_remove")
+        assert lifecycle(journal_lines, cid) == LIFETIME, journal_lines.for_container(cid)
+        assert journal_lines.for_container(sandbox) == []
+
+        # What an operator adds to write a file (TCG: containerd answers slowly, give it 10 s)
+        os.makedirs(dropin, exist_ok=True)
+        with open(os.path.join(dropin, "50-vmtest.conf"), "w") as f:
+            f.write("[Service]\nExecStart=\nExecStart=/usr/local/sbin/ctrwatch --log-format json"
+                    f" --enrich-timeout 10s --output {UNIT_OUTPUT}\n")
+        systemctl("daemon-reload")
+        systemctl("restart", "ctrwatch.service")
+        wait_until(lambda: os.path.exists(UNIT_OUTPUT) and unit_property("ActiveState") ==
+                   "active", timeout=180, interval=0.5, what=UNIT_OUTPUT)
+        in_file = Lines(lambda: open(UNIT_OUTPUT, errors="replace").read().splitlines())
+        _, _, before = run_to_exit("before", ["/bin/sh", "-c", "exit 0"])
+        ev = in_file.wait_for(before, "container_remove")
+        assert in_file.for_container(before)[0]["enrichment"] == "complete", ev
+        os.rename(UNIT_OUTPUT, UNIT_OUTPUT + ".1")  # logrotate
+        systemctl("reload", "ctrwatch.service")
+        wait_until(lambda: os.path.exists(UNIT_OUTPUT), timeout=60, what="the reopened output")
+        _, _, after = run_to_exit("after", ["/bin/sh", "-c", "exit 0"])
+        in_file.wait_for(after, "container_remove")
+        assert lifecycle(in_file, after) == LIFETIME and in_file.for_container(before) == []
+        rotated = Lines(lambda: open(UNIT_OUTPUT + ".1").read().splitlines())
+        assert lifecycle(rotated, before) == LIFETIME and rotated.for_container(after) == []
+
+        systemctl("stop", "ctrwatch.service")
+        assert unit_property("ActiveState") == "inactive"
+        assert unit_property("Result") == "success", journal()[-10:]
+        assert unit_property("ExecMainStatus") == "0", journal()[-10:]
+    finally:
+        subprocess.run(["systemctl", "stop", "ctrwatch.service"])
+        shutil.rmtree(dropin, ignore_errors=True)
+        subprocess.run(["make", "-C", "/repo", "-o", "ctrwatch", "uninstall"],
+                       capture_output=True)
+        subprocess.run(["systemctl", "daemon-reload"])
+
+
+def quantity(q):
+    """A Kubernetes memory quantity such as 128Mi, in bytes."""
+    units = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
+    return int(q[:-2]) * units[q[-2:]] if q[-2:] in units else int(q)
+
+
+def cri_log(path):
+    """(stdout lines, stderr lines) of a CRI container log: "<time> <stream> <P|F> <text>"."""
+    done, partial = {"stdout": [], "stderr": []}, {"stdout": "", "stderr": ""}
+    try:
+        lines = open(path, errors="replace").read().splitlines()
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        parts = line.split(" ", 3)
+        if len(parts) < 4 or parts[1] not in done:
+            continue
+        partial[parts[1]] += parts[3]
+        if parts[2] == "F":
+            done[parts[1]].append(partial[parts[1]])
+            partial[parts[1]] = ""
+    return done["stdout"], done["stderr"]
+
+
+def daemonset_spec():
+    for doc in json.load(open(MANIFEST)):
+        if doc and doc.get("kind") == "DaemonSet":
+            return doc["spec"]["template"]["spec"]
+    raise AssertionError("no DaemonSet in the manifest")
+
+
+def test_daemonset_pod_as_the_manifest_declares():
+    """The `make image` image run through CRI with the capabilities, mounts, pid namespace,
+    seccomp profile and memory limit of deploy/kubernetes/ctrwatch.yaml: it reports the other
+    pods enriched, and a crun container that was running before it (whose init it cannot see
+    without hostPID: containerd names it) until that one's exit."""
+    spec = daemonset_spec()
+    c = spec["containers"][0]
+    sc = c["securityContext"]
+    assert not spec.get("hostPID") and sc["seccompProfile"]["type"] == "RuntimeDefault", spec
+    security = pb.LinuxContainerSecurityContext(
+        capabilities=pb.Capability(add_capabilities=sc["capabilities"]["add"],
+                                   drop_capabilities=sc["capabilities"]["drop"]),
+        privileged=sc["privileged"], no_new_privs=not sc["allowPrivilegeEscalation"],
+        readonly_rootfs=sc["readOnlyRootFilesystem"],
+        run_as_user=pb.Int64Value(value=sc["runAsUser"]),
+        seccomp=pb.SecurityProfile(profile_type=pb.SecurityProfile.RuntimeDefault))
+    volumes = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
+    mounts = [(volumes[m["name"]], m["mountPath"], m.get("readOnly", False))
+              for m in c["volumeMounts"]]
+
+    early_sandbox, config, _ = cri.run_pod("earlycrun", handler="crun")
+    early = cri.create_container(early_sandbox, config, "app", BUSYBOX, until_stopped(7))
+    cri.start(early)
+
+    uid = str(uuid.uuid4())
+    logdir = f"/var/log/pods/ctrwatch_ctrwatch_{uid}"
+    sandbox, config, _ = cri.run_pod("ctrwatch", namespace="ctrwatch", uid=uid,
+                                     log_directory=logdir)
+    # under TCG containerd answers slowly: lookups get 10 s (the manifest's args, plus this)
+    cid = cri.create_container(sandbox, config, c["name"], c["image"], [],
+                               args=c["args"] + ["--enrich-timeout", "10s"], mounts=mounts,
+                               security=security,
+                               memory_limit=quantity(c["resources"]["limits"]["memory"]),
+                               log_path=f"{c['name']}/0.log")
+    log_file = os.path.join(logdir, c["name"], "0.log")
+    out = Lines(lambda: cri_log(log_file)[0])
+    try:
+        cri.start(cid)
+        wait_until(lambda: any("ready:" in line for line in cri_log(log_file)[1]) or
+                   cri.status(cid).state == 2, timeout=180, interval=0.5, what="ready")
+        assert cri.status(cid).state == 1, cri_log(log_file)[1]
+        ev = out.wait_for(early, "container_existing")
+        assert ev["enrichment"] == "complete", ev
+        stop_and_remove(early_sandbox, early)
+        out.wait_for(early, "container_remove")
+        evs = out.for_container(early)
+        assert [e["event"] for e in evs] == ["container_existing", "container_exit",
+                                             "container_remove"], evs
+        assert evs[1]["exit"]["code"] == 7, evs[1]
+
+        pod_uid, other_sandbox, other = run_to_exit("other", ["/bin/sh", "-c", "exit 1"])
+        out.wait_for(other, "container_remove")
+        evs = out.for_container(other)
+        assert lifecycle(out, other) == LIFETIME, evs
+        assert evs[0]["enrichment"] == "complete" and evs[0]["pod"]["uid"] == pod_uid, evs[0]
+        assert out.for_container(other_sandbox) == []
+
+        cri.stop(cid, timeout=30)  # SIGTERM, as the kubelet stops a pod
+        st = cri.wait_exited(cid)
+        assert st.exit_code == 0, (st, cri_log(log_file)[1][-5:])
+    finally:
+        for call in (lambda: cri.stop(cid, timeout=0), lambda: cri.remove(cid),
+                     lambda: cri.stop_pod(sandbox), lambda: cri.remove_pod(sandbox)):
+            try:
+                call()
+            except Exception as e:  # noqa: BLE001 (cleaning up after a failure)
+                log(f"cleanup: {e}")
 
 
 def setup():
