@@ -48,6 +48,29 @@ struct {
 	__type(value, char[2 * CGROUP_PATH_MAX]);
 } path_scratch SEC(".maps");
 
+/* The per-host record counter: a map, so that it is pinned and outlives a ctrwatch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} record_seq SEC(".maps");
+
+static __always_inline __u64 next_seq(void)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&record_seq, &zero);
+
+	return seq ? __sync_fetch_and_add(seq, 1) + 1 : 0;
+}
+
+/* Numbered last, once nothing can discard the record: a seq never goes unused. */
+static __always_inline void submit_record(void *r, struct record_header *h, __u64 flags)
+{
+	h->seq = next_seq();
+	bpf_ringbuf_submit(r, flags);
+}
+
 static __always_inline void count_lost(__u32 slot)
 {
 	__u64 *n = bpf_map_lookup_elem(&lost_records, &slot);
@@ -270,7 +293,7 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	}
 	fill_cgroup(r, RECORD_CGROUP_MKDIR, id, cgrp, path);
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -357,8 +380,8 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	fill_cgroup_path(rc, cgrp);
 	fill_header(&rp->hdr, RECORD_CONTAINER_START, id);
 	fill_process(rp, task, bprm);
-	bpf_ringbuf_submit(rc, BPF_RB_NO_WAKEUP);
-	bpf_ringbuf_submit(rp, BPF_RB_FORCE_WAKEUP);
+	submit_record(rc, &rc->hdr, BPF_RB_NO_WAKEUP);
+	submit_record(rp, &rp->hdr, BPF_RB_FORCE_WAKEUP);
 }
 
 /*
@@ -402,7 +425,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		return 0;
 	fill_header(&r->hdr, type, id);
 	fill_process(r, task, bprm);
-	bpf_ringbuf_submit(r, flags);
+	submit_record(r, &r->hdr, flags);
 	return 0;
 }
 
@@ -448,7 +471,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	r->hdr.flags = t->flags & RECORD_F_OOM_KILLED;
 	if (r->exit_status & 0x80)
 		r->hdr.flags |= RECORD_F_CORE_DUMPED;
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -469,7 +492,15 @@ int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 	if (!r)
 		return 0;
 	fill_cgroup(r, RECORD_CGROUP_RMDIR, id, cgrp, path);
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* Run by userspace (BPF_PROG_RUN): a seq for an event no record carries (container_existing). */
+SEC("syscall")
+int take_seq(struct take_seq_args *args)
+{
+	args->seq = next_seq();
 	return 0;
 }
 

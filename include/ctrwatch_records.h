@@ -51,6 +51,11 @@ struct record_header {
 	__u32 flags;
 	__u64 timestamp_ns; /* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;
+	/*
+	 * From the per-host counter (the record_seq map, pinned with the others): unique, taken as
+	 * the record is submitted, so it increases along each container's records.
+	 */
+	__u64 seq;
 };
 
 struct record_cgroup {
@@ -95,11 +100,23 @@ struct tracked_cgroup {
 	__u32 pad;
 };
 
-_Static_assert(sizeof(struct record_header) == 24, "record_header layout");
-_Static_assert(sizeof(struct record_cgroup) == 24 + 16 + CGROUP_PATH_MAX, "record_cgroup layout");
-_Static_assert(sizeof(struct record_process) == 24 + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
+/* take_seq's context: userspace runs it (BPF_PROG_RUN) to number an event no record carries. */
+struct take_seq_args {
+	__u64 seq;
+};
+
+/*
+ * Bumped whenever a record, the tracking map's value or a pinned map changes shape: a pinned set
+ * of another layout is not adopted (kernel/bpf_programs.c).
+ */
+#define RECORDS_LAYOUT_VERSION 2
+
+_Static_assert(sizeof(struct record_header) == 32, "record_header layout");
+_Static_assert(sizeof(struct record_cgroup) == 32 + 16 + CGROUP_PATH_MAX, "record_cgroup layout");
+_Static_assert(sizeof(struct record_process) == 32 + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
 	       "record_process layout");
-_Static_assert(sizeof(struct record_exit) == 24 + 8, "record_exit layout");
+_Static_assert(sizeof(struct record_exit) == 32 + 8, "record_exit layout");
+_Static_assert(sizeof(struct take_seq_args) == 8, "take_seq_args layout");
 _Static_assert(sizeof(struct tracked_cgroup) == 16, "tracked_cgroup layout");
 
 #endif

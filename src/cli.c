@@ -26,6 +26,10 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_CGROUP_HIERARCHY,
 	OPT_MAX_CGROUPS,
+	OPT_PIN,
+	OPT_PIN_PATH,
+	OPT_CLEANUP,
+	OPT_STATUS,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +49,10 @@ static const struct option long_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"cgroup-hierarchy", required_argument, NULL, OPT_CGROUP_HIERARCHY},
     {"max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
+    {"pin", no_argument, NULL, OPT_PIN},
+    {"pin-path", required_argument, NULL, OPT_PIN_PATH},
+    {"cleanup", no_argument, NULL, OPT_CLEANUP},
+    {"status", no_argument, NULL, OPT_STATUS},
     {},
 };
 
@@ -65,6 +73,16 @@ void cli_usage(FILE *f)
 	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
 	    "      --max-cgroups N     cgroups the kernel tracks at once: containers and the\n"
 	    "                          new cgroups not yet classified (default: 16384)\n"
+	    "\n"
+	    "Across restarts (no blind window):\n"
+	    "      --pin               pin the programs and their ring buffer in bpffs: they keep\n"
+	    "                          recording after ctrwatch exits, and the next ctrwatch\n"
+	    "                          reads what they recorded meanwhile (default: off; the\n"
+	    "                          systemd unit and the DaemonSet turn it on)\n"
+	    "      --pin-path DIR      where to pin; implies --pin (default: " PIN_PATH_DEFAULT
+	    ")\n"
+	    "      --status            say what is pinned and whether a ctrwatch reads it, exit\n"
+	    "      --cleanup           detach and remove what is pinned, exit\n"
 	    "\n"
 	    "Enrichment (containerd API):\n"
 	    "      --containerd-socket PATH  (default: " CONTAINERD_SOCKET_DEFAULT ")\n"
@@ -232,6 +250,21 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				return usage_error("bad --max-cgroups '%s': want 1 to 1000000",
 						   optarg);
 			break;
+		case OPT_PIN:
+			if (!opts->pin_path)
+				opts->pin_path = PIN_PATH_DEFAULT;
+			break;
+		case OPT_PIN_PATH:
+			if (!*optarg)
+				return usage_error("--pin-path needs a directory%s", "");
+			opts->pin_path = optarg;
+			break;
+		case OPT_CLEANUP:
+		case OPT_STATUS:
+			if (opts->mode != MODE_TRACE)
+				return usage_error("--cleanup and --status go alone%s", "");
+			opts->mode = c == OPT_CLEANUP ? MODE_CLEANUP : MODE_STATUS;
+			break;
 		case OPT_NO_PAUSE_FILTER: opts->pause_filter = false; break;
 		case OPT_INCLUDE:
 		case OPT_EXCLUDE:
@@ -267,6 +300,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (opts->mode != MODE_TRACE && !opts->pin_path)
+		opts->pin_path = PIN_PATH_DEFAULT;
 	return CLI_RUN;
 }
 

@@ -13,6 +13,13 @@
 #define ENRICH_TIMEOUT_MS_DEFAULT 500
 #define CACHE_SIZE_DEFAULT	  4096
 #define MAX_CGROUPS_DEFAULT	  16384
+#define PIN_PATH_DEFAULT	  "/sys/fs/bpf/ctrwatch"
+
+enum run_mode {
+	MODE_TRACE = 0,
+	MODE_CLEANUP, /* --cleanup */
+	MODE_STATUS,  /* --status */
+};
 
 struct options {
 	bool verbose;
@@ -27,6 +34,8 @@ struct options {
 	bool pause_filter;
 	enum cgroup_hierarchy_choice hierarchy;
 	struct filter_set filters; /* --include, --exclude, --namespace */
+	const char *pin_path;	   /* --pin, --pin-path; NULL: nothing outlives the process */
+	enum run_mode mode;
 };
 
 enum cli_action {

@@ -15,6 +15,7 @@
 #include "enrich/enricher.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/cgroup_hierarchy.h"
+#include "adopt.h"
 #include "kernel/cgroup_scan.h"
 #include "kernel/privileges.h"
 #include "kernel/ringbuf_reader.h"
@@ -66,13 +67,15 @@ struct ctrwatch {
 	int epoll_fd;
 };
 
-static int on_record(void *ctx, const void *data, size_t size)
+static int on_record(void *ctx, const void *data, size_t size, uint64_t pos)
 {
 	struct ctrwatch *cw = ctx;
 	struct event ev;
 
-	if (lifecycle_handle_record(cw->lifecycle, data, size, &ev) == 1)
+	if (lifecycle_handle_record(cw->lifecycle, data, size, &ev) == 1) {
+		ev.ring_pos = pos;
 		pipeline_submit(cw->pipeline, &ev, clock_boottime_ns());
+	}
 	return pipeline_write_error(cw->pipeline) ? -EPIPE : 0;
 }
 
@@ -82,8 +85,38 @@ static void on_existing(const struct existing_container *ec, void *ctx)
 	uint64_t now = clock_boottime_ns();
 	struct event ev;
 
-	if (lifecycle_add_existing(cw->lifecycle, ec, now, &ev) == 1)
+	if (lifecycle_add_existing(cw->lifecycle, ec, now, &ev) == 1) {
+		/* numbered from the kernel's counter too; a failure leaves it unnumbered */
+		if (bpf_programs_take_seq(cw->programs, &ev.seq))
+			ev.seq = 0;
 		pipeline_submit(cw->pipeline, &ev, now);
+	}
+}
+
+/*
+ * Who was there before us: a scan of the hierarchy, or, on programs found pinned, what the
+ * previous ctrwatch knew, rebuilt from the kernel's map and the unread records.
+ */
+static int find_running(struct ctrwatch *cw)
+{
+	struct adopt_config cfg = {
+	    .reader = cw->reader,
+	    .mount_point = cw->hierarchy.mount_point,
+	    .lifecycle = cw->lifecycle,
+	    .map = bpf_programs_tracked_map(cw->programs),
+	    .on_existing = on_existing,
+	    .ctx = cw,
+	};
+	unsigned int adopted;
+	int err;
+
+	if (!bpf_programs_adopted(cw->programs))
+		return cgroup_scan(cw->hierarchy.mount_point, on_existing, cw);
+	err = adopt_previous(&cfg, &adopted);
+	log_info("carrying on from the pinned programs: %u containers followed again, %llu bytes "
+		 "of records to read",
+		 adopted, (unsigned long long)ringbuf_reader_unreleased(cw->reader));
+	return err;
 }
 
 /* What was lost, and what was shed to stay ahead of a flood, as ctrwatch_lost/_pressure lines. */
@@ -167,10 +200,13 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	    .trace_exec = opts->trace_exec,
 	    .ringbuf_size = opts->ringbuf_size,
 	    .max_cgroups = opts->max_cgroups,
+	    .pin_path = opts->pin_path,
 	};
 	int err;
 
 	err = bpf_programs_open(&cw->programs, &cfg);
+	if (err == -EBUSY || err == -ESTALE || err == -ENOTDIR)
+		return err; /* the pin path's trouble: said */
 	if (err) {
 		log_error("cannot load or attach the BPF programs: %s%s", strerror(-err),
 			  log_verbose() ? "" : " (run with -v for libbpf's log)");
@@ -237,6 +273,22 @@ static void close_stages(struct ctrwatch *cw)
 	sink_close(cw->sink);
 }
 
+/*
+ * A record's room goes back to the kernel once the lines it made are out of our hands: the
+ * consumer position stops at the oldest record whose event is held, and at the first record
+ * of all while the sink keeps lines back. What is not released is read again by the next
+ * ctrwatch on the same pinned ring buffer.
+ */
+static void release_written(struct ctrwatch *cw)
+{
+	uint64_t held = pipeline_oldest_record(cw->pipeline);
+
+	if (sink_backlog(cw->sink))
+		return;
+	ringbuf_reader_commit(
+	    cw->reader, held == EVENT_NO_RING_POS ? ringbuf_reader_read_pos(cw->reader) : held);
+}
+
 static int loop(struct ctrwatch *cw)
 {
 	uint64_t next_loss_check = 0, now = clock_boottime_ns();
@@ -268,6 +320,7 @@ static int loop(struct ctrwatch *cw)
 		now = clock_boottime_ns();
 		pipeline_take_results(cw->pipeline, now);
 		pipeline_tick(cw->pipeline, now, false);
+		release_written(cw);
 		if (reopen_requested) {
 			reopen_requested = 0;
 			err = sink_reopen(cw->sink);
@@ -291,6 +344,7 @@ static void finish(struct ctrwatch *cw)
 	pipeline_tick(cw->pipeline, clock_boottime_ns(), true);
 	report_counters(cw);
 	sink_flush(cw->sink, true); /* what the disk cannot take now is said at close */
+	release_written(cw);
 }
 
 static int run(struct ctrwatch *cw, const struct options *opts)
@@ -301,7 +355,7 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	if (err)
 		return err;
 	/* Attached first, then scanned: a container born in between is seen at least once. */
-	err = cgroup_scan(cw->hierarchy.mount_point, on_existing, cw);
+	err = find_running(cw);
 	if (err)
 		log_warn("cannot scan %s for running containers: %s", cw->hierarchy.mount_point,
 			 strerror(-err));
@@ -331,6 +385,14 @@ int main(int argc, char **argv)
 	log_set_verbose(opts.verbose);
 	log_set_json(opts.log_json);
 	bpf_programs_log_to_logger();
+	if (opts.mode == MODE_CLEANUP) {
+		err = bpf_programs_cleanup(opts.pin_path);
+		goto out;
+	}
+	if (opts.mode == MODE_STATUS) {
+		err = bpf_programs_status(opts.pin_path, stdout);
+		goto out;
+	}
 	err = check_environment(&opts, &cw.hierarchy);
 	if (err)
 		goto out;

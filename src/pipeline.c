@@ -464,6 +464,28 @@ void pipeline_tick(struct pipeline *p, uint64_t now_ns, bool force)
 	}
 }
 
+uint64_t pipeline_oldest_record(const struct pipeline *p)
+{
+	uint64_t oldest = EVENT_NO_RING_POS;
+	const struct held_event *h;
+	const struct slot *s;
+
+	TAILQ_FOREACH(s, &p->holding, holding_link)
+	{
+		TAILQ_FOREACH(h, &s->held, link)
+		{
+			if (h->ev.ring_pos != EVENT_NO_RING_POS) {
+				/* a slot holds its events in record order: its first is its oldest
+				 */
+				if (h->ev.ring_pos < oldest)
+					oldest = h->ev.ring_pos;
+				break;
+			}
+		}
+	}
+	return oldest;
+}
+
 uint64_t pipeline_next_deadline(const struct pipeline *p)
 {
 	const struct slot *s;

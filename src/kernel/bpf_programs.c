@@ -1,20 +1,54 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Loading the kernel programs, and userspace's side of their maps. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
+#include "kernel/ringbuf_reader.h"
 
 struct bpf_programs {
 	struct ctrwatch_bpf *skel;
 	int ncpus;
+	int pin_dir_fd; /* flock(2)ed while we read the pinned set; -1 without pinning */
+	bool adopted;
 };
+
+/*
+ * What a pinned set was made with, in its "info" map: a ctrwatch adopts the set only if all of
+ * it matches its own (same programs: the object's hash; same record layout; same options).
+ */
+struct pinned_set_info {
+	uint32_t magic; /* PINNED_SET_MAGIC */
+	uint32_t layout;
+	uint64_t object_hash;
+	uint64_t ringbuf_size;
+	uint32_t hierarchy_id;
+	uint32_t max_cgroups;
+	uint32_t cgroup_v1;
+	uint32_t trace_exec;
+};
+
+#define PINNED_SET_MAGIC 0x43545257u /* "CTRW" */
+
+/* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
+enum { PIN_MAPS = 4, PIN_LINKS = 4 };
+static const char *const pinned_maps[PIN_MAPS] = {"events", "tracked_cgroups", "lost_records",
+						  "record_seq"};
+static const char *const pinned_links[PIN_LINKS] = {
+    "link_cgroup_mkdir", "link_cgroup_rmdir", "link_sched_process_exec", "link_sched_process_exit"};
 
 /* Quiet unless -v: a load failure is reported by the caller, in one line that points at -v. */
 static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -49,14 +83,265 @@ static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_confi
 	skel->rodata->bulk_drop_bytes = cfg->ringbuf_size / 4 * 3;
 }
 
+static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
+{
+	struct bpf_map *maps[PIN_MAPS] = {skel->maps.events, skel->maps.tracked_cgroups,
+					  skel->maps.lost_records, skel->maps.record_seq};
+	return maps[i];
+}
+
+static struct bpf_program *skel_traced(struct ctrwatch_bpf *skel, int i)
+{
+	struct bpf_program *progs[PIN_LINKS] = {skel->progs.cgroup_mkdir, skel->progs.cgroup_rmdir,
+						skel->progs.sched_process_exec,
+						skel->progs.sched_process_exit};
+	return progs[i];
+}
+
+static struct bpf_link **skel_link(struct ctrwatch_bpf *skel, int i)
+{
+	struct bpf_link **links[PIN_LINKS] = {&skel->links.cgroup_mkdir, &skel->links.cgroup_rmdir,
+					      &skel->links.sched_process_exec,
+					      &skel->links.sched_process_exit};
+	return links[i];
+}
+
+static uint64_t object_hash(void)
+{
+	size_t size;
+	const unsigned char *p = ctrwatch_bpf__elf_bytes(&size);
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static struct pinned_set_info expected_info(const struct bpf_programs_config *cfg)
+{
+	return (struct pinned_set_info){
+	    .magic = PINNED_SET_MAGIC,
+	    .layout = RECORDS_LAYOUT_VERSION,
+	    .object_hash = object_hash(),
+	    .ringbuf_size = cfg->ringbuf_size,
+	    .hierarchy_id = cfg->hierarchy_id,
+	    .max_cgroups = cfg->max_cgroups,
+	    .cgroup_v1 = cfg->cgroup_v1,
+	    .trace_exec = cfg->trace_exec,
+	};
+}
+
+static int pin_file(char *buf, size_t size, const char *dir, const char *name)
+{
+	return snprintf(buf, size, "%s/%s", dir, name) >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+/* The pin directory, made if missing, locked for us alone. Returns its fd or -errno. */
+static int lock_pin_dir(const char *pin_path, bool create)
+{
+	struct statfs fs;
+	int fd;
+
+	if (create && mkdir(pin_path, 0700) && errno != EEXIST)
+		return -errno;
+	if (statfs(pin_path, &fs))
+		return -errno;
+	if (fs.f_type != BPF_FS_MAGIC)
+		return -ENOTDIR;
+	fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Reads the pinned set's info: -ENOENT when there is none. */
+static int read_info(const char *pin_path, struct pinned_set_info *info)
+{
+	char path[PATH_MAX];
+	uint32_t zero = 0;
+	int fd, err;
+
+	err = pin_file(path, sizeof(path), pin_path, "info");
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_lookup_elem(fd, &zero, info) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Everything we may have pinned, gone; what was not there is no error. */
+static void unpin_all(const char *pin_path)
+{
+	char path[PATH_MAX];
+
+	if (!pin_file(path, sizeof(path), pin_path, "info"))
+		unlink(path);
+	for (int i = 0; i < PIN_LINKS; i++)
+		if (!pin_file(path, sizeof(path), pin_path, pinned_links[i]))
+			unlink(path);
+	for (int i = 0; i < PIN_MAPS; i++)
+		if (!pin_file(path, sizeof(path), pin_path, pinned_maps[i]))
+			unlink(path);
+}
+
+static const char *info_mismatch(const struct pinned_set_info *have,
+				 const struct pinned_set_info *want)
+{
+	if (have->magic != want->magic || have->layout != want->layout)
+		return "another record layout";
+	if (have->object_hash != want->object_hash)
+		return "other programs (another ctrwatch build)";
+	if (have->trace_exec != want->trace_exec)
+		return have->trace_exec ? "--exec" : "no --exec";
+	if (have->ringbuf_size != want->ringbuf_size)
+		return "another --ringbuf-size";
+	if (have->max_cgroups != want->max_cgroups)
+		return "another --max-cgroups";
+	if (have->hierarchy_id != want->hierarchy_id || have->cgroup_v1 != want->cgroup_v1)
+		return "another --cgroup hierarchy";
+	return NULL;
+}
+
+/* Makes the skeleton use the pinned maps, and load no tracing program: the pinned ones run. */
+static int reuse_pinned(struct ctrwatch_bpf *skel, const char *pin_path)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	for (int i = 0; i < PIN_LINKS; i++) {
+		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
+		if (err)
+			return err;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -errno;
+		close(fd); /* present: the pin keeps it attached */
+		bpf_program__set_autoload(skel_traced(skel, i), false);
+	}
+	for (int i = 0; i < PIN_MAPS; i++) {
+		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
+		if (err)
+			return err;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -errno;
+		err = bpf_map__reuse_fd(skel_map(skel, i), fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A freshly attached set, pinned; the info map, written last, seals it. */
+static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
+		   const struct pinned_set_info *info)
+{
+	char path[PATH_MAX];
+	uint32_t zero = 0;
+	int fd, err;
+
+	for (int i = 0; i < PIN_MAPS; i++) {
+		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
+		if (!err)
+			err = bpf_map__pin(skel_map(skel, i), path);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < PIN_LINKS; i++) {
+		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
+		if (!err)
+			err = bpf_link__pin(*skel_link(skel, i), path);
+		if (err)
+			return err;
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ctrwatch_info", sizeof(zero), sizeof(*info), 1,
+			    NULL);
+	if (fd < 0)
+		return -errno;
+	err = pin_file(path, sizeof(path), pin_path, "info");
+	if (!err && (bpf_map_update_elem(fd, &zero, info, 0) || bpf_obj_pin(fd, path)))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void log_pin_error(const char *pin_path, int err, const char *mismatch)
+{
+	switch (err) {
+	case -EBUSY:
+		log_error("another ctrwatch is reading the programs pinned at %s", pin_path);
+		break;
+	case -ENOTDIR:
+		log_error("%s is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", pin_path);
+		break;
+	case -ESTALE:
+		log_error("the programs pinned at %s were loaded with %s: start with the same "
+			  "options, or remove them with ctrwatch --cleanup (containers that start "
+			  "until the next start are not seen)",
+			  pin_path, mismatch);
+		break;
+	default: log_error("cannot use the pin path %s: %s", pin_path, strerror(-err));
+	}
+}
+
+/* With a pin path: adopt what is pinned there, or say why not. */
+static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_config *cfg,
+		       const struct pinned_set_info *want)
+{
+	struct pinned_set_info have;
+	const char *mismatch = NULL;
+	int err;
+
+	progs->pin_dir_fd = lock_pin_dir(cfg->pin_path, true);
+	if (progs->pin_dir_fd < 0) {
+		err = progs->pin_dir_fd;
+		goto fail;
+	}
+	err = read_info(cfg->pin_path, &have);
+	if (err == -ENOENT) {
+		unpin_all(cfg->pin_path); /* leftovers of a set never sealed */
+		return 0;
+	}
+	if (err)
+		goto fail;
+	mismatch = info_mismatch(&have, want);
+	if (mismatch) {
+		err = -ESTALE;
+		goto fail;
+	}
+	err = reuse_pinned(progs->skel, cfg->pin_path);
+	if (err) {
+		mismatch = "a set that is incomplete";
+		err = -ESTALE;
+		goto fail;
+	}
+	progs->adopted = true;
+	return 0;
+fail:
+	log_pin_error(cfg->pin_path, err, mismatch);
+	return err;
+}
+
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg)
 {
+	struct pinned_set_info want = expected_info(cfg);
 	struct bpf_programs *progs;
 	int err;
 
 	progs = calloc(1, sizeof(*progs));
 	if (!progs)
 		return -ENOMEM;
+	progs->pin_dir_fd = -1;
 	progs->ncpus = libbpf_num_possible_cpus();
 	if (progs->ncpus < 0) {
 		err = progs->ncpus;
@@ -71,22 +356,80 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->ringbuf_size);
 	if (!err)
 		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
+	if (!err && cfg->pin_path)
+		err = open_pinned(progs, cfg, &want);
 	if (err)
 		goto out_destroy;
 	err = ctrwatch_bpf__load(progs->skel);
 	if (err)
 		goto out_destroy;
+	if (progs->adopted) {
+		*out = progs;
+		return 0;
+	}
 	err = ctrwatch_bpf__attach(progs->skel);
 	if (err)
 		goto out_destroy;
+	if (cfg->pin_path) {
+		err = pin_new(progs->skel, cfg->pin_path, &want);
+		if (err) {
+			log_error("cannot pin the programs at %s: %s", cfg->pin_path,
+				  strerror(-err));
+			unpin_all(cfg->pin_path);
+			goto out_destroy;
+		}
+	}
 	*out = progs;
 	return 0;
-
 out_destroy:
 	ctrwatch_bpf__destroy(progs->skel);
 out_free:
+	if (progs->pin_dir_fd >= 0)
+		close(progs->pin_dir_fd);
 	free(progs);
 	return err;
+}
+
+bool bpf_programs_adopted(const struct bpf_programs *progs)
+{
+	return progs->adopted;
+}
+
+int bpf_programs_take_seq(struct bpf_programs *progs, uint64_t *seq)
+{
+	struct take_seq_args args = {};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args),
+		    .ctx_out = &args, .ctx_size_out = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(progs->skel->progs.take_seq), &opts))
+		return -errno;
+	*seq = args.seq;
+	return 0;
+}
+
+int bpf_programs_cleanup(const char *pin_path)
+{
+	struct pinned_set_info info;
+	int fd = lock_pin_dir(pin_path, false);
+
+	if (fd == -ENOENT) {
+		log_info("nothing is pinned at %s", pin_path);
+		return 0;
+	}
+	if (fd < 0) {
+		log_pin_error(pin_path, fd, NULL);
+		return fd;
+	}
+	if (read_info(pin_path, &info) == -ENOENT)
+		log_info("nothing was pinned at %s", pin_path);
+	unpin_all(pin_path); /* the links' last references: the programs are detached */
+	close(fd);
+	if (rmdir(pin_path) && errno != ENOENT) {
+		log_error("cannot remove %s: %s", pin_path, strerror(errno));
+		return -errno;
+	}
+	log_info("removed the programs and maps pinned at %s", pin_path);
+	return 0;
 }
 
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs)
@@ -144,11 +487,17 @@ static int tracked_set_init(void *ctx, uint64_t cgroup_id, uint32_t pid)
 	return bpf_map_update_elem(fd, &cgroup_id, &value, BPF_EXIST) ? -errno : 0;
 }
 
+static int tracked_lookup(void *ctx, uint64_t cgroup_id, struct tracked_cgroup *value)
+{
+	return bpf_map_lookup_elem(tracked_fd(ctx), &cgroup_id, value) ? -errno : 0;
+}
+
 static const struct tracked_map_ops tracked_ops = {
     .insert = tracked_insert,
     .remove = tracked_remove,
     .forget = tracked_forget,
     .set_init = tracked_set_init,
+    .lookup = tracked_lookup,
 };
 
 struct tracked_map bpf_programs_tracked_map(struct bpf_programs *progs)
@@ -185,6 +534,71 @@ void bpf_programs_close(struct bpf_programs *progs)
 {
 	if (!progs)
 		return;
-	ctrwatch_bpf__destroy(progs->skel);
+	ctrwatch_bpf__destroy(progs->skel); /* pinned links and maps stay */
+	if (progs->pin_dir_fd >= 0)
+		close(progs->pin_dir_fd);
 	free(progs);
+}
+
+static int no_record(void *ctx, const void *record, size_t size, uint64_t pos)
+{
+	(void)ctx;
+	(void)record;
+	(void)size;
+	(void)pos;
+	return 0;
+}
+
+/* Bytes of records the pinned ring buffer keeps for the next reader, or -errno. */
+static int64_t unread_bytes(const char *pin_path)
+{
+	struct ringbuf_reader *r;
+	char path[PATH_MAX];
+	int64_t n;
+	int fd;
+
+	if (pin_file(path, sizeof(path), pin_path, "events"))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	r = ringbuf_reader_open(fd, no_record, NULL);
+	n = r ? (int64_t)ringbuf_reader_unreleased(r) : -errno;
+	ringbuf_reader_close(r);
+	close(fd);
+	return n;
+}
+
+int bpf_programs_status(const char *pin_path, FILE *f)
+{
+	struct pinned_set_info info;
+	int err = read_info(pin_path, &info), fd;
+	int64_t unread;
+
+	if (err == -ENOENT) {
+		fprintf(f, "pinned: nothing at %s\n", pin_path);
+		return 0;
+	}
+	if (err) {
+		fprintf(f, "pinned: cannot read %s: %s\n", pin_path, strerror(-err));
+		return err;
+	}
+	fprintf(f,
+		"pinned: %s: programs %016llx%s, record layout %u, ring buffer %llu bytes, %u "
+		"cgroups, %s%s\n",
+		pin_path, (unsigned long long)info.object_hash,
+		info.object_hash == object_hash() ? " (this build)" : " (another build)",
+		info.layout, (unsigned long long)info.ringbuf_size, info.max_cgroups,
+		info.cgroup_v1 ? "cgroup v1 cpuset" : "cgroup2", info.trace_exec ? ", --exec" : "");
+	fd = lock_pin_dir(pin_path, false);
+	if (fd == -EBUSY)
+		fprintf(f, "reader: a ctrwatch is reading them\n");
+	else
+		fprintf(f, "reader: none: the programs keep recording, and the records wait\n");
+	if (fd >= 0)
+		close(fd);
+	unread = unread_bytes(pin_path);
+	if (unread >= 0)
+		fprintf(f, "unread: %lld bytes of records in the ring buffer\n", (long long)unread);
+	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/loss.h"
 #include "kernel/tracked_map.h"
@@ -17,12 +18,33 @@ struct bpf_programs_config {
 	bool trace_exec;
 	uint64_t ringbuf_size;
 	uint32_t max_cgroups; /* entries of the tracking map */
+	/*
+	 * Where the programs, their links and maps are pinned in bpffs, so that they keep
+	 * recording after ctrwatch exits; NULL: nothing pinned, all goes with the process.
+	 */
+	const char *pin_path;
 };
 
 /* Routes libbpf's messages to log.c (debug level: shown with -v). Call before opening. */
 void bpf_programs_log_to_logger(void);
-/* Opens, configures, loads and attaches the programs. Returns 0 or -errno. */
+/*
+ * Opens, configures, loads and attaches the programs; with a pin path, adopts the set pinned
+ * there if it is the same (programs, layout and options), else pins a new one. Returns 0 or
+ * -errno: -EBUSY another ctrwatch holds the pin path, -ESTALE a different set is pinned there,
+ * -ENOTDIR the pin path is not in a bpf filesystem; each is logged in one line.
+ */
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg);
+/* Whether the programs were found pinned and running: their records may wait unread. */
+bool bpf_programs_adopted(const struct bpf_programs *progs);
+/* A seq from the kernel's counter, for an event no record carries. Returns 0 or -errno. */
+int bpf_programs_take_seq(struct bpf_programs *progs, uint64_t *seq);
+/*
+ * --cleanup: detaches and removes the set pinned at pin_path. Returns 0 (also when nothing was
+ * pinned) or -errno (-EBUSY: a ctrwatch is using it).
+ */
+int bpf_programs_cleanup(const char *pin_path);
+/* --status: what is pinned at pin_path and whether a ctrwatch reads it, on f. Returns 0/-errno. */
+int bpf_programs_status(const char *pin_path, FILE *f);
 /* The records ring buffer, for ringbuf_reader_open(). */
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs);
 /* The tracking map's writes, for the lifecycle (its only caller). */

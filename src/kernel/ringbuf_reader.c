@@ -1,58 +1,182 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Our own consumer of the BPF ring buffer, over its mmap (kernel ABI: kernel/bpf/ringbuf.c and
+ * include/uapi/linux/bpf.h). libbpf's ring_buffer advances the consumer position as each
+ * callback returns; ctrwatch holds events for enrichment, and a pinned ring buffer outlives the
+ * process, so the position must only pass records whose lines are out: reading (read_pos) and
+ * releasing (the consumer position the kernel sees, ringbuf_reader_commit) are apart here.
+ *
+ * Layout: page 0, read-write, holds the consumer position; from page 1, read-only, the producer
+ * position, then the data pages mapped twice in a row, so a record that wraps reads as one.
+ * Each record is an 8-byte header (length with BUSY and DISCARD bits, page offset) and its data,
+ * rounded up to 8 bytes.
+ */
 #include <errno.h>
 #include <stdlib.h>
-#include <bpf/libbpf.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include "kernel/ringbuf_reader.h"
 
 struct ringbuf_reader {
-	struct ring_buffer *rb;
+	int epoll_fd;
+	size_t page_size;
+	uint64_t size; /* data bytes: a power of two */
+	uint64_t *consumer_pos;
+	const uint64_t *producer_pos;
+	const uint8_t *data;
+	uint64_t read_pos; /* the next record to hand out */
 	ringbuf_record_fn fn;
 	void *ctx;
 };
 
-static int on_record(void *ctx, void *data, size_t size)
+static uint64_t load_acquire(const uint64_t *p)
 {
-	struct ringbuf_reader *r = ctx;
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
 
-	return r->fn(r->ctx, data, size);
+static uint32_t load_acquire32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static int map_size(int map_fd, uint64_t *size)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_RINGBUF)
+		return -EINVAL;
+	*size = info.max_entries;
+	return 0;
 }
 
 struct ringbuf_reader *ringbuf_reader_open(int map_fd, ringbuf_record_fn fn, void *ctx)
 {
+	/*
+	 * Edge-triggered: the buffer polls readable while any record is unreleased, and held
+	 * records are unreleased for a while; each kernel wakeup is seen once instead.
+	 */
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
 	struct ringbuf_reader *r = calloc(1, sizeof(*r));
+	void *p;
 	int err;
 
 	if (!r)
 		return NULL;
 	r->fn = fn;
 	r->ctx = ctx;
-	r->rb = ring_buffer__new(map_fd, on_record, r, NULL);
-	if (!r->rb) {
-		err = errno;
-		free(r);
-		errno = err;
-		return NULL;
-	}
+	r->epoll_fd = -1;
+	r->page_size = sysconf(_SC_PAGESIZE);
+	err = map_size(map_fd, &r->size);
+	if (err)
+		goto fail;
+	p = mmap(NULL, r->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED)
+		goto fail_errno;
+	r->consumer_pos = p;
+	p = mmap(NULL, r->page_size + 2 * r->size, PROT_READ, MAP_SHARED, map_fd, r->page_size);
+	if (p == MAP_FAILED)
+		goto fail_errno;
+	r->producer_pos = p;
+	r->data = (const uint8_t *)p + r->page_size;
+	r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epoll_fd < 0 || epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, map_fd, &ev))
+		goto fail_errno;
+	/* A pinned buffer may hold records nobody released: they are read again. */
+	r->read_pos = load_acquire(r->consumer_pos);
 	return r;
+fail_errno:
+	err = -errno;
+fail:
+	ringbuf_reader_close(r);
+	errno = -err;
+	return NULL;
 }
 
 int ringbuf_reader_epoll_fd(const struct ringbuf_reader *r)
 {
-	return ring_buffer__epoll_fd(r->rb);
+	return r->epoll_fd;
+}
+
+/*
+ * Hands each complete record from pos on to fn, up to the producer position or the first record
+ * still being written; returns the position after the last one handed, or fn's error.
+ */
+static int walk(const struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, void *ctx)
+{
+	uint64_t producer = load_acquire(r->producer_pos);
+	int err = 0;
+
+	while (*pos < producer && !err) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (*pos & (r->size - 1)));
+		uint32_t len = load_acquire32(hdr);
+		uint64_t start = *pos;
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;
+		if ((len & ~BPF_RINGBUF_DISCARD_BIT) > r->size)
+			return -EBADMSG; /* not a header: the buffer is not what we think */
+		*pos +=
+		    (((uint64_t)(len & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ) + 7) & ~7ull;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT))
+			err = fn(ctx, hdr + 2, len & ~BPF_RINGBUF_DISCARD_BIT, start);
+		if (*pos >= producer)
+			producer = load_acquire(r->producer_pos);
+	}
+	return err;
 }
 
 int ringbuf_reader_drain(struct ringbuf_reader *r)
 {
-	int n = ring_buffer__consume(r->rb);
+	struct epoll_event ev;
 
-	return n < 0 ? n : 0;
+	/* Takes the wakeup first: one that comes during the walk makes the next drain. */
+	while (epoll_wait(r->epoll_fd, &ev, 1, 0) > 0)
+		;
+	return walk(r, &r->read_pos, r->fn, r->ctx);
+}
+
+int ringbuf_reader_peek(const struct ringbuf_reader *r, ringbuf_record_fn fn, void *ctx)
+{
+	uint64_t pos = r->read_pos;
+
+	return walk(r, &pos, fn, ctx);
+}
+
+uint64_t ringbuf_reader_read_pos(const struct ringbuf_reader *r)
+{
+	return r->read_pos;
+}
+
+void ringbuf_reader_commit(struct ringbuf_reader *r, uint64_t pos)
+{
+	if (pos > r->read_pos)
+		pos = r->read_pos; /* never past what was read */
+	if (pos > load_acquire(r->consumer_pos))
+		__atomic_store_n(r->consumer_pos, pos, __ATOMIC_RELEASE);
+}
+
+uint64_t ringbuf_reader_unreleased(const struct ringbuf_reader *r)
+{
+	return load_acquire(r->producer_pos) - load_acquire(r->consumer_pos);
 }
 
 void ringbuf_reader_close(struct ringbuf_reader *r)
 {
 	if (!r)
 		return;
-	ring_buffer__free(r->rb);
+	if (r->epoll_fd >= 0)
+		close(r->epoll_fd);
+	if (r->producer_pos)
+		munmap((void *)r->producer_pos, r->page_size + 2 * r->size);
+	if (r->consumer_pos)
+		munmap(r->consumer_pos, r->page_size);
 	free(r);
 }

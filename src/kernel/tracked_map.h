@@ -21,6 +21,8 @@ struct tracked_map_ops {
 	/* Marks a tracked, still pending cgroup as started with this init: -EEXIST if the kernel
 	 * saw a start meanwhile (its own init wins), -ENOENT if untracked. */
 	int (*set_init)(void *ctx, uint64_t cgroup_id, uint32_t pid);
+	/* What the kernel holds for a cgroup: -ENOENT if untracked (adopting a pinned set). */
+	int (*lookup)(void *ctx, uint64_t cgroup_id, struct tracked_cgroup *value);
 };
 
 struct tracked_map {

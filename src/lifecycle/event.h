@@ -31,7 +31,12 @@ struct event {
 	const struct record_process *process; /* start and exec; borrowed from the ring buffer */
 	uint32_t exit_status;		      /* exit: wait(2) status */
 	uint32_t exit_flags;		      /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */
+	uint64_t seq;			      /* the record's seq (the kernel's per-host counter) */
+	/* Where its record sits in the ring buffer, kept there until the line is out */
+	uint64_t ring_pos; /* EVENT_NO_RING_POS: made by the startup scan, from no record */
 };
+
+#define EVENT_NO_RING_POS UINT64_MAX
 
 const char *event_kind_name(enum event_kind kind);
 

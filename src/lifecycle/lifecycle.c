@@ -165,7 +165,10 @@ void lifecycle_free(struct lifecycle *lc)
 /* Fills *ev with a new reference to c. */
 static int make_event(struct event *ev, enum event_kind kind, uint64_t boot_ns, struct container *c)
 {
-	*ev = (struct event){.kind = kind, .boot_ns = boot_ns, .container = container_get(c)};
+	*ev = (struct event){.kind = kind,
+			     .boot_ns = boot_ns,
+			     .container = container_get(c),
+			     .ring_pos = EVENT_NO_RING_POS};
 	return 1;
 }
 
@@ -270,8 +273,10 @@ static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		return 0;
 	}
 	drop_aliases(lc, c); /* the kernel removed them first: children go before parents */
-	*ev = (struct event){
-	    .kind = EVENT_CONTAINER_REMOVE, .boot_ns = r->hdr.timestamp_ns, .container = c};
+	*ev = (struct event){.kind = EVENT_CONTAINER_REMOVE,
+			     .boot_ns = r->hdr.timestamp_ns,
+			     .container = c,
+			     .ring_pos = EVENT_NO_RING_POS};
 	return 1;
 }
 
@@ -291,19 +296,22 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size,
 {
 	const struct record_header *hdr = data;
 	size_t want;
+	int made = -EINVAL;
 
 	if (size < sizeof(*hdr) || !(want = record_size(hdr->type)) || size < want) {
 		lc->malformed_records++;
 		return -EINVAL;
 	}
 	switch (hdr->type) {
-	case RECORD_CGROUP_MKDIR: return on_cgroup_mkdir(lc, data, ev);
+	case RECORD_CGROUP_MKDIR: made = on_cgroup_mkdir(lc, data, ev); break;
 	case RECORD_CONTAINER_START:
-	case RECORD_PROCESS_EXEC: return on_process(lc, data, ev);
-	case RECORD_CONTAINER_EXIT: return on_container_exit(lc, data, ev);
-	case RECORD_CGROUP_RMDIR: return on_cgroup_rmdir(lc, data, ev);
+	case RECORD_PROCESS_EXEC: made = on_process(lc, data, ev); break;
+	case RECORD_CONTAINER_EXIT: made = on_container_exit(lc, data, ev); break;
+	case RECORD_CGROUP_RMDIR: made = on_cgroup_rmdir(lc, data, ev); break;
 	}
-	return -EINVAL;
+	if (made == 1)
+		ev->seq = hdr->seq; /* ring_pos is the reader's to set */
+	return made;
 }
 
 /*
@@ -357,6 +365,89 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 	c->existing = true;
 	add_existing_aliases(lc, ec, &value, c);
 	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
+}
+
+static enum container_phase adopted_phase(const struct adopted_state *st)
+{
+	if (st->start_unread)
+		return CONTAINER_CREATED;
+	if (st->exit_unread)
+		return CONTAINER_STARTED;
+	switch (st->kernel.state) {
+	case TRACKED_STARTED: return CONTAINER_STARTED;
+	case TRACKED_EXITED: return CONTAINER_EXITED;
+	}
+	return CONTAINER_CREATED;
+}
+
+static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const char *path,
+			       const struct container_ident *ident, const struct adopted_state *st)
+{
+	struct container *c = container_new(cgroup_id, path, false, ident);
+
+	if (c && container_table_insert(&lc->table, c)) {
+		container_put(c);
+		c = NULL;
+	}
+	if (!c) {
+		log_warn("cannot follow container %s again: out of memory", ident->id);
+		return NULL;
+	}
+	c->phase = adopted_phase(st);
+	c->init_pid = c->phase == CONTAINER_CREATED ? 0 : st->kernel.init_tgid;
+	c->confirmed = !ident->ambiguous || st->kernel.state != TRACKED_PENDING ||
+		       st->start_unread || st->exit_unread;
+	c->existing = true; /* its init, if unknown, comes from containerd */
+	return c;
+}
+
+int lifecycle_adopt(struct lifecycle *lc, const struct existing_container *ec,
+		    const struct adopted_state *st)
+{
+	struct tracked_cgroup kernel;
+	struct container *c;
+
+	if (container_of(lc, ec->cgroup_id))
+		return 0;
+	c = adopt(lc, ec->cgroup_id, ec->cgroup_path, &ec->ident, st);
+	if (!c)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < ec->sub_cgroups && i < EXISTING_SUB_CGROUPS_MAX; i++) {
+		uint64_t id = ec->sub_cgroup_ids[i];
+
+		if (alias_find(lc, id))
+			continue;
+		/* one the kernel does not track (made past the scan's limits, or let go): now */
+		if (lc->map.ops->lookup(lc->map.ctx, id, &kernel) &&
+		    lc->map.ops->insert(lc->map.ctx, id, &st->kernel))
+			continue;
+		if (alias_insert(lc, id, c))
+			lc->map.ops->remove(lc->map.ctx, id);
+	}
+	return 0;
+}
+
+int lifecycle_adopt_gone(struct lifecycle *lc, uint64_t cgroup_id, const char *path,
+			 const struct adopted_state *st)
+{
+	struct container_ident ident;
+
+	if (container_of(lc, cgroup_id) || !cgroup_classify(path, &ident))
+		return 0;
+	return adopt(lc, cgroup_id, path, &ident, st) ? 0 : -ENOMEM;
+}
+
+void lifecycle_adopt_alias(struct lifecycle *lc, uint64_t cgroup_id, uint64_t container_id)
+{
+	struct container *c = container_table_get(&lc->table, container_id);
+
+	if (c && !container_of(lc, cgroup_id))
+		alias_insert(lc, cgroup_id, c);
+}
+
+bool lifecycle_knows(struct lifecycle *lc, uint64_t cgroup_id)
+{
+	return container_of(lc, cgroup_id) != NULL;
 }
 
 void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid)

@@ -34,6 +34,26 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 
 /* Facts other stages learn. Both ignore a container the lifecycle no longer has. */
 /* containerd knows this container (its spec names the cgroup); init_pid: its init, or 0. */
+/*
+ * Carrying on from the ctrwatch before us, on the programs it pinned (src/adopt.c): a container
+ * it followed, taken back silently (its create and start were printed then) from what the
+ * kernel map holds of it. Its records still unread (start_unread, exit_unread: read again by
+ * the drain that follows) set where it is: they will be printed.
+ */
+struct adopted_state {
+	struct tracked_cgroup kernel; /* the container's entry, or the started one of its cgroups */
+	bool start_unread;
+	bool exit_unread;
+};
+int lifecycle_adopt(struct lifecycle *lc, const struct existing_container *ec,
+		    const struct adopted_state *st);
+/* One whose cgroup went while nobody read: only its unread records (exit, rmdir) are left. */
+int lifecycle_adopt_gone(struct lifecycle *lc, uint64_t cgroup_id, const char *path,
+			 const struct adopted_state *st);
+/* A sub-cgroup, gone too, of a container adopted so: its exit may be among the records. */
+void lifecycle_adopt_alias(struct lifecycle *lc, uint64_t cgroup_id, uint64_t container_id);
+/* Whether the lifecycle follows this cgroup, as a container or inside one. */
+bool lifecycle_knows(struct lifecycle *lc, uint64_t cgroup_id);
 void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid);
 /* The filters dropped it: forget it here and in the kernel; nothing more of it is emitted. */
 void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id);

@@ -18,8 +18,9 @@ const char *event_kind_name(enum event_kind kind)
 	return "unknown";
 }
 
+/* seq: the record's number, 0 for ctrwatch's own lines (which no record carries). */
 static void encode_preamble(struct json_writer *w, uint64_t boot_ns, const char *event,
-			    const char *hostname)
+			    uint64_t seq, const char *hostname)
 {
 	char time[RFC3339_NANO_LEN];
 
@@ -29,6 +30,10 @@ static void encode_preamble(struct json_writer *w, uint64_t boot_ns, const char 
 	json_string(w, time);
 	json_key(w, "event");
 	json_string(w, event);
+	if (seq) {
+		json_key(w, "seq");
+		json_u64(w, seq);
+	}
 	json_key(w, "host");
 	json_object_begin(w);
 	json_key(w, "hostname");
@@ -208,7 +213,7 @@ static void encode_exit(struct json_writer *w, uint32_t status, uint32_t flags)
 
 void event_json_encode(struct json_writer *w, const struct event *ev, const char *hostname)
 {
-	encode_preamble(w, ev->boot_ns, event_kind_name(ev->kind), hostname);
+	encode_preamble(w, ev->boot_ns, event_kind_name(ev->kind), ev->seq, hostname);
 	encode_container(w, ev->container, ev->enrichment ? ev->enrichment->meta : NULL);
 	encode_pod(w, ev->container, ev->enrichment);
 	encode_enrichment(w, ev->enrichment);
@@ -242,7 +247,7 @@ void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struc
 {
 	uint64_t total = 0;
 
-	encode_preamble(w, boot_ns, "ctrwatch_lost", hostname);
+	encode_preamble(w, boot_ns, "ctrwatch_lost", 0, hostname);
 	json_key(w, "lost");
 	json_object_begin(w);
 	for (int type = 0; type < RECORD_TYPE_MAX; type++)
@@ -262,7 +267,7 @@ void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struc
 void event_json_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 				const struct pressure_counts *pressure, const char *hostname)
 {
-	encode_preamble(w, boot_ns, "ctrwatch_pressure", hostname);
+	encode_preamble(w, boot_ns, "ctrwatch_pressure", 0, hostname);
 	json_key(w, "pressure");
 	json_object_begin(w);
 	json_key(w, "lookalikes_forgotten");

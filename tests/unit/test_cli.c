@@ -34,6 +34,40 @@ static const struct argv_case argvs[] = {
     {"bad size", 2, {"ctrwatch", "--ringbuf-size=3M"}, CLI_EXIT_USAGE},
     {"stray argument", 2, {"ctrwatch", "extra"}, CLI_EXIT_USAGE},
     {"empty output", 3, {"ctrwatch", "-o", ""}, CLI_EXIT_USAGE},
+    {"empty pin path", 2, {"ctrwatch", "--pin-path="}, CLI_EXIT_USAGE},
+    {"cleanup and status together", 3, {"ctrwatch", "--cleanup", "--status"}, CLI_EXIT_USAGE},
+    {"pin value missing", 2, {"ctrwatch", "--pin-path"}, CLI_EXIT_USAGE},
+};
+
+/* Where a run pins, and what it does: pinning is asked for; --status and --cleanup use the
+ * default path unless told another. */
+struct pin_case {
+	const char *name;
+	int argc;
+	char *argv[4];
+	const char *pin_path; /* NULL: nothing pinned */
+	enum run_mode mode;
+};
+
+static const struct pin_case pins[] = {
+    {"no pinning by default", 1, {"ctrwatch"}, NULL, MODE_TRACE},
+    {"--pin: the default path", 2, {"ctrwatch", "--pin"}, PIN_PATH_DEFAULT, MODE_TRACE},
+    {"--pin-path implies --pin",
+     2,
+     {"ctrwatch", "--pin-path=/sys/fs/bpf/x"},
+     "/sys/fs/bpf/x",
+     MODE_TRACE},
+    {"--pin after --pin-path keeps the path",
+     3,
+     {"ctrwatch", "--pin-path=/sys/fs/bpf/x", "--pin"},
+     "/sys/fs/bpf/x",
+     MODE_TRACE},
+    {"--status: the default path", 2, {"ctrwatch", "--status"}, PIN_PATH_DEFAULT, MODE_STATUS},
+    {"--cleanup of another path",
+     3,
+     {"ctrwatch", "--cleanup", "--pin-path=/sys/fs/bpf/y"},
+     "/sys/fs/bpf/y",
+     MODE_CLEANUP},
 };
 
 static const char hybrid[] =
@@ -66,6 +100,21 @@ int main(void)
 
 			memcpy(argv, argvs[i].argv, sizeof(argv));
 			ASSERT_EQ(cli_parse(argvs[i].argc, argv, &opts), argvs[i].action);
+		}
+	}
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		SUBTEST (pins[i].name) {
+			struct options opts;
+			char *argv[4];
+
+			memcpy(argv, pins[i].argv, sizeof(argv));
+			ASSERT_EQ(cli_parse(pins[i].argc, argv, &opts), CLI_RUN);
+			if (pins[i].pin_path)
+				ASSERT_STREQ(opts.pin_path, pins[i].pin_path);
+			else
+				ASSERT_TRUE(opts.pin_path == NULL);
+			ASSERT_EQ(opts.mode, pins[i].mode);
+			cli_free(&opts);
 		}
 	}
 	SUBTEST ("all options are read") {

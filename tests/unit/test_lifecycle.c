@@ -70,11 +70,20 @@ static int fake_forget(void *ctx, uint64_t id)
 	return fake_remove(ctx, id);
 }
 
+static int fake_lookup(void *ctx, uint64_t id, struct tracked_cgroup *v)
+{
+	(void)ctx;
+	(void)id;
+	(void)v;
+	return -ENOENT;
+}
+
 static const struct tracked_map_ops fake_ops = {
     .insert = fake_insert,
     .remove = fake_remove,
     .forget = fake_forget,
     .set_init = fake_set_init,
+    .lookup = fake_lookup,
 };
 
 /* What the pipeline would be handed: recorded, encoded, then released. */
@@ -498,6 +507,64 @@ int main(void)
 		exit_record(lc, 61, 7, 4 << 8, 0);
 		ASSERT_STREQ(f.events, "container_create:x container_start:x container_exit:x");
 		ASSERT_EQ(f.last_exit_status, 4 << 8);
+		teardown(lc);
+	}
+	/*
+	 * Taken back from a pinned set: silent, in the phase the kernel and the unread records
+	 * give; then the unread records (read again) print what the previous ctrwatch did not.
+	 */
+	struct adopt_case {
+		const char *name;
+		struct adopted_state st;
+		const char *events; /* after start (pid 7), exit (pid 7), rmdir */
+	} adopt_cases[] = {
+	    {"started, nothing unread: only its exit and remove are new",
+	     {.kernel = {.state = TRACKED_STARTED, .init_tgid = 7}},
+	     "container_exit:adopted container_remove:adopted"},
+	    {"its start unread: printed",
+	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7},
+	      .start_unread = true,
+	      .exit_unread = true},
+	     "container_start:adopted container_exit:adopted container_remove:adopted"},
+	    {"exited while nobody read: its exit is printed",
+	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}, .exit_unread = true},
+	     "container_exit:adopted container_remove:adopted"},
+	    {"exited and printed before: only the remove",
+	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}},
+	     "container_remove:adopted"},
+	};
+	for (size_t i = 0; i < sizeof(adopt_cases) / sizeof(adopt_cases[0]); i++) {
+		SUBTEST (adopt_cases[i].name) {
+			struct existing_container ec = {.cgroup_path = "/default/adopted",
+							.cgroup_id = 70};
+
+			lc = setup(&f);
+			cgroup_classify(ec.cgroup_path, &ec.ident);
+			ASSERT_EQ(lifecycle_adopt(lc, &ec, &adopt_cases[i].st), 0);
+			ASSERT_STREQ(f.events, "");
+			ASSERT_STREQ(f.inserted, ""); /* the kernel has it already */
+			ASSERT_TRUE(lifecycle_knows(lc, 70));
+			process_record(lc, RECORD_CONTAINER_START, 70, 7, "a", 2);
+			exit_record(lc, 70, 7, 0, 0);
+			cgroup_record(lc, RECORD_CGROUP_RMDIR, 70, "/default/adopted");
+			ASSERT_STREQ(f.events, adopt_cases[i].events);
+			teardown(lc);
+		}
+	}
+	SUBTEST ("gone while nobody read: taken back from its rmdir, with its sub-cgroup") {
+		struct adopted_state st = {.kernel = {.state = TRACKED_EXITED},
+					   .exit_unread = true};
+
+		lc = setup(&f);
+		ASSERT_EQ(lifecycle_adopt_gone(lc, 71, "/default/gone", &st), 0);
+		lifecycle_adopt_alias(lc, 72, 71);
+		ASSERT_EQ(lifecycle_adopt_gone(lc, 73, "/system.slice/x.service", &st), 0);
+		ASSERT_TRUE(lifecycle_knows(lc, 71) && lifecycle_knows(lc, 72));
+		ASSERT_TRUE(!lifecycle_knows(lc, 73)); /* no container */
+		exit_record(lc, 72, 9, 0, 0);
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 72, "/default/gone/container");
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 71, "/default/gone");
+		ASSERT_STREQ(f.events, "container_exit:gone container_remove:gone");
 		teardown(lc);
 	}
 	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {

@@ -175,10 +175,17 @@ static void teardown(struct harness *h)
 	ASSERT_EQ(container_live_count(), 0);
 }
 
+static uint64_t next_ring_pos = 100; /* each record's place in a pretend ring buffer */
+
 static void submit_if_made(struct harness *h, int made, struct event *ev, uint64_t now)
 {
-	if (made == 1)
-		pipeline_submit(h->p, ev, now);
+	uint64_t pos = next_ring_pos;
+
+	next_ring_pos += 8;
+	if (made != 1)
+		return;
+	ev->ring_pos = pos;
+	pipeline_submit(h->p, ev, now);
 }
 
 static void cgroup_record(struct harness *h, uint32_t type, uint64_t id, const char *path,
@@ -283,6 +290,25 @@ int main(void)
 				  "process_exec:complete");
 		ASSERT_TRUE(written_has(&h, "\"image\":\"docker.io/library/busybox:1\""));
 		ASSERT_STREQ(h.submitted, "10"); /* looked up once */
+		teardown(&h);
+	}
+	SUBTEST ("the ring buffer keeps the oldest record whose event is held, until it is out") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		ASSERT_EQ(pipeline_oldest_record(h.p), EVENT_NO_RING_POS);
+		next_ring_pos = 100;
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 12, "/default/c", 1000); /* 100 */
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 13, "/default/d", 1000); /* 108 */
+		process_record(&h, RECORD_CONTAINER_START, 13, 1000);		/* 116 */
+		ASSERT_EQ(pipeline_oldest_record(h.p), 100);
+		answer(&h, 12, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000); /* c's create is out: d's is the oldest */
+		ASSERT_EQ(pipeline_oldest_record(h.p), 108);
+		answer(&h, 13, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		ASSERT_EQ(pipeline_oldest_record(h.p), EVENT_NO_RING_POS);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_create:complete "
+				  "container_start:complete");
 		teardown(&h);
 	}
 	SUBTEST (

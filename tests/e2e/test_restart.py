@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: no blind window. With --pin-path the programs, their links and maps stay in
+bpffs when ctrwatch exits (SIGKILL or SIGTERM) and keep recording; the next ctrwatch adopts them
+and prints what happened meanwhile, once. Every event carries the kernel's seq. One reader per
+pin path; a set made with other options is refused; --status and --cleanup. Root."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (main, CTRWATCH, Ctrwatch, log, private_containerd, tracked_maps,  # noqa: E402
+                     wait_until)
+
+LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
+ctd = None
+workdir = None
+pin = f"/sys/fs/bpf/ctrwatch-e2e-{os.getpid()}"
+
+
+def lifecycle(events, cid):
+    return [e["event"] for e in events if e.get("container", {}).get("id") == cid and
+            e["event"] != "process_exec"]
+
+
+def pinned(name, *args):
+    return Ctrwatch(workdir, name, "--pin-path", pin, *args, socket=ctd.sock)
+
+
+def ctrwatch(*args):
+    return subprocess.run([CTRWATCH, *args], capture_output=True, text=True, timeout=30)
+
+
+def status():
+    r = ctrwatch("--status", "--pin-path", pin)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def assert_seqs(events):
+    """Every container event numbered; unique; increasing along each container's events."""
+    seqs = [e["seq"] for e in events if e["event"] not in ("ctrwatch_lost", "ctrwatch_pressure")]
+    assert len(seqs) == len([e for e in events if e["event"].startswith(("container", "process"))])
+    assert all(isinstance(s, int) and s > 0 for s in seqs), seqs
+    assert len(set(seqs)) == len(seqs), f"a seq printed twice: {sorted(seqs)}"
+    by_container = {}
+    for e in events:
+        if "seq" in e:
+            by_container.setdefault(e["container"]["id"], []).append(e["seq"])
+    for cid, s in by_container.items():
+        assert s == sorted(s), (cid, s)
+
+
+def test_what_happens_while_ctrwatch_is_down_is_printed_by_the_next():
+    before, during = f"ctrw-{os.getpid()}-before", f"ctrw-{os.getpid()}-during"
+    first = pinned("first").start()
+    ctd.run(before, "/bin/sleep", "600", detach=True, check=True)
+    first.wait_for(before, "container_start")
+    assert "reader: a ctrwatch is reading them" in status()
+    first.stop(signal.SIGKILL)
+
+    # nobody reads: one container lives and dies whole, another one ends
+    assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 3").returncode == 3
+    ctd.kill(before)
+    ctd.remove(before)
+    st = status()
+    assert "reader: none" in st, st
+    unread = int(st.split("unread: ")[1].split()[0])
+    assert unread > 0, st
+
+    second = pinned("second").start()
+    assert "carrying on from the pinned programs" in second.stderr(), second.stderr()
+    second.wait_for(during, "container_remove")
+    second.wait_for(before, "container_remove")
+    one, two = first.events(), second.events()
+    assert lifecycle(two, during) == LIFETIME, lifecycle(two, during)
+    exit_ev = [e for e in two if e["event"] == "container_exit" and
+               e["container"]["id"] == during][0]
+    assert exit_ev["exit"]["code"] == 3, exit_ev
+    assert lifecycle(one, before) == LIFETIME[:2], lifecycle(one, before)
+    assert lifecycle(two, before) == LIFETIME[2:], lifecycle(two, before)
+    assert [e for e in two if e["event"] == "container_exit" and
+            e["container"]["id"] == before][0]["exit"]["signal"] == 9
+    assert_seqs(one + two)
+
+    # one reader per pin path: a second one refuses, in one line
+    r = ctrwatch("--pin-path", pin, "--containerd-socket", ctd.sock)
+    assert r.returncode == 1 and "another ctrwatch is reading" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+    # SIGTERM leaves the programs recording too
+    assert second.stop() == 0
+    after = f"ctrw-{os.getpid()}-after"
+    ctd.run(after, "/bin/true", check=True)
+    third = pinned("third").start()
+    third.wait_for(after, "container_remove")
+    assert lifecycle(third.events(), after) == LIFETIME, lifecycle(third.events(), after)
+    assert_seqs(one + two + third.events())
+    assert third.stop() == 0
+
+
+def test_a_set_pinned_with_other_options_is_refused():
+    w = pinned("options").start()  # the set of the test before, or a new one
+    w.stop()
+    r = ctrwatch("--pin-path", pin, "--exec", "--containerd-socket", ctd.sock)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "loaded with no --exec" in r.stderr and "--cleanup" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_cleanup_removes_the_pinned_set():
+    w = pinned("cleanup").start()
+    r = ctrwatch("--cleanup", "--pin-path", pin)
+    assert r.returncode == 1 and "another ctrwatch is reading" in r.stderr, r.stderr
+    w.stop()
+    assert os.path.isdir(pin)
+    r = ctrwatch("--cleanup", "--pin-path", pin)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(pin)
+    assert "nothing at" in status()
+    # nothing of ours is attached any more: a container made now is recorded by no one
+    gone = f"ctrw-{os.getpid()}-gone"
+    ctd.run(gone, "/bin/true", check=True)
+    w = pinned("fresh").start()
+    assert "carrying on" not in w.stderr()
+    w.stop()
+    assert lifecycle(w.events(), gone) == []
+    assert ctrwatch("--cleanup", "--pin-path", pin).returncode == 0
+
+
+def test_without_pinning_nothing_outlives_the_process():
+    w = Ctrwatch(workdir, "unpinned", socket=ctd.sock).start()
+    assert w.map_id in tracked_maps()
+    w.stop(signal.SIGKILL)
+    wait_until(lambda: w.map_id not in tracked_maps(), timeout=10,
+               what="the killed ctrwatch's map to go")
+
+
+def setup():
+    global ctd, workdir
+    ctd = private_containerd()
+    workdir = ctd.dir
+
+
+def teardown():
+    if os.path.exists(pin):
+        r = ctrwatch("--cleanup", "--pin-path", pin)
+        if r.returncode != 0:
+            log(f"cleanup: {r.stderr}")
+            shutil.rmtree(pin, ignore_errors=True)
+    if ctd:
+        ctd.cleanup()
+
+
+if __name__ == "__main__":
+    main("e2e-restart", globals(), setup, teardown)
