@@ -141,7 +141,9 @@ install: ctrwatch
 		> $(DESTDIR)$(UNITDIR)/ctrwatch.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/ctrwatch.service
 
+# The unit pins the programs (--pin): they are detached first, while the binary is there.
 uninstall:
+	if [ -z "$(DESTDIR)" ] && [ -x $(SBINDIR)/ctrwatch ]; then $(SBINDIR)/ctrwatch --cleanup; fi
 	rm -f $(DESTDIR)$(SBINDIR)/ctrwatch $(DESTDIR)$(MANDIR)/man8/ctrwatch.8 \
 		$(DESTDIR)$(UNITDIR)/ctrwatch.service
 	rm -rf $(DESTDIR)$(DOCDIR)

@@ -202,17 +202,8 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	    .max_cgroups = opts->max_cgroups,
 	    .pin_path = opts->pin_path,
 	};
-	int err;
 
-	err = bpf_programs_open(&cw->programs, &cfg);
-	if (err == -EBUSY || err == -ESTALE || err == -ENOTDIR)
-		return err; /* the pin path's trouble: said */
-	if (err) {
-		log_error("cannot load or attach the BPF programs: %s%s", strerror(-err),
-			  log_verbose() ? "" : " (run with -v for libbpf's log)");
-		return err;
-	}
-	return 0;
+	return bpf_programs_open(&cw->programs, &cfg); /* says why not */
 }
 
 static int watch_fds(struct ctrwatch *cw)

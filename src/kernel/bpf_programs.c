@@ -136,17 +136,33 @@ static int pin_file(char *buf, size_t size, const char *dir, const char *name)
 	return snprintf(buf, size, "%s/%s", dir, name) >= (int)size ? -ENAMETOOLONG : 0;
 }
 
-/* The pin directory, made if missing, locked for us alone. Returns its fd or -errno. */
-static int lock_pin_dir(const char *pin_path, bool create)
+static bool in_bpffs(const char *path)
 {
 	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+/* The pin directory, made if missing (in a bpf filesystem), locked for us alone: its fd. */
+static int lock_pin_dir(const char *pin_path, bool create)
+{
+	char parent[PATH_MAX];
+	char *slash;
 	int fd;
 
-	if (create && mkdir(pin_path, 0700) && errno != EEXIST)
-		return -errno;
-	if (statfs(pin_path, &fs))
-		return -errno;
-	if (fs.f_type != BPF_FS_MAGIC)
+	if (access(pin_path, F_OK) && errno == ENOENT) {
+		if (!create)
+			return -ENOENT;
+		snprintf(parent, sizeof(parent), "%s", pin_path);
+		slash = strrchr(parent, '/');
+		if (slash)
+			*(slash == parent ? slash + 1 : slash) = '\0';
+		if (!in_bpffs(slash ? parent : "."))
+			return -ENOTDIR;
+		if (mkdir(pin_path, 0700) && errno != EEXIST)
+			return -errno;
+	}
+	if (!in_bpffs(pin_path))
 		return -ENOTDIR;
 	fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -345,31 +361,40 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 	progs->ncpus = libbpf_num_possible_cpus();
 	if (progs->ncpus < 0) {
 		err = progs->ncpus;
+		log_error("cannot count the possible CPUs: %s", strerror(-err));
 		goto out_free;
 	}
 	progs->skel = ctrwatch_bpf__open();
 	if (!progs->skel) {
 		err = -errno;
+		log_error("cannot open the BPF programs: %s", strerror(-err));
 		goto out_free;
 	}
 	configure(progs->skel, cfg);
 	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->ringbuf_size);
 	if (!err)
 		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
-	if (!err && cfg->pin_path)
-		err = open_pinned(progs, cfg, &want);
-	if (err)
+	if (err) {
+		log_error("cannot size the BPF maps: %s", strerror(-err));
 		goto out_destroy;
+	}
+	if (cfg->pin_path) {
+		err = open_pinned(progs, cfg, &want); /* says why not */
+		if (err)
+			goto out_destroy;
+	}
 	err = ctrwatch_bpf__load(progs->skel);
-	if (err)
+	if (!err && !progs->adopted)
+		err = ctrwatch_bpf__attach(progs->skel);
+	if (err) {
+		log_error("cannot load or attach the BPF programs: %s%s", strerror(-err),
+			  log_verbose() ? "" : " (run with -v for libbpf's log)");
 		goto out_destroy;
+	}
 	if (progs->adopted) {
 		*out = progs;
 		return 0;
 	}
-	err = ctrwatch_bpf__attach(progs->skel);
-	if (err)
-		goto out_destroy;
 	if (cfg->pin_path) {
 		err = pin_new(progs->skel, cfg->pin_path, &want);
 		if (err) {

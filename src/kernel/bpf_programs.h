@@ -30,8 +30,8 @@ void bpf_programs_log_to_logger(void);
 /*
  * Opens, configures, loads and attaches the programs; with a pin path, adopts the set pinned
  * there if it is the same (programs, layout and options), else pins a new one. Returns 0 or
- * -errno: -EBUSY another ctrwatch holds the pin path, -ESTALE a different set is pinned there,
- * -ENOTDIR the pin path is not in a bpf filesystem; each is logged in one line.
+ * -errno, having said why in one line (-EBUSY: another ctrwatch holds the pin path; -ESTALE:
+ * a different set is pinned there; -ENOTDIR: the pin path is not in a bpf filesystem).
  */
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg);
 /* Whether the programs were found pinned and running: their records may wait unread. */

@@ -68,13 +68,13 @@ def ctr_args(caps, mounts, host_pid):
 class Containerized:
     """ctrwatch running in the image, its stdout and stderr kept apart in two files."""
 
-    def __init__(self, name, caps, mounts, host_pid):
+    def __init__(self, name, caps, mounts, host_pid, extra=()):
         self.name = f"ctrwatch-{os.getpid()}-{name}"
         self.out = os.path.join(workdir, f"{name}.out")
         self.err = os.path.join(workdir, f"{name}.err")
         cmd = ["ctr", "-a", ctd.sock, "-n", ctd.namespace, "run", "--rm",
                *ctr_args(caps, mounts, host_pid), IMAGE, self.name, "/usr/local/sbin/ctrwatch",
-               "--containerd-socket", "/run/containerd/containerd.sock"]
+               "--containerd-socket", "/run/containerd/containerd.sock", *extra]
         self.proc = subprocess.Popen(cmd, stdout=open(self.out, "w"), stderr=open(self.err, "w"),
                                      stdin=subprocess.DEVNULL)
 
@@ -131,8 +131,8 @@ def test_image_with_the_manifest_contract_reports_containers_enriched():
     assert rc == 0, (rc, cw.stderr())
 
 
-def run_failing(name, caps, mounts, host_pid):
-    cw = Containerized(name, caps, mounts, host_pid)
+def run_failing(name, caps, mounts, host_pid, extra=()):
+    cw = Containerized(name, caps, mounts, host_pid, extra)
     rc = cw.proc.wait(timeout=30)
     return rc, cw.stderr().strip()
 
@@ -190,6 +190,29 @@ def test_cgroup_mount_is_necessary_to_see_running_containers():
         cw.stop()
         ctd.kill(before)
         ctd.remove(before)
+
+
+def test_bpffs_mount_is_necessary_to_pin():
+    """--pin through the manifest's /sys/fs/bpf mount: the pins land in the host's bpffs and
+    outlive the container; without the mount, one line says what is missing."""
+    caps, mounts, host_pid = manifest_contract()
+    assert "--pin" in daemonset()["containers"][0]["args"]
+    pin = f"/sys/fs/bpf/ctrwatch-e2e-deploy-{os.getpid()}"
+    cw = Containerized("pinned", caps, mounts, host_pid, extra=["--pin-path", pin])
+    try:
+        cw.wait_ready()
+        assert os.path.exists(os.path.join(pin, "info")), os.listdir("/sys/fs/bpf")
+    finally:
+        assert cw.stop() == 0, cw.stderr()
+    try:
+        assert os.path.exists(os.path.join(pin, "link_sched_process_exec"))  # still pinned
+        without = [m for m in mounts if m[1] != "/sys/fs/bpf"]
+        assert len(without) == len(mounts) - 1
+        rc, err = run_failing("no-bpffs", caps, without, host_pid, ["--pin-path", pin])
+        assert rc == 1 and "not in a bpf filesystem" in err and err.count("\n") == 0, (rc, err)
+    finally:
+        subprocess.run([CTRWATCH, "--cleanup", "--pin-path", pin], capture_output=True)
+    assert not os.path.exists(pin)
 
 
 def test_make_install_into_destdir():

@@ -55,14 +55,16 @@ class Cri:
         return r.pod_sandbox_id, config, uid
 
     def create_container(self, sandbox_id, sandbox_config, name, image, command,
-                         memory_limit=0, args=(), mounts=(), security=None, log_path=""):
+                         memory_limit=0, args=(), mounts=(), security=None, log_path="",
+                         attempt=0):
         """mounts: (host path, container path, read-only); security: a
         LinuxContainerSecurityContext for what a pod spec's securityContext says (its
         namespace options are set here, as the kubelet sets them)."""
         security = security or pb.LinuxContainerSecurityContext()
         security.namespace_options.CopyFrom(pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))
         config = pb.ContainerConfig(
-            metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=image),
+            metadata=pb.ContainerMetadata(name=name, attempt=attempt),
+            image=pb.ImageSpec(image=image),
             command=command, args=args, log_path=log_path,
             mounts=[pb.Mount(host_path=h, container_path=c, readonly=ro) for h, c, ro in mounts],
             linux=pb.LinuxContainerConfig(

@@ -268,6 +268,10 @@ def test_systemd_unit_from_make_install():
         systemctl("restart", "ctrwatch.service")
         wait_until(lambda: os.path.exists(UNIT_OUTPUT) and unit_property("ActiveState") ==
                    "active", timeout=180, interval=0.5, what=UNIT_OUTPUT)
+        # --pin: the restarted one carries on from the programs the first one pinned
+        wait_until(lambda: any("carrying on from the pinned programs" in line
+                               for line in journal()), timeout=180, interval=0.5,
+                   what="the restart to adopt the pinned programs")
         in_file = Lines(lambda: open(UNIT_OUTPUT, errors="replace").read().splitlines())
         _, _, before = run_to_exit("before", ["/bin/sh", "-c", "exit 0"])
         ev = in_file.wait_for(before, "container_remove")
@@ -281,10 +285,24 @@ def test_systemd_unit_from_make_install():
         rotated = Lines(lambda: open(UNIT_OUTPUT + ".1").read().splitlines())
         assert lifecycle(rotated, before) == LIFETIME and rotated.for_container(after) == []
 
+        # no blind window: a pod's whole life while the unit is stopped is printed on start
+        systemctl("stop", "ctrwatch.service")
+        assert unit_property("Result") == "success", journal()[-10:]
+        assert unit_property("ExecMainStatus") == "0", journal()[-10:]
+        _, _, stopped = run_to_exit("stopped", ["/bin/sh", "-c", "exit 0"])
+        systemctl("start", "ctrwatch.service")
+        in_file.wait_for(stopped, "container_remove", timeout=180)
+        assert lifecycle(in_file, stopped) == LIFETIME, in_file.for_container(stopped)
+
         systemctl("stop", "ctrwatch.service")
         assert unit_property("ActiveState") == "inactive"
         assert unit_property("Result") == "success", journal()[-10:]
         assert unit_property("ExecMainStatus") == "0", journal()[-10:]
+        r = subprocess.run(["make", "-C", "/repo", "-o", "ctrwatch", "uninstall"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr  # detaches what the unit pinned
+        status = subprocess.run(["/repo/ctrwatch", "--status"], capture_output=True, text=True)
+        assert "pinned: nothing at /sys/fs/bpf/ctrwatch" in status.stdout, status.stdout
     finally:
         subprocess.run(["systemctl", "stop", "ctrwatch.service"])
         shutil.rmtree(dropin, ignore_errors=True)
@@ -384,7 +402,26 @@ def test_daemonset_pod_as_the_manifest_declares():
         cri.stop(cid, timeout=30)  # SIGTERM, as the kubelet stops a pod
         st = cri.wait_exited(cid)
         assert st.exit_code == 0, (st, cri_log(log_file)[1][-5:])
+
+        # the pod's next container (a rolling update, a restart): what happened in between
+        # is printed, from the programs the first one pinned through the bpffs mount
+        _, _, between = run_to_exit("between", ["/bin/sh", "-c", "exit 0"])
+        cid2 = cri.create_container(sandbox, config, c["name"], c["image"], [],
+                                    args=c["args"] + ["--enrich-timeout", "10s"], mounts=mounts,
+                                    security=security,
+                                    memory_limit=quantity(c["resources"]["limits"]["memory"]),
+                                    log_path=f"{c['name']}/1.log", attempt=1)
+        log2 = os.path.join(logdir, c["name"], "1.log")
+        out2 = Lines(lambda: cri_log(log2)[0])
+        cri.start(cid2)
+        out2.wait_for(between, "container_remove", timeout=180)
+        assert lifecycle(out2, between) == LIFETIME, out2.for_container(between)
+        assert any("carrying on" in line for line in cri_log(log2)[1]), cri_log(log2)[1]
+        cri.stop(cid2, timeout=30)
+        assert cri.wait_exited(cid2).exit_code == 0
+        cri.remove(cid2)
     finally:
+        subprocess.run(["/repo/ctrwatch", "--cleanup"], capture_output=True)
         for call in (lambda: cri.stop(cid, timeout=0), lambda: cri.remove(cid),
                      lambda: cri.stop_pod(sandbox), lambda: cri.remove_pod(sandbox)):
             try:
