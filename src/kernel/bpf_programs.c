@@ -22,8 +22,9 @@
 struct bpf_programs {
 	struct ctrwatch_bpf *skel;
 	int ncpus;
-	int pin_dir_fd; /* flock(2)ed while we read the pinned set; -1 without pinning */
-	bool adopted;
+	int pin_dir_fd;	  /* flock(2)ed while we read the pinned set; -1 without pinning */
+	bool adopted;	  /* the pinned maps are used: records and state carry on */
+	bool taking_over; /* ... with our programs in place of the pinned ones */
 };
 
 /*
@@ -209,40 +210,43 @@ static void unpin_all(const char *pin_path)
 			unlink(path);
 }
 
-static const char *info_mismatch(const struct pinned_set_info *have,
-				 const struct pinned_set_info *want)
+/* What keeps this ctrwatch from sharing the pinned maps at all, or NULL. */
+static const char *shape_mismatch(const struct pinned_set_info *have,
+				  const struct pinned_set_info *want)
 {
 	if (have->magic != want->magic || have->layout != want->layout)
 		return "another record layout";
-	if (have->object_hash != want->object_hash)
-		return "other programs (another ctrwatch build)";
-	if (have->trace_exec != want->trace_exec)
-		return have->trace_exec ? "--exec" : "no --exec";
 	if (have->ringbuf_size != want->ringbuf_size)
 		return "another --ringbuf-size";
 	if (have->max_cgroups != want->max_cgroups)
 		return "another --max-cgroups";
 	if (have->hierarchy_id != want->hierarchy_id || have->cgroup_v1 != want->cgroup_v1)
-		return "another --cgroup hierarchy";
+		return "another --cgroup-hierarchy";
 	return NULL;
 }
 
-/* Makes the skeleton use the pinned maps, and load no tracing program: the pinned ones run. */
-static int reuse_pinned(struct ctrwatch_bpf *skel, const char *pin_path)
+/* The pinned programs are the ones this ctrwatch would load: adopted as they run. */
+static bool same_programs(const struct pinned_set_info *have, const struct pinned_set_info *want)
+{
+	return have->object_hash == want->object_hash && have->trace_exec == want->trace_exec;
+}
+
+static bool links_pinned(const char *pin_path)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < PIN_LINKS; i++)
+		if (pin_file(path, sizeof(path), pin_path, pinned_links[i]) || access(path, F_OK))
+			return false;
+	return true;
+}
+
+/* Makes the skeleton use the pinned maps: records, tracked cgroups and counters carry on. */
+static int reuse_maps(struct ctrwatch_bpf *skel, const char *pin_path)
 {
 	char path[PATH_MAX];
 	int fd, err;
 
-	for (int i = 0; i < PIN_LINKS; i++) {
-		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
-		if (err)
-			return err;
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			return -errno;
-		close(fd); /* present: the pin keeps it attached */
-		bpf_program__set_autoload(skel_traced(skel, i), false);
-	}
 	for (int i = 0; i < PIN_MAPS; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
 		if (err)
@@ -258,15 +262,27 @@ static int reuse_pinned(struct ctrwatch_bpf *skel, const char *pin_path)
 	return 0;
 }
 
-/* A freshly attached set, pinned; the info map, written last, seals it. */
+/* Adopting: no tracing program is loaded; the pinned ones keep running. */
+static void load_no_tracing(struct ctrwatch_bpf *skel)
+{
+	for (int i = 0; i < PIN_LINKS; i++)
+		bpf_program__set_autoload(skel_traced(skel, i), false);
+}
+
+/*
+ * Our freshly attached links in place of whatever is pinned (the maps are pinned or ours), then
+ * the info map, written last, as the seal. Taking over, each old link goes as its pin is
+ * replaced (the pin was its last reference): until then both programs run, and the shared
+ * tracking map keeps them from reporting a start, exit or remove twice.
+ */
 static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
-		   const struct pinned_set_info *info)
+		   const struct pinned_set_info *info, bool maps_pinned)
 {
 	char path[PATH_MAX];
 	uint32_t zero = 0;
 	int fd, err;
 
-	for (int i = 0; i < PIN_MAPS; i++) {
+	for (int i = 0; i < PIN_MAPS && !maps_pinned; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
 		if (!err)
 			err = bpf_map__pin(skel_map(skel, i), path);
@@ -275,8 +291,11 @@ static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
 	}
 	for (int i = 0; i < PIN_LINKS; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
-		if (!err)
-			err = bpf_link__pin(*skel_link(skel, i), path);
+		if (err)
+			return err;
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		err = bpf_link__pin(*skel_link(skel, i), path);
 		if (err)
 			return err;
 	}
@@ -285,7 +304,11 @@ static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
 	if (fd < 0)
 		return -errno;
 	err = pin_file(path, sizeof(path), pin_path, "info");
-	if (!err && (bpf_map_update_elem(fd, &zero, info, 0) || bpf_obj_pin(fd, path)))
+	if (!err && bpf_map_update_elem(fd, &zero, info, 0))
+		err = -errno;
+	if (!err && unlink(path) && errno != ENOENT)
+		err = -errno;
+	if (!err && bpf_obj_pin(fd, path))
 		err = -errno;
 	close(fd);
 	return err;
@@ -301,7 +324,7 @@ static void log_pin_error(const char *pin_path, int err, const char *mismatch)
 		log_error("%s is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", pin_path);
 		break;
 	case -ESTALE:
-		log_error("the programs pinned at %s were loaded with %s: start with the same "
+		log_error("the maps pinned at %s were made with %s: start with the same "
 			  "options, or remove them with ctrwatch --cleanup (containers that start "
 			  "until the next start are not seen)",
 			  pin_path, mismatch);
@@ -330,18 +353,28 @@ static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_con
 	}
 	if (err)
 		goto fail;
-	mismatch = info_mismatch(&have, want);
+	mismatch = shape_mismatch(&have, want);
 	if (mismatch) {
 		err = -ESTALE;
 		goto fail;
 	}
-	err = reuse_pinned(progs->skel, cfg->pin_path);
+	err = reuse_maps(progs->skel, cfg->pin_path);
 	if (err) {
 		mismatch = "a set that is incomplete";
 		err = -ESTALE;
 		goto fail;
 	}
 	progs->adopted = true;
+	if (same_programs(&have, want) && links_pinned(cfg->pin_path)) {
+		load_no_tracing(progs->skel);
+		return 0;
+	}
+	/* other programs (a new build, --exec changed) or lost links: ours take over */
+	progs->taking_over = true;
+	log_info("taking over from the programs pinned at %s (%s)", cfg->pin_path,
+		 have.object_hash != want->object_hash ? "another build"
+		 : have.trace_exec != want->trace_exec ? "--exec changed"
+						       : "links missing");
 	return 0;
 fail:
 	log_pin_error(cfg->pin_path, err, mismatch);
@@ -384,23 +417,24 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 			goto out_destroy;
 	}
 	err = ctrwatch_bpf__load(progs->skel);
-	if (!err && !progs->adopted)
+	if (!err && (!progs->adopted || progs->taking_over))
 		err = ctrwatch_bpf__attach(progs->skel);
 	if (err) {
 		log_error("cannot load or attach the BPF programs: %s%s", strerror(-err),
 			  log_verbose() ? "" : " (run with -v for libbpf's log)");
 		goto out_destroy;
 	}
-	if (progs->adopted) {
+	if (progs->adopted && !progs->taking_over) {
 		*out = progs;
 		return 0;
 	}
 	if (cfg->pin_path) {
-		err = pin_new(progs->skel, cfg->pin_path, &want);
+		err = pin_new(progs->skel, cfg->pin_path, &want, progs->adopted);
 		if (err) {
 			log_error("cannot pin the programs at %s: %s", cfg->pin_path,
 				  strerror(-err));
-			unpin_all(cfg->pin_path);
+			if (!progs->adopted)
+				unpin_all(cfg->pin_path);
 			goto out_destroy;
 		}
 	}

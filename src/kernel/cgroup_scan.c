@@ -145,10 +145,25 @@ static bool entered_new_namespaces(pid_t pid)
 	return false;
 }
 
+/*
+ * Whether our pids are the kernel's: only then is a pid read from cgroup.procs the tgid the
+ * kernel programs compare. In a pid namespace of its own (the DaemonSet without hostPID) the
+ * scan sees only its own container's processes, with pids of that namespace: it leaves every
+ * init to containerd (Tasks/Get gives host pids).
+ */
+static bool pids_are_global(void)
+{
+	struct stat st;
+
+	/* PROC_PID_INIT_INO: the initial pid namespace's fixed inode number */
+	return stat("/proc/self/ns/pid", &st) != 0 || st.st_ino == 0xEFFFFFFCu;
+}
+
 /* nftw(3) has no context argument. */
 static struct {
 	const char *mount_point;
 	size_t mount_len;
+	bool pids_global;
 	cgroup_scan_fn fn;
 	void *ctx;
 } scan;
@@ -177,7 +192,7 @@ static void scan_sub_cgroups(const char *dir, int depth, struct existing_contain
 		if (cgroup_id_of(path, &c->sub_cgroup_ids[c->sub_cgroups]))
 			continue; /* gone meanwhile */
 		c->sub_cgroups++;
-		if (!c->init_pid)
+		if (!c->init_pid && scan.pids_global)
 			c->init_pid = cgroup_find_init(path);
 		scan_sub_cgroups(path, depth + 1, c);
 	}
@@ -198,7 +213,7 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 	if (cgroup_id_of(fpath, &c.cgroup_id))
 		return FTW_CONTINUE; /* gone meanwhile */
 	c.cgroup_path = rel;
-	c.init_pid = cgroup_find_init(fpath);
+	c.init_pid = scan.pids_global ? cgroup_find_init(fpath) : 0;
 	scan_sub_cgroups(fpath, 0, &c);
 	/*
 	 * "/<namespace>/<id>" is a container if its init entered new namespaces; when that cannot
@@ -218,6 +233,7 @@ int cgroup_scan(const char *mount_point, cgroup_scan_fn fn, void *ctx)
 		scan.mount_len--;
 	scan.fn = fn;
 	scan.ctx = ctx;
+	scan.pids_global = pids_are_global();
 	if (nftw(mount_point, visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0)
 		return -errno;
 	return 0;

@@ -102,12 +102,92 @@ def test_what_happens_while_ctrwatch_is_down_is_printed_by_the_next():
     assert third.stop() == 0
 
 
-def test_a_set_pinned_with_other_options_is_refused():
-    w = pinned("options").start()  # the set of the test before, or a new one
+def test_sigkill_while_lines_wait_for_a_full_disk_loses_none():
+    """Lines that could not be written (a full disk) keep their records in the ring buffer:
+    after a SIGKILL the next ctrwatch prints them. Duplicates, if any, keep their seq."""
+    disk = os.path.join(workdir, "disk")
+    os.makedirs(disk, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", disk], check=True)
+    try:
+        with open(os.path.join(disk, "filler"), "wb") as f:
+            f.write(b"f" * (56 * 1024))  # a page for the log, one for ~3 lines
+        full = Ctrwatch(disk, "full", "--pin-path", pin, socket=ctd.sock).start()
+        cids = [f"ctrw-{os.getpid()}-disk{i}" for i in range(4)]
+        for cid in cids:
+            ctd.run(cid, "/bin/true", check=True)
+        wait_until(lambda: "cannot write to" in full.stderr(), what="the full-disk warning")
+        assert int(status().split("unread: ")[1].split()[0]) > 0, status()
+        full.stop(signal.SIGKILL)
+        written = full.events()  # whole lines only
+        assert len(written) < 4 * len(LIFETIME), len(written)
+    finally:
+        subprocess.run(["umount", "-l", disk], check=False)
+    after = pinned("after-full").start()
+
+    def removed():
+        got = written + after.events()
+        return all(lifecycle(got, cid)[-1:] == ["container_remove"] for cid in cids)
+    try:
+        wait_until(removed, timeout=15, what="every container's remove, before or after")
+    finally:
+        if not removed():
+            log(after.stderr())
+            after.stop()
+    both = written + after.events()
+    for cid in cids:
+        seen = lifecycle(both, cid)
+        assert sorted(set(seen)) == sorted(LIFETIME), (cid, seen)
+        for e in LIFETIME:  # each at least once; a second time only with the same seq
+            assert len({x["seq"] for x in both if x["event"] == e and
+                        x["container"]["id"] == cid}) == 1, (cid, e, seen)
+    log(f"{len(written)} lines written before the SIGKILL, {len(after.events())} after: "
+        f"{len(both) - 4 * len(LIFETIME)} printed twice")
+    assert after.stop() == 0
+
+
+def test_other_programs_take_over_without_a_gap():
+    """A ctrwatch whose programs differ (here --exec, which changes them as a new build would)
+    attaches its own in place of the pinned ones and carries on with the pinned maps: the
+    container that ran across the handover is printed once, and the new programs run."""
+    across, after = f"ctrw-{os.getpid()}-across", f"ctrw-{os.getpid()}-after-takeover"
+    old = pinned("old").start()
+    ctd.run(across, "/bin/sleep", "600", detach=True, check=True)
+    old.wait_for(across, "container_start")
+    assert old.stop() == 0
+    new = pinned("new", "--exec").start()
+    assert "taking over from the programs pinned" in new.stderr(), new.stderr()
+    ctd.kill(across)
+    ctd.remove(across)
+    ctd.run(after, "/bin/sh", "-c", "/bin/true", check=True)
+    new.wait_for(across, "container_remove")
+    new.wait_for(after, "container_remove")
+    both = old.events() + new.events()
+    assert lifecycle(both, across) == LIFETIME, lifecycle(both, across)
+    assert lifecycle(new.events(), after) == LIFETIME, lifecycle(new.events(), after)
+    execs = [e for e in new.events() if e["event"] == "process_exec" and
+             e["container"]["id"] == after]
+    assert [e["process"]["exe"] for e in execs] == ["/bin/true"], execs  # --exec's programs
+    assert_seqs(both)
+    assert new.stop() == 0
+    st = status()
+    assert "(this build)" in st and "--exec" in st, st
+    back = pinned("back").start()  # and back again, without --exec
+    assert "taking over" in back.stderr(), back.stderr()
+    last = f"ctrw-{os.getpid()}-back"
+    ctd.run(last, "/bin/sh", "-c", "/bin/true", check=True)
+    back.wait_for(last, "container_remove")
+    # the --exec programs are gone: detached as their pins were replaced
+    assert lifecycle(back.events(), last) == LIFETIME
+    assert not [e for e in back.events() if e["event"] == "process_exec"], back.events()
+    assert back.stop() == 0
+
+
+def test_maps_of_another_shape_are_refused():
+    w = pinned("shape").start()  # the set of the tests before, or a new one
     w.stop()
-    r = ctrwatch("--pin-path", pin, "--exec", "--containerd-socket", ctd.sock)
+    r = ctrwatch("--pin-path", pin, "--ringbuf-size", "16M", "--containerd-socket", ctd.sock)
     assert r.returncode == 1, (r.returncode, r.stderr)
-    assert "loaded with no --exec" in r.stderr and "--cleanup" in r.stderr, r.stderr
+    assert "made with another --ringbuf-size" in r.stderr and "--cleanup" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 

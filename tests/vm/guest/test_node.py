@@ -263,7 +263,7 @@ def test_systemd_unit_from_make_install():
         os.makedirs(dropin, exist_ok=True)
         with open(os.path.join(dropin, "50-vmtest.conf"), "w") as f:
             f.write("[Service]\nExecStart=\nExecStart=/usr/local/sbin/ctrwatch --log-format json"
-                    f" --enrich-timeout 10s --output {UNIT_OUTPUT}\n")
+                    f" --pin --enrich-timeout 10s --output {UNIT_OUTPUT}\n")
         systemctl("daemon-reload")
         systemctl("restart", "ctrwatch.service")
         wait_until(lambda: os.path.exists(UNIT_OUTPUT) and unit_property("ActiveState") ==
@@ -304,7 +304,7 @@ def test_systemd_unit_from_make_install():
         status = subprocess.run(["/repo/ctrwatch", "--status"], capture_output=True, text=True)
         assert "pinned: nothing at /sys/fs/bpf/ctrwatch" in status.stdout, status.stdout
     finally:
-        subprocess.run(["systemctl", "stop", "ctrwatch.service"])
+        subprocess.run(["systemctl", "stop", "ctrwatch.service"], capture_output=True)
         shutil.rmtree(dropin, ignore_errors=True)
         subprocess.run(["make", "-C", "/repo", "-o", "ctrwatch", "uninstall"],
                        capture_output=True)
