@@ -65,6 +65,7 @@ struct ctrwatch {
 	struct pipeline *pipeline;
 	struct ringbuf_reader *reader;
 	int epoll_fd;
+	bool pinned; /* --pin: the ring buffer outlives us, and so do the records we keep */
 };
 
 static int on_record(void *ctx, const void *data, size_t size, uint64_t pos)
@@ -274,6 +275,11 @@ static void release_written(struct ctrwatch *cw)
 {
 	uint64_t held = pipeline_oldest_record(cw->pipeline);
 
+	if (!cw->pinned) {
+		/* nobody reads this buffer after us: keeping records would only cost room */
+		ringbuf_reader_commit(cw->reader, ringbuf_reader_read_pos(cw->reader));
+		return;
+	}
 	if (sink_backlog(cw->sink))
 		return;
 	ringbuf_reader_commit(
@@ -342,6 +348,7 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 {
 	int err;
 
+	cw->pinned = opts->pin_path != NULL;
 	err = open_stages(cw, opts);
 	if (err)
 		return err;
