@@ -257,7 +257,11 @@ def test_systemd_unit_from_make_install():
         _, sandbox, cid = run_to_exit("unit", ["/bin/sh", "-c", "exit 2"])
         journal_lines.wait_for(cid, "container_remove")
         assert lifecycle(journal_lines, cid) == LIFETIME, journal_lines.for_container(cid)
-        assert journal_lines.for_container(sandbox) == []
+        # The unit as shipped waits 500 ms for containerd, which TCG can miss: a sandbox whose
+        # lookup did not answer cannot be told from a workload, and is printed, partial
+        # (docs/filters.md); one containerd named is never printed.
+        leaked = journal_lines.for_container(sandbox)
+        assert all(e["enrichment"] == "partial" for e in leaked), leaked
 
         # What an operator adds to write a file (TCG: containerd answers slowly, give it 10 s)
         os.makedirs(dropin, exist_ok=True)
