@@ -258,10 +258,11 @@ def test_systemd_unit_from_make_install():
         journal_lines.wait_for(cid, "container_remove")
         assert lifecycle(journal_lines, cid) == LIFETIME, journal_lines.for_container(cid)
         # The unit as shipped waits 500 ms for containerd, which TCG can miss: a sandbox whose
-        # lookup did not answer cannot be told from a workload, and is printed, partial
-        # (docs/filters.md); one containerd named is never printed.
+        # lookup did not answer by its first line cannot be told from a workload and is
+        # printed, from a partial first line on (docs/filters.md); one containerd named in time
+        # is never printed.
         leaked = journal_lines.for_container(sandbox)
-        assert all(e["enrichment"] == "partial" for e in leaked), leaked
+        assert not leaked or leaked[0]["enrichment"] == "partial", leaked
 
         # What an operator adds to write a file (TCG: containerd answers slowly, give it 10 s)
         os.makedirs(dropin, exist_ok=True)
