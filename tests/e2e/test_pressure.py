@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, private_containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -61,12 +61,16 @@ def flood_process(parent, count):
 def test_lookalike_flood_costs_real_containers_nothing():
     """The flood of the hardening issue: lookalikes made as fast as a loop can, one real
     container started while it runs and one after it. Each gets its four events, enriched
-    (so its lookup did not wait behind the flood's), and ctrwatch's memory stays bounded."""
+    (so its lookup did not wait behind the flood's), and ctrwatch's memory stays bounded. Two
+    ctrwatch at once: as the CLI runs (records given back as read) and as the unit and the
+    DaemonSet run (--pin: a record keeps its room until its line is out)."""
     top = f"/ctrw-flood-{os.getpid()}"
     created_cgroups.append(top)
-    w = Ctrwatch(workdir, "flood", socket=ctd.sock).start()
-    rss_before = rss_kib(w.proc.pid)
-    rss_peak = rss_before
+    pin = f"/sys/fs/bpf/ctrwatch-e2e-flood-{os.getpid()}"
+    watchers = [Ctrwatch(workdir, "flood", socket=ctd.sock).start(),
+                Ctrwatch(workdir, "flood-pinned", "--pin-path", pin, socket=ctd.sock).start()]
+    rss_before = [rss_kib(w.proc.pid) for w in watchers]
+    rss_peak = list(rss_before)
     parent = unified_dir(top)
     os.mkdir(parent)
     start = time.monotonic()
@@ -77,32 +81,36 @@ def test_lookalike_flood_costs_real_containers_nothing():
                    timeout=120, what="the flood to be under way")
         ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 7")
         while flood.poll() is None:
-            rss_peak = max(rss_peak, rss_kib(w.proc.pid))
+            rss_peak = [max(p, rss_kib(w.proc.pid)) for p, w in zip(rss_peak, watchers)]
             time.sleep(0.1)
         log(f"made {FLOOD} lookalikes in {time.monotonic() - start:.1f}s")
         assert flood.returncode == 0
         ctd.run(after, "/bin/sh", "-c", "exit 3")
-        for cid in (during, after):
-            w.wait_for(cid, "container_remove", timeout=60)
-        rss_peak = max(rss_peak, rss_kib(w.proc.pid))
-        for cid, code in ((during, 7), (after, 3)):
-            evs = assert_one_lifetime(w, cid)
-            assert all(e["enrichment"] == "complete" for e in evs), evs[0]
-            assert evs[2]["exit"]["code"] == code, evs[2]
-        # Not one lookalike printed a line of its own; the flood shows as counted pressure.
-        ours = {during, after}
-        stray = [e for e in w.events() if e["event"].startswith("container_")
-                 and e["container"]["id"] not in ours]
-        assert not stray, stray[:3]
-        pressure = wait_until(lambda: [e["pressure"] for e in w.events()
-                                       if e["event"] == "ctrwatch_pressure"],
-                              timeout=5, what="a ctrwatch_pressure line")
-        lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
-        log(f"pressure: {pressure[-3:]}; lost: {lost[-3:]}; rss {rss_before} -> peak {rss_peak} KiB")
-        log("readmitted: " + str([(e["container"]["id"], e["event"]) for e in w.events() if e.get("readmitted")]))
-        assert sum(p["lookalikes_forgotten"] for p in pressure) > 0, pressure
-        assert rss_peak - rss_before < RSS_GROWTH_MAX_KIB, (rss_before, rss_peak)
-        assert w.proc.poll() is None, w.stderr()[-2000:]
+        for w in watchers:
+            for cid in (during, after):
+                w.wait_for(cid, "container_remove", timeout=60)
+        rss_peak = [max(p, rss_kib(w.proc.pid)) for p, w in zip(rss_peak, watchers)]
+        for w, before, peak in zip(watchers, rss_before, rss_peak):
+            for cid, code in ((during, 7), (after, 3)):
+                evs = assert_one_lifetime(w, cid)
+                assert all(e["enrichment"] == "complete" for e in evs), evs[0]
+                assert evs[2]["exit"]["code"] == code, evs[2]
+            # Not one lookalike printed a line of its own; the flood shows as counted pressure.
+            ours = {during, after}
+            stray = [e for e in w.events() if e["event"].startswith("container_")
+                     and e["container"]["id"] not in ours]
+            assert not stray, stray[:3]
+            pressure = wait_until(lambda: [e["pressure"] for e in w.events()
+                                           if e["event"] == "ctrwatch_pressure"],
+                                  timeout=5, what="a ctrwatch_pressure line")
+            lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
+            log(f"{os.path.basename(w.out_path)}: pressure: {pressure[-3:]}; lost: {lost[-3:]}; "
+                f"rss {before} -> peak {peak} KiB")
+            log("readmitted: " + str([(e["container"]["id"], e["event"]) for e in w.events()
+                                      if e.get("readmitted")]))
+            assert sum(p["lookalikes_forgotten"] for p in pressure) > 0, pressure
+            assert peak - before < RSS_GROWTH_MAX_KIB, (before, peak)
+            assert w.proc.poll() is None, w.stderr()[-2000:]
     finally:
         if flood.poll() is None:
             flood.kill()
@@ -110,7 +118,9 @@ def test_lookalike_flood_costs_real_containers_nothing():
         start = time.monotonic()
         remove_cgroup_tree(top)
         log(f"removed the lookalikes in {time.monotonic() - start:.1f}s")
-        assert w.stop() == 0, w.stderr()[-2000:]
+        for w in watchers:
+            assert w.stop() == 0, w.stderr()[-2000:]
+        subprocess.run([CTRWATCH, "--cleanup", "--pin-path", pin], capture_output=True)
 
 
 def test_forgotten_lookalike_that_starts_is_readmitted():

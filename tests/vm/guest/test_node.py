@@ -83,7 +83,7 @@ class Lines:
     def for_container(self, cid):
         return [e for e in self.events() if e.get("container", {}).get("id") == cid]
 
-    def wait_for(self, cid, event, timeout=60):
+    def wait_for(self, cid, event, timeout=120):
         return wait_until(lambda: [e for e in self.for_container(cid) if e["event"] == event],
                           timeout=timeout, interval=0.5, what=f"{event} of {cid}")[0]
 
