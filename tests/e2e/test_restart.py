@@ -12,8 +12,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Ctrwatch, log, private_containerd, tracked_maps,  # noqa: E402
-                     wait_until)
+from harness import (main, CTRWATCH, Ctrwatch, log, private_containerd,  # noqa: E402
+                     remove_cgroup_tree, tracked_maps, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 ctd = None
@@ -233,6 +233,7 @@ def teardown():
             shutil.rmtree(pin, ignore_errors=True)
     if ctd:
         ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
 
 
 if __name__ == "__main__":
