@@ -205,19 +205,25 @@ int main(void)
 			const char *spec;
 			bool ok;
 		} cases[] = {
-		    {"name:a+++++++++++++++++++", false}, {"name:(a*)*", false},
-		    {"name:((x{2}))+", false},		  {"name:x{2}{3}", false},
-		    {"name:a*b+c?", true},		  {"name:(web|api)-[0-9]+", true},
-		    {"name:[*+]+", true},		  {"name:\\++", true},
-		    {"name:[]a]*", true},		  {"name:^(ab)+$", true},
+		    {"name:a+++++++++++++++++++", false},
+		    {"name:(a*)*", false},
+		    {"name:((x{2}))+", false},
+		    {"name:x{2}{3}", false},
+		    {"name:a*b+c?", true},
+		    {"name:(web|api)-[0-9]+", true},
+		    {"name:[*+]+", true},
+		    {"name:\\++", true},
+		    {"name:[]a]*", true},
+		    {"name:^(ab)+$", true},
 		};
 		struct filter_set fs;
 
 		filter_set_init(&fs);
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			SUBTEST (cases[i].spec) {
-				ASSERT_EQ(filter_set_add(&fs, cases[i].spec, false, err, sizeof(err)),
-					  cases[i].ok ? 0 : -EINVAL);
+				ASSERT_EQ(
+				    filter_set_add(&fs, cases[i].spec, false, err, sizeof(err)),
+				    cases[i].ok ? 0 : -EINVAL);
 			}
 		filter_set_free(&fs);
 	}

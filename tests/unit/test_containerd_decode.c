@@ -33,7 +33,8 @@ static void build(struct reply *r, const char *const kv[][2], size_t n, const ch
 	    .created = CTRWATCH__CONTAINERD__TIMESTAMP__INIT,
 	};
 	for (size_t i = 0; i < n; i++) {
-		r->entries[i] = (Ctrwatch__Containerd__StringEntry)CTRWATCH__CONTAINERD__STRING_ENTRY__INIT;
+		r->entries[i] =
+		    (Ctrwatch__Containerd__StringEntry)CTRWATCH__CONTAINERD__STRING_ENTRY__INIT;
 		r->entries[i].key = (char *)kv[i][0];
 		r->entries[i].value = (char *)kv[i][1];
 		r->labels[i] = &r->entries[i];
@@ -85,7 +86,8 @@ int main(void)
 		container_meta_free(&m);
 	}
 	SUBTEST ("keys that differ only in bytes that are not UTF-8 print alike: one label") {
-		static const char *const kv[][2] = {{"k\xa7", "1"}, {"k\x87", "2"}, {"k\xef\xbf\xbd", "3"}};
+		static const char *const kv[][2] = {
+		    {"k\xa7", "1"}, {"k\x87", "2"}, {"k\xef\xbf\xbd", "3"}};
 
 		build(&r, kv, 3, "not json");
 		ASSERT_EQ(containerd_decode_container(r.buf, r.len, "k8s.io", &m, err), 0);
@@ -103,8 +105,8 @@ int main(void)
 		ASSERT_EQ(containerd_decode_container(junk, sizeof(junk), "x", &m, err), -EPROTO);
 		ASSERT_STREQ(err, "Get: undecodable reply");
 		ASSERT_EQ(containerd_decode_container(
-			      buf, ctrwatch__containerd__get_container_response__pack(&empty, buf), "x",
-			      &m, err),
+			      buf, ctrwatch__containerd__get_container_response__pack(&empty, buf),
+			      "x", &m, err),
 			  -EPROTO);
 		ASSERT_STREQ(err, "Get: empty reply");
 	}
