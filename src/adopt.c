@@ -98,18 +98,13 @@ static int note_record(void *ctx, const void *record, size_t size, uint64_t pos)
 	return 0;
 }
 
-static bool unread_start(struct adoption *a, uint64_t id)
+/* What the unread records say of a cgroup: nothing, for one they do not name. */
+static const struct unread *unread_of(struct adoption *a, uint64_t id)
 {
-	struct unread *u = unread_find(a, id);
+	static const struct unread none;
+	const struct unread *u = unread_find(a, id);
 
-	return u && u->start;
-}
-
-static bool unread_exit(struct adoption *a, uint64_t id)
-{
-	struct unread *u = unread_find(a, id);
-
-	return u && u->exit;
+	return u ? u : &none;
 }
 
 /*
@@ -124,13 +119,13 @@ static int kernel_state(struct adoption *a, const struct existing_container *ec,
 
 	if (map->ops->lookup(map->ctx, ec->cgroup_id, &st->kernel))
 		return -ENOENT;
-	st->start_unread = unread_start(a, ec->cgroup_id);
-	st->exit_unread = unread_exit(a, ec->cgroup_id);
+	st->start_unread = unread_of(a, ec->cgroup_id)->start;
+	st->exit_unread = unread_of(a, ec->cgroup_id)->exit;
 	for (unsigned int i = 0; i < ec->sub_cgroups && i < EXISTING_SUB_CGROUPS_MAX; i++) {
 		uint64_t id = ec->sub_cgroup_ids[i];
 
-		st->start_unread |= unread_start(a, id);
-		st->exit_unread |= unread_exit(a, id);
+		st->start_unread |= unread_of(a, id)->start;
+		st->exit_unread |= unread_of(a, id)->exit;
 		if (st->kernel.state == TRACKED_PENDING && !map->ops->lookup(map->ctx, id, &sub) &&
 		    sub.state != TRACKED_PENDING)
 			st->kernel = sub;
@@ -141,10 +136,9 @@ static int kernel_state(struct adoption *a, const struct existing_container *ec,
 static void on_running(const struct existing_container *ec, void *ctx)
 {
 	struct adoption *a = ctx;
-	struct unread *u = unread_find(a, ec->cgroup_id);
 	struct adopted_state st = {};
 
-	if (u && u->mkdir)
+	if (unread_of(a, ec->cgroup_id)->mkdir)
 		return; /* born while nobody read: its records tell it all */
 	if (kernel_state(a, ec, &st)) {
 		a->cfg->on_existing(ec, a->cfg->ctx); /* running before any of us */
@@ -163,14 +157,15 @@ static void on_gone(const void *node, VISIT which, void *closure)
 	struct adopted_state st = {
 	    .kernel = {.state = TRACKED_EXITED}, .start_unread = u->start, .exit_unread = u->exit};
 
-	if ((which != postorder && which != leaf) || !u->rmdir || u->mkdir)
+	if ((which != postorder && which != leaf) || !u->rmdir || u->mkdir ||
+	    lifecycle_knows(lc, u->cgroup_id))
 		return;
-	if (!a->sub_pass && !lifecycle_knows(lc, u->cgroup_id)) {
-		lifecycle_adopt_gone(lc, u->cgroup_id, u->path, &st);
-		a->adopted += lifecycle_knows(lc, u->cgroup_id);
-	} else if (a->sub_pass && !lifecycle_knows(lc, u->cgroup_id)) {
+	if (a->sub_pass) {
 		lifecycle_adopt_alias(lc, u->cgroup_id, u->parent_id);
+		return;
 	}
+	lifecycle_adopt_gone(lc, u->cgroup_id, u->path, &st);
+	a->adopted += lifecycle_knows(lc, u->cgroup_id);
 }
 
 int adopt_previous(const struct adopt_config *cfg, unsigned int *adopted)

@@ -9,13 +9,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "cli.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "enrich/enricher.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/cgroup_hierarchy.h"
-#include "adopt.h"
 #include "kernel/cgroup_scan.h"
 #include "kernel/privileges.h"
 #include "kernel/ringbuf_reader.h"

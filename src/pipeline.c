@@ -470,17 +470,16 @@ uint64_t pipeline_oldest_record(const struct pipeline *p)
 	const struct held_event *h;
 	const struct slot *s;
 
+	/* A slot holds its events in record order: its first one from a record is its oldest. */
 	TAILQ_FOREACH(s, &p->holding, holding_link)
 	{
 		TAILQ_FOREACH(h, &s->held, link)
 		{
-			if (h->ev.ring_pos != EVENT_NO_RING_POS) {
-				/* a slot holds its events in record order: its first is its oldest
-				 */
-				if (h->ev.ring_pos < oldest)
-					oldest = h->ev.ring_pos;
-				break;
-			}
+			if (h->ev.ring_pos == EVENT_NO_RING_POS)
+				continue;
+			if (h->ev.ring_pos < oldest)
+				oldest = h->ev.ring_pos;
+			break;
 		}
 	}
 	return oldest;

@@ -106,8 +106,8 @@ int ringbuf_reader_epoll_fd(const struct ringbuf_reader *r)
 }
 
 /*
- * Hands each complete record from pos on to fn, up to the producer position or the first record
- * still being written; returns the position after the last one handed, or fn's error.
+ * Hands each complete record from *pos on to fn, up to the producer position or the first record
+ * still being written, moving *pos past each. Returns 0, or fn's error.
  */
 static int walk(const struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, void *ctx)
 {
@@ -117,16 +117,16 @@ static int walk(const struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn
 	while (*pos < producer && !err) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (*pos & (r->size - 1)));
 		uint32_t len = load_acquire32(hdr);
+		uint32_t data_len = len & ~BPF_RINGBUF_DISCARD_BIT;
 		uint64_t start = *pos;
 
 		if (len & BPF_RINGBUF_BUSY_BIT)
 			break;
-		if ((len & ~BPF_RINGBUF_DISCARD_BIT) > r->size)
+		if (data_len > r->size)
 			return -EBADMSG; /* not a header: the buffer is not what we think */
-		*pos +=
-		    (((uint64_t)(len & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ) + 7) & ~7ull;
+		*pos += ((uint64_t)data_len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
 		if (!(len & BPF_RINGBUF_DISCARD_BIT))
-			err = fn(ctx, hdr + 2, len & ~BPF_RINGBUF_DISCARD_BIT, start);
+			err = fn(ctx, hdr + 2, data_len, start);
 		if (*pos >= producer)
 			producer = load_acquire(r->producer_pos);
 	}

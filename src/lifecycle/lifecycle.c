@@ -316,16 +316,23 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size,
 
 /*
  * The sub-cgroups of a running container, tracked as it is: its init may run in one (crun's
- * <scope>/container), and that is where its exit will come from. One born after attach is in
- * the kernel map already (-EEXIST); its mkdir record makes it an alias when it is read.
+ * <scope>/container), and that is where its exit will come from. At startup one the kernel
+ * tracks already was born after attach (-EEXIST): its mkdir record makes it an alias when it is
+ * read. Adopting, one the kernel tracks was the previous ctrwatch's: it is an alias now.
  */
-static void add_existing_aliases(struct lifecycle *lc, const struct existing_container *ec,
-				 const struct tracked_cgroup *value, struct container *c)
+static void add_sub_cgroups(struct lifecycle *lc, const struct existing_container *ec,
+			    const struct tracked_cgroup *value, struct container *c, bool adopting)
 {
+	struct tracked_cgroup kernel;
+	bool tracked;
+
 	for (unsigned int i = 0; i < ec->sub_cgroups && i < EXISTING_SUB_CGROUPS_MAX; i++) {
 		uint64_t id = ec->sub_cgroup_ids[i];
 
-		if (alias_find(lc, id) || lc->map.ops->insert(lc->map.ctx, id, value))
+		if (alias_find(lc, id))
+			continue;
+		tracked = adopting && lc->map.ops->lookup(lc->map.ctx, id, &kernel) == 0;
+		if (!tracked && lc->map.ops->insert(lc->map.ctx, id, value))
 			continue;
 		if (alias_insert(lc, id, c))
 			lc->map.ops->remove(lc->map.ctx, id);
@@ -363,7 +370,7 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 	c->init_pid = ec->init_pid;
 	c->confirmed = ec->confirmed;
 	c->existing = true;
-	add_existing_aliases(lc, ec, &value, c);
+	add_sub_cgroups(lc, ec, &value, c, false);
 	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
 }
 
@@ -404,7 +411,6 @@ static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const c
 int lifecycle_adopt(struct lifecycle *lc, const struct existing_container *ec,
 		    const struct adopted_state *st)
 {
-	struct tracked_cgroup kernel;
 	struct container *c;
 
 	if (container_of(lc, ec->cgroup_id))
@@ -412,18 +418,7 @@ int lifecycle_adopt(struct lifecycle *lc, const struct existing_container *ec,
 	c = adopt(lc, ec->cgroup_id, ec->cgroup_path, &ec->ident, st);
 	if (!c)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < ec->sub_cgroups && i < EXISTING_SUB_CGROUPS_MAX; i++) {
-		uint64_t id = ec->sub_cgroup_ids[i];
-
-		if (alias_find(lc, id))
-			continue;
-		/* one the kernel does not track (made past the scan's limits, or let go): now */
-		if (lc->map.ops->lookup(lc->map.ctx, id, &kernel) &&
-		    lc->map.ops->insert(lc->map.ctx, id, &st->kernel))
-			continue;
-		if (alias_insert(lc, id, c))
-			lc->map.ops->remove(lc->map.ctx, id);
-	}
+	add_sub_cgroups(lc, ec, &st->kernel, c, true);
 	return 0;
 }
 

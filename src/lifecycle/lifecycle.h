@@ -32,8 +32,6 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size,
 int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container *ec,
 			   uint64_t now_ns, struct event *ev);
 
-/* Facts other stages learn. Both ignore a container the lifecycle no longer has. */
-/* containerd knows this container (its spec names the cgroup); init_pid: its init, or 0. */
 /*
  * Carrying on from the ctrwatch before us, on the programs it pinned (src/adopt.c): a container
  * it followed, taken back silently (its create and start were printed then) from what the
@@ -54,6 +52,9 @@ int lifecycle_adopt_gone(struct lifecycle *lc, uint64_t cgroup_id, const char *p
 void lifecycle_adopt_alias(struct lifecycle *lc, uint64_t cgroup_id, uint64_t container_id);
 /* Whether the lifecycle follows this cgroup, as a container or inside one. */
 bool lifecycle_knows(struct lifecycle *lc, uint64_t cgroup_id);
+
+/* Facts other stages learn. Both ignore a container the lifecycle no longer has. */
+/* containerd knows this container (its spec names the cgroup); init_pid: its init, or 0. */
 void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid);
 /* The filters dropped it: forget it here and in the kernel; nothing more of it is emitted. */
 void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id);
