@@ -157,6 +157,28 @@ def private_containerd():
     return ctd
 
 
+BPFFS = "/sys/fs/bpf"
+_bpffs_mounted_here = False
+
+
+def ensure_bpffs():
+    """Pinning needs a bpf filesystem at /sys/fs/bpf. Every systemd node has one (mounted at
+    boot); a bare machine may not: the suite mounts it then, and release_bpffs() unmounts it."""
+    global _bpffs_mounted_here
+    if subprocess.run(["findmnt", "-n", "-t", "bpf", BPFFS],
+                      stdout=subprocess.DEVNULL).returncode == 0:
+        return
+    subprocess.run(["mount", "-t", "bpf", "bpf", BPFFS], check=True)
+    _bpffs_mounted_here = True
+
+
+def release_bpffs():
+    global _bpffs_mounted_here
+    if _bpffs_mounted_here:
+        subprocess.run(["umount", BPFFS], check=False)
+        _bpffs_mounted_here = False
+
+
 def hierarchy_dirs(rel):
     """The directory for cgroup path rel in every mounted hierarchy (v1 and cgroup2)."""
     dirs = []

@@ -18,8 +18,8 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, REPO, Containerd, Ctrwatch, remove_cgroup_tree,  # noqa: E402
-                     run_tests, wait_until)
+from harness import (main, CTRWATCH, REPO, Containerd, Ctrwatch, ensure_bpffs,  # noqa: E402
+                     release_bpffs, remove_cgroup_tree, run_tests, wait_until)
 
 MANIFEST = os.path.join(REPO, "deploy", "kubernetes", "ctrwatch.yaml")
 IMAGE = "docker.io/ctrwatch/ctrwatch:e2e"
@@ -276,6 +276,7 @@ def test_sighup_reopens_the_output_file():
 
 def setup():
     global ctd, workdir, image_size
+    ensure_bpffs()
     ctd = Containerd()
     workdir = ctd.dir
     ctd.start()
@@ -292,6 +293,7 @@ def teardown():
     if ctd:
         ctd.cleanup()
         remove_cgroup_tree(f"/{ctd.namespace}")
+    release_bpffs()
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Ctrwatch, log, private_containerd,  # noqa: E402
-                     remove_cgroup_tree, tracked_maps, wait_until)
+from harness import (main, CTRWATCH, Ctrwatch, ensure_bpffs, log,  # noqa: E402
+                     private_containerd, release_bpffs, remove_cgroup_tree, tracked_maps,
+                     wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 ctd = None
@@ -221,6 +222,7 @@ def test_without_pinning_nothing_outlives_the_process():
 
 def setup():
     global ctd, workdir
+    ensure_bpffs()
     ctd = private_containerd()
     workdir = ctd.dir
 
@@ -234,6 +236,7 @@ def teardown():
     if ctd:
         ctd.cleanup()
         remove_cgroup_tree(f"/{ctd.namespace}")
+    release_bpffs()
 
 
 if __name__ == "__main__":
