@@ -9,12 +9,15 @@ BPFTOOL ?= bpftool
 OUT := build
 PKG_CONFIG ?= pkg-config
 
+# RECORDS_DEFINES=-DRECORDS_LAYOUT_NEXT: the next record layout, for the upgrade test (layout-next)
+RECORDS_DEFINES ?=
+BIN ?= ctrwatch
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
+CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 	-lgrpc -lgpr -lprotobuf-c -ljansson -lpthread
-BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
+BPF_CFLAGS := $(RECORDS_DEFINES) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
@@ -23,6 +26,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # among them: it reaches containerd only through the lookup seam (enrich/lookup.h).
 PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/output/*.c) \
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
+	src/kernel/records_upgrade.c \
 	src/enrich/container_meta.c src/enrich/lookup.c src/cli.c src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)
 HDRS := $(wildcard src/*.h src/*/*.h)
@@ -38,7 +42,7 @@ MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/ctrwatch
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench soak vmtest
+.PHONY: layout-next all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench soak vmtest
 
 all: ctrwatch
 
@@ -61,8 +65,14 @@ $(OUT)/obj/%.o: src/%.c $(HDRS) include/ctrwatch_records.h $(SKELS) $(PROTO_H) |
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-ctrwatch: $(OBJS)
+$(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The same ctrwatch with the next record layout, for the upgrade test (tests/e2e/test_restart.py):
+# it must take over from ./ctrwatch's pinned programs and drain their ring buffer.
+layout-next:
+	@$(MAKE) --no-print-directory RECORDS_DEFINES=-DRECORDS_LAYOUT_NEXT OUT=$(OUT)/layout-next \
+		BIN=$(OUT)/layout-next/ctrwatch $(OUT)/layout-next/ctrwatch >/dev/null
 
 # Unit tests build with AddressSanitizer and UBSan.
 TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
@@ -70,6 +80,8 @@ TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=addres
 # The containerd reply decoder needs protobuf-c and jansson (never gRPC).
 UNIT_LIBS_test_containerd_decode := src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
+# Built with the next record layout: the upgrade from today's is then a real one.
+UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
 		src/enrich/containerd_decode.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
@@ -80,7 +92,7 @@ unit-test: $(UNIT_TESTS)
 e2e-test: ctrwatch
 	@tests/e2e/run.sh
 
-test: ctrwatch $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
+test: ctrwatch layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
 	@tests/run.sh $(UNIT_TESTS)
 
 # libFuzzer targets (clang), each with its committed corpus (tests/fuzz/corpus/NAME). `make fuzz`

@@ -94,6 +94,10 @@ static __always_inline void fill_header(struct record_header *h, __u32 type, __u
 	h->flags = 0;
 	h->timestamp_ns = bpf_ktime_get_boot_ns();
 	h->cgroup_id = cgroup_id;
+#ifdef RECORDS_LAYOUT_NEXT
+	h->cpu = bpf_get_smp_processor_id();
+	h->reserved = 0;
+#endif
 }
 
 static __always_inline bool cgroup_is_watched(struct cgroup *cgrp)

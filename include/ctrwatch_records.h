@@ -56,6 +56,15 @@ struct record_header {
 	 * the record is submitted, so it increases along each container's records.
 	 */
 	__u64 seq;
+#ifdef RECORDS_LAYOUT_NEXT
+	/*
+	 * The next layout, built only for the upgrade test (make layout-next): a header that
+	 * grew, as a real change would, so that a ctrwatch of this layout must read the older
+	 * one's records through kernel/records_upgrade.c.
+	 */
+	__u32 cpu; /* where the record was made */
+	__u32 reserved;
+#endif
 };
 
 struct record_cgroup {
@@ -106,16 +115,26 @@ struct take_seq_args {
 };
 
 /*
- * Bumped whenever a record, the tracking map's value or a pinned map changes shape: a pinned set
- * of another layout is not adopted (kernel/bpf_programs.c).
+ * Bumped whenever a record changes shape. A ctrwatch takes over a pinned set of an older layout
+ * only if kernel/records_upgrade.c can read its records (add the old layout there with every
+ * bump); the tracking map's value and the counters' slots must keep their shape (a set whose
+ * maps differ is refused: kernel/bpf_programs.c).
  */
+#ifdef RECORDS_LAYOUT_NEXT
+#define RECORDS_LAYOUT_VERSION 3
+#define RECORD_HEADER_SIZE     40
+#else
 #define RECORDS_LAYOUT_VERSION 2
+#define RECORD_HEADER_SIZE     32
+#endif
 
-_Static_assert(sizeof(struct record_header) == 32, "record_header layout");
-_Static_assert(sizeof(struct record_cgroup) == 32 + 16 + CGROUP_PATH_MAX, "record_cgroup layout");
-_Static_assert(sizeof(struct record_process) == 32 + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
+_Static_assert(sizeof(struct record_header) == RECORD_HEADER_SIZE, "record_header layout");
+_Static_assert(sizeof(struct record_cgroup) == RECORD_HEADER_SIZE + 16 + CGROUP_PATH_MAX,
+	       "record_cgroup layout");
+_Static_assert(sizeof(struct record_process) ==
+		   RECORD_HEADER_SIZE + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
 	       "record_process layout");
-_Static_assert(sizeof(struct record_exit) == 32 + 8, "record_exit layout");
+_Static_assert(sizeof(struct record_exit) == RECORD_HEADER_SIZE + 8, "record_exit layout");
 _Static_assert(sizeof(struct take_seq_args) == 8, "take_seq_args layout");
 _Static_assert(sizeof(struct tracked_cgroup) == 16, "tracked_cgroup layout");
 

@@ -173,7 +173,9 @@ int adopt_previous(const struct adopt_config *cfg, unsigned int *adopted)
 	struct adoption a = {.cfg = cfg};
 	int err;
 
-	err = ringbuf_reader_peek(cfg->reader, note_record, &a);
+	err = cfg->draining ? ringbuf_reader_peek(cfg->draining, note_record, &a) : 0;
+	if (!err)
+		err = ringbuf_reader_peek(cfg->reader, note_record, &a);
 	if (!err)
 		err = cgroup_scan(cfg->mount_point, on_running, &a);
 	if (!err) {

@@ -9,7 +9,10 @@
 
 struct adopt_config {
 	struct ringbuf_reader *reader; /* on the pinned ring buffer, nothing drained yet */
-	const char *mount_point;       /* the watched hierarchy */
+	/* on the ring buffer of older programs this ctrwatch took over from (read first), or NULL
+	 */
+	struct ringbuf_reader *draining;
+	const char *mount_point; /* the watched hierarchy */
 	struct lifecycle *lifecycle;
 	struct tracked_map map;	    /* read only: what the kernel tracks */
 	cgroup_scan_fn on_existing; /* a container the kernel does not track: as at any start */

@@ -64,13 +64,21 @@ struct ctrwatch {
 	struct enricher *enricher; /* NULL: containerd is not used */
 	struct pipeline *pipeline;
 	struct ringbuf_reader *reader;
+	/* the older programs' ring buffer (another record layout), read before reader; or NULL */
+	struct ringbuf_reader *draining;
+	/*
+	 * Added to the positions of reader's records while there was a draining ring buffer, so
+	 * that every record of it counts as older than every one of ours (pipeline_oldest_record).
+	 */
+	uint64_t pos_offset;
 	int epoll_fd;
 	bool pinned; /* --pin: the ring buffer outlives us, and so do the records we keep */
 };
 
-static int on_record(void *ctx, const void *data, size_t size, uint64_t pos)
+#define DRAINING_POS_SPAN (1ull << 62) /* more than a ring buffer's positions ever reach */
+
+static int handle_record(struct ctrwatch *cw, const void *data, size_t size, uint64_t pos)
 {
-	struct ctrwatch *cw = ctx;
 	struct event ev;
 
 	if (lifecycle_handle_record(cw->lifecycle, data, size, &ev) == 1) {
@@ -78,6 +86,18 @@ static int on_record(void *ctx, const void *data, size_t size, uint64_t pos)
 		pipeline_submit(cw->pipeline, &ev, clock_boottime_ns());
 	}
 	return pipeline_write_error(cw->pipeline) ? -EPIPE : 0;
+}
+
+static int on_record(void *ctx, const void *data, size_t size, uint64_t pos)
+{
+	struct ctrwatch *cw = ctx;
+
+	return handle_record(cw, data, size, pos + cw->pos_offset);
+}
+
+static int on_draining_record(void *ctx, const void *data, size_t size, uint64_t pos)
+{
+	return handle_record(ctx, data, size, pos);
 }
 
 static void on_existing(const struct existing_container *ec, void *ctx)
@@ -102,6 +122,7 @@ static int find_running(struct ctrwatch *cw)
 {
 	struct adopt_config cfg = {
 	    .reader = cw->reader,
+	    .draining = cw->draining,
 	    .mount_point = cw->hierarchy.mount_point,
 	    .lifecycle = cw->lifecycle,
 	    .map = bpf_programs_tracked_map(cw->programs),
@@ -114,9 +135,12 @@ static int find_running(struct ctrwatch *cw)
 	if (!bpf_programs_adopted(cw->programs))
 		return cgroup_scan(cw->hierarchy.mount_point, on_existing, cw);
 	err = adopt_previous(&cfg, &adopted);
-	log_info("carrying on from the pinned programs: %u containers followed again, %llu bytes "
-		 "of records to read",
-		 adopted, (unsigned long long)ringbuf_reader_unreleased(cw->reader));
+	log_info(
+	    "carrying on from the pinned programs: %u containers followed again, %llu bytes "
+	    "of records to read",
+	    adopted,
+	    (unsigned long long)(ringbuf_reader_unreleased(cw->reader) +
+				 (cw->draining ? ringbuf_reader_unreleased(cw->draining) : 0)));
 	return err;
 }
 
@@ -221,6 +245,24 @@ static int watch_fds(struct ctrwatch *cw)
 	return 0;
 }
 
+/* The older programs' ring buffer, when we took over from another record layout. */
+static int open_draining(struct ctrwatch *cw)
+{
+	uint32_t layout;
+	int fd = bpf_programs_draining_ringbuf_fd(cw->programs, &layout);
+
+	if (fd == -ENOENT)
+		return 0;
+	cw->draining = ringbuf_reader_open(fd, on_draining_record, cw);
+	if (!cw->draining)
+		return -errno;
+	ringbuf_reader_set_layout(cw->draining, layout);
+	cw->pos_offset = DRAINING_POS_SPAN;
+	log_info("draining %llu bytes of records of layout %u before ours",
+		 (unsigned long long)ringbuf_reader_unreleased(cw->draining), layout);
+	return 0;
+}
+
 /* Every stage, in data-path order. Returns 0 or -errno, having said why. */
 static int open_stages(struct ctrwatch *cw, const struct options *opts)
 {
@@ -240,6 +282,9 @@ static int open_stages(struct ctrwatch *cw, const struct options *opts)
 	cw->reader = ringbuf_reader_open(bpf_programs_ringbuf_fd(cw->programs), on_record, cw);
 	if (!cw->reader)
 		goto out_errno;
+	err = open_draining(cw);
+	if (err)
+		goto out_errno;
 	err = watch_fds(cw);
 	if (err) {
 		log_error("epoll: %s", strerror(-err));
@@ -255,6 +300,7 @@ out_errno:
 
 static void close_stages(struct ctrwatch *cw)
 {
+	ringbuf_reader_close(cw->draining);
 	ringbuf_reader_close(cw->reader);
 	bpf_programs_close(cw->programs);
 	enricher_stop(cw->enricher);
@@ -266,24 +312,60 @@ static void close_stages(struct ctrwatch *cw)
 }
 
 /*
+ * The draining ring buffer is done once all of it is read and released: its programs were
+ * detached before our first drain, so nothing more comes. Then its pin goes.
+ */
+static void finish_draining(struct ctrwatch *cw)
+{
+	int err;
+
+	if (!cw->draining || ringbuf_reader_unreleased(cw->draining))
+		return;
+	ringbuf_reader_close(cw->draining);
+	cw->draining = NULL;
+	err = bpf_programs_drained(cw->programs);
+	if (err)
+		log_warn("cannot unpin the drained ring buffer: %s", strerror(-err));
+	else
+		log_info("drained the ring buffer of the programs taken over");
+}
+
+/*
  * A record's room goes back to the kernel once the lines it made are out of our hands: the
  * consumer position stops at the oldest record whose event is held, and at the first record
  * of all while the sink keeps lines back. What is not released is read again by the next
- * ctrwatch on the same pinned ring buffer.
+ * ctrwatch on the same pinned ring buffer. The draining ring buffer's records are all older
+ * than ours: while one of them is held, none of ours is released.
  */
 static void release_written(struct ctrwatch *cw)
 {
 	uint64_t held = pipeline_oldest_record(cw->pipeline);
+	uint64_t read = ringbuf_reader_read_pos(cw->reader);
 
 	if (!cw->pinned) {
 		/* nobody reads this buffer after us: keeping records would only cost room */
-		ringbuf_reader_commit(cw->reader, ringbuf_reader_read_pos(cw->reader));
+		ringbuf_reader_commit(cw->reader, read);
 		return;
 	}
 	if (sink_backlog(cw->sink))
 		return;
-	ringbuf_reader_commit(
-	    cw->reader, held == EVENT_NO_RING_POS ? ringbuf_reader_read_pos(cw->reader) : held);
+	if (cw->draining) {
+		if (held < cw->pos_offset) {
+			ringbuf_reader_commit(cw->draining, held);
+			return;
+		}
+		ringbuf_reader_commit(cw->draining, ringbuf_reader_read_pos(cw->draining));
+		finish_draining(cw);
+	}
+	ringbuf_reader_commit(cw->reader, held == EVENT_NO_RING_POS ? read : held - cw->pos_offset);
+}
+
+/* Records of the programs taken over first, then ours. */
+static int drain_rings(struct ctrwatch *cw)
+{
+	int err = cw->draining ? ringbuf_reader_drain(cw->draining) : 0;
+
+	return err ? err : ringbuf_reader_drain(cw->reader);
 }
 
 static int loop(struct ctrwatch *cw)
@@ -309,7 +391,7 @@ static int loop(struct ctrwatch *cw)
 		 * keeps lines back (a full disk), the ring buffer keeps the records instead.
 		 */
 		if (sink_backlog(cw->sink) < SINK_BACKLOG_HIGH)
-			err = ringbuf_reader_drain(cw->reader);
+			err = drain_rings(cw);
 		if (err && err != -EPIPE) {
 			log_error("reading the ring buffer: %s", strerror(-err));
 			return err;
@@ -336,7 +418,7 @@ static int loop(struct ctrwatch *cw)
 /* Stopping: what the kernel queued, then what waits for containerd, goes out. */
 static void finish(struct ctrwatch *cw)
 {
-	ringbuf_reader_drain(cw->reader);
+	drain_rings(cw);
 	pipeline_take_results(cw->pipeline, clock_boottime_ns());
 	pipeline_tick(cw->pipeline, clock_boottime_ns(), true);
 	report_counters(cw);

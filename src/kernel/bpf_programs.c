@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Loading the kernel programs, and userspace's side of their maps. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -17,6 +19,7 @@
 #include "common/log.h"
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
+#include "kernel/records_upgrade.h"
 #include "kernel/ringbuf_reader.h"
 
 struct bpf_programs {
@@ -25,6 +28,14 @@ struct bpf_programs {
 	int pin_dir_fd;	  /* flock(2)ed while we read the pinned set; -1 without pinning */
 	bool adopted;	  /* the pinned maps are used: records and state carry on */
 	bool taking_over; /* ... with our programs in place of the pinned ones */
+	bool new_ring;	  /* ... and our own ring buffer: the pinned one has older records */
+	/*
+	 * The ring buffer of older programs (another record layout) that we took over from,
+	 * pinned as "events_layout<N>" until we have drained it; -1 when there is none.
+	 */
+	int draining_fd;
+	uint32_t draining_layout;
+	const char *pin_path;
 };
 
 /*
@@ -43,6 +54,8 @@ struct pinned_set_info {
 };
 
 #define PINNED_SET_MAGIC 0x43545257u /* "CTRW" */
+/* The ring buffer of an older record layout, kept pinned by this name until drained. */
+#define DRAINING_PREFIX "events_layout" /* bpffs refuses dots in names */
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
 enum { PIN_MAPS = 4, PIN_LINKS = 4 };
@@ -195,10 +208,39 @@ static int read_info(const char *pin_path, struct pinned_set_info *info)
 	return err;
 }
 
+static int pin_draining(char *buf, size_t size, const char *dir, uint32_t layout)
+{
+	return snprintf(buf, size, "%s/" DRAINING_PREFIX "%u", dir, layout) >= (int)size
+		   ? -ENAMETOOLONG
+		   : 0;
+}
+
+/* The layout of a ring buffer left to drain (a takeover from older programs), or -ENOENT. */
+static int find_draining(const char *pin_path, uint32_t *layout)
+{
+	DIR *dir = opendir(pin_path);
+	struct dirent *d;
+	int err = -ENOENT;
+	unsigned int n;
+	char end;
+
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir)) && err) {
+		if (sscanf(d->d_name, DRAINING_PREFIX "%u%c", &n, &end) == 1) {
+			*layout = n;
+			err = 0;
+		}
+	}
+	closedir(dir);
+	return err;
+}
+
 /* Everything we may have pinned, gone; what was not there is no error. */
 static void unpin_all(const char *pin_path)
 {
 	char path[PATH_MAX];
+	uint32_t layout;
 
 	if (!pin_file(path, sizeof(path), pin_path, "info"))
 		unlink(path);
@@ -208,15 +250,21 @@ static void unpin_all(const char *pin_path)
 	for (int i = 0; i < PIN_MAPS; i++)
 		if (!pin_file(path, sizeof(path), pin_path, pinned_maps[i]))
 			unlink(path);
+	if (find_draining(pin_path, &layout) == 0 &&
+	    !pin_draining(path, sizeof(path), pin_path, layout))
+		unlink(path);
 }
 
 /* What keeps this ctrwatch from sharing the pinned maps at all, or NULL. */
 static const char *shape_mismatch(const struct pinned_set_info *have,
 				  const struct pinned_set_info *want)
 {
-	if (have->magic != want->magic || have->layout != want->layout)
-		return "another record layout";
-	if (have->ringbuf_size != want->ringbuf_size)
+	if (have->magic != want->magic)
+		return "another program";
+	if (!records_upgrade_supported(have->layout))
+		return "a record layout this build cannot read";
+	/* of another layout, the ring buffer is drained, not shared: its size does not matter */
+	if (have->layout == want->layout && have->ringbuf_size != want->ringbuf_size)
 		return "another --ringbuf-size";
 	if (have->max_cgroups != want->max_cgroups)
 		return "another --max-cgroups";
@@ -241,25 +289,72 @@ static bool links_pinned(const char *pin_path)
 	return true;
 }
 
-/* Makes the skeleton use the pinned maps: records, tracked cgroups and counters carry on. */
-static int reuse_maps(struct ctrwatch_bpf *skel, const char *pin_path)
+/* A pinned map of exactly the shape our programs were built for (else -ESTALE). */
+static int check_shape(const struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map))
+		return -ESTALE;
+	return 0;
+}
+
+/*
+ * Makes the skeleton use the pinned maps: records, tracked cgroups and counters carry on. With
+ * a new ring buffer (the pinned one has another layout's records) all but the ring buffer.
+ */
+static int reuse_maps(struct ctrwatch_bpf *skel, const char *pin_path, bool new_ring)
 {
 	char path[PATH_MAX];
 	int fd, err;
 
-	for (int i = 0; i < PIN_MAPS; i++) {
+	for (int i = new_ring ? 1 : 0; i < PIN_MAPS; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
 		if (err)
 			return err;
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			return -errno;
-		err = bpf_map__reuse_fd(skel_map(skel, i), fd);
+		err = check_shape(skel_map(skel, i), fd);
+		if (!err)
+			err = bpf_map__reuse_fd(skel_map(skel, i), fd);
 		close(fd);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * The older programs' ring buffer, kept for draining: the one already pinned to drain, else
+ * the set's own (of the older layout), which is pinned again under the draining name so that
+ * it outlives its "events" pin, which our ring buffer takes.
+ */
+static int open_draining(struct bpf_programs *progs, const char *pin_path, uint32_t layout,
+			 bool pinned_to_drain)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = pinned_to_drain ? pin_draining(path, sizeof(path), pin_path, layout)
+			      : pin_file(path, sizeof(path), pin_path, "events");
+	if (err)
+		return err;
+	progs->draining_fd = bpf_obj_get(path);
+	if (progs->draining_fd < 0)
+		return -errno;
+	progs->draining_layout = layout;
+	if (pinned_to_drain)
+		return 0;
+	err = pin_draining(path, sizeof(path), pin_path, layout);
+	if (!err && bpf_obj_pin(progs->draining_fd, path) && errno != EEXIST)
+		err = -errno;
+	return err;
 }
 
 /* Adopting: no tracing program is loaded; the pinned ones keep running. */
@@ -275,20 +370,29 @@ static void load_no_tracing(struct ctrwatch_bpf *skel)
  * replaced (the pin was its last reference): until then both programs run, and the shared
  * tracking map keeps them from reporting a start, exit or remove twice.
  */
-static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
-		   const struct pinned_set_info *info, bool maps_pinned)
+static int pin_maps(struct ctrwatch_bpf *skel, const char *pin_path, int first, int last)
 {
 	char path[PATH_MAX];
-	uint32_t zero = 0;
-	int fd, err;
+	int err;
 
-	for (int i = 0; i < PIN_MAPS && !maps_pinned; i++) {
+	for (int i = first; i <= last; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
-		if (!err)
-			err = bpf_map__pin(skel_map(skel, i), path);
+		if (err)
+			return err;
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		err = bpf_map__pin(skel_map(skel, i), path);
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+static int pin_links(struct ctrwatch_bpf *skel, const char *pin_path)
+{
+	char path[PATH_MAX];
+	int err;
+
 	for (int i = 0; i < PIN_LINKS; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
 		if (err)
@@ -299,6 +403,15 @@ static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+static int pin_seal(const char *pin_path, const struct pinned_set_info *info)
+{
+	char path[PATH_MAX];
+	uint32_t zero = 0;
+	int fd, err;
+
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ctrwatch_info", sizeof(zero), sizeof(*info), 1,
 			    NULL);
 	if (fd < 0)
@@ -311,6 +424,34 @@ static int pin_new(struct ctrwatch_bpf *skel, const char *pin_path,
 	if (!err && bpf_obj_pin(fd, path))
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+/*
+ * Our links, maps and seal at the pin path. A new set: maps, links, then the seal. Taking over
+ * programs of the same layout: links, then the seal (a crash between them leaves the old seal,
+ * so the next start takes over again). Taking over from another layout: our ring buffer in
+ * place of theirs (kept pinned to drain), the seal, then the links: a crash after the seal
+ * leaves the draining pin, and that makes the next start take over the links again.
+ */
+static int pin_new(struct bpf_programs *progs, const char *pin_path,
+		   const struct pinned_set_info *info)
+{
+	struct ctrwatch_bpf *skel = progs->skel;
+	int err;
+
+	if (!progs->adopted)
+		err = pin_maps(skel, pin_path, 0, PIN_MAPS - 1);
+	else if (progs->new_ring)
+		err = pin_maps(skel, pin_path, 0, 0);
+	else
+		err = 0;
+	if (!err && progs->new_ring)
+		err = pin_seal(pin_path, info);
+	if (!err)
+		err = pin_links(skel, pin_path);
+	if (!err && !progs->new_ring)
+		err = pin_seal(pin_path, info);
 	return err;
 }
 
@@ -331,6 +472,62 @@ static void log_pin_error(const char *pin_path, int err, const char *mismatch)
 		break;
 	default: log_error("cannot use the pin path %s: %s", pin_path, strerror(-err));
 	}
+}
+
+static const char *takeover_reason(const struct bpf_programs *progs,
+				   const struct pinned_set_info *have,
+				   const struct pinned_set_info *want)
+{
+	if (progs->new_ring)
+		return "another record layout: its records are drained first";
+	if (progs->draining_fd >= 0)
+		return "a takeover from another record layout was not finished";
+	if (have->object_hash != want->object_hash)
+		return "another build";
+	return have->trace_exec != want->trace_exec ? "--exec changed" : "links missing";
+}
+
+/*
+ * What to take over: the pinned maps (all of them, or all but the ring buffer when its records
+ * are of another layout) and, when it is another layout's or one is left to drain, the ring
+ * buffer to drain first.
+ */
+static int take_pinned_maps(struct bpf_programs *progs, const char *pin_path,
+			    const struct pinned_set_info *have, const struct pinned_set_info *want,
+			    const char **mismatch)
+{
+	uint32_t left_layout;
+	bool left = find_draining(pin_path, &left_layout) == 0;
+	int err;
+
+	if (left && !records_upgrade_supported(left_layout)) {
+		*mismatch = "a ring buffer to drain of a record layout this build cannot read";
+		return -ESTALE;
+	}
+	progs->new_ring = have->layout != want->layout;
+	if (left && progs->new_ring && left_layout != have->layout) {
+		*mismatch = "two older record layouts, one still to drain (start the build of the "
+			    "newer one first)";
+		return -ESTALE;
+	}
+	err = reuse_maps(progs->skel, pin_path, progs->new_ring);
+	if (err) {
+		*mismatch = err == -ESTALE ? "maps of another shape" : "a set that is incomplete";
+		return -ESTALE;
+	}
+	/*
+	 * A draining pin of the set's own layout: a takeover was cut short before its seal, and
+	 * "events" is a ring buffer it had begun to fill; what the set's layout has is there.
+	 */
+	if (left)
+		err = open_draining(progs, pin_path, left_layout, true);
+	else if (progs->new_ring)
+		err = open_draining(progs, pin_path, have->layout, false);
+	if (err) {
+		log_debug("keeping the ring buffer to drain: %s", strerror(-err));
+		*mismatch = "a ring buffer that cannot be kept to drain";
+	}
+	return err ? -ESTALE : 0;
 }
 
 /* With a pin path: adopt what is pinned there, or say why not. */
@@ -358,23 +555,18 @@ static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_con
 		err = -ESTALE;
 		goto fail;
 	}
-	err = reuse_maps(progs->skel, cfg->pin_path);
-	if (err) {
-		mismatch = "a set that is incomplete";
-		err = -ESTALE;
+	err = take_pinned_maps(progs, cfg->pin_path, &have, want, &mismatch);
+	if (err)
 		goto fail;
-	}
 	progs->adopted = true;
-	if (same_programs(&have, want) && links_pinned(cfg->pin_path)) {
+	if (same_programs(&have, want) && links_pinned(cfg->pin_path) && progs->draining_fd < 0) {
 		load_no_tracing(progs->skel);
 		return 0;
 	}
-	/* other programs (a new build, --exec changed) or lost links: ours take over */
+	/* other programs (a new build, --exec changed, another layout) or lost links: ours */
 	progs->taking_over = true;
 	log_info("taking over from the programs pinned at %s (%s)", cfg->pin_path,
-		 have.object_hash != want->object_hash ? "another build"
-		 : have.trace_exec != want->trace_exec ? "--exec changed"
-						       : "links missing");
+		 takeover_reason(progs, &have, want));
 	return 0;
 fail:
 	log_pin_error(cfg->pin_path, err, mismatch);
@@ -391,6 +583,8 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 	if (!progs)
 		return -ENOMEM;
 	progs->pin_dir_fd = -1;
+	progs->draining_fd = -1;
+	progs->pin_path = cfg->pin_path;
 	progs->ncpus = libbpf_num_possible_cpus();
 	if (progs->ncpus < 0) {
 		err = progs->ncpus;
@@ -429,7 +623,7 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 		return 0;
 	}
 	if (cfg->pin_path) {
-		err = pin_new(progs->skel, cfg->pin_path, &want, progs->adopted);
+		err = pin_new(progs, cfg->pin_path, &want);
 		if (err) {
 			log_error("cannot pin the programs at %s: %s", cfg->pin_path,
 				  strerror(-err));
@@ -443,9 +637,34 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 out_destroy:
 	ctrwatch_bpf__destroy(progs->skel);
 out_free:
+	if (progs->draining_fd >= 0)
+		close(progs->draining_fd);
 	if (progs->pin_dir_fd >= 0)
 		close(progs->pin_dir_fd);
 	free(progs);
+	return err;
+}
+
+int bpf_programs_draining_ringbuf_fd(const struct bpf_programs *progs, uint32_t *layout)
+{
+	if (progs->draining_fd < 0)
+		return -ENOENT;
+	*layout = progs->draining_layout;
+	return progs->draining_fd;
+}
+
+int bpf_programs_drained(struct bpf_programs *progs)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (progs->draining_fd < 0)
+		return 0;
+	err = pin_draining(path, sizeof(path), progs->pin_path, progs->draining_layout);
+	if (!err && unlink(path) && errno != ENOENT)
+		err = -errno;
+	close(progs->draining_fd);
+	progs->draining_fd = -1;
 	return err;
 }
 
@@ -594,45 +813,84 @@ void bpf_programs_close(struct bpf_programs *progs)
 	if (!progs)
 		return;
 	ctrwatch_bpf__destroy(progs->skel); /* pinned links and maps stay */
+	if (progs->draining_fd >= 0)
+		close(progs->draining_fd);
 	if (progs->pin_dir_fd >= 0)
 		close(progs->pin_dir_fd);
 	free(progs);
 }
 
-static int no_record(void *ctx, const void *record, size_t size, uint64_t pos)
+static int count_record(void *ctx, const void *record, size_t size, uint64_t pos)
 {
-	(void)ctx;
 	(void)record;
 	(void)size;
 	(void)pos;
+	++*(uint64_t *)ctx;
 	return 0;
 }
 
-/* Bytes of records the pinned ring buffer keeps for the next reader, or -errno. */
-static int64_t unread_bytes(const char *pin_path)
+/* Of the ring buffer pinned at path: bytes the kernel keeps for the next reader, and records. */
+static int unread_in(const char *path, uint32_t layout, uint64_t *bytes, uint64_t *records)
 {
 	struct ringbuf_reader *r;
-	char path[PATH_MAX];
-	int64_t n;
-	int fd;
+	int fd = bpf_obj_get(path), err = 0;
 
-	if (pin_file(path, sizeof(path), pin_path, "events"))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	r = ringbuf_reader_open(fd, no_record, NULL);
-	n = r ? (int64_t)ringbuf_reader_unreleased(r) : -errno;
+	r = ringbuf_reader_open(fd, count_record, records);
+	if (!r) {
+		err = -errno;
+		goto out_close;
+	}
+	ringbuf_reader_set_layout(r, layout);
+	*bytes = ringbuf_reader_unreleased(r);
+	*records = 0;
+	err = ringbuf_reader_peek(r, count_record, records);
 	ringbuf_reader_close(r);
+out_close:
 	close(fd);
-	return n;
+	return err;
+}
+
+/* "since <time>, " of a pin's birth (bpffs sets it as the pin is made), or "". */
+static void print_pin_time(FILE *f, const char *pin_path, const char *name, const char *what)
+{
+	char path[PATH_MAX], when[64];
+	struct stat st;
+	struct tm tm;
+
+	if (pin_file(path, sizeof(path), pin_path, name) || stat(path, &st) ||
+	    !gmtime_r(&st.st_mtime, &tm) || !strftime(when, sizeof(when), "%FT%TZ", &tm))
+		return;
+	fprintf(f, "%s: %s\n", what, when);
+}
+
+static void print_unread(FILE *f, const char *pin_path, uint32_t events_layout)
+{
+	uint64_t bytes, records;
+	char path[PATH_MAX];
+	uint32_t layout;
+
+	if (!pin_file(path, sizeof(path), pin_path, "events") &&
+	    !unread_in(path, events_layout, &bytes, &records))
+		fprintf(f, "unread: %llu bytes of records in the ring buffer (%llu records)\n",
+			(unsigned long long)bytes, (unsigned long long)records);
+	if (find_draining(pin_path, &layout) || pin_draining(path, sizeof(path), pin_path, layout))
+		return;
+	if (!unread_in(path, layout, &bytes, &records))
+		fprintf(
+		    f,
+		    "draining: %llu bytes (%llu records) of record layout %u, from the programs "
+		    "taken over\n",
+		    (unsigned long long)bytes, (unsigned long long)records, layout);
+	else
+		fprintf(f, "draining: a ring buffer of record layout %u\n", layout);
 }
 
 int bpf_programs_status(const char *pin_path, FILE *f)
 {
 	struct pinned_set_info info;
 	int err = read_info(pin_path, &info), fd;
-	int64_t unread;
 
 	if (err == -ENOENT) {
 		fprintf(f, "pinned: nothing at %s\n", pin_path);
@@ -649,6 +907,8 @@ int bpf_programs_status(const char *pin_path, FILE *f)
 		info.object_hash == object_hash() ? " (this build)" : " (another build)",
 		info.layout, (unsigned long long)info.ringbuf_size, info.max_cgroups,
 		info.cgroup_v1 ? "cgroup v1 cpuset" : "cgroup2", info.trace_exec ? ", --exec" : "");
+	print_pin_time(f, pin_path, "record_seq", "recording since");
+	print_pin_time(f, pin_path, "info", "these programs since");
 	fd = lock_pin_dir(pin_path, false);
 	if (fd == -EBUSY)
 		fprintf(f, "reader: a ctrwatch is reading them\n");
@@ -656,8 +916,6 @@ int bpf_programs_status(const char *pin_path, FILE *f)
 		fprintf(f, "reader: none: the programs keep recording, and the records wait\n");
 	if (fd >= 0)
 		close(fd);
-	unread = unread_bytes(pin_path);
-	if (unread >= 0)
-		fprintf(f, "unread: %lld bytes of records in the ring buffer\n", (long long)unread);
+	print_unread(f, pin_path, info.layout);
 	return 0;
 }

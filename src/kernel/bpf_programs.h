@@ -45,6 +45,13 @@ int bpf_programs_take_seq(struct bpf_programs *progs, uint64_t *seq);
 int bpf_programs_cleanup(const char *pin_path);
 /* --status: what is pinned at pin_path and whether a ctrwatch reads it, on f. Returns 0/-errno. */
 int bpf_programs_status(const char *pin_path, FILE *f);
+/*
+ * The ring buffer of the older programs taken over (another record layout, *layout), to drain
+ * before the records ring buffer; -ENOENT when there is none.
+ */
+int bpf_programs_draining_ringbuf_fd(const struct bpf_programs *progs, uint32_t *layout);
+/* The draining ring buffer is empty and its programs gone: unpinned. Returns 0 or -errno. */
+int bpf_programs_drained(struct bpf_programs *progs);
 /* The records ring buffer, for ringbuf_reader_open(). */
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs);
 /* The tracking map's writes, for the lifecycle (its only caller). */

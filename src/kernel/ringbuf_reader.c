@@ -20,6 +20,8 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include "ctrwatch_records.h"
+#include "kernel/records_upgrade.h"
 #include "kernel/ringbuf_reader.h"
 
 struct ringbuf_reader {
@@ -32,6 +34,8 @@ struct ringbuf_reader {
 	uint64_t read_pos; /* the next record to hand out */
 	ringbuf_record_fn fn;
 	void *ctx;
+	uint32_t layout; /* of the records in this buffer */
+	uint8_t upgraded[RECORDS_UPGRADE_MAX] __attribute__((aligned(8))); /* one, in today's */
 };
 
 static uint64_t load_acquire(const uint64_t *p)
@@ -72,6 +76,7 @@ struct ringbuf_reader *ringbuf_reader_open(int map_fd, ringbuf_record_fn fn, voi
 		return NULL;
 	r->fn = fn;
 	r->ctx = ctx;
+	r->layout = RECORDS_LAYOUT_VERSION;
 	r->epoll_fd = -1;
 	r->page_size = sysconf(_SC_PAGESIZE);
 	err = map_size(map_fd, &r->size);
@@ -105,11 +110,28 @@ int ringbuf_reader_epoll_fd(const struct ringbuf_reader *r)
 	return r->epoll_fd;
 }
 
+void ringbuf_reader_set_layout(struct ringbuf_reader *r, uint32_t layout)
+{
+	r->layout = layout;
+}
+
+/* A record as fn takes it: in today's layout; one that cannot be read goes with size 0. */
+static int hand_out(struct ringbuf_reader *r, const void *record, uint32_t size, uint64_t pos,
+		    ringbuf_record_fn fn, void *ctx)
+{
+	int n;
+
+	if (r->layout == RECORDS_LAYOUT_VERSION)
+		return fn(ctx, record, size, pos);
+	n = records_upgrade(r->layout, record, size, r->upgraded, sizeof(r->upgraded));
+	return n < 0 ? fn(ctx, record, 0, pos) : fn(ctx, r->upgraded, n, pos);
+}
+
 /*
  * Hands each complete record from *pos on to fn, up to the producer position or the first record
  * still being written, moving *pos past each. Returns 0, or fn's error.
  */
-static int walk(const struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, void *ctx)
+static int walk(struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, void *ctx)
 {
 	uint64_t producer = load_acquire(r->producer_pos);
 	int err = 0;
@@ -126,7 +148,7 @@ static int walk(const struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn
 			return -EBADMSG; /* not a header: the buffer is not what we think */
 		*pos += ((uint64_t)data_len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
 		if (!(len & BPF_RINGBUF_DISCARD_BIT))
-			err = fn(ctx, hdr + 2, data_len, start);
+			err = hand_out(r, hdr + 2, data_len, start, fn, ctx);
 		if (*pos >= producer)
 			producer = load_acquire(r->producer_pos);
 	}
@@ -143,7 +165,7 @@ int ringbuf_reader_drain(struct ringbuf_reader *r)
 	return walk(r, &r->read_pos, r->fn, r->ctx);
 }
 
-int ringbuf_reader_peek(const struct ringbuf_reader *r, ringbuf_record_fn fn, void *ctx)
+int ringbuf_reader_peek(struct ringbuf_reader *r, ringbuf_record_fn fn, void *ctx)
 {
 	uint64_t pos = r->read_pos;
 

@@ -20,12 +20,17 @@ typedef int (*ringbuf_record_fn)(void *ctx, const void *record, size_t size, uin
 
 /* Returns NULL with errno set. Reading starts at the kernel's consumer position. */
 struct ringbuf_reader *ringbuf_reader_open(int map_fd, ringbuf_record_fn fn, void *ctx);
+/*
+ * The buffer holds records of an earlier layout (a pinned set an older ctrwatch made): they are
+ * handed out in today's (kernel/records_upgrade.c); one that cannot be read, with size 0.
+ */
+void ringbuf_reader_set_layout(struct ringbuf_reader *r, uint32_t layout);
 /* Readable when the kernel woke the reader. */
 int ringbuf_reader_epoll_fd(const struct ringbuf_reader *r);
 /* Hands every queued record to the callback, without waiting. Returns 0 or its error. */
 int ringbuf_reader_drain(struct ringbuf_reader *r);
 /* Shows fn the records a drain would hand out now, handing nothing out. */
-int ringbuf_reader_peek(const struct ringbuf_reader *r, ringbuf_record_fn fn, void *ctx);
+int ringbuf_reader_peek(struct ringbuf_reader *r, ringbuf_record_fn fn, void *ctx);
 /* The position after the last record handed out. */
 uint64_t ringbuf_reader_read_pos(const struct ringbuf_reader *r);
 /* Gives the kernel back the room of every record before pos (at most the read position). */

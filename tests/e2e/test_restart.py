@@ -10,12 +10,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Ctrwatch, ensure_bpffs, log,  # noqa: E402
+from harness import (main, CTRWATCH, REPO, Ctrwatch, ensure_bpffs, log,  # noqa: E402
                      private_containerd, release_bpffs, remove_cgroup_tree, tracked_maps,
                      wait_until)
 
+# make layout-next: this ctrwatch with the next record layout (RECORDS_LAYOUT_NEXT)
+LAYOUT_NEXT = os.path.join(REPO, "build", "layout-next", "ctrwatch")
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 ctd = None
 workdir = None
@@ -181,6 +184,81 @@ def test_other_programs_take_over_without_a_gap():
     assert lifecycle(back.events(), last) == LIFETIME
     assert not [e for e in back.events() if e["event"] == "process_exec"], back.events()
     assert back.stop() == 0
+
+
+class Churn(threading.Thread):
+    """Containers one after another, each a whole lifetime, until stopped."""
+
+    def __init__(self, prefix):
+        super().__init__(daemon=True)
+        self.prefix, self.done, self.ids = prefix, threading.Event(), []
+
+    def run(self):
+        while not self.done.is_set():
+            cid = f"{self.prefix}-{len(self.ids)}"
+            self.ids.append(cid)
+            ctd.run(cid, "/bin/sh", "-c", "/bin/true", check=True)
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=60)
+        return self.ids
+
+
+def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
+    """The pinned programs of this build (record layout 2) are taken over by a build of the next
+    layout (make layout-next): it drains the old ring buffer, reading its records through
+    records_upgrade.c, while its own programs already record into a ring buffer of their own.
+    Containers run across the handover and while nobody reads: each printed once, in order."""
+    assert os.access(LAYOUT_NEXT, os.X_OK), "make layout-next first"
+    across, during = f"ctrw-{os.getpid()}-layout-across", f"ctrw-{os.getpid()}-layout-down"
+    old = pinned("layout-old").start()
+    ctd.run(across, "/bin/sleep", "600", detach=True, check=True)
+    old.wait_for(across, "container_start")
+    old.stop(signal.SIGKILL)
+    assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 4").returncode == 4
+    assert "record layout 2" in status(), status()
+
+    churn = Churn(f"ctrw-{os.getpid()}-layout-churn")
+    churn.start()
+    new = pinned("layout-new")
+    new.args[0] = LAYOUT_NEXT
+    try:
+        new.start()
+    finally:
+        churned = churn.stop()
+    err = new.stderr()
+    assert "taking over" in err and "another record layout" in err, err
+    assert "draining" in err, err
+    churn = Churn(f"ctrw-{os.getpid()}-layout-after")  # and right after it
+    churn.start()
+    ctd.kill(across)
+    ctd.remove(across)
+    churned += churn.stop()
+    assert churned, "no container ran across the handover"
+    for cid in [across, during, *churned]:
+        new.wait_for(cid, "container_remove")
+    wait_until(lambda: "drained the ring buffer" in new.stderr(), what="the old ring drained")
+    one, two = old.events(), new.events()
+    assert lifecycle(one, across) == LIFETIME[:2], lifecycle(one, across)
+    assert lifecycle(two, across) == LIFETIME[2:], lifecycle(two, across)
+    assert lifecycle(two, during) == LIFETIME, lifecycle(two, during)
+    assert [e for e in two if e["event"] == "container_exit" and
+            e["container"]["id"] == during][0]["exit"]["code"] == 4
+    for cid in churned:
+        assert lifecycle(two, cid) == LIFETIME, (cid, lifecycle(two, cid))
+    assert_seqs(one + two)
+    st = status()
+    assert "record layout 3" in st and "draining" not in st, st
+    assert not [f for f in os.listdir(pin) if f.startswith("events_layout")], os.listdir(pin)
+    log(f"{len(churned)} containers ran across the handover; all printed once")
+    assert new.stop() == 0
+
+    # this build cannot read the next layout's records: it says so in one line
+    r = ctrwatch("--pin-path", pin, "--containerd-socket", ctd.sock)
+    assert r.returncode == 1 and "record layout this build cannot read" in r.stderr, r.stderr
+    assert "--cleanup" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert ctrwatch("--cleanup", "--pin-path", pin).returncode == 0
 
 
 def test_maps_of_another_shape_are_refused():
