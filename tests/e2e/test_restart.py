@@ -13,9 +13,9 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, REPO, Ctrwatch, ensure_bpffs, log,  # noqa: E402
-                     private_containerd, release_bpffs, remove_cgroup_tree, tracked_maps,
-                     wait_until)
+from harness import (main, CTRWATCH, REPO, Ctrwatch, ensure_bpffs,  # noqa: E402
+                     hierarchy_dirs, log, private_containerd, release_bpffs, remove_cgroup_tree,
+                     tracked_maps, wait_until)
 
 # make layout-next: this ctrwatch with the next record layout (RECORDS_LAYOUT_NEXT)
 LAYOUT_NEXT = os.path.join(REPO, "build", "layout-next", "ctrwatch")
@@ -36,6 +36,13 @@ def pinned(name, *args):
 
 def ctrwatch(*args):
     return subprocess.run([CTRWATCH, *args], capture_output=True, text=True, timeout=30)
+
+
+def wall_ns(rfc3339):
+    """2026-12-02T02:52:44.799360291Z → nanoseconds of that day (enough to compare two)."""
+    hms, frac = rfc3339.rstrip("Z").split("T")[1].split(".")
+    h, m, sec = (int(x) for x in hms.split(":"))
+    return ((h * 60 + m) * 60 + sec) * 10**9 + int(frac.ljust(9, "0"))
 
 
 def status():
@@ -147,6 +154,56 @@ def test_sigkill_while_lines_wait_for_a_full_disk_loses_none():
     log(f"{len(written)} lines written before the SIGKILL, {len(after.events())} after: "
         f"{len(both) - 4 * len(LIFETIME)} printed twice")
     assert after.stop() == 0
+
+
+def test_after_a_sigkill_lines_after_a_held_record_print_again_with_their_seq():
+    """The one duplicate the guarantee allows, forced: a record whose event is held (here a
+    lookalike cgroup whose containerd lookup hangs: containerd is stopped) keeps the ring
+    buffer from releasing the records after it, so lines written meanwhile (another container's
+    process_exec) are read again after a SIGKILL, and printed again with the same seq."""
+    busy = f"ctrw-{os.getpid()}-busy"
+    w = pinned("held", "--exec", "--enrich-timeout", "30s").start()
+    ctd.run(busy, "/bin/sh", "-c", "while :; do /bin/true; /bin/sleep 0.1; done", detach=True,
+            check=True)
+    w.wait_for(busy, "process_exec")  # enriched: its later lines need no containerd
+    top = [d for d in hierarchy_dirs(f"/{ctd.namespace}") if "/unified/" in d] or \
+        hierarchy_dirs(f"/{ctd.namespace}")[-1:]
+    lookalike = os.path.join(top[0], f"lookalike-{os.getpid()}")
+    ctd.proc.send_signal(signal.SIGSTOP)
+    try:
+        os.mkdir(lookalike)  # held: its lookup waits for the stopped containerd
+        before = len(w.for_container(busy))
+        wait_until(lambda: len(w.for_container(busy)) >= before + 3, what="lines after it")
+        w.stop(signal.SIGKILL)
+    finally:
+        ctd.proc.send_signal(signal.SIGCONT)
+        os.rmdir(lookalike)
+    again = pinned("held-again", "--exec").start()
+    written = w.events()
+    last = max(e["seq"] for e in written if "seq" in e)
+    wait_until(lambda: any(e["seq"] > last for e in again.for_container(busy)),
+               what="lines past the last one written before the SIGKILL")
+    ctd.kill(busy)
+    ctd.remove(busy)
+    again.wait_for(busy, "container_remove")
+    assert again.stop() == 0
+    printed = {}
+    twice = 0
+    for e in written + again.events():
+        if "seq" not in e:
+            continue
+        if e["seq"] in printed:
+            twice += 1
+            # the same event again; its time may move by the nanoseconds in which each start
+            # measures the boot clock's offset to the wall clock
+            first = dict(printed[e["seq"]])
+            assert abs(wall_ns(first.pop("time")) - wall_ns(e["time"])) < 1000000, (first, e)
+            assert first == {k: v for k, v in e.items() if k != "time"}, (first, e)
+        printed[e["seq"]] = e
+    assert twice >= 3, twice
+    assert lifecycle(written + again.events(), busy) == LIFETIME, \
+        lifecycle(written + again.events(), busy)
+    log(f"{twice} lines printed again after the SIGKILL, each with its seq")
 
 
 def test_other_programs_take_over_without_a_gap():
