@@ -333,8 +333,12 @@ static void try_flush(struct pipeline *p, struct slot *s, uint64_t now_ns, bool 
 	if (TAILQ_EMPTY(&s->held))
 		return;
 	if (!s->container->confirmed) {
-		/* never proven a container: gone, or still waiting for its start */
-		if (TAILQ_LAST(&s->held, held_list)->ev.kind == EVENT_CONTAINER_REMOVE || force)
+		/*
+		 * Never proven a container: gone, or still waiting for its start or its lookup.
+		 * Stopping (force) keeps it held, unwritten: its record is then not given back, and
+		 * a ctrwatch after us on the pinned ring buffer reads it again and decides.
+		 */
+		if (TAILQ_LAST(&s->held, held_list)->ev.kind == EVENT_CONTAINER_REMOVE)
 			release_held(p, s, false);
 		return;
 	}

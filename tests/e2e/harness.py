@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -177,6 +178,55 @@ def release_bpffs():
     if _bpffs_mounted_here:
         subprocess.run(["umount", BPFFS], check=False)
         _bpffs_mounted_here = False
+
+
+class Churn:
+    """Containers under ctd, `workers` at a time, each a whole lifetime: it runs a little
+    (run_for seconds, at random) and exits with its own code. count of them, or until stop()."""
+
+    def __init__(self, ctd, prefix, count=None, workers=2, run_for=(0.05, 0.4)):
+        self.ctd, self.prefix, self.count, self.run_for = ctd, prefix, count, run_for
+        self.ids, self.failures = [], []
+        self.lock, self.done = threading.Lock(), threading.Event()
+        self.threads = [threading.Thread(target=self.work, daemon=True) for _ in range(workers)]
+
+    @staticmethod
+    def exit_code(cid):
+        return int(cid.rsplit("-", 1)[1]) % 100 + 1
+
+    def next_id(self):
+        with self.lock:
+            if self.done.is_set() or (self.count is not None and len(self.ids) >= self.count):
+                return None
+            cid = f"{self.prefix}-{len(self.ids)}"
+            self.ids.append(cid)
+            return cid
+
+    def work(self):
+        import random
+        while (cid := self.next_id()) is not None:
+            code = self.exit_code(cid)
+            nap = random.uniform(*self.run_for)
+            r = self.ctd.run(cid, "/bin/sh", "-c", f"/bin/sleep {nap:.2f}; exit {code}")
+            if r.returncode != code:
+                with self.lock:
+                    self.failures.append((cid, r.returncode, r.stderr))
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self):
+        """No new container from now on; waits for the running ones. Returns every id."""
+        self.done.set()
+        return self.join()
+
+    def join(self):
+        for t in self.threads:
+            t.join(timeout=300)
+        assert not self.failures, self.failures[:3]
+        return self.ids
 
 
 def hierarchy_dirs(rel):

@@ -10,10 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, REPO, Ctrwatch, ensure_bpffs,  # noqa: E402
+from harness import (main, CTRWATCH, REPO, Churn, Ctrwatch, ensure_bpffs,  # noqa: E402
                      hierarchy_dirs, log, private_containerd, release_bpffs, remove_cgroup_tree,
                      tracked_maps, wait_until)
 
@@ -243,25 +242,6 @@ def test_other_programs_take_over_without_a_gap():
     assert back.stop() == 0
 
 
-class Churn(threading.Thread):
-    """Containers one after another, each a whole lifetime, until stopped."""
-
-    def __init__(self, prefix):
-        super().__init__(daemon=True)
-        self.prefix, self.done, self.ids = prefix, threading.Event(), []
-
-    def run(self):
-        while not self.done.is_set():
-            cid = f"{self.prefix}-{len(self.ids)}"
-            self.ids.append(cid)
-            ctd.run(cid, "/bin/sh", "-c", "/bin/true", check=True)
-
-    def stop(self):
-        self.done.set()
-        self.join(timeout=60)
-        return self.ids
-
-
 def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     """The pinned programs of this build (record layout 2) are taken over by a build of the next
     layout (make layout-next): it drains the old ring buffer, reading its records through
@@ -276,7 +256,7 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 4").returncode == 4
     assert "record layout 2" in status(), status()
 
-    churn = Churn(f"ctrw-{os.getpid()}-layout-churn")
+    churn = Churn(ctd, f"ctrw-{os.getpid()}-layout-churn", workers=1, run_for=(0, 0))
     churn.start()
     new = pinned("layout-new")
     new.args[0] = LAYOUT_NEXT
@@ -287,7 +267,7 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     err = new.stderr()
     assert "taking over" in err and "another record layout" in err, err
     assert "draining" in err, err
-    churn = Churn(f"ctrw-{os.getpid()}-layout-after")  # and right after it
+    churn = Churn(ctd, f"ctrw-{os.getpid()}-layout-after", workers=1, run_for=(0, 0))  # after
     churn.start()
     ctd.kill(across)
     ctd.remove(across)

@@ -12,11 +12,10 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Ctrwatch, ensure_bpffs, log,  # noqa: E402
+from harness import (main, CTRWATCH, Churn, Ctrwatch, ensure_bpffs, log,  # noqa: E402
                      private_containerd, release_bpffs, remove_cgroup_tree, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -24,46 +23,6 @@ CONTAINERS = int(os.environ.get("CTRWATCH_CHURN_CONTAINERS", "50"))
 ctd = None
 workdir = None
 pin = f"/sys/fs/bpf/ctrwatch-e2e-churn-{os.getpid()}"
-
-
-class Churn:
-    """count containers, `workers` at a time: each runs a little and exits with its own code."""
-
-    def __init__(self, prefix, count, workers=3, run_for=(0.05, 0.4)):
-        self.prefix, self.count, self.run_for = prefix, count, run_for
-        self.ids, self.failures, self.lock = [], [], threading.Lock()
-        self.threads = [threading.Thread(target=self.work, daemon=True) for _ in range(workers)]
-
-    def next_id(self):
-        with self.lock:
-            if len(self.ids) >= self.count:
-                return None
-            cid = f"{self.prefix}-{len(self.ids)}"
-            self.ids.append(cid)
-            return cid
-
-    def work(self):
-        while (cid := self.next_id()) is not None:
-            code = int(cid.rsplit("-", 1)[1]) % 100 + 1
-            nap = random.uniform(*self.run_for)
-            r = ctd.run(cid, "/bin/sh", "-c", f"/bin/sleep {nap:.2f}; exit {code}")
-            if r.returncode != code:
-                with self.lock:
-                    self.failures.append((cid, r.returncode, r.stderr))
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def running(self):
-        return any(t.is_alive() for t in self.threads)
-
-    def join(self):
-        for t in self.threads:
-            t.join(timeout=300)
-        assert not self.failures, self.failures[:3]
-        return self.ids
 
 
 def pinned(name):
@@ -93,9 +52,14 @@ def check_runs(runs, ids):
                 f"{printed_by[(cid, e['seq'])]}"
             continue
         seen[cid].append((e["event"], e["seq"]))
+        if e["event"] == "container_exit":
+            assert e["exit"]["code"] == Churn.exit_code(cid), e
         printed_by[(cid, e["seq"])] = how
     for cid, got in seen.items():
-        assert [ev for ev, _ in got] == LIFETIME, (cid, got)
+        assert [ev for ev, _ in got] == LIFETIME, (cid, got, [
+            (i, how, e["event"], e.get("seq"), e.get("readmitted"))
+            for i, (w, how) in enumerate(runs) for e in w.events()
+            if e.get("container", {}).get("id") == cid or e["event"].startswith("ctrwatch")])
         seqs = [s for _, s in got]
         assert seqs == sorted(seqs), (cid, got)
     existing = [e for e, _ in lines if e["event"] == "container_existing"]
@@ -108,7 +72,7 @@ def test_restarts_at_random_moments_lose_and_double_nothing():
     random.shuffle(stops)
     runs = []
     first = pinned("churn-0").start()
-    churn = Churn(f"churn-{os.getpid()}", CONTAINERS).start()
+    churn = Churn(ctd, f"churn-{os.getpid()}", CONTAINERS, workers=3).start()
     w = first
     for i, how in enumerate(stops, 1):
         time.sleep(random.uniform(0.05, 0.8))
@@ -145,10 +109,9 @@ def test_a_ten_second_outage_is_printed_by_the_next_start():
     w = pinned("outage-before").start()
     w.stop(signal.SIGKILL)
     base = unread_bytes()
-    churn = Churn(f"outage-{os.getpid()}", 10_000, workers=2, run_for=(0.0, 0.1)).start()
+    churn = Churn(ctd, f"outage-{os.getpid()}", run_for=(0.0, 0.1)).start()
     time.sleep(10)
-    churn.count = 0  # no new container from now on
-    ids = churn.join()
+    ids = churn.stop()
     time.sleep(0.5)
     per_lifetime = (unread_bytes() - base) / len(ids)
     started = time.monotonic()

@@ -405,9 +405,11 @@ int main(void)
 		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-size 1)"));
 		teardown(&h);
 	}
-	SUBTEST ("shutdown with events held: confirmed ones go out partial, the rest are freed") {
+	SUBTEST ("shutdown with events held: confirmed ones go out partial, unconfirmed ones stay "
+		 "held, so a pinned ring buffer keeps their record for the next ctrwatch") {
 		setup(&h, (struct setup_opts){.containerd = true});
-		cgroup_record(&h, RECORD_CGROUP_MKDIR, 19, "/default/h", 1000);
+		next_ring_pos = 200;
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 19, "/default/h", 1000); /* 200 */
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 20,
 			      "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789"
 			      "abcdef0123456789abcdef.scope",
@@ -415,6 +417,8 @@ int main(void)
 		pipeline_tick(h.p, 2000, true);
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "container_create:partial");
+		/* before: dropped unwritten, and the ring buffer gave its mkdir record back */
+		ASSERT_EQ(pipeline_oldest_record(h.p), 200);
 		ASSERT_EQ(container_live_count(), 2); /* still in the lifecycle's table */
 		teardown(&h);
 	}
