@@ -30,6 +30,7 @@ enum {
 	OPT_PIN_PATH,
 	OPT_CLEANUP,
 	OPT_STATUS,
+	OPT_WAIT_FOR_READER,
 };
 
 static const struct option long_options[] = {
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
     {"pin-path", required_argument, NULL, OPT_PIN_PATH},
     {"cleanup", no_argument, NULL, OPT_CLEANUP},
     {"status", no_argument, NULL, OPT_STATUS},
+    {"wait-for-reader", required_argument, NULL, OPT_WAIT_FOR_READER},
     {},
 };
 
@@ -81,6 +83,9 @@ void cli_usage(FILE *f)
 	    "                          systemd unit and the DaemonSet turn it on)\n"
 	    "      --pin-path DIR      where to pin; implies --pin (default: " PIN_PATH_DEFAULT
 	    ")\n"
+	    "      --wait-for-reader DURATION  when another ctrwatch reads the pin path, wait\n"
+	    "                          up to DURATION (at most 60s) for it to exit instead of\n"
+	    "                          refusing: rolling updates with surge (default: 0s)\n"
 	    "      --status            say what is pinned and whether a ctrwatch reads it, exit\n"
 	    "      --cleanup           detach and remove what is pinned, exit\n"
 	    "\n"
@@ -259,6 +264,13 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				return usage_error("--pin-path needs a directory%s", "");
 			opts->pin_path = optarg;
 			break;
+		case OPT_WAIT_FOR_READER:
+			if (strcmp(optarg, "0") && strcmp(optarg, "0s") &&
+			    cli_parse_duration_ms(optarg, &opts->wait_for_reader_ms))
+				return usage_error("bad --wait-for-reader '%s': want 0s to 60s, "
+						   "e.g. 30s",
+						   optarg);
+			break;
 		case OPT_CLEANUP:
 		case OPT_STATUS:
 			if (opts->mode != MODE_TRACE)
@@ -302,6 +314,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (opts->mode != MODE_TRACE && !opts->pin_path)
 		opts->pin_path = PIN_PATH_DEFAULT;
+	if (opts->wait_for_reader_ms && !opts->pin_path)
+		return usage_error("--wait-for-reader goes with --pin or --pin-path%s", "");
 	return CLI_RUN;
 }
 

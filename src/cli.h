@@ -35,6 +35,7 @@ struct options {
 	enum cgroup_hierarchy_choice hierarchy;
 	struct filter_set filters; /* --include, --exclude, --namespace */
 	const char *pin_path;	   /* --pin, --pin-path; NULL: nothing outlives the process */
+	unsigned int wait_for_reader_ms; /* 0: refuse at once when another ctrwatch reads */
 	enum run_mode mode;
 };
 

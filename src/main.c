@@ -226,6 +226,7 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	    .ringbuf_size = opts->ringbuf_size,
 	    .max_cgroups = opts->max_cgroups,
 	    .pin_path = opts->pin_path,
+	    .wait_for_reader_ms = opts->wait_for_reader_ms,
 	};
 
 	return bpf_programs_open(&cw->programs, &cfg); /* says why not */
@@ -432,6 +433,8 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 
 	cw->pinned = opts->pin_path != NULL;
 	err = open_stages(cw, opts);
+	if (err == -EINTR && stop_requested)
+		return 0; /* stopped while waiting for the ctrwatch before us: nothing to do */
 	if (err)
 		return err;
 	/* Attached first, then scanned: a container born in between is seen at least once. */

@@ -190,6 +190,31 @@ static int lock_pin_dir(const char *pin_path, bool create)
 	return fd;
 }
 
+/*
+ * The pin directory locked for us, waiting up to wait_ms for the ctrwatch that holds it to
+ * exit (its lock goes with it, however it ends). A signal ends the wait: -EINTR.
+ */
+static int lock_pin_dir_waiting(const char *pin_path, unsigned int wait_ms)
+{
+	const struct timespec step = {.tv_nsec = 100 * 1000000L};
+	unsigned int waited = 0;
+	int fd;
+
+	while ((fd = lock_pin_dir(pin_path, true)) == -EBUSY && waited < wait_ms) {
+		if (!waited)
+			log_info(
+			    "another ctrwatch is reading the programs pinned at %s: waiting up to "
+			    "%u ms for it to exit",
+			    pin_path, wait_ms);
+		if (nanosleep(&step, NULL))
+			return -errno;
+		waited += 100;
+	}
+	if (fd >= 0 && waited)
+		log_info("the ctrwatch before us exited after %u ms: carrying on", waited);
+	return fd;
+}
+
 /* Reads the pinned set's info: -ENOENT when there is none. */
 static int read_info(const char *pin_path, struct pinned_set_info *info)
 {
@@ -461,6 +486,7 @@ static void log_pin_error(const char *pin_path, int err, const char *mismatch)
 	case -EBUSY:
 		log_error("another ctrwatch is reading the programs pinned at %s", pin_path);
 		break;
+	case -EINTR: log_info("stopped while waiting for %s", pin_path); break;
 	case -ENOTDIR:
 		log_error("%s is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", pin_path);
 		break;
@@ -538,7 +564,7 @@ static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_con
 	const char *mismatch = NULL;
 	int err;
 
-	progs->pin_dir_fd = lock_pin_dir(cfg->pin_path, true);
+	progs->pin_dir_fd = lock_pin_dir_waiting(cfg->pin_path, cfg->wait_for_reader_ms);
 	if (progs->pin_dir_fd < 0) {
 		err = progs->pin_dir_fd;
 		goto fail;

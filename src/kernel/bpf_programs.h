@@ -23,6 +23,8 @@ struct bpf_programs_config {
 	 * recording after ctrwatch exits; NULL: nothing pinned, all goes with the process.
 	 */
 	const char *pin_path;
+	/* how long to wait for another ctrwatch reading the pin path to exit; 0: refuse */
+	unsigned int wait_for_reader_ms;
 };
 
 /* Routes libbpf's messages to log.c (debug level: shown with -v). Call before opening. */
@@ -30,7 +32,8 @@ void bpf_programs_log_to_logger(void);
 /*
  * Opens, configures, loads and attaches the programs; with a pin path, adopts the set pinned
  * there if it is the same (programs, layout and options), else pins a new one. Returns 0 or
- * -errno, having said why in one line (-EBUSY: another ctrwatch holds the pin path; -ESTALE:
+ * -errno, having said why in one line (-EBUSY: another ctrwatch holds the pin path
+ * (past wait_for_reader_ms); -EINTR: a signal came while waiting; -ESTALE:
  * a different set is pinned there; -ENOTDIR: the pin path is not in a bpf filesystem).
  */
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg);

@@ -18,8 +18,8 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, REPO, Containerd, Ctrwatch, ensure_bpffs,  # noqa: E402
-                     release_bpffs, remove_cgroup_tree, run_tests, wait_until)
+from harness import (main, CTRWATCH, REPO, Churn, Containerd, Ctrwatch,  # noqa: E402
+                     ensure_bpffs, release_bpffs, remove_cgroup_tree, run_tests, wait_until)
 
 MANIFEST = os.path.join(REPO, "deploy", "kubernetes", "ctrwatch.yaml")
 IMAGE = "docker.io/ctrwatch/ctrwatch:e2e"
@@ -213,6 +213,60 @@ def test_bpffs_mount_is_necessary_to_pin():
     finally:
         subprocess.run([CTRWATCH, "--cleanup", "--pin-path", pin], capture_output=True)
     assert not os.path.exists(pin)
+
+
+LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
+
+
+def test_daemonset_rolling_update_misses_nothing():
+    """A rolling update of the DaemonSet, its pods run from the image with the manifest's
+    args (pinned): with maxUnavailable the old pod stops before the new one starts; with
+    maxSurge the new one starts first and waits (--wait-for-reader) for the old one to exit.
+    Containers churn throughout: each lifetime is printed once across the pods, in order."""
+    caps, mounts, host_pid = manifest_contract()
+    args = daemonset()["containers"][0]["args"]
+    assert "--wait-for-reader" in args, args
+    pin = f"/sys/fs/bpf/ctrwatch-e2e-rolling-{os.getpid()}"
+    pods = []
+
+    def pod(name):
+        pods.append(Containerized(name, caps, mounts, host_pid, extra=[*args, "--pin-path", pin]))
+        return pods[-1]
+    churn = None
+    try:
+        pod("ds-v1").wait_ready()
+        churn = Churn(ctd, f"rolling-{os.getpid()}").start()
+        time.sleep(1)
+        assert pods[0].stop() == 0, pods[0].stderr()  # maxUnavailable: v1 goes first,
+        time.sleep(1)  # nobody reads for a while,
+        pod("ds-v2").wait_ready()  # then v2 starts
+        time.sleep(1)
+        surge = pod("ds-v3")  # maxSurge: v3 starts while v2 runs, and waits for it
+        wait_until(lambda: "waiting up to" in surge.stderr(), what="v3 to wait for v2")
+        assert pods[1].stop() == 0, pods[1].stderr()
+        surge.wait_ready()
+        time.sleep(1)
+        ids = churn.stop()
+
+        def lifetimes():
+            got = {cid: [] for cid in ids}
+            for p in pods:
+                for e in p.events():
+                    cid = e.get("container", {}).get("id")
+                    if cid in got:
+                        got[cid].append(e["event"])
+            return got
+        wait_until(lambda: all(v == LIFETIME for v in lifetimes().values()), timeout=30,
+                   what="every lifetime once across the pods")
+        seqs = [e["seq"] for p in pods for e in p.events() if "seq" in e]
+        assert len(seqs) == len(set(seqs)), "a seq printed twice"
+        print(f"  {len(ids)} containers across 3 pods, each lifetime printed once", flush=True)
+    finally:
+        if churn:
+            churn.stop()
+        for p in pods:
+            p.stop()
+        subprocess.run([CTRWATCH, "--cleanup", "--pin-path", pin], capture_output=True)
 
 
 def test_make_install_into_destdir():

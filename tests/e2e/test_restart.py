@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, CTRWATCH, REPO, Churn, Ctrwatch, ensure_bpffs,  # noqa: E402
@@ -101,14 +102,24 @@ def test_what_happens_while_ctrwatch_is_down_is_printed_by_the_next():
     assert r.returncode == 1 and "another ctrwatch is reading" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
-    # SIGTERM leaves the programs recording too
-    assert second.stop() == 0
+    # a rolling update with surge: the next one waits for the reader to exit, which SIGTERM
+    # makes it do; a container that ends as the reader hands over is printed once
     after = f"ctrw-{os.getpid()}-after"
-    ctd.run(after, "/bin/true", check=True)
-    third = pinned("third").start()
-    third.wait_for(after, "container_remove")
-    assert lifecycle(third.events(), after) == LIFETIME, lifecycle(third.events(), after)
-    assert_seqs(one + two + third.events())
+
+    def hand_over():
+        ctd.run(after, "/bin/sh", "-c", "/bin/sleep 0.3", detach=True, check=True)
+        second.stop()  # SIGTERM leaves the programs recording too
+    third = pinned("third", "--wait-for-reader", "20s")
+    stopper = threading.Timer(1.0, hand_over)
+    stopper.start()
+    third.start(timeout=30)
+    stopper.join()
+    assert second.proc.returncode == 0, second.stderr()
+    assert "waiting up to 20000 ms for it to exit" in third.stderr(), third.stderr()
+    ctd.remove(after)
+    wait_until(lambda: lifecycle(second.events() + third.events(), after) == LIFETIME,
+               what=f"{after}'s lifetime, once, across the handover")
+    assert_seqs(one + second.events() + third.events())
     assert third.stop() == 0
 
 

@@ -37,6 +37,32 @@ static const struct argv_case argvs[] = {
     {"empty pin path", 2, {"ctrwatch", "--pin-path="}, CLI_EXIT_USAGE},
     {"cleanup and status together", 3, {"ctrwatch", "--cleanup", "--status"}, CLI_EXIT_USAGE},
     {"pin value missing", 2, {"ctrwatch", "--pin-path"}, CLI_EXIT_USAGE},
+    {"waiting for a reader needs pinning", 2, {"ctrwatch", "--wait-for-reader=5s"}, CLI_EXIT_USAGE},
+    {"waiting 61 s is refused", 3, {"ctrwatch", "--pin", "--wait-for-reader=61s"}, CLI_EXIT_USAGE},
+    {"waiting a negative time is refused",
+     3,
+     {"ctrwatch", "--pin", "--wait-for-reader=-1s"},
+     CLI_EXIT_USAGE},
+    {"waiting without a unit word is refused",
+     3,
+     {"ctrwatch", "--pin", "--wait-for-reader=5m"},
+     CLI_EXIT_USAGE},
+};
+
+/* --wait-for-reader: how long, in ms, a run waits for the reader before it. */
+struct wait_case {
+	const char *name;
+	char *arg;
+	unsigned int ms;
+};
+
+static const struct wait_case waits[] = {
+    {"no wait by default", NULL, 0},
+    {"0s: refuse at once", "--wait-for-reader=0s", 0},
+    {"0 likewise", "--wait-for-reader=0", 0},
+    {"30s", "--wait-for-reader=30s", 30000},
+    {"the most: 60s", "--wait-for-reader=60s", 60000},
+    {"in ms", "--wait-for-reader=1500ms", 1500},
 };
 
 /* Where a run pins, and what it does: pinning is asked for; --status and --cleanup use the
@@ -114,6 +140,16 @@ int main(void)
 			else
 				ASSERT_TRUE(opts.pin_path == NULL);
 			ASSERT_EQ(opts.mode, pins[i].mode);
+			cli_free(&opts);
+		}
+	}
+	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		SUBTEST (waits[i].name) {
+			struct options opts;
+			char *argv[] = {"ctrwatch", "--pin", waits[i].arg, NULL};
+
+			ASSERT_EQ(cli_parse(waits[i].arg ? 3 : 2, argv, &opts), CLI_RUN);
+			ASSERT_EQ(opts.wait_for_reader_ms, waits[i].ms);
 			cli_free(&opts);
 		}
 	}
