@@ -31,6 +31,7 @@ enum {
 	OPT_CLEANUP,
 	OPT_STATUS,
 	OPT_WAIT_FOR_READER,
+	OPT_FORMAT,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +40,7 @@ static const struct option long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"exec", no_argument, NULL, OPT_EXEC},
     {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
     {"containerd-socket", required_argument, NULL, OPT_CONTAINERD_SOCKET},
     {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
@@ -68,6 +70,8 @@ void cli_usage(FILE *f)
 	    "\n"
 	    "Options:\n"
 	    "  -o, --output FILE       append events to FILE instead of stdout (default: stdout)\n"
+	    "      --format FORMAT     ndjson (ctrwatch's schema), ecs (Elastic Common Schema\n"
+	    "                          9.x) or ocsf (OCSF 1.8.0) (default: ndjson)\n"
 	    "      --exec              also report every program run inside containers (default: off)\n"
 	    "      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
 	    "                          (default: 8M)\n"
@@ -227,6 +231,11 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 			if (!*optarg)
 				return usage_error("--output needs a file name%s", "");
 			opts->output_path = optarg;
+			break;
+		case OPT_FORMAT:
+			if (event_format_parse(optarg, &opts->format))
+				return usage_error("bad --format '%s': want ndjson, ecs or ocsf",
+						   optarg);
 			break;
 		case OPT_RINGBUF_SIZE:
 			if (cli_parse_size(optarg, &opts->ringbuf_size))

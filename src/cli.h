@@ -8,6 +8,7 @@
 
 #include "kernel/cgroup_hierarchy.h"
 #include "filter/filter.h"
+#include "output/event_format.h"
 
 #define RINGBUF_SIZE_DEFAULT	  (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT 500
@@ -25,7 +26,8 @@ struct options {
 	bool verbose;
 	bool log_json;
 	bool trace_exec;
-	const char *output_path; /* NULL: stdout */
+	const char *output_path;  /* NULL: stdout */
+	enum event_format format; /* --format */
 	uint64_t ringbuf_size;
 	unsigned int max_cgroups; /* entries of the kernel's tracking map */
 	const char *containerd_socket;
@@ -33,8 +35,8 @@ struct options {
 	unsigned int cache_size;
 	bool pause_filter;
 	enum cgroup_hierarchy_choice hierarchy;
-	struct filter_set filters; /* --include, --exclude, --namespace */
-	const char *pin_path;	   /* --pin, --pin-path; NULL: nothing outlives the process */
+	struct filter_set filters;	 /* --include, --exclude, --namespace */
+	const char *pin_path;		 /* --pin, --pin-path; NULL: nothing outlives the process */
 	unsigned int wait_for_reader_ms; /* 0: refuse at once when another ctrwatch reads */
 	enum run_mode mode;
 };

@@ -211,6 +211,7 @@ static int open_pipeline(struct ctrwatch *cw, const struct options *opts)
 	    .policy = {.filters = &opts->filters, .drop_sandboxes = opts->pause_filter},
 	    .enrich_timeout_ns = (uint64_t)opts->enrich_timeout_ms * 1000000ull,
 	    .cache_size = opts->cache_size,
+	    .encoder = event_encoder_get(opts->format),
 	};
 
 	cw->pipeline = pipeline_new(&cfg);

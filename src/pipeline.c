@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 #include "enrich/enrichment.h"
-#include "output/event_json.h"
+#include "output/event_format.h"
 #include "output/json_writer.h"
 #include "pipeline.h"
 
@@ -48,6 +48,7 @@ struct slot {
 
 struct pipeline {
 	struct pipeline_config cfg;
+	const struct event_encoder *encoder;
 	void *slots;		    /* tsearch(3) tree of struct slot *, keyed by cgroup id */
 	unsigned int with_meta;	    /* slots holding containerd metadata: the cache's size */
 	TAILQ_HEAD(, slot) holding; /* slots with held events */
@@ -139,6 +140,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg)
 	if (!p)
 		return NULL;
 	p->cfg = *cfg;
+	p->encoder = cfg->encoder ? cfg->encoder : event_encoder_get(EVENT_FORMAT_NDJSON);
 	TAILQ_INIT(&p->holding);
 	json_writer_init(&p->writer);
 	if (gethostname(p->hostname, sizeof(p->hostname) - 1))
@@ -182,7 +184,7 @@ static void write_event(struct pipeline *p, struct slot *s, struct event *ev)
 {
 	ev->enrichment = &s->enrichment;
 	json_writer_reset(&p->writer);
-	event_json_encode(&p->writer, ev, p->hostname);
+	p->encoder->event(&p->writer, ev, p->hostname);
 	write_line(p);
 }
 
@@ -555,7 +557,7 @@ void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t read
 			 "they are let go (ctrwatch_pressure)");
 	p->pressure_reported = now;
 	json_writer_reset(&p->writer);
-	event_json_encode_pressure(&p->writer, now_ns, &d, p->hostname);
+	p->encoder->pressure(&p->writer, now_ns, &d, p->hostname);
 	write_line(p);
 }
 
@@ -569,6 +571,6 @@ void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss
 	p->reported = now;
 	warn_loss(&delta);
 	json_writer_reset(&p->writer);
-	event_json_encode_lost(&p->writer, now_ns, &delta, p->hostname);
+	p->encoder->lost(&p->writer, now_ns, &delta, p->hostname);
 	write_line(p);
 }

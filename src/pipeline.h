@@ -12,6 +12,8 @@
 #include "lifecycle/lifecycle.h"
 #include "output/sink.h"
 
+struct event_encoder;
+
 struct pipeline_config {
 	struct sink *sink;
 	struct lifecycle *lifecycle;	 /* told what enrichment and the filters learn */
@@ -19,7 +21,8 @@ struct pipeline_config {
 	void *lookup_ctx;
 	struct policy policy;
 	uint64_t enrich_timeout_ns;
-	unsigned int cache_size; /* containers whose metadata is kept */
+	unsigned int cache_size;	     /* containers whose metadata is kept */
+	const struct event_encoder *encoder; /* --format; NULL: ndjson */
 };
 
 /*

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: raw bytes as containerd's Containers/Get reply (protobuf, the OCI spec as
  * JSON inside, labels that are the user's): decoded, judged by the policy and encoded into an
- * event. Nothing may crash or leak, and the event must be one JSON object on one line.
+ * event in every --format (the pod uid and labels reach the ECS and OCSF encoders too). Nothing may
+ * crash or leak, and each event must be one JSON object on one line, no key twice.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "enrich/enrichment.h"
 #include "filter/policy.h"
 #include "check_line.h"
-#include "output/event_json.h"
+#include "output/event_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,9 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev = (struct event){
 	    .kind = EVENT_CONTAINER_CREATE, .container = c, .enrichment = &enrichment};
 	json_writer_init(&w);
-	event_json_encode(&w, &ev, "host");
-	if (!json_writer_failed(&w))
-		fuzz_check_line(w.buf, w.len);
+	for (int f = EVENT_FORMAT_NDJSON; f <= EVENT_FORMAT_OCSF; f++) {
+		ev.kind = size & 1 ? EVENT_CONTAINER_CREATE : EVENT_CONTAINER_EXIT;
+		json_writer_reset(&w);
+		event_encoder_get(f)->event(&w, &ev, "host");
+		if (!json_writer_failed(&w))
+			fuzz_check_line(w.buf, w.len);
+	}
 	json_writer_free(&w);
 	event_release(&ev);
 	filter_set_free(&filters);

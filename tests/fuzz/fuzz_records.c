@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer target: raw bytes as a stream of ring buffer records, through the lifecycle (a fake
- * kernel map) and the event encoder. Nothing may crash or leak, and every event must encode as
- * one JSON object on one line (checked with jansson). The input is cut into records: a type
- * byte, a length byte (in 8-byte units; 0 = the type's full size), then that many bytes.
+ * kernel map) and the event encoders of every --format. Nothing may crash or leak, and every
+ * event must encode as one JSON object on one line (checked with jansson). The input is cut into
+ * records: a type byte, a length byte (in 8-byte units; 0 = the type's full size), then that many
+ * bytes.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 
 #include "check_line.h"
 #include "lifecycle/lifecycle.h"
-#include "output/event_json.h"
+#include "output/event_format.h"
 
 static int map_insert(void *ctx, uint64_t id, const struct tracked_cgroup *v)
 {
@@ -45,10 +46,12 @@ static void take(struct json_writer *w, struct lifecycle *lc, int made, struct e
 {
 	if (made != 1)
 		return;
-	json_writer_reset(w);
-	event_json_encode(w, ev, "host");
-	if (!json_writer_failed(w))
-		fuzz_check_line(w->buf, w->len);
+	for (int f = EVENT_FORMAT_NDJSON; f <= EVENT_FORMAT_OCSF; f++) {
+		json_writer_reset(w);
+		event_encoder_get(f)->event(w, ev, "host");
+		if (!json_writer_failed(w))
+			fuzz_check_line(w->buf, w->len);
+	}
 	/* facts other stages report back, at random */
 	if (ev->container->cgroup_id & 4)
 		lifecycle_confirm(lc, ev->container->cgroup_id, ev->container->cgroup_id >> 8);

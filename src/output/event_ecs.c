@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * --format ecs: one Elastic Common Schema 9.x document per line. ECS fields where ECS has
+ * them (docs/formats.md maps each event); what ECS does not define goes under the one custom
+ * namespace "ctrwatch". No invented top-level names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "output/event_ecs.h"
+#include "output/event_fields.h"
+
+#define ECS_VERSION "9.4.0"
+
+/* event.category and event.type, one value each, per event. */
+struct ecs_kind {
+	const char *category;
+	const char *type;
+};
+
+static struct ecs_kind ecs_kind_of(enum event_kind kind)
+{
+	switch (kind) {
+	case EVENT_CONTAINER_EXISTING: return (struct ecs_kind){"process", "info"};
+	case EVENT_CONTAINER_CREATE: return (struct ecs_kind){"configuration", "creation"};
+	case EVENT_CONTAINER_START:
+	case EVENT_PROCESS_EXEC: return (struct ecs_kind){"process", "start"};
+	case EVENT_CONTAINER_EXIT: return (struct ecs_kind){"process", "end"};
+	case EVENT_CONTAINER_REMOVE: return (struct ecs_kind){"configuration", "deletion"};
+	}
+	return (struct ecs_kind){"host", "info"};
+}
+
+static void key_string(struct json_writer *w, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	json_key(w, key);
+	json_string(w, value);
+}
+
+static void one_string_array(struct json_writer *w, const char *key, const char *value)
+{
+	json_key(w, key);
+	json_array_begin(w);
+	json_string(w, value);
+	json_array_end(w);
+}
+
+static void encode_head(struct json_writer *w, uint64_t boot_ns, const char *kind,
+			struct ecs_kind k, const char *action, const char *dataset, uint64_t seq,
+			const char *hostname)
+{
+	char time[RFC3339_NANO_LEN];
+
+	clock_format_rfc3339(clock_boot_to_realtime_ns(boot_ns), time);
+	json_object_begin(w);
+	key_string(w, "@timestamp", time);
+	json_key(w, "ecs");
+	json_object_begin(w);
+	key_string(w, "version", ECS_VERSION);
+	json_object_end(w);
+	json_key(w, "event");
+	json_object_begin(w);
+	key_string(w, "kind", kind);
+	one_string_array(w, "category", k.category);
+	one_string_array(w, "type", k.type);
+	key_string(w, "action", action);
+	key_string(w, "module", "ctrwatch");
+	key_string(w, "dataset", dataset);
+	if (seq) {
+		json_key(w, "sequence");
+		json_u64(w, seq);
+	}
+	json_object_end(w);
+	json_key(w, "host");
+	json_object_begin(w);
+	key_string(w, "hostname", hostname);
+	json_object_end(w);
+}
+
+/*
+ * container.labels with dots in keys made underscores, as Beats' labels.dedot does:
+ * Elasticsearch expands a dotted key into objects, so "app" and "app.kubernetes.io/name" on
+ * one container would conflict in the mapping and the document be refused. A key that
+ * dedots to one already written (or to nothing) is left out: a line never has a key twice.
+ */
+static void encode_labels_dedotted(struct json_writer *w, const struct container_meta *m)
+{
+	char **done = calloc(m->n_labels ? m->n_labels : 1, sizeof(*done));
+	size_t n = 0;
+
+	json_key(w, "labels");
+	json_object_begin(w);
+	for (size_t i = 0; done && i < m->n_labels; i++) {
+		char *key = strdup(m->labels[i].key);
+		bool seen = !key || !*key;
+
+		for (char *c = key; c && *c; c++)
+			if (*c == '.')
+				*c = '_';
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = !strcmp(done[j], key);
+		if (seen) {
+			free(key);
+			continue;
+		}
+		done[n++] = key;
+		json_key(w, key);
+		json_string(w, m->labels[i].value);
+	}
+	json_object_end(w);
+	for (size_t j = 0; j < n; j++)
+		free(done[j]);
+	free(done);
+}
+
+static void encode_container(struct json_writer *w, const struct event *ev)
+{
+	const struct container *c = ev->container;
+	const struct container_meta *m = event_meta(ev);
+
+	json_key(w, "container");
+	json_object_begin(w);
+	key_string(w, "id", c->ident.id);
+	key_string(w, "runtime", event_runtime_name(c, m));
+	if (m) {
+		key_string(w, "name", m->name);
+		encode_labels_dedotted(w, m);
+	}
+	if (m && (m->image || m->image_digest)) {
+		json_key(w, "image");
+		json_object_begin(w);
+		key_string(w, "name", m->image);
+		if (m->image_digest) {
+			json_key(w, "hash");
+			json_object_begin(w);
+			one_string_array(w, "all", m->image_digest);
+			json_object_end(w);
+		}
+		json_object_end(w);
+	}
+	json_object_end(w);
+}
+
+/* The pod, when Kubernetes runs the container: orchestrator.resource is the pod. */
+static void encode_orchestrator(struct json_writer *w, const struct event *ev)
+{
+	const struct container_meta *m = event_meta(ev);
+	const char *uid = event_pod_uid(ev->container, m);
+
+	if (!uid && !(m && m->pod_name))
+		return;
+	json_key(w, "orchestrator");
+	json_object_begin(w);
+	key_string(w, "type", "kubernetes");
+	if (m)
+		key_string(w, "namespace", m->pod_namespace);
+	json_key(w, "resource");
+	json_object_begin(w);
+	key_string(w, "type", "pod");
+	if (m)
+		key_string(w, "name", m->pod_name);
+	key_string(w, "id", uid);
+	json_object_end(w);
+	json_object_end(w);
+}
+
+static void key_id(struct json_writer *w, const char *key, uint32_t id)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%u", id);
+	json_key(w, key);
+	json_object_begin(w);
+	key_string(w, "id", s);
+	json_object_end(w);
+}
+
+static void encode_process(struct json_writer *w, const struct event *ev)
+{
+	const struct record_process *p = ev->process;
+	uint32_t pid = p ? p->pid : ev->container->init_pid;
+
+	if (!p && !pid && ev->kind != EVENT_CONTAINER_EXIT)
+		return;
+	json_key(w, "process");
+	json_object_begin(w);
+	if (pid) {
+		json_key(w, "pid");
+		json_u64(w, pid);
+	}
+	if (p) {
+		json_key(w, "parent");
+		json_object_begin(w);
+		json_key(w, "pid");
+		json_u64(w, p->ppid);
+		json_object_end(w);
+		json_key(w, "name");
+		json_string_len(w, p->comm, event_comm_len(p));
+		json_key(w, "executable");
+		json_string_len(w, p->exe, event_exe_len(p));
+		json_key(w, "args");
+		event_json_args(w, p);
+		json_key(w, "args_count");
+		json_u64(w, event_args_count(p));
+		/* the kernel gives the real ids (bpf_get_current_uid_gid) */
+		key_id(w, "real_user", p->uid);
+		key_id(w, "real_group", p->gid);
+	}
+	if (ev->kind == EVENT_CONTAINER_EXIT) {
+		json_key(w, "exit_code");
+		json_u64(w, event_exit_code(ev->exit_status));
+	}
+	json_object_end(w);
+}
+
+/* What ECS has no field for, under "ctrwatch". */
+static void encode_custom(struct json_writer *w, const struct event *ev)
+{
+	const struct container *c = ev->container;
+	const struct container_meta *m = event_meta(ev);
+
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	key_string(w, "enrichment", event_enrichment_name(ev->enrichment));
+	if (ev->enrichment && ev->enrichment->state == ENRICHMENT_PARTIAL)
+		key_string(w, "enrichment_error", ev->enrichment->error);
+	json_key(w, "cgroup_id");
+	json_u64(w, c->cgroup_id);
+	key_string(w, "cgroup_path", c->cgroup_path);
+	if (c->cgroup_path_truncated) {
+		json_key(w, "cgroup_path_truncated");
+		json_bool(w, true);
+	}
+	if (m) {
+		key_string(w, "containerd_namespace", m->namespace);
+		key_string(w, "runtime_handler", m->runtime_handler);
+		json_key(w, "pod_sandbox");
+		json_bool(w, ev->enrichment->sandbox);
+	}
+	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted) {
+		json_key(w, "readmitted");
+		json_bool(w, true);
+	}
+	if (ev->process) {
+		json_key(w, "args_truncated");
+		json_bool(w, ev->process->hdr.flags & RECORD_F_TRUNCATED);
+	}
+	if (ev->kind == EVENT_CONTAINER_EXIT) {
+		json_key(w, "exit");
+		json_object_begin(w);
+		json_key(w, "signal");
+		json_u64(w, event_exit_signal(ev->exit_status));
+		json_key(w, "core_dumped");
+		json_bool(w, ev->exit_flags & RECORD_F_CORE_DUMPED);
+		json_key(w, "oom_killed");
+		json_bool(w, ev->exit_flags & RECORD_F_OOM_KILLED);
+		json_object_end(w);
+	}
+	json_object_end(w);
+}
+
+void event_ecs_encode(struct json_writer *w, const struct event *ev, const char *hostname)
+{
+	encode_head(w, ev->boot_ns, "event", ecs_kind_of(ev->kind), event_kind_name(ev->kind),
+		    "ctrwatch.container", ev->seq, hostname);
+	encode_container(w, ev);
+	encode_orchestrator(w, ev);
+	encode_process(w, ev);
+	encode_custom(w, ev);
+	json_object_end(w);
+	json_newline(w);
+}
+
+static void encode_counters(struct json_writer *w, const char *name, const struct event_counter *c,
+			    size_t n, const uint64_t *total)
+{
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	json_key(w, name);
+	json_object_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		json_key(w, c[i].name);
+		json_u64(w, c[i].n);
+	}
+	if (total) {
+		json_key(w, "total");
+		json_u64(w, *total);
+	}
+	json_object_end(w);
+	json_object_end(w);
+}
+
+void event_ecs_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct loss_counts *lost,
+			   const char *hostname)
+{
+	struct event_counter c[EVENT_LOST_COUNTERS];
+	uint64_t total;
+	size_t n = event_lost_counters(lost, c, &total);
+
+	encode_head(w, boot_ns, "metric", (struct ecs_kind){"host", "info"}, "ctrwatch_lost",
+		    "ctrwatch.lost", 0, hostname);
+	encode_counters(w, "lost", c, n, &total);
+	json_object_end(w);
+	json_newline(w);
+}
+
+void event_ecs_encode_pressure(struct json_writer *w, uint64_t boot_ns,
+			       const struct pressure_counts *pressure, const char *hostname)
+{
+	struct event_counter c[EVENT_LOST_COUNTERS];
+	size_t n = event_pressure_counters(pressure, c);
+
+	encode_head(w, boot_ns, "metric", (struct ecs_kind){"host", "info"}, "ctrwatch_pressure",
+		    "ctrwatch.pressure", 0, hostname);
+	encode_counters(w, "pressure", c, n, NULL);
+	json_object_end(w);
+	json_newline(w);
+}

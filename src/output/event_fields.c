@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+
+#include "output/event_fields.h"
+
+uint32_t event_exit_signal(uint32_t wait_status)
+{
+	return wait_status & 0x7f;
+}
+
+uint32_t event_exit_code(uint32_t wait_status)
+{
+	uint32_t signal = event_exit_signal(wait_status);
+
+	return signal ? 128 + signal : (wait_status >> 8) & 0xff;
+}
+
+const char *event_runtime_name(const struct container *c, const struct container_meta *m)
+{
+	if (m && c->ident.runtime == RUNTIME_UNKNOWN)
+		return container_runtime_name(RUNTIME_CONTAINERD);
+	return container_runtime_name(c->ident.runtime);
+}
+
+const char *event_pod_uid(const struct container *c, const struct container_meta *m)
+{
+	if (m && m->pod_uid)
+		return m->pod_uid;
+	return c->ident.pod_uid[0] ? c->ident.pod_uid : NULL;
+}
+
+const char *event_enrichment_name(const struct enrichment *e)
+{
+	switch (e ? e->state : ENRICHMENT_NONE) {
+	case ENRICHMENT_PARTIAL: return "partial";
+	case ENRICHMENT_COMPLETE: return "complete";
+	case ENRICHMENT_UNKNOWN:
+	case ENRICHMENT_NONE: break;
+	}
+	return "none";
+}
+
+const struct container_meta *event_meta(const struct event *ev)
+{
+	return ev->enrichment ? ev->enrichment->meta : NULL;
+}
+
+static size_t bounded_len(const char *s, size_t max)
+{
+	const char *nul = memchr(s, '\0', max);
+
+	return nul ? (size_t)(nul - s) : max;
+}
+
+size_t event_comm_len(const struct record_process *p)
+{
+	return bounded_len(p->comm, COMM_LEN);
+}
+
+size_t event_exe_len(const struct record_process *p)
+{
+	return bounded_len(p->exe, p->exe_len < EXE_PATH_MAX ? p->exe_len : EXE_PATH_MAX);
+}
+
+const char *event_exe_base(const struct record_process *p, size_t *len)
+{
+	size_t n = event_exe_len(p), start = n;
+
+	while (start > 0 && p->exe[start - 1] != '/')
+		start--;
+	*len = n - start;
+	return p->exe + start;
+}
+
+static size_t args_len(const struct record_process *p)
+{
+	return p->args_len < ARGS_MAX ? p->args_len : ARGS_MAX;
+}
+
+void event_json_args(struct json_writer *w, const struct record_process *p)
+{
+	size_t len = args_len(p);
+
+	json_array_begin(w);
+	for (size_t i = 0; i < len;) {
+		size_t n = bounded_len(p->args + i, len - i);
+
+		json_string_len(w, p->args + i, n);
+		i += n + 1;
+	}
+	json_array_end(w);
+}
+
+unsigned int event_args_count(const struct record_process *p)
+{
+	size_t len = args_len(p);
+	unsigned int count = 0;
+
+	for (size_t i = 0; i < len; count++)
+		i += bounded_len(p->args + i, len - i) + 1;
+	return count;
+}
+
+void event_json_labels(struct json_writer *w, const struct container_meta *m)
+{
+	json_object_begin(w);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		json_key(w, m->labels[i].key);
+		json_string(w, m->labels[i].value);
+	}
+	json_object_end(w);
+}
+
+static const char *const record_names[RECORD_TYPE_MAX] = {
+    [RECORD_CGROUP_MKDIR] = "cgroup_mkdir", [RECORD_CONTAINER_START] = "container_start",
+    [RECORD_PROCESS_EXEC] = "process_exec", [RECORD_CONTAINER_EXIT] = "container_exit",
+    [RECORD_CGROUP_RMDIR] = "cgroup_rmdir",
+};
+
+size_t event_lost_counters(const struct loss_counts *lost, struct event_counter *out,
+			   uint64_t *total)
+{
+	size_t n = 0;
+
+	for (int type = 0; type < RECORD_TYPE_MAX; type++)
+		if (record_names[type])
+			out[n++] =
+			    (struct event_counter){record_names[type], lost->ringbuf_full[type]};
+	out[n++] = (struct event_counter){"untracked", lost->untracked};
+	out[n++] = (struct event_counter){"malformed", lost->malformed};
+	out[n++] = (struct event_counter){"no_memory", lost->no_memory};
+	out[n++] = (struct event_counter){"unwritten", lost->unwritten};
+	*total = 0;
+	for (size_t i = 0; i < n; i++)
+		*total += out[i].n;
+	return n;
+}
+
+size_t event_pressure_counters(const struct pressure_counts *p, struct event_counter *out)
+{
+	out[0] = (struct event_counter){"lookalikes_forgotten", p->lookalikes_forgotten};
+	out[1] = (struct event_counter){"lookups_shed", p->lookups_shed};
+	out[2] = (struct event_counter){"readmitted", p->readmitted};
+	return 3;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_EVENT_FIELDS_H
+#define CTRWATCH_EVENT_FIELDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/loss.h"
+#include "enrich/enrichment.h"
+#include "lifecycle/event.h"
+#include "output/json_writer.h"
+
+/*
+ * The facts every output format prints, each worked out once: the formats (event_json.c,
+ * event_ecs.c, event_ocsf.c) differ in names and nesting, not in what a field says.
+ */
+
+/* Exit code as a shell and containerd report it: 128 + signal for a killed process. */
+uint32_t event_exit_code(uint32_t wait_status);
+uint32_t event_exit_signal(uint32_t wait_status);
+/* The runtime; a container whose path named none but that containerd knows is containerd's. */
+const char *event_runtime_name(const struct container *c, const struct container_meta *m);
+/* The pod uid from containerd's labels, else the one the cgroup path names; NULL: none. */
+const char *event_pod_uid(const struct container *c, const struct container_meta *m);
+const char *event_enrichment_name(const struct enrichment *e);
+/* The metadata containerd gave, or NULL. */
+const struct container_meta *event_meta(const struct event *ev);
+
+/* A process record's strings, bounded by their fields whatever the kernel wrote. */
+size_t event_comm_len(const struct record_process *p);
+size_t event_exe_len(const struct record_process *p);
+/* The base name of the executable: what follows its last '/'. */
+const char *event_exe_base(const struct record_process *p, size_t *len);
+/* argv as a JSON array (NUL-separated in the record; a cut last argument kept as it goes). */
+void event_json_args(struct json_writer *w, const struct record_process *p);
+unsigned int event_args_count(const struct record_process *p);
+/* The containerd labels as a JSON object of strings. */
+void event_json_labels(struct json_writer *w, const struct container_meta *m);
+
+/* A ctrwatch_lost line's counters: name and count, in a fixed order; returns how many. */
+#define EVENT_LOST_COUNTERS (RECORD_TYPE_MAX + 4)
+struct event_counter {
+	const char *name;
+	uint64_t n;
+};
+size_t event_lost_counters(const struct loss_counts *lost, struct event_counter *out,
+			   uint64_t *total);
+size_t event_pressure_counters(const struct pressure_counts *p, struct event_counter *out);
+
+#endif

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * --format ocsf: OCSF 1.8.0 events, one per line.
+ *   - a container's init starting, running at startup (existing) or exiting, and a program run
+ *     in it (exec): Process Activity (1007), Launch / Other / Terminate, with the container in
+ *     process.container (the container profile);
+ *   - a container created and removed: Entity Management (3004), Create / Delete, the
+ *     container the managed entity (OCSF has no container-lifecycle class; docs/formats.md
+ *     says why this one);
+ *   - ctrwatch's own counters: Base Event (0), Other.
+ * What OCSF has no attribute for goes under unmapped.ctrwatch.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "output/event_fields.h"
+#include "output/event_ocsf.h"
+
+#define OCSF_VERSION "1.8.0"
+#ifndef CTRWATCH_VERSION
+#define CTRWATCH_VERSION "0.0.0-dev"
+#endif
+
+enum {
+	CATEGORY_NONE = 0,
+	CATEGORY_SYSTEM = 1,
+	CATEGORY_IAM = 3,
+	CLASS_BASE_EVENT = 0,
+	CLASS_PROCESS_ACTIVITY = 1007,
+	CLASS_ENTITY_MANAGEMENT = 3004,
+	ACTIVITY_LAUNCH = 1,
+	ACTIVITY_TERMINATE = 2,
+	ACTIVITY_CREATE = 1,
+	ACTIVITY_DELETE = 4,
+	ACTIVITY_OTHER = 99,
+	SEVERITY_INFORMATIONAL = 1,
+	SEVERITY_LOW = 2,
+	DEVICE_TYPE_UNKNOWN = 0,
+	ENTITY_TYPE_OTHER = 99,
+	FILE_TYPE_REGULAR = 1,
+};
+
+struct ocsf_class {
+	int category_uid;
+	int class_uid;
+	int activity_id;
+	const char *activity_name; /* for Other */
+};
+
+static struct ocsf_class class_of(enum event_kind kind)
+{
+	switch (kind) {
+	case EVENT_CONTAINER_EXISTING:
+		return (struct ocsf_class){CATEGORY_SYSTEM, CLASS_PROCESS_ACTIVITY, ACTIVITY_OTHER,
+					   "Running"};
+	case EVENT_CONTAINER_START:
+	case EVENT_PROCESS_EXEC:
+		return (struct ocsf_class){CATEGORY_SYSTEM, CLASS_PROCESS_ACTIVITY, ACTIVITY_LAUNCH,
+					   NULL};
+	case EVENT_CONTAINER_EXIT:
+		return (struct ocsf_class){CATEGORY_SYSTEM, CLASS_PROCESS_ACTIVITY,
+					   ACTIVITY_TERMINATE, NULL};
+	case EVENT_CONTAINER_CREATE:
+		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_CREATE,
+					   NULL};
+	case EVENT_CONTAINER_REMOVE:
+		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_DELETE,
+					   NULL};
+	}
+	return (struct ocsf_class){CATEGORY_NONE, CLASS_BASE_EVENT, ACTIVITY_OTHER, "Other"};
+}
+
+/* ctrwatch's own counters: no class fits a sensor's report on itself better than the base. */
+static const struct ocsf_class counters_class = {CATEGORY_NONE, CLASS_BASE_EVENT, ACTIVITY_OTHER,
+						 "Other"};
+
+static void key_string(struct json_writer *w, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	json_key(w, key);
+	json_string(w, value);
+}
+
+static void key_u64(struct json_writer *w, const char *key, uint64_t value)
+{
+	json_key(w, key);
+	json_u64(w, value);
+}
+
+/* A pod uid goes in pod_uuid only as a UUID (uuid_t); labels can say anything. */
+static bool is_uuid(const char *s)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (!s || strlen(s) != sizeof(form) - 1)
+		return false;
+	for (size_t i = 0; form[i]; i++)
+		if (form[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static void encode_metadata(struct json_writer *w, uint64_t seq, bool container_profile)
+{
+	char uid[24];
+
+	json_key(w, "metadata");
+	json_object_begin(w);
+	key_string(w, "version", OCSF_VERSION);
+	json_key(w, "product");
+	json_object_begin(w);
+	key_string(w, "name", "ctrwatch");
+	key_string(w, "vendor_name", "ctrwatch");
+	key_string(w, "version", CTRWATCH_VERSION);
+	json_object_end(w);
+	json_key(w, "profiles");
+	json_array_begin(w);
+	json_string(w, "host");
+	if (container_profile)
+		json_string(w, "container");
+	json_array_end(w);
+	if (seq) { /* the kernel's per-host record number: unique on this host */
+		snprintf(uid, sizeof(uid), "%llu", (unsigned long long)seq);
+		key_string(w, "uid", uid);
+	}
+	json_object_end(w);
+}
+
+static void encode_head(struct json_writer *w, uint64_t boot_ns, struct ocsf_class k, uint64_t seq,
+			int severity, const char *hostname)
+{
+	uint64_t wall_ns = clock_boot_to_realtime_ns(boot_ns);
+
+	json_object_begin(w);
+	key_u64(w, "time", wall_ns / 1000000);
+	key_u64(w, "category_uid", k.category_uid);
+	key_u64(w, "class_uid", k.class_uid);
+	key_u64(w, "activity_id", k.activity_id);
+	key_string(w, "activity_name", k.activity_name);
+	key_u64(w, "type_uid", (uint64_t)k.class_uid * 100 + k.activity_id);
+	key_u64(w, "severity_id", severity);
+	encode_metadata(w, seq, k.class_uid == CLASS_PROCESS_ACTIVITY);
+	json_key(w, "device");
+	json_object_begin(w);
+	key_string(w, "hostname", hostname);
+	key_u64(w, "type_id", DEVICE_TYPE_UNKNOWN);
+	json_object_end(w);
+}
+
+static void encode_tags(struct json_writer *w, const struct container_meta *m)
+{
+	json_key(w, "tags");
+	json_array_begin(w);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		json_object_begin(w);
+		key_string(w, "name", m->labels[i].key);
+		key_string(w, "value", m->labels[i].value);
+		json_object_end(w);
+	}
+	json_array_end(w);
+}
+
+/* process.container: the container profile's object. */
+static void encode_container(struct json_writer *w, const struct event *ev)
+{
+	const struct container *c = ev->container;
+	const struct container_meta *m = event_meta(ev);
+	const char *pod_uid = event_pod_uid(c, m);
+
+	json_key(w, "container");
+	json_object_begin(w);
+	key_string(w, "uid", c->ident.id);
+	key_string(w, "runtime", event_runtime_name(c, m));
+	if (m) {
+		key_string(w, "name", m->name);
+		encode_tags(w, m);
+	}
+	if (m && m->image_digest) { /* image.uid is required: no image without its digest */
+		json_key(w, "image");
+		json_object_begin(w);
+		key_string(w, "uid", m->image_digest);
+		key_string(w, "name", m->image);
+		json_object_end(w);
+	}
+	if (pod_uid) {
+		key_string(w, "orchestrator", "kubernetes");
+		if (is_uuid(pod_uid))
+			key_string(w, "pod_uuid", pod_uid);
+	}
+	json_object_end(w);
+}
+
+/* argv joined by spaces, as cmd_line is; the bytes are the encoder's to escape. */
+static void encode_cmd_line(struct json_writer *w, const struct record_process *p)
+{
+	char line[ARGS_MAX];
+	size_t len = p->args_len < ARGS_MAX ? p->args_len : ARGS_MAX;
+
+	memcpy(line, p->args, len);
+	while (len > 0 && line[len - 1] == '\0')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (line[i] == '\0')
+			line[i] = ' ';
+	json_key(w, "cmd_line");
+	json_string_len(w, line, len);
+}
+
+static void encode_pid_process(struct json_writer *w, const char *key, uint32_t pid)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	if (pid)
+		key_u64(w, "pid", pid);
+	json_object_end(w);
+}
+
+static void encode_process(struct json_writer *w, const struct event *ev)
+{
+	const struct record_process *p = ev->process;
+	uint32_t pid = p ? p->pid : ev->container->init_pid;
+	char uid[16];
+	size_t base_len;
+	const char *base;
+
+	json_key(w, "process");
+	json_object_begin(w);
+	if (pid)
+		key_u64(w, "pid", pid);
+	if (p) {
+		json_key(w, "name");
+		json_string_len(w, p->comm, event_comm_len(p));
+		encode_cmd_line(w, p);
+		json_key(w, "file");
+		json_object_begin(w);
+		base = event_exe_base(p, &base_len);
+		json_key(w, "name");
+		json_string_len(w, base, base_len);
+		json_key(w, "path");
+		json_string_len(w, p->exe, event_exe_len(p));
+		key_u64(w, "type_id", FILE_TYPE_REGULAR);
+		json_object_end(w);
+		snprintf(uid, sizeof(uid), "%u", p->uid);
+		json_key(w, "user");
+		json_object_begin(w);
+		key_string(w, "uid", uid);
+		json_object_end(w);
+		encode_pid_process(w, "parent_process", p->ppid);
+	}
+	encode_container(w, ev);
+	json_object_end(w);
+	/* the launcher for a start or an exec; the process itself for its own exit */
+	json_key(w, "actor");
+	json_object_begin(w);
+	encode_pid_process(w, "process", p ? p->ppid : pid);
+	json_object_end(w);
+}
+
+static void encode_entity(struct json_writer *w, const struct event *ev)
+{
+	const struct container *c = ev->container;
+	const struct container_meta *m = event_meta(ev);
+
+	json_key(w, "entity");
+	json_object_begin(w);
+	key_string(w, "uid", c->ident.id);
+	key_string(w, "name", m && m->name ? m->name : c->ident.id);
+	key_string(w, "type", "Container");
+	key_u64(w, "type_id", ENTITY_TYPE_OTHER);
+	json_key(w, "data");
+	json_object_begin(w);
+	key_string(w, "runtime", event_runtime_name(c, m));
+	if (m) {
+		key_string(w, "image", m->image);
+		key_string(w, "image_digest", m->image_digest);
+		json_key(w, "labels");
+		event_json_labels(w, m);
+	}
+	json_object_end(w);
+	json_object_end(w);
+}
+
+/* unmapped.ctrwatch: what OCSF has no attribute for. */
+static void encode_unmapped(struct json_writer *w, const struct event *ev)
+{
+	const struct container *c = ev->container;
+	const struct container_meta *m = event_meta(ev);
+	const char *pod_uid = event_pod_uid(c, m);
+
+	json_key(w, "unmapped");
+	json_object_begin(w);
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	key_string(w, "event", event_kind_name(ev->kind));
+	if (ev->seq)
+		key_u64(w, "seq", ev->seq);
+	key_string(w, "enrichment", event_enrichment_name(ev->enrichment));
+	if (ev->enrichment && ev->enrichment->state == ENRICHMENT_PARTIAL)
+		key_string(w, "enrichment_error", ev->enrichment->error);
+	key_u64(w, "cgroup_id", c->cgroup_id);
+	key_string(w, "cgroup_path", c->cgroup_path);
+	if (m) {
+		key_string(w, "containerd_namespace", m->namespace);
+		key_string(w, "runtime_handler", m->runtime_handler);
+	}
+	if (pod_uid || (m && m->pod_name)) {
+		json_key(w, "pod");
+		json_object_begin(w);
+		if (m) {
+			key_string(w, "name", m->pod_name);
+			key_string(w, "namespace", m->pod_namespace);
+		}
+		key_string(w, "uid", pod_uid);
+		if (m) {
+			json_key(w, "sandbox");
+			json_bool(w, ev->enrichment->sandbox);
+		}
+		json_object_end(w);
+	}
+	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted) {
+		json_key(w, "readmitted");
+		json_bool(w, true);
+	}
+	if (ev->process) {
+		json_key(w, "args_truncated");
+		json_bool(w, ev->process->hdr.flags & RECORD_F_TRUNCATED);
+	}
+	if (ev->kind == EVENT_CONTAINER_EXIT) {
+		key_u64(w, "exit_signal", event_exit_signal(ev->exit_status));
+		json_key(w, "core_dumped");
+		json_bool(w, ev->exit_flags & RECORD_F_CORE_DUMPED);
+		json_key(w, "oom_killed");
+		json_bool(w, ev->exit_flags & RECORD_F_OOM_KILLED);
+	}
+	json_object_end(w);
+	json_object_end(w);
+}
+
+void event_ocsf_encode(struct json_writer *w, const struct event *ev, const char *hostname)
+{
+	struct ocsf_class k = class_of(ev->kind);
+
+	encode_head(w, ev->boot_ns, k, ev->seq, SEVERITY_INFORMATIONAL, hostname);
+	if (k.class_uid == CLASS_PROCESS_ACTIVITY)
+		encode_process(w, ev);
+	else
+		encode_entity(w, ev);
+	if (ev->kind == EVENT_CONTAINER_EXIT)
+		key_u64(w, "exit_code", event_exit_code(ev->exit_status));
+	encode_unmapped(w, ev);
+	json_object_end(w);
+	json_newline(w);
+}
+
+static void encode_counters(struct json_writer *w, const char *message, const char *name,
+			    const struct event_counter *c, size_t n, const uint64_t *total)
+{
+	key_string(w, "message", message);
+	json_key(w, "unmapped");
+	json_object_begin(w);
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	key_string(w, "event", name);
+	json_key(w, name + strlen("ctrwatch_"));
+	json_object_begin(w);
+	for (size_t i = 0; i < n; i++)
+		key_u64(w, c[i].name, c[i].n);
+	if (total)
+		key_u64(w, "total", *total);
+	json_object_end(w);
+	json_object_end(w);
+	json_object_end(w);
+}
+
+void event_ocsf_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct loss_counts *lost,
+			    const char *hostname)
+{
+	struct event_counter c[EVENT_LOST_COUNTERS];
+	uint64_t total;
+	size_t n = event_lost_counters(lost, c, &total);
+
+	encode_head(w, boot_ns, counters_class, 0, total ? SEVERITY_LOW : SEVERITY_INFORMATIONAL,
+		    hostname);
+	encode_counters(w, "ctrwatch could not report some events", "ctrwatch_lost", c, n, &total);
+	json_object_end(w);
+	json_newline(w);
+}
+
+void event_ocsf_encode_pressure(struct json_writer *w, uint64_t boot_ns,
+				const struct pressure_counts *pressure, const char *hostname)
+{
+	struct event_counter c[EVENT_LOST_COUNTERS];
+	size_t n = event_pressure_counters(pressure, c);
+
+	encode_head(w, boot_ns, counters_class, 0, SEVERITY_INFORMATIONAL, hostname);
+	encode_counters(w, "ctrwatch shed work to keep up with a flood of cgroups",
+			"ctrwatch_pressure", c, n, NULL);
+	json_object_end(w);
+	json_newline(w);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRWATCH_EVENT_OCSF_H
+#define CTRWATCH_EVENT_OCSF_H
+
+#include <stdint.h>
+
+#include "common/loss.h"
+#include "lifecycle/event.h"
+#include "output/json_writer.h"
+
+/* --format ocsf: OCSF 1.8.0 events (docs/formats.md has the mapping, event by event). */
+void event_ocsf_encode(struct json_writer *w, const struct event *ev, const char *hostname);
+void event_ocsf_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct loss_counts *lost,
+			    const char *hostname);
+void event_ocsf_encode_pressure(struct json_writer *w, uint64_t boot_ns,
+				const struct pressure_counts *pressure, const char *hostname);
+
+#endif

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: --format ecs and --format ocsf. Three ctrwatch watch the same containers (a
+plain one with an exit code, one killed by a signal, one with hostile labels, a Kubernetes-style
+one with its pod, one running before ctrwatch, with --exec so that execs are there too; a full tracking map for the loss
+line): every line of ecs and ocsf validates against the schemas in ../shared/schemas
+(tests/lib/schema_check.py), and tells the same events as ndjson. The validators themselves
+must fail on a misspelt field, a wrong type, a missing required attribute and an enum out of
+range. Root."""
+
+import copy
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from harness import (main, Ctrwatch, kubepods_cgroup, log,  # noqa: E402
+                     private_containerd, remove_cgroup_tree, wait_until)
+import schema_check  # noqa: E402
+
+FORMATS = ("ndjson", "ecs", "ocsf")
+LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
+ctd = None
+runs = {}
+created_cgroups = []
+ecs = schema_check.Ecs()
+ocsf = schema_check.Ocsf()
+ids = {}
+
+
+def cid(suffix):
+    return f"fmt-{os.getpid()}-{suffix}"
+
+
+def ndjson_id(e):
+    return e.get("container", {}).get("id")
+
+
+def ecs_id(e):
+    return e.get("container", {}).get("id")
+
+
+def ocsf_id(e):
+    if "entity" in e:
+        return e["entity"]["uid"]
+    return e.get("process", {}).get("container", {}).get("uid")
+
+
+def ocsf_event(e):
+    return e.get("unmapped", {}).get("ctrwatch", {}).get("event")
+
+
+ID_OF = {"ndjson": ndjson_id, "ecs": ecs_id, "ocsf": ocsf_id}
+EVENT_OF = {"ndjson": lambda e: e["event"], "ecs": lambda e: e["event"]["action"],
+            "ocsf": ocsf_event}
+
+
+def wait_removed(fmt, c):
+    w = runs[fmt]
+    wait_until(lambda: [e for e in w.events() if ID_OF[fmt](e) == c and
+                        EVENT_OF[fmt](e) == "container_remove"],
+               timeout=15, what=f"{c}'s remove in {fmt}")
+
+
+def lines_of(name):
+    with open(runs[name].out_path) as f:
+        return f.read()
+
+
+def run_containers():
+    """The containers every format must tell."""
+    ctd.kill(ids["before"])  # running before ctrwatch started
+    ctd.remove(ids["before"])
+    ids["plain"] = cid("plain")
+    ctd.run(ids["plain"], "/bin/sh", "-c", "/bin/true; exit 7", check=False)
+    ids["killed"] = cid("killed")
+    ctd.run(ids["killed"], "/bin/sleep", "600", detach=True, check=True)
+    runs["ndjson"].wait_for(ids["killed"], "container_start")
+    ctd.kill(ids["killed"])
+    ctd.remove(ids["killed"])
+    ids["labels"] = cid("labels")
+    labels = {"quote": 'say "hi"', "newline": "a\nb", "utf8": "caf\u00e9 \U0001F433",
+              "forge": '","event":"container_remove', "app": "web",
+              "app.kubernetes.io/name": "dotted", "app_kubernetes_io/name": "underscored"}
+    extra = []
+    for k, v in labels.items():
+        extra += ["--label", f"{k}={v}"]
+    ctd.run(ids["labels"], "/bin/sh", "-c", "exit 0", extra=extra, check=True)
+    ids["pod"] = cid("pod")
+    pod_uid = str(uuid.uuid4())
+    extra = ["--cgroup", kubepods_cgroup(pod_uid, ids["pod"], created_cgroups)]
+    for lb in (f"io.kubernetes.pod.name=web-{pod_uid[:5]}", "io.kubernetes.pod.namespace=shop",
+               f"io.kubernetes.pod.uid={pod_uid}", "io.cri-containerd.kind=container",
+               "io.kubernetes.container.name=app"):
+        extra += ["--label", lb]
+    ctd.run(ids["pod"], "/bin/sh", "-c", "/bin/true", extra=extra, check=True)
+    for c in ids.values():
+        for f in FORMATS:
+            wait_removed(f, c)
+
+
+def test_every_line_validates_and_tells_what_ndjson_tells():
+    run_containers()
+    for f in FORMATS:
+        assert runs[f].stop() == 0, runs[f].stderr()
+    for name, checker in (("ecs", ecs), ("ocsf", ocsf)):
+        text = lines_of(name)
+        problems = schema_check.check_lines(checker, text)
+        assert not problems, (name, problems[:10])
+        log(f"{name}: {text.count(chr(10))} lines, all valid")
+    nd = runs["ndjson"].events()
+    ec = runs["ecs"].events()
+    oc = runs["ocsf"].events()
+    for key, c in ids.items():
+        want = [e["event"] for e in nd if ndjson_id(e) == c]
+        assert [e["event"]["action"] for e in ec if ecs_id(e) == c] == want, c
+        assert [ocsf_event(e) for e in oc if ocsf_id(e) == c] == want, c
+        assert [x for x in want if x != "process_exec"] == (
+            ["container_existing", *LIFETIME[2:]] if key == "before" else LIFETIME), (c, want)
+    # the same seqs, the same exit codes
+    assert [e["seq"] for e in nd if "seq" in e] == \
+        [e["event"]["sequence"] for e in ec if "sequence" in e["event"]]
+    assert [e["seq"] for e in nd if "seq" in e] == \
+        [int(e["metadata"]["uid"]) for e in oc if "uid" in e["metadata"]]
+    exits = {ndjson_id(e): e["exit"]["code"] for e in nd if e["event"] == "container_exit"}
+    assert exits[ids["plain"]] == 7 and exits[ids["killed"]] == 137, exits
+    assert {ecs_id(e): e["process"]["exit_code"] for e in ec
+            if e["event"]["action"] == "container_exit"} == exits
+    assert {ocsf_id(e): e["exit_code"] for e in oc
+            if ocsf_event(e) == "container_exit"} == exits
+    # hostile labels: intact in ocsf tags; dots made underscores in ecs, never a key twice
+    ls = [e for e in oc if ocsf_id(e) == ids["labels"] and ocsf_event(e) == "container_start"][0]
+    tags = {t["name"]: t["value"] for t in ls["process"]["container"]["tags"]}
+    assert tags["newline"] == "a\nb" and tags["forge"] == '","event":"container_remove', tags
+    le = [e for e in ec if ecs_id(e) == ids["labels"] and e["event"]["action"] ==
+          "container_start"][0]["container"]["labels"]
+    assert le["app"] == "web" and le["newline"] == "a\nb", le
+    assert le["app_kubernetes_io/name"] in ("dotted", "underscored"), le
+    assert not any("." in k for k in le), le
+    # the pod, where each schema puts it
+    pe = [e for e in ec if ecs_id(e) == ids["pod"]][0]
+    assert pe["orchestrator"]["resource"]["type"] == "pod" and \
+        pe["orchestrator"]["namespace"] == "shop", pe
+    po = [e for e in oc if ocsf_id(e) == ids["pod"] and ocsf_event(e) == "container_start"][0]
+    assert po["process"]["container"]["pod_uuid"] == pe["orchestrator"]["resource"]["id"], po
+    assert po["unmapped"]["ctrwatch"]["pod"]["namespace"] == "shop", po
+
+
+def test_the_loss_line_validates_in_each_format():
+    """A tracking map of one entry cannot hold the second of two containers running at once:
+    the ctrwatch_lost line reports it, in each format."""
+    lossy = {f: Ctrwatch(ctd.dir, f"lossy-{f}", "--format", f, "--max-cgroups", "1",
+                         socket=ctd.sock).start() for f in ("ecs", "ocsf")}
+    a, b = cid("hold"), cid("over")
+    try:
+        ctd.run(a, "/bin/sleep", "600", detach=True, check=True)
+        ctd.run(b, "/bin/true", check=True)
+        for f, w in lossy.items():
+            wait_until(lambda w=w: "ctrwatch_lost" in open(w.out_path).read(),
+                       what=f"a loss line in {f}")
+    finally:
+        ctd.kill(a)
+        ctd.remove(a)
+        for w in lossy.values():
+            w.stop()
+    for f, checker in (("ecs", ecs), ("ocsf", ocsf)):
+        text = open(lossy[f].out_path).read()
+        problems = schema_check.check_lines(checker, text)
+        assert not problems, (f, problems[:10])
+
+
+def mutations(doc, fmt):
+    """(what, broken copy) for each of the four faults the validators must catch."""
+    out = []
+    bad = copy.deepcopy(doc)
+    if fmt == "ecs":
+        bad["container"]["imagee"] = bad["container"].pop("image", {"name": "x"})
+        out.append(("a misspelt field", bad))
+        bad = copy.deepcopy(doc)
+        bad["process"]["pid"] = str(bad["process"]["pid"])
+        out.append(("a wrong type", bad))
+        bad = copy.deepcopy(doc)
+        del bad["ecs"]["version"]
+        out.append(("a missing required field", bad))
+        bad = copy.deepcopy(doc)
+        bad["event"]["kind"] = "happening"
+        out.append(("a value outside the allowed ones", bad))
+    else:
+        bad = copy.deepcopy(doc)
+        bad["process"]["container"]["uidd"] = bad["process"]["container"].pop("uid")
+        out.append(("a misspelt field", bad))
+        bad = copy.deepcopy(doc)
+        bad["time"] = str(bad["time"])
+        out.append(("a wrong type", bad))
+        bad = copy.deepcopy(doc)
+        del bad["metadata"]["product"]
+        out.append(("a missing required attribute", bad))
+        bad = copy.deepcopy(doc)
+        bad["severity_id"] = 42
+        out.append(("an enum out of range", bad))
+    return out
+
+
+def test_the_validators_catch_each_fault():
+    """From a real container_start line of each format: valid as printed, invalid after each
+    of the four faults."""
+    import json
+    for fmt, checker, action in (("ecs", ecs, lambda e: e["event"]["action"]),
+                                 ("ocsf", ocsf, ocsf_event)):
+        doc = [json.loads(line) for line in lines_of(fmt).splitlines()
+               if action(json.loads(line)) == "container_start"][0]
+        assert checker.check(doc) == [], checker.check(doc)
+        for what, bad in mutations(doc, fmt):
+            problems = checker.check(bad)
+            assert problems, f"{fmt}: {what} passed the validator"
+            log(f"{fmt}, {what}: {problems[0]}")
+
+
+def setup():
+    global ctd
+    ctd = private_containerd()
+    ids["before"] = cid("before")
+    ctd.run(ids["before"], "/bin/sleep", "600", detach=True, check=True)
+    for f in FORMATS:
+        runs[f] = Ctrwatch(ctd.dir, f, "--format", f, "--exec", socket=ctd.sock).start()
+
+
+def teardown():
+    for w in runs.values():
+        w.stop()
+    if ctd:
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+    for cg in created_cgroups:
+        remove_cgroup_tree(cg)
+
+
+if __name__ == "__main__":
+    main("e2e-formats", globals(), setup, teardown)
