@@ -92,7 +92,8 @@ unit-test: $(UNIT_TESTS)
 e2e-test: ctrwatch
 	@tests/e2e/run.sh
 
-test: ctrwatch layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
+test: ctrwatch layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
+		$(OUT)/bench/encode_cost
 	@tests/run.sh $(UNIT_TESTS)
 
 # libFuzzer targets (clang), each with its committed corpus (tests/fuzz/corpus/NAME). `make fuzz`
@@ -132,7 +133,8 @@ soak: ctrwatch
 	CTRWATCH_FLOOD=100000 python3 tests/e2e/test_pressure.py
 
 # Rewrites docs/benchmarks.md and docs/benchmarks-latency.png (root, ~20 minutes).
-bench: ctrwatch bench-deps $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object
+bench: ctrwatch bench-deps $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
+		$(OUT)/bench/encode_cost
 	python3 bench/run.py
 
 vmlinux:
@@ -171,6 +173,9 @@ clean:
 $(OUT)/bench/%.bpf.o: bench/%.bpf.c
 	mkdir -p $(OUT)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUT)/bench/encode_cost: bench/encode_cost.c $(PURE_SRCS) $(HDRS)
+	mkdir -p $(OUT)/bench
+	$(CC) $(CFLAGS) $< $(PURE_SRCS) -o $@
 $(OUT)/bench/attach_object: bench/attach_object.c
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@

@@ -24,6 +24,7 @@ FULL = {
     "latency": ["latency.py", "--containers", "200", "--samples", f"{OUT}/latency.dat"],
     "scale": ["scale.py", "--startup-containers", "100", "--containers", "500"],
     "churn": ["churn.py", "--containers", "300", "--batch", "10"],
+    "encode": ["encode.py", "--events", "500000"],
 }
 TINY = {
     "exec_cost": ["exec_cost.py", "--execs", "200"],
@@ -32,6 +33,7 @@ TINY = {
     "latency": ["latency.py", "--containers", "5", "--samples", f"{OUT}/latency.dat"],
     "scale": ["scale.py", "--startup-containers", "2", "--containers", "3"],
     "churn": ["churn.py", "--containers", "6", "--batch", "3"],
+    "encode": ["encode.py", "--events", "2000"],
 }
 
 
@@ -119,8 +121,8 @@ def write_doc(results, facts, path):
     cw_c = by_program(ec, "ctrwatch --exec", "container_ns_per_exec")
     snoop_c = by_program(ec, "execsnoop (libbpf-tools)", "container_ns_per_exec")
     bt_c = by_program(ec, "bpftrace one-liner", "container_ns_per_exec")
-    tp, bu, la, sc, ch = (results.get(k) for k in ("throughput", "burst", "latency", "scale",
-                                                   "churn"))
+    tp, bu, la, sc, ch, en = (results.get(k) for k in ("throughput", "burst", "latency", "scale",
+                                                       "churn", "encode"))
     host_worst = max(x for x in (cw_h, cw2_h) if x is not None) if ec else None
     rows = [
         ("1a. kernel ns per host exec (filter path)",
@@ -182,6 +184,10 @@ def write_doc(results, facts, path):
          f"{get(ch, 'cpu_ms_per_container')} ms userspace CPU per container",
          "all four events", ch and verdict(ch["with_all_four_events"] == 300),
          "bench/churn.py --containers 300 --batch 10"),
+        ("8. userspace CPU per event by `--format` (encoding an enriched container_start)",
+         "; ".join(f"{f} {get(en, f, 'cpu_ns_per_event')} ns, {get(en, f, 'line_bytes')} B"
+                   for f in ("ndjson", "ecs", "ocsf")),
+         "reported", en and "reported", "bench/encode.py --events 500000"),
     ]
     lines = [
         "# Benchmarks", "",

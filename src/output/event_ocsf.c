@@ -46,7 +46,7 @@ struct ocsf_class {
 	int category_uid;
 	int class_uid;
 	int activity_id;
-	const char *activity_name; /* for Other */
+	const char *activity_name;
 };
 
 static struct ocsf_class class_of(enum event_kind kind)
@@ -61,13 +61,13 @@ static struct ocsf_class class_of(enum event_kind kind)
 					   NULL};
 	case EVENT_CONTAINER_EXIT:
 		return (struct ocsf_class){CATEGORY_SYSTEM, CLASS_PROCESS_ACTIVITY,
-					   ACTIVITY_TERMINATE, NULL};
+					   ACTIVITY_TERMINATE, "Terminate"};
 	case EVENT_CONTAINER_CREATE:
 		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_CREATE,
-					   NULL};
+					   "Create"};
 	case EVENT_CONTAINER_REMOVE:
 		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_DELETE,
-					   NULL};
+					   "Delete"};
 	}
 	return (struct ocsf_class){CATEGORY_NONE, CLASS_BASE_EVENT, ACTIVITY_OTHER, "Other"};
 }
@@ -129,6 +129,24 @@ static void encode_metadata(struct json_writer *w, uint64_t seq, bool container_
 	json_object_end(w);
 }
 
+static const char *class_name(int class_uid)
+{
+	switch (class_uid) {
+	case CLASS_PROCESS_ACTIVITY: return "Process Activity";
+	case CLASS_ENTITY_MANAGEMENT: return "Entity Management";
+	}
+	return "Base Event";
+}
+
+static const char *category_name(int category_uid)
+{
+	switch (category_uid) {
+	case CATEGORY_SYSTEM: return "System Activity";
+	case CATEGORY_IAM: return "Identity & Access Management";
+	}
+	return "Uncategorized";
+}
+
 static void encode_head(struct json_writer *w, uint64_t boot_ns, struct ocsf_class k, uint64_t seq,
 			int severity, const char *hostname)
 {
@@ -137,7 +155,9 @@ static void encode_head(struct json_writer *w, uint64_t boot_ns, struct ocsf_cla
 	json_object_begin(w);
 	key_u64(w, "time", wall_ns / 1000000);
 	key_u64(w, "category_uid", k.category_uid);
+	key_string(w, "category_name", category_name(k.category_uid));
 	key_u64(w, "class_uid", k.class_uid);
+	key_string(w, "class_name", class_name(k.class_uid));
 	key_u64(w, "activity_id", k.activity_id);
 	key_string(w, "activity_name", k.activity_name);
 	key_u64(w, "type_uid", (uint64_t)k.class_uid * 100 + k.activity_id);
