@@ -37,6 +37,9 @@ static const struct argv_case argvs[] = {
     {"empty pin path", 2, {"ctrwatch", "--pin-path="}, CLI_EXIT_USAGE},
     {"cleanup and status together", 3, {"ctrwatch", "--cleanup", "--status"}, CLI_EXIT_USAGE},
     {"pin value missing", 2, {"ctrwatch", "--pin-path"}, CLI_EXIT_USAGE},
+    {"an unknown format", 2, {"ctrwatch", "--format=cef"}, CLI_EXIT_USAGE},
+    {"an empty format", 2, {"ctrwatch", "--format="}, CLI_EXIT_USAGE},
+    {"a format in capitals is not one", 2, {"ctrwatch", "--format=ECS"}, CLI_EXIT_USAGE},
     {"waiting for a reader needs pinning", 2, {"ctrwatch", "--wait-for-reader=5s"}, CLI_EXIT_USAGE},
     {"waiting 61 s is refused", 3, {"ctrwatch", "--pin", "--wait-for-reader=61s"}, CLI_EXIT_USAGE},
     {"waiting a negative time is refused",
@@ -150,6 +153,24 @@ int main(void)
 
 			ASSERT_EQ(cli_parse(waits[i].arg ? 3 : 2, argv, &opts), CLI_RUN);
 			ASSERT_EQ(opts.wait_for_reader_ms, waits[i].ms);
+			cli_free(&opts);
+		}
+	}
+	SUBTEST ("--format: ndjson by default, ecs and ocsf when asked") {
+		static const struct {
+			char *arg;
+			enum event_format want;
+		} formats[] = {{NULL, EVENT_FORMAT_NDJSON},
+			       {"--format=ndjson", EVENT_FORMAT_NDJSON},
+			       {"--format=ecs", EVENT_FORMAT_ECS},
+			       {"--format=ocsf", EVENT_FORMAT_OCSF}};
+
+		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+			struct options opts;
+			char *argv[] = {"ctrwatch", formats[i].arg, NULL};
+
+			ASSERT_EQ(cli_parse(formats[i].arg ? 2 : 1, argv, &opts), CLI_RUN);
+			ASSERT_EQ(opts.format, formats[i].want);
 			cli_free(&opts);
 		}
 	}
