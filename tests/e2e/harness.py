@@ -276,6 +276,16 @@ def tracked_maps():
     return out
 
 
+_running = []  # every ctrwatch a suite started: a failed test must not leave one behind
+
+
+def stop_leftovers():
+    for w in _running:
+        if w.proc and w.proc.poll() is None:
+            log(f"stopping a ctrwatch the test left running: {' '.join(w.args[1:])}")
+            w.stop(signal.SIGKILL)
+
+
 class Ctrwatch:
     """One ctrwatch process writing JSON lines to a file."""
 
@@ -292,6 +302,7 @@ class Ctrwatch:
         known = set(tracked_maps())
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.err)
+        _running.append(self)
         wait_until(lambda: self.proc.poll() is not None or "ready:" in self.stderr(),
                    timeout=timeout, what="ctrwatch to be ready")
         if self.proc.poll() is not None:
@@ -359,6 +370,7 @@ def main(suite, module_globals, setup, teardown):
         setup()
         ok = run_tests(suite, tests)
     finally:
+        stop_leftovers()
         teardown()
     sys.exit(0 if ok else 1)
 
