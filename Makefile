@@ -16,7 +16,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
-	-lgrpc -lgpr -lprotobuf-c -ljansson -lpthread
+	-lgrpc -lgpr -lprotobuf-c -ljansson -lpthread \
+	-lcivetweb
 BPF_CFLAGS := $(RECORDS_DEFINES) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -26,7 +27,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # among them: it reaches containerd only through the lookup seam (enrich/lookup.h).
 PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/output/*.c) \
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
-	src/kernel/records_upgrade.c \
+	src/kernel/records_upgrade.c src/metrics/metrics.c src/metrics/metrics_address.c \
 	src/enrich/container_meta.c src/enrich/lookup.c src/cli.c src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)
 HDRS := $(wildcard src/*.h src/*/*.h)

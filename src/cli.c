@@ -12,6 +12,7 @@
 #endif
 
 #include "enrich/containerd_client.h"
+#include "metrics/metrics_server.h"
 
 enum {
 	OPT_EXEC = 0x100,
@@ -32,6 +33,7 @@ enum {
 	OPT_STATUS,
 	OPT_WAIT_FOR_READER,
 	OPT_FORMAT,
+	OPT_METRICS_ADDRESS,
 };
 
 static const struct option long_options[] = {
@@ -41,6 +43,7 @@ static const struct option long_options[] = {
     {"exec", no_argument, NULL, OPT_EXEC},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS},
     {"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
     {"containerd-socket", required_argument, NULL, OPT_CONTAINERD_SOCKET},
     {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
@@ -108,6 +111,10 @@ void cli_usage(FILE *f)
 	    "                          both repeatable (default: none)\n"
 	    "      --namespace NS      only containers of containerd namespace NS;\n"
 	    "                          repeatable (default: all)\n"
+	    "\n"
+	    "Operations:\n"
+	    "      --metrics-address ADDR:PORT  serve /metrics (Prometheus) and /healthz there,\n"
+	    "                          e.g. 127.0.0.1:9469, [::1]:9469, :9469 (default: off)\n"
 	    "\n"
 	    "Other:\n"
 	    "  -v, --verbose           debug output, including libbpf's, on stderr\n"
@@ -232,6 +239,18 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				return usage_error("--output needs a file name%s", "");
 			opts->output_path = optarg;
 			break;
+		case OPT_METRICS_ADDRESS: {
+			struct sockaddr_storage addr;
+			socklen_t len;
+
+			if (metrics_address_parse(optarg, &addr, &len))
+				return usage_error(
+				    "bad --metrics-address '%s': want ADDR:PORT with a "
+				    "numeric address, e.g. 127.0.0.1:9469 or :9469",
+				    optarg);
+			opts->metrics_address = optarg;
+			break;
+		}
 		case OPT_FORMAT:
 			if (event_format_parse(optarg, &opts->format))
 				return usage_error("bad --format '%s': want ndjson, ecs or ocsf",

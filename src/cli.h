@@ -26,8 +26,9 @@ struct options {
 	bool verbose;
 	bool log_json;
 	bool trace_exec;
-	const char *output_path;  /* NULL: stdout */
-	enum event_format format; /* --format */
+	const char *output_path;     /* NULL: stdout */
+	enum event_format format;    /* --format */
+	const char *metrics_address; /* --metrics-address; NULL: no HTTP server */
 	uint64_t ringbuf_size;
 	unsigned int max_cgroups; /* entries of the kernel's tracking map */
 	const char *containerd_socket;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "adopt.h"
@@ -20,12 +21,16 @@
 #include "kernel/privileges.h"
 #include "kernel/ringbuf_reader.h"
 #include "lifecycle/lifecycle.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_server.h"
 #include "output/sink.h"
 #include "pipeline.h"
 
 #define POLL_INTERVAL_MS       100 /* also the longest a process_exec record waits */
 #define RPC_TIMEOUT_MS	       750 /* one containerd call; also bounds the wait for the worker at exit */
 #define LOSS_CHECK_INTERVAL_NS 1000000000ull
+/* /healthz says 503 once the ring buffer has not been drained for this long */
+#define HEALTH_STALE_NS 5000000000ull
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
@@ -64,6 +69,7 @@ struct ctrwatch {
 	struct enricher *enricher; /* NULL: containerd is not used */
 	struct pipeline *pipeline;
 	struct ringbuf_reader *reader;
+	struct metrics_server *metrics; /* NULL without --metrics-address */
 	/* the older programs' ring buffer (another record layout), read before reader; or NULL */
 	struct ringbuf_reader *draining;
 	/*
@@ -302,6 +308,7 @@ out_errno:
 
 static void close_stages(struct ctrwatch *cw)
 {
+	metrics_server_stop(cw->metrics); /* first: it reads the stages' state */
 	ringbuf_reader_close(cw->draining);
 	ringbuf_reader_close(cw->reader);
 	bpf_programs_close(cw->programs);
@@ -367,7 +374,18 @@ static int drain_rings(struct ctrwatch *cw)
 {
 	int err = cw->draining ? ringbuf_reader_drain(cw->draining) : 0;
 
-	return err ? err : ringbuf_reader_drain(cw->reader);
+	err = err ? err : ringbuf_reader_drain(cw->reader);
+	if (!err)
+		metrics_drained(clock_boottime_ns());
+	return err;
+}
+
+/* The gauges the loop knows, for /metrics. */
+static void publish_gauges(struct ctrwatch *cw)
+{
+	metrics_set_containers(lifecycle_count(cw->lifecycle));
+	metrics_set_ringbuf_queued(ringbuf_reader_unreleased(cw->reader) +
+				   (cw->draining ? ringbuf_reader_unreleased(cw->draining) : 0));
 }
 
 static int loop(struct ctrwatch *cw)
@@ -402,6 +420,7 @@ static int loop(struct ctrwatch *cw)
 		pipeline_take_results(cw->pipeline, now);
 		pipeline_tick(cw->pipeline, now, false);
 		release_written(cw);
+		publish_gauges(cw);
 		if (reopen_requested) {
 			reopen_requested = 0;
 			err = sink_reopen(cw->sink);
@@ -428,16 +447,58 @@ static void finish(struct ctrwatch *cw)
 	release_written(cw);
 }
 
+/* What /metrics says of this ctrwatch, whether or not it is served. */
+static void init_metrics(const struct ctrwatch *cw, const struct options *opts)
+{
+	static struct utsname uts;
+	struct metrics_static facts = {
+	    .version = CTRWATCH_VERSION,
+	    .kernel = uname(&uts) ? "unknown" : uts.release,
+	    .hierarchy = cw->hierarchy.v1 ? "cgroup v1 cpuset" : "cgroup2",
+	    .format = event_format_name(opts->format),
+	    .ringbuf_size = opts->ringbuf_size,
+	    .max_cgroups = opts->max_cgroups,
+	    .pinned = opts->pin_path != NULL,
+	};
+
+	metrics_init(&facts);
+}
+
+/*
+ * With --metrics-address, before the pin path is ours: a pod that waits for the one it
+ * replaces (--wait-for-reader, a rolling update with surge) is ready meanwhile, or the
+ * rollout would wait for it as it waits for the rollout.
+ */
+static int serve_metrics(struct ctrwatch *cw, const struct options *opts)
+{
+	if (!opts->metrics_address)
+		return 0;
+	cw->metrics = metrics_server_start(opts->metrics_address, HEALTH_STALE_NS);
+	if (!cw->metrics) {
+		log_error("cannot serve metrics on %s: %s", opts->metrics_address, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int run(struct ctrwatch *cw, const struct options *opts)
 {
 	int err;
 
 	cw->pinned = opts->pin_path != NULL;
+	init_metrics(cw, opts);
+	err = serve_metrics(cw, opts);
+	if (err)
+		return err;
+	metrics_set_standby(opts->pin_path && opts->wait_for_reader_ms);
 	err = open_stages(cw, opts);
+	metrics_set_standby(false);
 	if (err == -EINTR && stop_requested)
 		return 0; /* stopped while waiting for the ctrwatch before us: nothing to do */
 	if (err)
 		return err;
+	metrics_set_kernel_map_counter(bpf_programs_tracked_count, cw->programs);
+	metrics_set_attached(true);
 	/* Attached first, then scanned: a container born in between is seen at least once. */
 	err = find_running(cw);
 	if (err)

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "enrich/enrichment.h"
+#include "metrics/metrics.h"
 #include "output/event_format.h"
 #include "output/json_writer.h"
 #include "pipeline.h"
@@ -42,6 +43,7 @@ struct slot {
 	uint64_t lookup_deadline_ns;
 	uint64_t retry_after_ns; /* a failed lookup is retried from then on */
 	enum verdict verdict;
+	enum metrics_drop_reason drop_reason; /* with VERDICT_DROP */
 	struct held_list held;
 	TAILQ_ENTRY(slot) holding_link; /* in pipeline.holding while held is not empty */
 };
@@ -164,20 +166,22 @@ int pipeline_write_error(const struct pipeline *p)
 	return p->write_error;
 }
 
-static void write_line(struct pipeline *p)
+/* True when the line is written, or waits in the sink's backlog to be. */
+static bool write_line(struct pipeline *p)
 {
 	int err;
 
 	if (p->write_error)
-		return;
+		return false;
 	if (json_writer_failed(&p->writer)) {
 		log_error("out of memory encoding an event");
 		p->no_memory++;
-		return;
+		return false;
 	}
 	err = sink_write(p->cfg.sink, p->writer.buf, p->writer.len);
 	if (err)
 		p->write_error = err;
+	return !err;
 }
 
 static void write_event(struct pipeline *p, struct slot *s, struct event *ev)
@@ -185,7 +189,8 @@ static void write_event(struct pipeline *p, struct slot *s, struct event *ev)
 	ev->enrichment = &s->enrichment;
 	json_writer_reset(&p->writer);
 	p->encoder->event(&p->writer, ev, p->hostname);
-	write_line(p);
+	if (write_line(p))
+		metrics_event_written(ev->kind, s->enrichment.state);
 }
 
 static void set_error(struct slot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -301,9 +306,10 @@ static void decide(struct pipeline *p, struct slot *s)
 
 	if (s->verdict != VERDICT_PENDING)
 		return;
-	if (policy_decide(&p->cfg.policy, s->enrichment.meta, c->ident.ns) == POLICY_KEEP) {
-		s->verdict = VERDICT_KEEP;
-		return;
+	switch (policy_decide(&p->cfg.policy, s->enrichment.meta, c->ident.ns)) {
+	case POLICY_KEEP: s->verdict = VERDICT_KEEP; return;
+	case POLICY_DROP_SANDBOX: s->drop_reason = METRICS_DROP_SANDBOX; break;
+	case POLICY_DROP_FILTERED: s->drop_reason = METRICS_DROP_FILTER; break;
 	}
 	s->verdict = VERDICT_DROP;
 	lifecycle_drop(p->cfg.lifecycle, c->cgroup_id);
@@ -324,6 +330,8 @@ static void release_held(struct pipeline *p, struct slot *s, bool write)
 		ended |= h->ev.kind == EVENT_CONTAINER_REMOVE;
 		if (write)
 			write_event(p, s, &h->ev);
+		else if (s->verdict == VERDICT_DROP)
+			metrics_event_dropped(s->drop_reason);
 		held_event_free(h);
 	}
 	if (ended)
@@ -566,6 +574,7 @@ void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss
 	struct loss_counts now = *totals, delta;
 
 	now.no_memory += p->no_memory;
+	metrics_set_lost(&now);
 	if (!counters_delta(&now, &p->reported, &delta, sizeof(now)))
 		return;
 	p->reported = now;

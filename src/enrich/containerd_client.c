@@ -9,6 +9,7 @@
 #include "enrich/containerd_client.h"
 #include "enrich/containerd_decode.h"
 #include "enrich/grpc_unary.h"
+#include "metrics/metrics.h"
 #include "proto/containerd.pb-c.h"
 
 #define SVC "/containerd.services."
@@ -48,6 +49,25 @@ void containerd_free_strings(char **s, size_t n)
 	free(s);
 }
 
+static const struct {
+	const char *method;
+	enum metrics_containerd_call call;
+} metrics_calls[] = {
+    {SVC "version.v1.Version/Version", METRICS_CALL_VERSION},
+    {SVC "namespaces.v1.Namespaces/List", METRICS_CALL_NAMESPACES_LIST},
+    {SVC "containers.v1.Containers/Get", METRICS_CALL_CONTAINERS_GET},
+    {SVC "images.v1.Images/Get", METRICS_CALL_IMAGES_GET},
+    {SVC "tasks.v1.Tasks/Get", METRICS_CALL_TASKS_GET},
+};
+
+/* A call's outcome for /metrics: "not found" is an answer too. */
+static void count_call(const char *method, int rc)
+{
+	for (size_t i = 0; i < sizeof(metrics_calls) / sizeof(metrics_calls[0]); i++)
+		if (!strcmp(method, metrics_calls[i].method))
+			metrics_containerd_call(metrics_calls[i].call, rc == 0 || rc == -ENOENT);
+}
+
 /* Packs req and calls; *res holds the reply's bytes. Returns 0 or -errno with err filled. */
 static int call_raw(struct containerd_client *c, const char *method, const char *ns,
 		    const ProtobufCMessage *req, struct grpc_unary_result *res, char *err)
@@ -62,6 +82,7 @@ static int call_raw(struct containerd_client *c, const char *method, const char 
 	protobuf_c_message_pack(req, buf);
 	rc = grpc_unary_call(c->ch, method, ns, buf, len, c->timeout_ms, res);
 	free(buf);
+	count_call(method, rc);
 	if (rc)
 		snprintf(err, CONTAINERD_ERROR_MAX, "%s: %s", short_name,
 			 res->error[0] ? res->error : strerror(-rc));

@@ -804,6 +804,21 @@ static const struct tracked_map_ops tracked_ops = {
     .lookup = tracked_lookup,
 };
 
+long bpf_programs_tracked_count(void *ctx)
+{
+	int fd = tracked_fd(ctx);
+	uint64_t key, next;
+	long n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
 struct tracked_map bpf_programs_tracked_map(struct bpf_programs *progs)
 {
 	return (struct tracked_map){.ops = &tracked_ops, .ctx = progs};

@@ -57,6 +57,11 @@ int bpf_programs_draining_ringbuf_fd(const struct bpf_programs *progs, uint32_t 
 int bpf_programs_drained(struct bpf_programs *progs);
 /* The records ring buffer, for ringbuf_reader_open(). */
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs);
+/*
+ * Entries in the tracking map, for /metrics: ctx is the struct bpf_programs. Read-only
+ * syscalls, so any thread may call it while the programs are open.
+ */
+long bpf_programs_tracked_count(void *ctx);
 /* The tracking map's writes, for the lifecycle (its only caller). */
 struct tracked_map bpf_programs_tracked_map(struct bpf_programs *progs);
 /* Fills the kernel's counters of lost: ringbuf_full and untracked, summed over CPUs. */

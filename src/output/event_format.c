@@ -30,6 +30,11 @@ int event_format_parse(const char *name, enum event_format *format)
 	return -EINVAL;
 }
 
+const char *event_format_name(enum event_format format)
+{
+	return names[format];
+}
+
 const struct event_encoder *event_encoder_get(enum event_format format)
 {
 	return &encoders[format];

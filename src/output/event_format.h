@@ -29,5 +29,6 @@ struct event_encoder {
 /* "ndjson", "ecs", "ocsf". Returns 0 or -EINVAL. */
 int event_format_parse(const char *name, enum event_format *format);
 const struct event_encoder *event_encoder_get(enum event_format format);
+const char *event_format_name(enum event_format format);
 
 #endif

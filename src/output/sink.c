@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "metrics/metrics.h"
 #include "output/sink.h"
 
 #define BACKOFF_FIRST_NS 100000000ull  /* 100 ms */
@@ -194,6 +195,7 @@ int sink_write(struct sink *s, const char *line, size_t len)
 	err = write_all(s->fd, line, len, &done);
 	if (!err)
 		return 0;
+	metrics_output_error();
 	if (!retryable(err))
 		return err;
 	log_warn("cannot write to %s: %s; keeping events (up to %u MiB) and retrying", sink_name(s),
@@ -218,6 +220,7 @@ int sink_flush(struct sink *s, bool now)
 		n = nl ? (size_t)(nl - (s->buf + s->head)) + 1 : s->len - s->head;
 		err = write_all(s->fd, s->buf + s->head, n, &done);
 		if (err) {
+			metrics_output_error();
 			if (!retryable(err))
 				return err;
 			s->head += take_back(s, done);

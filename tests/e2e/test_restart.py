@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, CTRWATCH, REPO, Churn, Ctrwatch, ensure_bpffs,  # noqa: E402
@@ -173,17 +174,18 @@ def test_after_a_sigkill_lines_after_a_held_record_print_again_with_their_seq():
     process_exec) are read again after a SIGKILL, and printed again with the same seq."""
     busy = f"ctrw-{os.getpid()}-busy"
     w = pinned("held", "--exec", "--enrich-timeout", "30s").start()
-    ctd.run(busy, "/bin/sh", "-c", "while :; do /bin/true; /bin/sleep 0.1; done", detach=True,
-            check=True)
+    ctd.run(busy, "/bin/sh", "-c", "while :; do /bin/true; done", detach=True, check=True)
     w.wait_for(busy, "process_exec")  # enriched: its later lines need no containerd
     top = [d for d in hierarchy_dirs(f"/{ctd.namespace}") if "/unified/" in d] or \
         hierarchy_dirs(f"/{ctd.namespace}")[-1:]
     lookalike = os.path.join(top[0], f"lookalike-{os.getpid()}")
     ctd.proc.send_signal(signal.SIGSTOP)
     try:
-        os.mkdir(lookalike)  # held: its lookup waits for the stopped containerd
+        os.mkdir(lookalike)  # held: its lookup waits for the stopped containerd (750 ms)
+        time.sleep(0.15)  # lines of records before it are out (the 100 ms tick)
         before = len(w.for_container(busy))
-        wait_until(lambda: len(w.for_container(busy)) >= before + 3, what="lines after it")
+        wait_until(lambda: len(w.for_container(busy)) >= before + 5, interval=0.01,
+                   what="lines after it")
         w.stop(signal.SIGKILL)
     finally:
         ctd.proc.send_signal(signal.SIGCONT)

@@ -206,6 +206,19 @@ def test_containers_running_before_ctrwatch_started():
         late.stop()
 
 
+def http_get(url):
+    """(status, body), or None when nothing answers."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None
+
+
 def systemctl(*args):
     r = subprocess.run(["systemctl", *args], capture_output=True, text=True)
     assert r.returncode == 0, f"systemctl {' '.join(args)}: {r.stderr.strip()}"
@@ -253,6 +266,11 @@ def test_systemd_unit_from_make_install():
             assert int(st[caps], 16) == bpf_perfmon, (caps, st[caps])
         assert st["NoNewPrivs"].strip() == "1" and st["Seccomp"].strip() == "2", st
         assert os.stat(f"/proc/{pid}/ns/mnt").st_ino != os.stat("/proc/1/ns/mnt").st_ino
+        # --metrics-address 127.0.0.1:9469 under RestrictAddressFamilies: served, healthy
+        health = wait_until(lambda: http_get("http://127.0.0.1:9469/healthz"), timeout=60,
+                            what="/healthz of the unit")
+        assert health == (200, "ok\n"), health
+        assert "ctrwatch_build_info" in http_get("http://127.0.0.1:9469/metrics")[1]
         journal_lines = Lines(journal)
         _, sandbox, cid = run_to_exit("unit", ["/bin/sh", "-c", "exit 2"])
         journal_lines.wait_for(cid, "container_remove")
