@@ -807,13 +807,11 @@ static const struct tracked_map_ops tracked_ops = {
 long bpf_programs_tracked_count(void *ctx)
 {
 	int fd = tracked_fd(ctx);
-	uint64_t key, next;
+	uint64_t key = 0, next; /* no cgroup has id 0: the first call gives the first key */
 	long n = 0;
-	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	while (!bpf_map_get_next_key(fd, &key, &next)) {
 		key = next;
-		prev = &key;
 		n++;
 	}
 	return n;

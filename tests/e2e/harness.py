@@ -279,8 +279,9 @@ def tracked_maps():
 _running = []  # every ctrwatch a suite started: a failed test must not leave one behind
 
 
-def stop_leftovers():
-    for w in _running:
+def stop_leftovers(first=0):
+    """Stops what the tests started (setup's own are teardown's to stop): _running[first:]."""
+    for w in _running[first:]:
         if w.proc and w.proc.poll() is None:
             log(f"stopping a ctrwatch the test left running: {' '.join(w.args[1:])}")
             w.stop(signal.SIGKILL)
@@ -366,11 +367,14 @@ def main(suite, module_globals, setup, teardown):
     if only:  # CTRWATCH_TESTS=part,part: only the tests whose names contain one of them
         tests = [(n, fn) for n, fn in tests if any(x in n for x in only)]
     ok = False
+    first = None
     try:
         setup()
+        first = len(_running)
         ok = run_tests(suite, tests)
     finally:
-        stop_leftovers()
+        if first is not None:
+            stop_leftovers(first)
         teardown()
     sys.exit(0 if ok else 1)
 

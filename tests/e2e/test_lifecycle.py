@@ -5,6 +5,8 @@ lines ctrwatch printed. Needs root."""
 
 import json
 import os
+import socket
+import urllib.request
 import signal
 import subprocess
 import sys
@@ -222,6 +224,11 @@ def test_exec_flood_is_counted_as_lost_and_spares_lifecycle():
 
 
 def test_valgrind_finds_no_error_or_leak():
+    """Under valgrind with the most code running: --exec, --format ocsf, --metrics-address
+    scraped."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     out = os.path.join(workdir, "vg.jsonl")
     err = os.path.join(workdir, "vg.err")
     supp = os.path.join(os.path.dirname(__file__), "..", "valgrind.supp")
@@ -229,14 +236,17 @@ def test_valgrind_finds_no_error_or_leak():
                           # gRPC core and abseil keep process-lifetime singletons reachable only through
                           # interior pointers ("possibly lost"): definite and indirect leaks count.
                           "--errors-for-leak-kinds=definite,indirect", f"--suppressions={supp}",
-                          CTRWATCH,
-                          "--exec", "-o", out], stderr=open(err, "w"))
+                          CTRWATCH, "--exec", "--format", "ocsf", "--metrics-address",
+                          f"127.0.0.1:{port}", "-o", out], stderr=open(err, "w"))
     try:
         wait_until(lambda: p.poll() is not None or "ready:" in open(err).read(), timeout=60,
                    what="ctrwatch under valgrind")
         cid = name("valgrind")
         ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 1")
         wait_until(lambda: b"container_remove" in open(out, "rb").read(), what="remove")
+        for path in ("/metrics", "/healthz"):  # the server's threads run under valgrind too
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+                assert r.status == 200, (path, r.status)
     finally:
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=30)
