@@ -109,6 +109,21 @@ struct tracked_cgroup {
 	__u32 pad;
 };
 
+#ifndef __bpf__
+/* Userspace's check of what the kernel sent: a record's size by its type, 0 for none. */
+static inline __u64 record_size(__u32 type)
+{
+	switch (type) {
+	case RECORD_CGROUP_MKDIR:
+	case RECORD_CGROUP_RMDIR: return sizeof(struct record_cgroup);
+	case RECORD_CONTAINER_START:
+	case RECORD_PROCESS_EXEC: return sizeof(struct record_process);
+	case RECORD_CONTAINER_EXIT: return sizeof(struct record_exit);
+	}
+	return 0;
+}
+#endif
+
 /* take_seq's context: userspace runs it (BPF_PROG_RUN) to number an event no record carries. */
 struct take_seq_args {
 	__u64 seq;

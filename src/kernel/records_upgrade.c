@@ -24,19 +24,6 @@ struct record_header_v2 {
 _Static_assert(sizeof(struct record_header_v2) == 32, "layout 2's header, frozen");
 _Static_assert(sizeof(struct record_process) <= RECORDS_UPGRADE_MAX, "RECORDS_UPGRADE_MAX");
 
-/* Today's size of a record of this type; 0 for a type no layout had. */
-static size_t record_size(uint32_t type)
-{
-	switch (type) {
-	case RECORD_CGROUP_MKDIR:
-	case RECORD_CGROUP_RMDIR: return sizeof(struct record_cgroup);
-	case RECORD_CONTAINER_START:
-	case RECORD_PROCESS_EXEC: return sizeof(struct record_process);
-	case RECORD_CONTAINER_EXIT: return sizeof(struct record_exit);
-	}
-	return 0;
-}
-
 /* Layout 2 → today's: the header's fields by name, the body as it was. */
 static int upgrade_v2(const void *in, size_t in_size, void *out, size_t out_size)
 {

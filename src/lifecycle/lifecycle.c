@@ -280,18 +280,6 @@ static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r, 
 	return 1;
 }
 
-static size_t record_size(uint32_t type)
-{
-	switch (type) {
-	case RECORD_CGROUP_MKDIR:
-	case RECORD_CGROUP_RMDIR: return sizeof(struct record_cgroup);
-	case RECORD_CONTAINER_START:
-	case RECORD_PROCESS_EXEC: return sizeof(struct record_process);
-	case RECORD_CONTAINER_EXIT: return sizeof(struct record_exit);
-	}
-	return 0;
-}
-
 int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size, struct event *ev)
 {
 	const struct record_header *hdr = data;

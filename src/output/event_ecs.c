@@ -33,14 +33,6 @@ static struct ecs_kind ecs_kind_of(enum event_kind kind)
 	return (struct ecs_kind){"host", "info"};
 }
 
-static void key_string(struct json_writer *w, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	json_key(w, key);
-	json_string(w, value);
-}
-
 static void one_string_array(struct json_writer *w, const char *key, const char *value)
 {
 	json_key(w, key);
@@ -57,27 +49,26 @@ static void encode_head(struct json_writer *w, uint64_t boot_ns, const char *kin
 
 	clock_format_rfc3339(clock_boot_to_realtime_ns(boot_ns), time);
 	json_object_begin(w);
-	key_string(w, "@timestamp", time);
+	json_member_string(w, "@timestamp", time);
 	json_key(w, "ecs");
 	json_object_begin(w);
-	key_string(w, "version", ECS_VERSION);
+	json_member_string(w, "version", ECS_VERSION);
 	json_object_end(w);
 	json_key(w, "event");
 	json_object_begin(w);
-	key_string(w, "kind", kind);
+	json_member_string(w, "kind", kind);
 	one_string_array(w, "category", k.category);
 	one_string_array(w, "type", k.type);
-	key_string(w, "action", action);
-	key_string(w, "module", "ctrwatch");
-	key_string(w, "dataset", dataset);
+	json_member_string(w, "action", action);
+	json_member_string(w, "module", "ctrwatch");
+	json_member_string(w, "dataset", dataset);
 	if (seq) {
-		json_key(w, "sequence");
-		json_u64(w, seq);
+		json_member_u64(w, "sequence", seq);
 	}
 	json_object_end(w);
 	json_key(w, "host");
 	json_object_begin(w);
-	key_string(w, "hostname", hostname);
+	json_member_string(w, "hostname", hostname);
 	json_object_end(w);
 }
 
@@ -124,16 +115,16 @@ static void encode_container(struct json_writer *w, const struct event *ev)
 
 	json_key(w, "container");
 	json_object_begin(w);
-	key_string(w, "id", c->ident.id);
-	key_string(w, "runtime", event_runtime_name(c, m));
+	json_member_string(w, "id", c->ident.id);
+	json_member_string(w, "runtime", event_runtime_name(c, m));
 	if (m) {
-		key_string(w, "name", m->name);
+		json_member_string(w, "name", m->name);
 		encode_labels_dedotted(w, m);
 	}
 	if (m && (m->image || m->image_digest)) {
 		json_key(w, "image");
 		json_object_begin(w);
-		key_string(w, "name", m->image);
+		json_member_string(w, "name", m->image);
 		if (m->image_digest) {
 			json_key(w, "hash");
 			json_object_begin(w);
@@ -155,15 +146,15 @@ static void encode_orchestrator(struct json_writer *w, const struct event *ev)
 		return;
 	json_key(w, "orchestrator");
 	json_object_begin(w);
-	key_string(w, "type", "kubernetes");
+	json_member_string(w, "type", "kubernetes");
 	if (m)
-		key_string(w, "namespace", m->pod_namespace);
+		json_member_string(w, "namespace", m->pod_namespace);
 	json_key(w, "resource");
 	json_object_begin(w);
-	key_string(w, "type", "pod");
+	json_member_string(w, "type", "pod");
 	if (m)
-		key_string(w, "name", m->pod_name);
-	key_string(w, "id", uid);
+		json_member_string(w, "name", m->pod_name);
+	json_member_string(w, "id", uid);
 	json_object_end(w);
 	json_object_end(w);
 }
@@ -175,7 +166,7 @@ static void key_id(struct json_writer *w, const char *key, uint32_t id)
 	snprintf(s, sizeof(s), "%u", id);
 	json_key(w, key);
 	json_object_begin(w);
-	key_string(w, "id", s);
+	json_member_string(w, "id", s);
 	json_object_end(w);
 }
 
@@ -189,14 +180,12 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 	json_key(w, "process");
 	json_object_begin(w);
 	if (pid) {
-		json_key(w, "pid");
-		json_u64(w, pid);
+		json_member_u64(w, "pid", pid);
 	}
 	if (p) {
 		json_key(w, "parent");
 		json_object_begin(w);
-		json_key(w, "pid");
-		json_u64(w, p->ppid);
+		json_member_u64(w, "pid", p->ppid);
 		json_object_end(w);
 		json_key(w, "name");
 		json_string_len(w, p->comm, event_comm_len(p));
@@ -204,15 +193,13 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		json_string_len(w, p->exe, event_exe_len(p));
 		json_key(w, "args");
 		event_json_args(w, p);
-		json_key(w, "args_count");
-		json_u64(w, event_args_count(p));
+		json_member_u64(w, "args_count", event_args_count(p));
 		/* the kernel gives the real ids (bpf_get_current_uid_gid) */
 		key_id(w, "real_user", p->uid);
 		key_id(w, "real_group", p->gid);
 	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
-		json_key(w, "exit_code");
-		json_u64(w, event_exit_code(ev->exit_status));
+		json_member_u64(w, "exit_code", event_exit_code(ev->exit_status));
 	}
 	json_object_end(w);
 }
@@ -225,39 +212,31 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
-	key_string(w, "enrichment", event_enrichment_name(ev->enrichment));
+	json_member_string(w, "enrichment", event_enrichment_name(ev->enrichment));
 	if (ev->enrichment && ev->enrichment->state == ENRICHMENT_PARTIAL)
-		key_string(w, "enrichment_error", ev->enrichment->error);
-	json_key(w, "cgroup_id");
-	json_u64(w, c->cgroup_id);
-	key_string(w, "cgroup_path", c->cgroup_path);
+		json_member_string(w, "enrichment_error", ev->enrichment->error);
+	json_member_u64(w, "cgroup_id", c->cgroup_id);
+	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (c->cgroup_path_truncated) {
-		json_key(w, "cgroup_path_truncated");
-		json_bool(w, true);
+		json_member_bool(w, "cgroup_path_truncated", true);
 	}
 	if (m) {
-		key_string(w, "containerd_namespace", m->namespace);
-		key_string(w, "runtime_handler", m->runtime_handler);
-		json_key(w, "pod_sandbox");
-		json_bool(w, ev->enrichment->sandbox);
+		json_member_string(w, "containerd_namespace", m->namespace);
+		json_member_string(w, "runtime_handler", m->runtime_handler);
+		json_member_bool(w, "pod_sandbox", ev->enrichment->sandbox);
 	}
 	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted) {
-		json_key(w, "readmitted");
-		json_bool(w, true);
+		json_member_bool(w, "readmitted", true);
 	}
 	if (ev->process) {
-		json_key(w, "args_truncated");
-		json_bool(w, ev->process->hdr.flags & RECORD_F_TRUNCATED);
+		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_key(w, "exit");
 		json_object_begin(w);
-		json_key(w, "signal");
-		json_u64(w, event_exit_signal(ev->exit_status));
-		json_key(w, "core_dumped");
-		json_bool(w, ev->exit_flags & RECORD_F_CORE_DUMPED);
-		json_key(w, "oom_killed");
-		json_bool(w, ev->exit_flags & RECORD_F_OOM_KILLED);
+		json_member_u64(w, "signal", event_exit_signal(ev->exit_status));
+		json_member_bool(w, "core_dumped", ev->exit_flags & RECORD_F_CORE_DUMPED);
+		json_member_bool(w, "oom_killed", ev->exit_flags & RECORD_F_OOM_KILLED);
 		json_object_end(w);
 	}
 	json_object_end(w);
@@ -280,17 +259,7 @@ static void encode_counters(struct json_writer *w, const char *name, const struc
 {
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
-	json_key(w, name);
-	json_object_begin(w);
-	for (size_t i = 0; i < n; i++) {
-		json_key(w, c[i].name);
-		json_u64(w, c[i].n);
-	}
-	if (total) {
-		json_key(w, "total");
-		json_u64(w, *total);
-	}
-	json_object_end(w);
+	event_json_counters(w, name, c, n, total);
 	json_object_end(w);
 }
 

@@ -143,3 +143,15 @@ size_t event_pressure_counters(const struct pressure_counts *p, struct event_cou
 	out[2] = (struct event_counter){"readmitted", p->readmitted};
 	return 3;
 }
+
+void event_json_counters(struct json_writer *w, const char *key, const struct event_counter *c,
+			 size_t n, const uint64_t *total)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	for (size_t i = 0; i < n; i++)
+		json_member_u64(w, c[i].name, c[i].n);
+	if (total)
+		json_member_u64(w, "total", *total);
+	json_object_end(w);
+}

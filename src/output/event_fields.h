@@ -46,5 +46,8 @@ struct event_counter {
 size_t event_lost_counters(const struct loss_counts *lost, struct event_counter *out,
 			   uint64_t *total);
 size_t event_pressure_counters(const struct pressure_counts *p, struct event_counter *out);
+/* "key": {each counter, then "total" when total is not NULL} */
+void event_json_counters(struct json_writer *w, const char *key, const struct event_counter *c,
+			 size_t n, const uint64_t *total);
 
 #endif

@@ -27,27 +27,15 @@ static void encode_preamble(struct json_writer *w, uint64_t boot_ns, const char 
 
 	clock_format_rfc3339(clock_boot_to_realtime_ns(boot_ns), time);
 	json_object_begin(w);
-	json_key(w, "time");
-	json_string(w, time);
-	json_key(w, "event");
-	json_string(w, event);
+	json_member_string(w, "time", time);
+	json_member_string(w, "event", event);
 	if (seq) {
-		json_key(w, "seq");
-		json_u64(w, seq);
+		json_member_u64(w, "seq", seq);
 	}
 	json_key(w, "host");
 	json_object_begin(w);
-	json_key(w, "hostname");
-	json_string(w, hostname);
+	json_member_string(w, "hostname", hostname);
 	json_object_end(w);
-}
-
-static void encode_optional_string(struct json_writer *w, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	json_key(w, key);
-	json_string(w, value);
 }
 
 static void encode_container(struct json_writer *w, const struct container *c,
@@ -55,32 +43,27 @@ static void encode_container(struct json_writer *w, const struct container *c,
 {
 	json_key(w, "container");
 	json_object_begin(w);
-	json_key(w, "id");
-	json_string(w, c->ident.id);
+	json_member_string(w, "id", c->ident.id);
 	if (m) {
-		encode_optional_string(w, "name", m->name);
-		encode_optional_string(w, "namespace", m->namespace);
-		encode_optional_string(w, "image", m->image);
-		encode_optional_string(w, "image_digest", m->image_digest);
+		json_member_string(w, "name", m->name);
+		json_member_string(w, "namespace", m->namespace);
+		json_member_string(w, "image", m->image);
+		json_member_string(w, "image_digest", m->image_digest);
 		json_key(w, "labels");
 		event_json_labels(w, m);
 		if (m->created_ns) {
 			char created[RFC3339_NANO_LEN];
 
 			clock_format_rfc3339(m->created_ns, created);
-			encode_optional_string(w, "created", created);
+			json_member_string(w, "created", created);
 		}
-		encode_optional_string(w, "runtime_handler", m->runtime_handler);
+		json_member_string(w, "runtime_handler", m->runtime_handler);
 	}
-	json_key(w, "runtime");
-	json_string(w, event_runtime_name(c, m));
-	json_key(w, "cgroup_id");
-	json_u64(w, c->cgroup_id);
-	json_key(w, "cgroup_path");
-	json_string(w, c->cgroup_path);
+	json_member_string(w, "runtime", event_runtime_name(c, m));
+	json_member_u64(w, "cgroup_id", c->cgroup_id);
+	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (c->cgroup_path_truncated) {
-		json_key(w, "cgroup_path_truncated");
-		json_bool(w, true);
+		json_member_bool(w, "cgroup_path_truncated", true);
 	}
 	json_object_end(w);
 }
@@ -96,24 +79,21 @@ static void encode_pod(struct json_writer *w, const struct container *c, const s
 	json_key(w, "pod");
 	json_object_begin(w);
 	if (m) {
-		encode_optional_string(w, "name", m->pod_name);
-		encode_optional_string(w, "namespace", m->pod_namespace);
+		json_member_string(w, "name", m->pod_name);
+		json_member_string(w, "namespace", m->pod_namespace);
 	}
-	encode_optional_string(w, "uid", uid);
+	json_member_string(w, "uid", uid);
 	if (m) {
-		json_key(w, "sandbox");
-		json_bool(w, e->sandbox);
+		json_member_bool(w, "sandbox", e->sandbox);
 	}
 	json_object_end(w);
 }
 
 static void encode_enrichment(struct json_writer *w, const struct enrichment *e)
 {
-	json_key(w, "enrichment");
-	json_string(w, event_enrichment_name(e));
+	json_member_string(w, "enrichment", event_enrichment_name(e));
 	if (e && e->state == ENRICHMENT_PARTIAL && e->error) {
-		json_key(w, "enrichment_error");
-		json_string(w, e->error);
+		json_member_string(w, "enrichment_error", e->error);
 	}
 }
 
@@ -121,22 +101,17 @@ static void encode_process(struct json_writer *w, const struct record_process *p
 {
 	json_key(w, "process");
 	json_object_begin(w);
-	json_key(w, "pid");
-	json_u64(w, p->pid);
-	json_key(w, "ppid");
-	json_u64(w, p->ppid);
-	json_key(w, "uid");
-	json_u64(w, p->uid);
-	json_key(w, "gid");
-	json_u64(w, p->gid);
+	json_member_u64(w, "pid", p->pid);
+	json_member_u64(w, "ppid", p->ppid);
+	json_member_u64(w, "uid", p->uid);
+	json_member_u64(w, "gid", p->gid);
 	json_key(w, "comm");
 	json_string_len(w, p->comm, event_comm_len(p));
 	json_key(w, "exe");
 	json_string_len(w, p->exe, event_exe_len(p));
 	json_key(w, "args");
 	event_json_args(w, p);
-	json_key(w, "args_truncated");
-	json_bool(w, p->hdr.flags & RECORD_F_TRUNCATED);
+	json_member_bool(w, "args_truncated", p->hdr.flags & RECORD_F_TRUNCATED);
 	json_object_end(w);
 }
 
@@ -144,14 +119,10 @@ static void encode_exit(struct json_writer *w, uint32_t status, uint32_t flags)
 {
 	json_key(w, "exit");
 	json_object_begin(w);
-	json_key(w, "code");
-	json_u64(w, event_exit_code(status));
-	json_key(w, "signal");
-	json_u64(w, event_exit_signal(status));
-	json_key(w, "core_dumped");
-	json_bool(w, flags & RECORD_F_CORE_DUMPED);
-	json_key(w, "oom_killed");
-	json_bool(w, flags & RECORD_F_OOM_KILLED);
+	json_member_u64(w, "code", event_exit_code(status));
+	json_member_u64(w, "signal", event_exit_signal(status));
+	json_member_bool(w, "core_dumped", flags & RECORD_F_CORE_DUMPED);
+	json_member_bool(w, "oom_killed", flags & RECORD_F_OOM_KILLED);
 	json_object_end(w);
 }
 
@@ -173,14 +144,6 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 	json_newline(w);
 }
 
-static void encode_counters(struct json_writer *w, const struct event_counter *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		json_key(w, c[i].name);
-		json_u64(w, c[i].n);
-	}
-}
-
 void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct loss_counts *lost,
 			    const char *hostname)
 {
@@ -189,12 +152,7 @@ void event_json_encode_lost(struct json_writer *w, uint64_t boot_ns, const struc
 	size_t n = event_lost_counters(lost, c, &total);
 
 	encode_preamble(w, boot_ns, "ctrwatch_lost", 0, hostname);
-	json_key(w, "lost");
-	json_object_begin(w);
-	encode_counters(w, c, n);
-	json_key(w, "total");
-	json_u64(w, total);
-	json_object_end(w);
+	event_json_counters(w, "lost", c, n, &total);
 	json_object_end(w);
 	json_newline(w);
 }
@@ -206,10 +164,7 @@ void event_json_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 	size_t n = event_pressure_counters(pressure, c);
 
 	encode_preamble(w, boot_ns, "ctrwatch_pressure", 0, hostname);
-	json_key(w, "pressure");
-	json_object_begin(w);
-	encode_counters(w, c, n);
-	json_object_end(w);
+	event_json_counters(w, "pressure", c, n, NULL);
 	json_object_end(w);
 	json_newline(w);
 }

@@ -76,20 +76,6 @@ static struct ocsf_class class_of(enum event_kind kind)
 static const struct ocsf_class counters_class = {CATEGORY_NONE, CLASS_BASE_EVENT, ACTIVITY_OTHER,
 						 "Other"};
 
-static void key_string(struct json_writer *w, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	json_key(w, key);
-	json_string(w, value);
-}
-
-static void key_u64(struct json_writer *w, const char *key, uint64_t value)
-{
-	json_key(w, key);
-	json_u64(w, value);
-}
-
 /* A pod uid goes in pod_uuid only as a UUID (uuid_t); labels can say anything. */
 static bool is_uuid(const char *s)
 {
@@ -109,12 +95,12 @@ static void encode_metadata(struct json_writer *w, uint64_t seq, bool container_
 
 	json_key(w, "metadata");
 	json_object_begin(w);
-	key_string(w, "version", OCSF_VERSION);
+	json_member_string(w, "version", OCSF_VERSION);
 	json_key(w, "product");
 	json_object_begin(w);
-	key_string(w, "name", "ctrwatch");
-	key_string(w, "vendor_name", "ctrwatch");
-	key_string(w, "version", CTRWATCH_VERSION);
+	json_member_string(w, "name", "ctrwatch");
+	json_member_string(w, "vendor_name", "ctrwatch");
+	json_member_string(w, "version", CTRWATCH_VERSION);
 	json_object_end(w);
 	json_key(w, "profiles");
 	json_array_begin(w);
@@ -124,7 +110,7 @@ static void encode_metadata(struct json_writer *w, uint64_t seq, bool container_
 	json_array_end(w);
 	if (seq) { /* the kernel's per-host record number: unique on this host */
 		snprintf(uid, sizeof(uid), "%llu", (unsigned long long)seq);
-		key_string(w, "uid", uid);
+		json_member_string(w, "uid", uid);
 	}
 	json_object_end(w);
 }
@@ -153,20 +139,20 @@ static void encode_head(struct json_writer *w, uint64_t boot_ns, struct ocsf_cla
 	uint64_t wall_ns = clock_boot_to_realtime_ns(boot_ns);
 
 	json_object_begin(w);
-	key_u64(w, "time", wall_ns / 1000000);
-	key_u64(w, "category_uid", k.category_uid);
-	key_string(w, "category_name", category_name(k.category_uid));
-	key_u64(w, "class_uid", k.class_uid);
-	key_string(w, "class_name", class_name(k.class_uid));
-	key_u64(w, "activity_id", k.activity_id);
-	key_string(w, "activity_name", k.activity_name);
-	key_u64(w, "type_uid", (uint64_t)k.class_uid * 100 + k.activity_id);
-	key_u64(w, "severity_id", severity);
+	json_member_u64(w, "time", wall_ns / 1000000);
+	json_member_u64(w, "category_uid", k.category_uid);
+	json_member_string(w, "category_name", category_name(k.category_uid));
+	json_member_u64(w, "class_uid", k.class_uid);
+	json_member_string(w, "class_name", class_name(k.class_uid));
+	json_member_u64(w, "activity_id", k.activity_id);
+	json_member_string(w, "activity_name", k.activity_name);
+	json_member_u64(w, "type_uid", (uint64_t)k.class_uid * 100 + k.activity_id);
+	json_member_u64(w, "severity_id", severity);
 	encode_metadata(w, seq, k.class_uid == CLASS_PROCESS_ACTIVITY);
 	json_key(w, "device");
 	json_object_begin(w);
-	key_string(w, "hostname", hostname);
-	key_u64(w, "type_id", DEVICE_TYPE_UNKNOWN);
+	json_member_string(w, "hostname", hostname);
+	json_member_u64(w, "type_id", DEVICE_TYPE_UNKNOWN);
 	json_object_end(w);
 }
 
@@ -176,8 +162,8 @@ static void encode_tags(struct json_writer *w, const struct container_meta *m)
 	json_array_begin(w);
 	for (size_t i = 0; i < m->n_labels; i++) {
 		json_object_begin(w);
-		key_string(w, "name", m->labels[i].key);
-		key_string(w, "value", m->labels[i].value);
+		json_member_string(w, "name", m->labels[i].key);
+		json_member_string(w, "value", m->labels[i].value);
 		json_object_end(w);
 	}
 	json_array_end(w);
@@ -192,23 +178,23 @@ static void encode_container(struct json_writer *w, const struct event *ev)
 
 	json_key(w, "container");
 	json_object_begin(w);
-	key_string(w, "uid", c->ident.id);
-	key_string(w, "runtime", event_runtime_name(c, m));
+	json_member_string(w, "uid", c->ident.id);
+	json_member_string(w, "runtime", event_runtime_name(c, m));
 	if (m) {
-		key_string(w, "name", m->name);
+		json_member_string(w, "name", m->name);
 		encode_tags(w, m);
 	}
 	if (m && m->image_digest) { /* image.uid is required: no image without its digest */
 		json_key(w, "image");
 		json_object_begin(w);
-		key_string(w, "uid", m->image_digest);
-		key_string(w, "name", m->image);
+		json_member_string(w, "uid", m->image_digest);
+		json_member_string(w, "name", m->image);
 		json_object_end(w);
 	}
 	if (pod_uid) {
-		key_string(w, "orchestrator", "kubernetes");
+		json_member_string(w, "orchestrator", "kubernetes");
 		if (is_uuid(pod_uid))
-			key_string(w, "pod_uuid", pod_uid);
+			json_member_string(w, "pod_uuid", pod_uid);
 	}
 	json_object_end(w);
 }
@@ -234,7 +220,7 @@ static void encode_pid_process(struct json_writer *w, const char *key, uint32_t 
 	json_key(w, key);
 	json_object_begin(w);
 	if (pid)
-		key_u64(w, "pid", pid);
+		json_member_u64(w, "pid", pid);
 	json_object_end(w);
 }
 
@@ -249,7 +235,7 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 	json_key(w, "process");
 	json_object_begin(w);
 	if (pid)
-		key_u64(w, "pid", pid);
+		json_member_u64(w, "pid", pid);
 	if (p) {
 		json_key(w, "name");
 		json_string_len(w, p->comm, event_comm_len(p));
@@ -261,12 +247,12 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		json_string_len(w, base, base_len);
 		json_key(w, "path");
 		json_string_len(w, p->exe, event_exe_len(p));
-		key_u64(w, "type_id", FILE_TYPE_REGULAR);
+		json_member_u64(w, "type_id", FILE_TYPE_REGULAR);
 		json_object_end(w);
 		snprintf(uid, sizeof(uid), "%u", p->uid);
 		json_key(w, "user");
 		json_object_begin(w);
-		key_string(w, "uid", uid);
+		json_member_string(w, "uid", uid);
 		json_object_end(w);
 		encode_pid_process(w, "parent_process", p->ppid);
 	}
@@ -286,16 +272,16 @@ static void encode_entity(struct json_writer *w, const struct event *ev)
 
 	json_key(w, "entity");
 	json_object_begin(w);
-	key_string(w, "uid", c->ident.id);
-	key_string(w, "name", m && m->name ? m->name : c->ident.id);
-	key_string(w, "type", "Container");
-	key_u64(w, "type_id", ENTITY_TYPE_OTHER);
+	json_member_string(w, "uid", c->ident.id);
+	json_member_string(w, "name", m && m->name ? m->name : c->ident.id);
+	json_member_string(w, "type", "Container");
+	json_member_u64(w, "type_id", ENTITY_TYPE_OTHER);
 	json_key(w, "data");
 	json_object_begin(w);
-	key_string(w, "runtime", event_runtime_name(c, m));
+	json_member_string(w, "runtime", event_runtime_name(c, m));
 	if (m) {
-		key_string(w, "image", m->image);
-		key_string(w, "image_digest", m->image_digest);
+		json_member_string(w, "image", m->image);
+		json_member_string(w, "image_digest", m->image_digest);
 		json_key(w, "labels");
 		event_json_labels(w, m);
 	}
@@ -314,46 +300,41 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 	json_object_begin(w);
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
-	key_string(w, "event", event_kind_name(ev->kind));
+	json_member_string(w, "event", event_kind_name(ev->kind));
 	if (ev->seq)
-		key_u64(w, "seq", ev->seq);
-	key_string(w, "enrichment", event_enrichment_name(ev->enrichment));
+		json_member_u64(w, "seq", ev->seq);
+	json_member_string(w, "enrichment", event_enrichment_name(ev->enrichment));
 	if (ev->enrichment && ev->enrichment->state == ENRICHMENT_PARTIAL)
-		key_string(w, "enrichment_error", ev->enrichment->error);
-	key_u64(w, "cgroup_id", c->cgroup_id);
-	key_string(w, "cgroup_path", c->cgroup_path);
+		json_member_string(w, "enrichment_error", ev->enrichment->error);
+	json_member_u64(w, "cgroup_id", c->cgroup_id);
+	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (m) {
-		key_string(w, "containerd_namespace", m->namespace);
-		key_string(w, "runtime_handler", m->runtime_handler);
+		json_member_string(w, "containerd_namespace", m->namespace);
+		json_member_string(w, "runtime_handler", m->runtime_handler);
 	}
 	if (pod_uid || (m && m->pod_name)) {
 		json_key(w, "pod");
 		json_object_begin(w);
 		if (m) {
-			key_string(w, "name", m->pod_name);
-			key_string(w, "namespace", m->pod_namespace);
+			json_member_string(w, "name", m->pod_name);
+			json_member_string(w, "namespace", m->pod_namespace);
 		}
-		key_string(w, "uid", pod_uid);
+		json_member_string(w, "uid", pod_uid);
 		if (m) {
-			json_key(w, "sandbox");
-			json_bool(w, ev->enrichment->sandbox);
+			json_member_bool(w, "sandbox", ev->enrichment->sandbox);
 		}
 		json_object_end(w);
 	}
 	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted) {
-		json_key(w, "readmitted");
-		json_bool(w, true);
+		json_member_bool(w, "readmitted", true);
 	}
 	if (ev->process) {
-		json_key(w, "args_truncated");
-		json_bool(w, ev->process->hdr.flags & RECORD_F_TRUNCATED);
+		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
-		key_u64(w, "exit_signal", event_exit_signal(ev->exit_status));
-		json_key(w, "core_dumped");
-		json_bool(w, ev->exit_flags & RECORD_F_CORE_DUMPED);
-		json_key(w, "oom_killed");
-		json_bool(w, ev->exit_flags & RECORD_F_OOM_KILLED);
+		json_member_u64(w, "exit_signal", event_exit_signal(ev->exit_status));
+		json_member_bool(w, "core_dumped", ev->exit_flags & RECORD_F_CORE_DUMPED);
+		json_member_bool(w, "oom_killed", ev->exit_flags & RECORD_F_OOM_KILLED);
 	}
 	json_object_end(w);
 	json_object_end(w);
@@ -369,7 +350,7 @@ void event_ocsf_encode(struct json_writer *w, const struct event *ev, const char
 	else
 		encode_entity(w, ev);
 	if (ev->kind == EVENT_CONTAINER_EXIT)
-		key_u64(w, "exit_code", event_exit_code(ev->exit_status));
+		json_member_u64(w, "exit_code", event_exit_code(ev->exit_status));
 	encode_unmapped(w, ev);
 	json_object_end(w);
 	json_newline(w);
@@ -378,19 +359,13 @@ void event_ocsf_encode(struct json_writer *w, const struct event *ev, const char
 static void encode_counters(struct json_writer *w, const char *message, const char *name,
 			    const struct event_counter *c, size_t n, const uint64_t *total)
 {
-	key_string(w, "message", message);
+	json_member_string(w, "message", message);
 	json_key(w, "unmapped");
 	json_object_begin(w);
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
-	key_string(w, "event", name);
-	json_key(w, name + strlen("ctrwatch_"));
-	json_object_begin(w);
-	for (size_t i = 0; i < n; i++)
-		key_u64(w, c[i].name, c[i].n);
-	if (total)
-		key_u64(w, "total", *total);
-	json_object_end(w);
+	json_member_string(w, "event", name);
+	event_json_counters(w, name + strlen("ctrwatch_"), c, n, total);
 	json_object_end(w);
 	json_object_end(w);
 }

@@ -210,3 +210,23 @@ void json_newline(struct json_writer *w)
 	put(w, "\n", 1);
 	w->need_comma[w->depth] = false;
 }
+
+void json_member_string(struct json_writer *w, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	json_key(w, key);
+	json_string(w, value);
+}
+
+void json_member_u64(struct json_writer *w, const char *key, uint64_t value)
+{
+	json_key(w, key);
+	json_u64(w, value);
+}
+
+void json_member_bool(struct json_writer *w, const char *key, bool value)
+{
+	json_key(w, key);
+	json_bool(w, value);
+}

@@ -40,6 +40,10 @@ void json_u64(struct json_writer *w, uint64_t v);
 void json_i64(struct json_writer *w, int64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
+/* An object member in one call; json_member_string writes nothing when value is NULL. */
+void json_member_string(struct json_writer *w, const char *key, const char *value);
+void json_member_u64(struct json_writer *w, const char *key, uint64_t value);
+void json_member_bool(struct json_writer *w, const char *key, bool value);
 /* A raw newline, to end a JSON line; only outside any value. */
 void json_newline(struct json_writer *w);
 

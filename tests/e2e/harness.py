@@ -229,6 +229,24 @@ class Churn:
         return self.ids
 
 
+def clean_up(ctd, pins=(), cgroups=()):
+    """A suite's teardown: what it pinned, its containerd and its containers' cgroups, the
+    cgroups it made, and bpffs if it mounted it."""
+    for pin in pins:
+        if os.path.exists(pin):
+            r = subprocess.run([CTRWATCH, "--cleanup", "--pin-path", pin], capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                log(f"cleanup of {pin}: {r.stderr.strip()}")
+                shutil.rmtree(pin, ignore_errors=True)
+    if ctd:
+        ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
+    for cg in cgroups:
+        remove_cgroup_tree(cg)
+    release_bpffs()
+
+
 def hierarchy_dirs(rel):
     """The directory for cgroup path rel in every mounted hierarchy (v1 and cgroup2)."""
     dirs = []

@@ -18,8 +18,8 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, REPO, Churn, Containerd, Ctrwatch,  # noqa: E402
-                     ensure_bpffs, release_bpffs, remove_cgroup_tree, run_tests, wait_until)
+from harness import (clean_up, main, CTRWATCH, REPO, Churn, Containerd, Ctrwatch,  # noqa: E402
+                     ensure_bpffs, run_tests, wait_until)
 
 MANIFEST = os.path.join(REPO, "deploy", "kubernetes", "ctrwatch.yaml")
 IMAGE = "docker.io/ctrwatch/ctrwatch:e2e"
@@ -344,11 +344,7 @@ def setup():
 
 
 def teardown():
-    if ctd:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    release_bpffs()
-
+    clean_up(ctd)
 
 if __name__ == "__main__":
     main("e2e-deploy", globals(), setup, teardown)

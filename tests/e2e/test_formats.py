@@ -15,8 +15,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import (main, Ctrwatch, kubepods_cgroup, log,  # noqa: E402
-                     private_containerd, remove_cgroup_tree, wait_until)
+from harness import (clean_up, main, Ctrwatch, kubepods_cgroup, log,  # noqa: E402
+                     private_containerd, wait_until)
 import schema_check  # noqa: E402
 
 FORMATS = ("ndjson", "ecs", "ocsf")
@@ -229,12 +229,7 @@ def setup():
 def teardown():
     for w in runs.values():
         w.stop()
-    if ctd:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    for cg in created_cgroups:
-        remove_cgroup_tree(cg)
-
+    clean_up(ctd, cgroups=created_cgroups)
 
 if __name__ == "__main__":
     main("e2e-formats", globals(), setup, teardown)

@@ -20,8 +20,8 @@ import urllib.request
 import json
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Ctrwatch, ensure_bpffs, log,  # noqa: E402
-                     private_containerd, release_bpffs, remove_cgroup_tree, wait_until)
+from harness import (clean_up, main, CTRWATCH, Ctrwatch, ensure_bpffs, log,  # noqa: E402
+                     private_containerd, wait_until)
 
 ctd = None
 EVENTS = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -244,11 +244,7 @@ def setup():
 
 
 def teardown():
-    if ctd:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    release_bpffs()
-
+    clean_up(ctd)
 
 if __name__ == "__main__":
     main("e2e-metrics", globals(), setup, teardown)

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
+from harness import (clean_up, main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
                      remove_cgroup_tree, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -231,12 +231,7 @@ def setup():
 
 
 def teardown():
-    if ctd:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    for cg in created_cgroups:
-        remove_cgroup_tree(cg)
-
+    clean_up(ctd, cgroups=created_cgroups)
 
 if __name__ == "__main__":
     main("e2e-pressure", globals(), setup, teardown)

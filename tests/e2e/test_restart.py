@@ -6,7 +6,6 @@ and prints what happened meanwhile, once. Every event carries the kernel's seq. 
 pin path; a set made with other options is refused; --status and --cleanup. Root."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,9 +13,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, REPO, Churn, Ctrwatch, ensure_bpffs,  # noqa: E402
-                     hierarchy_dirs, log, private_containerd, release_bpffs, remove_cgroup_tree,
-                     tracked_maps, wait_until)
+from harness import (clean_up, main, CTRWATCH, REPO, Churn, Ctrwatch, ensure_bpffs,  # noqa: E402
+                     hierarchy_dirs, log, private_containerd, tracked_maps, wait_until)
 
 # make layout-next: this ctrwatch with the next record layout (RECORDS_LAYOUT_NEXT)
 LAYOUT_NEXT = os.path.join(REPO, "build", "layout-next", "ctrwatch")
@@ -356,16 +354,7 @@ def setup():
 
 
 def teardown():
-    if os.path.exists(pin):
-        r = ctrwatch("--cleanup", "--pin-path", pin)
-        if r.returncode != 0:
-            log(f"cleanup: {r.stderr}")
-            shutil.rmtree(pin, ignore_errors=True)
-    if ctd:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    release_bpffs()
-
+    clean_up(ctd, pins=[pin])
 
 if __name__ == "__main__":
     main("e2e-restart", globals(), setup, teardown)

@@ -15,8 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Churn, Ctrwatch, ensure_bpffs, log,  # noqa: E402
-                     private_containerd, release_bpffs, remove_cgroup_tree, wait_until)
+from harness import (clean_up, main, CTRWATCH, Churn, Ctrwatch, ensure_bpffs, log,  # noqa: E402
+                     private_containerd, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 CONTAINERS = int(os.environ.get("CTRWATCH_CHURN_CONTAINERS", "50"))
@@ -140,13 +140,7 @@ def setup():
 
 
 def teardown():
-    if os.path.exists(pin):
-        subprocess.run([CTRWATCH, "--cleanup", "--pin-path", pin], capture_output=True)
-    if ctd:
-        ctd.cleanup()
-        remove_cgroup_tree(f"/{ctd.namespace}")
-    release_bpffs()
-
+    clean_up(ctd, pins=[pin])
 
 if __name__ == "__main__":
     main("e2e-restart-churn", globals(), setup, teardown)
