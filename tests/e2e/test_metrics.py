@@ -232,6 +232,23 @@ def test_rss_the_metrics_server_adds():
             assert get(f"http://127.0.0.1:{port}/metrics")[0] == 200
         a, b = rss_kib(plain.proc.pid), rss_kib(served.proc.pid)
         log(f"RSS idle: {a} KiB without, {b} KiB with --metrics-address (+{b - a} KiB)")
+        # a scrape storm beside a container churn: the reader's drain age, as the scrapes
+        # themselves report it, shows whether serving ever held the reader up
+        ages, started = [], time.monotonic()
+        cid = f"met-{os.getpid()}-storm"
+        ctd.run(cid, "/bin/sh", "-c", "i=0; while [ $i -lt 200 ]; do /bin/true; "
+                "i=$((i+1)); done", detach=True, check=True)
+        for _ in range(300):
+            status, text = get(f"http://127.0.0.1:{port}/metrics")
+            assert status == 200, status
+            ages.append(metric(text, "ctrwatch_reader_last_drain_age_seconds"))
+        took = time.monotonic() - started
+        ctd.remove(cid)
+        served.wait_for(cid, "container_remove")
+        assert [e["event"] for e in served.for_container(cid)] == EVENTS
+        log(f"300 scrapes in {took:.2f} s ({took / 300 * 1000:.1f} ms each) beside a churn: "
+            f"drain age max {max(ages) * 1000:.0f} ms, median "
+            f"{sorted(ages)[len(ages) // 2] * 1000:.0f} ms")
     finally:
         plain.stop()
         served.stop()

@@ -5,6 +5,7 @@ bpffs when ctrwatch exits (SIGKILL or SIGTERM) and keep recording; the next ctrw
 and prints what happened meanwhile, once. Every event carries the kernel's seq. One reader per
 pin path; a set made with other options is refused; --status and --cleanup. Root."""
 
+import json
 import os
 import signal
 import subprocess
@@ -318,16 +319,38 @@ def test_maps_of_another_shape_are_refused():
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+def bpftool(*args):
+    out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def pinned_links():
+    """{link id: program id} of the links pinned at pin."""
+    out = {}
+    for name in os.listdir(pin):
+        if name.startswith("link_"):
+            lk = bpftool("link", "show", "pinned", os.path.join(pin, name))
+            out[lk["id"]] = lk["prog_id"]
+    return out
+
+
 def test_cleanup_removes_the_pinned_set():
     w = pinned("cleanup").start()
     r = ctrwatch("--cleanup", "--pin-path", pin)
     assert r.returncode == 1 and "another ctrwatch is reading" in r.stderr, r.stderr
     w.stop()
     assert os.path.isdir(pin)
+    links = pinned_links()
+    assert len(links) == 4, links
     r = ctrwatch("--cleanup", "--pin-path", pin)
     assert r.returncode == 0, r.stderr
     assert not os.path.exists(pin)
     assert "nothing at" in status()
+    # bpftool: none of the pinned links, nor their programs, is left in the kernel
+    shown = bpftool("link", "show")
+    assert not {lk["id"] for lk in shown} & set(links), (links, shown)
+    progs = {p["id"] for p in bpftool("prog", "show")}
+    assert not progs & set(links.values()), (links, progs)
     # nothing of ours is attached any more: a container made now is recorded by no one
     gone = f"ctrw-{os.getpid()}-gone"
     ctd.run(gone, "/bin/true", check=True)
