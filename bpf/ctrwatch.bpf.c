@@ -48,6 +48,14 @@ struct {
 	__type(value, char[2 * CGROUP_PATH_MAX]);
 } path_scratch SEC(".maps");
 
+/* Where a long mkdir path is read whole, to keep its end (RECORD_F_PATH_TAIL). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[CGROUP_PATH_TAIL_SCRATCH]);
+} tail_scratch SEC(".maps");
+
 /* The per-host record counter: a map, so that it is pinned and outlives a ctrwatch. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -182,6 +190,32 @@ static __always_inline void fill_cgroup_identity(struct record_cgroup *r, __u32 
 	r->parent_id = parent_cgroup_id(cgrp);
 }
 
+/*
+ * A path too long for the record: its end is what names a container (a scope, a pod slice
+ * and an id), and its beginning a nesting userspace knows from the parent's cgroup id. Read
+ * whole into the scratch buffer (up to CGROUP_PATH_TAIL_SCRATCH - 1 bytes), its last
+ * CGROUP_PATH_MAX - 1 bytes go in the record. Longer still, the beginning stays.
+ */
+static __always_inline void keep_path_tail(struct record_cgroup *r, const char *path)
+{
+	__u32 zero = 0;
+	char *buf = bpf_map_lookup_elem(&tail_scratch, &zero);
+	long len, start;
+
+	if (!buf)
+		return;
+	len = bpf_probe_read_kernel_str(buf, CGROUP_PATH_TAIL_SCRATCH, path);
+	if (len <= CGROUP_PATH_MAX || len >= CGROUP_PATH_TAIL_SCRATCH)
+		return;
+	start = len - CGROUP_PATH_MAX; /* the last CGROUP_PATH_MAX bytes, its NUL included */
+	if (start < 0 || start > CGROUP_PATH_TAIL_SCRATCH - CGROUP_PATH_MAX)
+		return;
+	if (bpf_probe_read_kernel(r->path, CGROUP_PATH_MAX, buf + start))
+		return;
+	r->path_len = CGROUP_PATH_MAX - 1;
+	r->hdr.flags |= RECORD_F_PATH_TAIL;
+}
+
 /* A cgroup record with the path the tracepoint gives; the caller has reserved it. */
 static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u64 id,
 					struct cgroup *cgrp, const char *path)
@@ -194,8 +228,10 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
 		len = 1;
 	r->path_len = len - 1;
 	/* A path of exactly CGROUP_PATH_MAX - 1 bytes is flagged too: the read cannot tell. */
-	if (len >= CGROUP_PATH_MAX)
+	if (len >= CGROUP_PATH_MAX) {
 		r->hdr.flags |= RECORD_F_TRUNCATED;
+		keep_path_tail(r, path);
+	}
 }
 
 #define PATH_DEPTH_MAX 16

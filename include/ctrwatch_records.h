@@ -45,6 +45,14 @@ enum record_type {
  * in it brings it back, with its path, just before the start record.
  */
 #define RECORD_F_READMITTED 0x8
+/*
+ * On a cgroup record with RECORD_F_TRUNCATED: path holds the end of a longer path, not its
+ * beginning (a nested container's path, kind's for one, passes 255 bytes; its end names it).
+ * The first bytes may be the middle of a name.
+ */
+#define RECORD_F_PATH_TAIL 0x10
+/* The longest cgroup path whose end a cgroup_mkdir record keeps (a power of two). */
+#define CGROUP_PATH_TAIL_SCRATCH 1024
 
 struct record_header {
 	__u32 type; /* enum record_type */

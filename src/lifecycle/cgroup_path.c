@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
 /*
  * Container cgroup path classification. The forms are those the runtimes and kubelet create;
  * anything else (pod and QoS cgroups, systemd services and slices, plain directories) is not a
@@ -121,12 +122,23 @@ static bool parse_pod_dir(const char *s, size_t len, char *uid)
 	return has_prefix(s, len, "pod") && parse_pod_uid(s + 3, len - 3, uid);
 }
 
-/* "kubepods-<qos>-pod<uid>.slice" or "kubepods-pod<uid>.slice" (systemd) */
+/* "kubepods-" at the start of a slice name, or after the kubelet's --cgroup-root ("kubelet-") */
+static bool names_kubepods(const char *s, size_t len)
+{
+	const char *k = memmem(s, len, "kubepods-", strlen("kubepods-"));
+
+	return k && (k == s || k[-1] == '-');
+}
+
+/*
+ * "kubepods-<qos>-pod<uid>.slice" or "kubepods-pod<uid>.slice" (systemd), with a cgroup root's
+ * prefix too ("kubelet-kubepods-…": kind's nodes)
+ */
 static bool parse_pod_slice(const char *s, size_t len, char *uid)
 {
 	const char *pod;
 
-	if (!has_prefix(s, len, "kubepods-") || !has_suffix(s, len, ".slice"))
+	if (!names_kubepods(s, len) || !has_suffix(s, len, ".slice"))
 		return false;
 	len -= strlen(".slice");
 	for (pod = s + len; pod > s && !(pod[-1] == '-' && has_prefix(pod, s + len - pod, "pod"));
@@ -246,11 +258,12 @@ static bool is_reserved_top_level(const char *s, size_t len)
 
 static int classify_two_levels(const struct path_parts *parts, struct container_ident *ident)
 {
-	const char *top = parts->s[0], *id = parts->s[1];
-	size_t top_len = parts->len[0], id_len = parts->len[1];
+	const char *top = parts->s[parts->n - 2], *id = parts->s[parts->n - 1];
+	size_t top_len = parts->len[parts->n - 2], id_len = parts->len[parts->n - 1];
 
-	if (parts->n != 2 || !cgroup_is_identifier(id, id_len))
+	if (!cgroup_is_identifier(id, id_len))
 		return 0;
+	/* /docker/<id>, also nested in another container (Docker-in-Docker) */
 	if (top_len == 6 && !memcmp(top, "docker", 6)) {
 		if (!is_hex64(id, id_len))
 			return 0;
@@ -260,8 +273,8 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 		copy_part(ident->id, sizeof(ident->id), id, id_len);
 		return 1;
 	}
-	if (is_reserved_top_level(top, top_len) || !cgroup_is_identifier(top, top_len) ||
-	    is_systemd_unit(id, id_len))
+	if (parts->n != 2 || is_reserved_top_level(top, top_len) ||
+	    !cgroup_is_identifier(top, top_len) || is_systemd_unit(id, id_len))
 		return 0;
 	ident->form = CGROUP_FORM_CONTAINERD_NS;
 	ident->runtime = RUNTIME_CONTAINERD;

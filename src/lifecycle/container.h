@@ -33,6 +33,8 @@ struct container {
 	uint64_t created_ns; /* CLOCK_BOOTTIME of the cgroup's mkdir; 0 for an existing one */
 	bool existing;	     /* found by the startup scan */
 	bool readmitted;     /* the kernel first tracked it at its start: created_ns is that */
+	/* the container whose cgroup this one's is nested in (kind, Docker-in-Docker), or "" */
+	char parent_id[CONTAINER_ID_MAX + 1];
 
 	enum container_phase phase;
 	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */

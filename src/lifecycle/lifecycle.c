@@ -136,7 +136,9 @@ static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const
 	if (!parent || alias_find(lc, r->hdr.cgroup_id))
 		return parent != NULL;
 	n = strlen(parent->cgroup_path);
-	if (strncmp(path, parent->cgroup_path, n) != 0 || path[n] != '/')
+	/* a path's tail cannot show its beginning: the kernel's parent id alone says */
+	if (!(r->hdr.flags & RECORD_F_PATH_TAIL) &&
+	    (strncmp(path, parent->cgroup_path, n) != 0 || path[n] != '/'))
 		return false; /* the kernel and the paths disagree: trust neither */
 	return alias_insert(lc, r->hdr.cgroup_id, parent) == 0;
 }
@@ -172,6 +174,31 @@ static int make_event(struct event *ev, enum event_kind kind, uint64_t boot_ns, 
 	return 1;
 }
 
+/*
+ * The end of a longer path, cut anywhere: from its first whole component on ("/…"). -EINVAL
+ * when no component is whole.
+ */
+static int tail_from_component(char *path)
+{
+	char *slash = strchr(path + 1, '/');
+
+	if (path[0] == '/')
+		return 0; /* cut right at a component */
+	if (!slash)
+		return -EINVAL;
+	memmove(path, slash, strlen(slash) + 1);
+	return 0;
+}
+
+/* A container made inside another's cgroup (kind, Docker-in-Docker) names the one outside. */
+static void set_parent(struct lifecycle *lc, struct container *c, uint64_t parent_cgroup_id)
+{
+	struct container *outer = container_of(lc, parent_cgroup_id);
+
+	if (outer && outer != c)
+		memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
+}
+
 static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
 {
 	size_t len = r->path_len < CGROUP_PATH_MAX ? r->path_len : CGROUP_PATH_MAX - 1;
@@ -186,7 +213,12 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
 		return 0;
 	}
-	if (!cgroup_classify(path, &ident)) {
+	if ((r->hdr.flags & RECORD_F_PATH_TAIL) && tail_from_component(path)) {
+		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
+		return 0;
+	}
+	if (!cgroup_classify(path, &ident) ||
+	    ((r->hdr.flags & RECORD_F_PATH_TAIL) && ident.form == CGROUP_FORM_CONTAINERD_NS)) {
 		/* Not a container, nor inside one: stop paying for it in the kernel. */
 		if (!add_alias(lc, r, path))
 			lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
@@ -201,6 +233,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		return 0;
 	}
 	c->created_ns = r->hdr.timestamp_ns;
+	set_parent(lc, c, r->parent_id);
 	if (r->hdr.flags & RECORD_F_READMITTED) {
 		c->readmitted = true;
 		lc->readmitted++;

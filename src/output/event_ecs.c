@@ -62,9 +62,8 @@ static void encode_head(struct json_writer *w, uint64_t boot_ns, const char *kin
 	json_member_string(w, "action", action);
 	json_member_string(w, "module", "ctrwatch");
 	json_member_string(w, "dataset", dataset);
-	if (seq) {
+	if (seq)
 		json_member_u64(w, "sequence", seq);
-	}
 	json_object_end(w);
 	json_key(w, "host");
 	json_object_begin(w);
@@ -179,9 +178,8 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		return;
 	json_key(w, "process");
 	json_object_begin(w);
-	if (pid) {
+	if (pid)
 		json_member_u64(w, "pid", pid);
-	}
 	if (p) {
 		json_key(w, "parent");
 		json_object_begin(w);
@@ -198,9 +196,8 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		key_id(w, "real_user", p->uid);
 		key_id(w, "real_group", p->gid);
 	}
-	if (ev->kind == EVENT_CONTAINER_EXIT) {
+	if (ev->kind == EVENT_CONTAINER_EXIT)
 		json_member_u64(w, "exit_code", event_exit_code(ev->exit_status));
-	}
 	json_object_end(w);
 }
 
@@ -217,20 +214,19 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 		json_member_string(w, "enrichment_error", ev->enrichment->error);
 	json_member_u64(w, "cgroup_id", c->cgroup_id);
 	json_member_string(w, "cgroup_path", c->cgroup_path);
-	if (c->cgroup_path_truncated) {
+	if (c->cgroup_path_truncated)
 		json_member_bool(w, "cgroup_path_truncated", true);
-	}
+	if (c->parent_id[0])
+		json_member_string(w, "parent_container_id", c->parent_id);
 	if (m) {
 		json_member_string(w, "containerd_namespace", m->namespace);
 		json_member_string(w, "runtime_handler", m->runtime_handler);
 		json_member_bool(w, "pod_sandbox", ev->enrichment->sandbox);
 	}
-	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted) {
+	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted)
 		json_member_bool(w, "readmitted", true);
-	}
-	if (ev->process) {
+	if (ev->process)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
-	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_key(w, "exit");
 		json_object_begin(w);

@@ -29,9 +29,8 @@ static void encode_preamble(struct json_writer *w, uint64_t boot_ns, const char 
 	json_object_begin(w);
 	json_member_string(w, "time", time);
 	json_member_string(w, "event", event);
-	if (seq) {
+	if (seq)
 		json_member_u64(w, "seq", seq);
-	}
 	json_key(w, "host");
 	json_object_begin(w);
 	json_member_string(w, "hostname", hostname);
@@ -62,9 +61,10 @@ static void encode_container(struct json_writer *w, const struct container *c,
 	json_member_string(w, "runtime", event_runtime_name(c, m));
 	json_member_u64(w, "cgroup_id", c->cgroup_id);
 	json_member_string(w, "cgroup_path", c->cgroup_path);
-	if (c->cgroup_path_truncated) {
+	if (c->cgroup_path_truncated)
 		json_member_bool(w, "cgroup_path_truncated", true);
-	}
+	if (c->parent_id[0])
+		json_member_string(w, "parent_id", c->parent_id);
 	json_object_end(w);
 }
 
@@ -83,18 +83,16 @@ static void encode_pod(struct json_writer *w, const struct container *c, const s
 		json_member_string(w, "namespace", m->pod_namespace);
 	}
 	json_member_string(w, "uid", uid);
-	if (m) {
+	if (m)
 		json_member_bool(w, "sandbox", e->sandbox);
-	}
 	json_object_end(w);
 }
 
 static void encode_enrichment(struct json_writer *w, const struct enrichment *e)
 {
 	json_member_string(w, "enrichment", event_enrichment_name(e));
-	if (e && e->state == ENRICHMENT_PARTIAL && e->error) {
+	if (e && e->state == ENRICHMENT_PARTIAL && e->error)
 		json_member_string(w, "enrichment_error", e->error);
-	}
 }
 
 static void encode_process(struct json_writer *w, const struct record_process *p)

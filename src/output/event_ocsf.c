@@ -308,6 +308,8 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 		json_member_string(w, "enrichment_error", ev->enrichment->error);
 	json_member_u64(w, "cgroup_id", c->cgroup_id);
 	json_member_string(w, "cgroup_path", c->cgroup_path);
+	if (c->parent_id[0])
+		json_member_string(w, "parent_container_id", c->parent_id);
 	if (m) {
 		json_member_string(w, "containerd_namespace", m->namespace);
 		json_member_string(w, "runtime_handler", m->runtime_handler);
@@ -320,17 +322,14 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 			json_member_string(w, "namespace", m->pod_namespace);
 		}
 		json_member_string(w, "uid", pod_uid);
-		if (m) {
+		if (m)
 			json_member_bool(w, "sandbox", ev->enrichment->sandbox);
-		}
 		json_object_end(w);
 	}
-	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted) {
+	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted)
 		json_member_bool(w, "readmitted", true);
-	}
-	if (ev->process) {
+	if (ev->process)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
-	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_member_u64(w, "exit_signal", event_exit_signal(ev->exit_status));
 		json_member_bool(w, "core_dumped", ev->exit_flags & RECORD_F_CORE_DUMPED);

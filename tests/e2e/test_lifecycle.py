@@ -101,6 +101,41 @@ def test_kubepods_cgroup_gives_pod_uid():
                 if e.get("container", {}).get("cgroup_path") == f"/kubepods/besteffort/pod{pod_uid}"]
 
 
+def test_a_container_nested_in_another_is_reported_as_its_own():
+    """A kind node: a pod's container in the node's Docker container, its cgroup nested in
+    the node's (/system.slice/docker-<node>.scope/kubelet.slice/…/cri-containerd-<id>.scope,
+    300 bytes: longer than a record's path, whose end the kernel keeps). Each is a container of
+    its own, with its own id, pod uid and exit code; the inner names the outer one."""
+    outer, inner = os.urandom(32).hex(), os.urandom(32).hex()
+    pod_uid = str(uuid.uuid4())
+    outer_cg = f"/system.slice/docker-{outer}.scope"
+    inner_cg = (f"{outer_cg}/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort"
+                f".slice/kubelet-kubepods-besteffort-pod{pod_uid.replace('-', '_')}.slice/"
+                f"cri-containerd-{inner}.scope")
+    assert len(inner_cg) > 255, len(inner_cg)
+    created_cgroups.append(outer_cg)
+    ctd.run(outer, "/bin/sleep", "600", detach=True, check=True, extra=["--cgroup", outer_cg])
+    execs.wait_for(outer, "container_start")
+    r = ctd.run(inner, "/bin/sh", "-c", "/bin/true; exit 5", extra=["--cgroup", inner_cg])
+    assert r.returncode == 5, r
+    execs.wait_for(inner, "container_remove")
+    ctd.kill(outer)
+    ctd.remove(outer)
+    execs.wait_for(outer, "container_remove")
+    got = execs.for_container(inner)
+    assert [e["event"] for e in got] == ["container_create", "container_start", "process_exec",
+                                         "container_exit", "container_remove"], got
+    for e in got:
+        assert e["container"]["parent_id"] == outer, e
+        assert e["pod"]["uid"] == pod_uid and e["enrichment"] == "complete", e
+        assert e["container"]["cgroup_path"].endswith(f"cri-containerd-{inner}.scope"), e
+    assert got[3]["exit"]["code"] == 5, got[3]
+    mine = execs.for_container(outer)
+    assert [e["event"] for e in mine] == ["container_create", "container_start",
+                                          "container_exit", "container_remove"], mine
+    assert mine[2]["exit"]["code"] == 137 and "parent_id" not in mine[0]["container"], mine
+
+
 def test_exec_reports_every_program_only_with_exec_flag():
     cid = name("execs")
     ctd.run(cid, "/bin/sh", "-c", "/bin/true; /bin/true; /bin/echo hi >/dev/null")

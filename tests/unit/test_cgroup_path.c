@@ -45,6 +45,18 @@ static const struct container_case containers[] = {
      "containerd", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE, false},
     {"/system.slice/docker-" ID64 ".scope", "docker", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
      false},
+    /* nested: a kind node's pod inside the node's Docker container (kubelet's cgroup root
+     * "kubelet" prefixes its slices); the innermost container is the one named */
+    {"/system.slice/docker-" ID64 ".scope/kubelet.slice/kubelet-kubepods.slice/"
+     "kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod" UID_US
+     ".slice/cri-containerd-" ID64 ".scope",
+     "containerd", ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false},
+    /* the same path's end, as a cgroup_mkdir record keeps it when it is longer than 255 */
+    {"/kubelet-kubepods-besteffort-pod" UID_US ".slice/cri-containerd-" ID64 ".scope", "containerd",
+     ID64, "k8s.io", UID, CGROUP_FORM_SYSTEMD_SCOPE, false},
+    /* Docker-in-Docker, cgroupfs: the inner engine's /docker/<id> under the outer's */
+    {"/docker/" ID64 "/docker/" ID64, "docker", ID64, "moby", "", CGROUP_FORM_DOCKER_CGROUPFS,
+     false},
     {"/machine.slice/libpod-" ID64 ".scope", "podman", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
      false},
     {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope", "podman",

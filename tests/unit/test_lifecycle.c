@@ -415,6 +415,52 @@ int main(void)
 		ASSERT_TRUE(strstr(f.last_json, "\"cgroup_id\":40") != NULL);
 		teardown(lc);
 	}
+	SUBTEST ("a container nested in another's cgroup (kind) is its own, naming the outer one, "
+		 "even from the end of a path too long for the record") {
+		const char *outer =
+		    "/system.slice/docker-"
+		    "1111111111111111111111111111111111111111111111111111111111111111"
+		    ".scope";
+		/* what the kernel keeps of a 300-byte path: its last 255 bytes, cut mid-name */
+		const char *tail =
+		    "besteffort.slice/kubelet-kubepods-besteffort-pod"
+		    "8a5b0d12_3f4c_4e5d_9a6b_7c8d9e0f1a2b.slice/cri-containerd-"
+		    "2222222222222222222222222222222222222222222222222222222222222222"
+		    ".scope";
+		char slice[512];
+
+		snprintf(slice, sizeof(slice), "%s/kubelet.slice", outer);
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 70, outer);
+		next_parent_id = 70; /* kubelet.slice and the slices below it: the outer one's */
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 71, slice);
+		next_parent_id = 71;
+		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 72, tail,
+				    RECORD_F_TRUNCATED | RECORD_F_PATH_TAIL);
+		next_parent_id = 0;
+		process_record(lc, RECORD_CONTAINER_START, 72, 9, "a", 2);
+		ASSERT_TRUE(strstr(f.last_json, "\"id\":\"2222") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "\"parent_id\":\"1111") != NULL);
+		ASSERT_TRUE(strstr(f.last_json,
+				   "\"cgroup_path\":\"/kubelet-kubepods-besteffort-pod") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "\"cgroup_path_truncated\":true") != NULL);
+		ASSERT_TRUE(strstr(f.last_json,
+				   "\"uid\":\"8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b\"") != NULL);
+		exit_record(lc, 72, 9, 5 << 8, 0);
+		cgroup_record_flags(lc, RECORD_CGROUP_RMDIR, 72, tail,
+				    RECORD_F_TRUNCATED | RECORD_F_PATH_TAIL);
+		ASSERT_TRUE(strstr(f.events, "container_remove:2222") != NULL);
+		ASSERT_TRUE(strstr(f.events, "container_remove:1111") == NULL);
+		teardown(lc);
+	}
+	SUBTEST ("a path's end with no whole name in it is no container") {
+		lc = setup(&f);
+		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 73, "aaaaaaaaaaaaaaaaaaaa",
+				    RECORD_F_TRUNCATED | RECORD_F_PATH_TAIL);
+		ASSERT_STREQ(f.events, "");
+		ASSERT_STREQ(f.untracked, "73");
+		teardown(lc);
+	}
 	SUBTEST ("a sub-cgroup of a dropped container leaves with it; a stranger's does not join") {
 		lc = setup(&f);
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 42, "/default/web");
