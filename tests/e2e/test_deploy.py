@@ -346,5 +346,6 @@ def setup():
 def teardown():
     clean_up(ctd)
 
+
 if __name__ == "__main__":
     main("e2e-deploy", globals(), setup, teardown)

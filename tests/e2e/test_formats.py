@@ -231,5 +231,6 @@ def teardown():
         w.stop()
     clean_up(ctd, cgroups=created_cgroups)
 
+
 if __name__ == "__main__":
     main("e2e-formats", globals(), setup, teardown)

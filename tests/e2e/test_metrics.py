@@ -263,5 +263,6 @@ def setup():
 def teardown():
     clean_up(ctd)
 
+
 if __name__ == "__main__":
     main("e2e-metrics", globals(), setup, teardown)

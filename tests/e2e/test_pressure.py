@@ -233,5 +233,6 @@ def setup():
 def teardown():
     clean_up(ctd, cgroups=created_cgroups)
 
+
 if __name__ == "__main__":
     main("e2e-pressure", globals(), setup, teardown)

@@ -379,5 +379,6 @@ def setup():
 def teardown():
     clean_up(ctd, pins=[pin])
 
+
 if __name__ == "__main__":
     main("e2e-restart", globals(), setup, teardown)

@@ -142,5 +142,6 @@ def setup():
 def teardown():
     clean_up(ctd, pins=[pin])
 
+
 if __name__ == "__main__":
     main("e2e-restart-churn", globals(), setup, teardown)
