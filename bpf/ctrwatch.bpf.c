@@ -349,6 +349,7 @@ static __always_inline void fill_process(struct record_process *r, struct task_s
 	r->uid = (__u32)uid_gid;
 	r->gid = uid_gid >> 32;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	BPF_CORE_READ_STR_INTO(&r->parent_comm, task, real_parent, comm);
 	n = bpf_probe_read_kernel_str(r->exe, sizeof(r->exe), BPF_CORE_READ(bprm, filename));
 	r->exe_len = n > 0 ? n - 1 : 0;
 	if (n >= EXE_PATH_MAX)

@@ -93,6 +93,7 @@ struct record_process {
 	__u32 exe_len;
 	__u32 args_len; /* bytes of args, NUL-separated argv */
 	char comm[COMM_LEN];
+	char parent_comm[COMM_LEN]; /* the parent's: who launched it (an exec session's runtime) */
 	char exe[EXE_PATH_MAX];
 	char args[ARGS_MAX];
 };
@@ -144,10 +145,10 @@ struct take_seq_args {
  * maps differ is refused: kernel/bpf_programs.c).
  */
 #ifdef RECORDS_LAYOUT_NEXT
-#define RECORDS_LAYOUT_VERSION 3
+#define RECORDS_LAYOUT_VERSION 4
 #define RECORD_HEADER_SIZE     40
 #else
-#define RECORDS_LAYOUT_VERSION 2
+#define RECORDS_LAYOUT_VERSION 3 /* 3: record_process.parent_comm */
 #define RECORD_HEADER_SIZE     32
 #endif
 
@@ -155,7 +156,7 @@ _Static_assert(sizeof(struct record_header) == RECORD_HEADER_SIZE, "record_heade
 _Static_assert(sizeof(struct record_cgroup) == RECORD_HEADER_SIZE + 16 + CGROUP_PATH_MAX,
 	       "record_cgroup layout");
 _Static_assert(sizeof(struct record_process) ==
-		   RECORD_HEADER_SIZE + 24 + COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
+		   RECORD_HEADER_SIZE + 24 + 2 * COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
 	       "record_process layout");
 _Static_assert(sizeof(struct record_exit) == RECORD_HEADER_SIZE + 8, "record_exit layout");
 _Static_assert(sizeof(struct take_seq_args) == 8, "take_seq_args layout");

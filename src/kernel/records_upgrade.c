@@ -4,8 +4,11 @@
  * was, frozen: include/ctrwatch_records.h moves on, this file keeps what older programs still
  * write into a pinned ring buffer until the ctrwatch that takes over from them has drained it.
  *
- * Layout 2 (ctrwatch up to the first layout bump): a 32-byte header (type, flags, timestamp,
- * cgroup id, seq), then the same bodies as today's.
+ * Layout 2: a 32-byte header (type, flags, timestamp, cgroup id, seq); record_process without
+ *   parent_comm.
+ * Layout 3: the same header; record_process with parent_comm. Its cgroup and exit bodies are
+ *   layout 2's.
+ * A field a layout did not have is zero in today's record.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,7 +16,7 @@
 #include "ctrwatch_records.h"
 #include "kernel/records_upgrade.h"
 
-struct record_header_v2 {
+struct header_v2 { /* layouts 2 and 3 */
 	__u32 type;
 	__u32 flags;
 	__u64 timestamp_ns;
@@ -21,39 +24,128 @@ struct record_header_v2 {
 	__u64 seq;
 };
 
-_Static_assert(sizeof(struct record_header_v2) == 32, "layout 2's header, frozen");
-_Static_assert(sizeof(struct record_process) <= RECORDS_UPGRADE_MAX, "RECORDS_UPGRADE_MAX");
+struct cgroup_body_v2 { /* layouts 2 and 3 */
+	__u32 level;
+	__u32 path_len;
+	__u64 parent_id;
+	char path[256];
+};
 
-/* Layout 2 → today's: the header's fields by name, the body as it was. */
-static int upgrade_v2(const void *in, size_t in_size, void *out, size_t out_size)
+struct process_body_v2 {
+	__u32 pid, ppid, uid, gid, exe_len, args_len;
+	char comm[16];
+	char exe[256];
+	char args[512];
+};
+
+struct process_body_v3 {
+	__u32 pid, ppid, uid, gid, exe_len, args_len;
+	char comm[16];
+	char parent_comm[16];
+	char exe[256];
+	char args[512];
+};
+
+struct exit_body_v2 { /* layouts 2 and 3 */
+	__u32 pid;
+	__u32 exit_status;
+};
+
+_Static_assert(sizeof(struct header_v2) == 32, "layout 2's header, frozen");
+_Static_assert(sizeof(struct cgroup_body_v2) == 272, "layout 2's cgroup body, frozen");
+_Static_assert(sizeof(struct process_body_v2) == 808, "layout 2's process body, frozen");
+_Static_assert(sizeof(struct process_body_v3) == 824, "layout 3's process body, frozen");
+_Static_assert(sizeof(struct record_process) <= RECORDS_UPGRADE_MAX, "RECORDS_UPGRADE_MAX");
+_Static_assert(sizeof(((struct record_cgroup *)0)->path) >=
+		   sizeof(((struct cgroup_body_v2 *)0)->path),
+	       "today's cgroup path holds an old one");
+
+/* A body's size in an old layout; 0 for a type it did not have. */
+static size_t old_body_size(uint32_t layout, uint32_t type)
 {
-	const struct record_header_v2 *old = in;
+	switch (type) {
+	case RECORD_CGROUP_MKDIR:
+	case RECORD_CGROUP_RMDIR: return sizeof(struct cgroup_body_v2);
+	case RECORD_CONTAINER_START:
+	case RECORD_PROCESS_EXEC:
+		return layout == 2 ? sizeof(struct process_body_v2)
+				   : sizeof(struct process_body_v3);
+	case RECORD_CONTAINER_EXIT: return sizeof(struct exit_body_v2);
+	}
+	return 0;
+}
+
+static void upgrade_cgroup(const struct cgroup_body_v2 *in, struct record_cgroup *out)
+{
+	out->level = in->level;
+	out->path_len = in->path_len;
+	out->parent_id = in->parent_id;
+	memcpy(out->path, in->path, sizeof(in->path));
+}
+
+static void upgrade_process(uint32_t layout, const void *in, struct record_process *out)
+{
+	const struct process_body_v2 *v2 = in;
+	const struct process_body_v3 *v3 = in;
+
+	out->pid = v2->pid;
+	out->ppid = v2->ppid;
+	out->uid = v2->uid;
+	out->gid = v2->gid;
+	out->exe_len = v2->exe_len;
+	out->args_len = v2->args_len;
+	memcpy(out->comm, v2->comm, sizeof(out->comm));
+	if (layout == 2) {
+		memcpy(out->exe, v2->exe, sizeof(out->exe));
+		memcpy(out->args, v2->args, sizeof(out->args));
+		return;
+	}
+	memcpy(out->parent_comm, v3->parent_comm, sizeof(out->parent_comm));
+	memcpy(out->exe, v3->exe, sizeof(out->exe));
+	memcpy(out->args, v3->args, sizeof(out->args));
+}
+
+static void upgrade_exit(const struct exit_body_v2 *in, struct record_exit *out)
+{
+	out->pid = in->pid;
+	out->exit_status = in->exit_status;
+}
+
+/* Layouts 2 and 3 → today's: fields by name, as the old structs had them. */
+static int upgrade_old(uint32_t layout, const void *in, size_t in_size, void *out, size_t out_size)
+{
+	const struct header_v2 *old = in;
+	const void *body = (const char *)in + sizeof(*old);
 	struct record_header *hdr = out;
-	size_t size, body;
+	size_t size, body_size;
 
 	if (in_size < sizeof(*old))
 		return -EINVAL;
 	size = record_size(old->type);
-	if (!size)
-		return -EINVAL;
-	body = size - sizeof(*hdr);
-	if (in_size < sizeof(*old) + body)
+	body_size = old_body_size(layout, old->type);
+	if (!size || !body_size || in_size < sizeof(*old) + body_size)
 		return -EINVAL;
 	if (out_size < size)
 		return -ENOSPC;
-	memset(hdr, 0, sizeof(*hdr));
+	memset(out, 0, size);
 	hdr->type = old->type;
 	hdr->flags = old->flags;
 	hdr->timestamp_ns = old->timestamp_ns;
 	hdr->cgroup_id = old->cgroup_id;
 	hdr->seq = old->seq;
-	memcpy((char *)out + sizeof(*hdr), (const char *)in + sizeof(*old), body);
+	switch (old->type) {
+	case RECORD_CGROUP_MKDIR:
+	case RECORD_CGROUP_RMDIR: upgrade_cgroup(body, out); break;
+	case RECORD_CONTAINER_START:
+	case RECORD_PROCESS_EXEC: upgrade_process(layout, body, out); break;
+	case RECORD_CONTAINER_EXIT: upgrade_exit(body, out); break;
+	}
 	return (int)size;
 }
 
 bool records_upgrade_supported(uint32_t layout)
 {
-	return layout == RECORDS_LAYOUT_VERSION || layout == 2;
+	return layout == RECORDS_LAYOUT_VERSION || layout == 2 || layout == 3;
 }
 
 int records_upgrade(uint32_t layout, const void *in, size_t in_size, void *out, size_t out_size)
@@ -64,7 +156,7 @@ int records_upgrade(uint32_t layout, const void *in, size_t in_size, void *out, 
 		memcpy(out, in, in_size);
 		return (int)in_size;
 	}
-	if (layout == 2)
-		return upgrade_v2(in, in_size, out, out_size);
+	if (layout == 2 || layout == 3)
+		return upgrade_old(layout, in, in_size, out, out_size);
 	return -EPROTONOSUPPORT;
 }

@@ -255,7 +255,7 @@ def test_other_programs_take_over_without_a_gap():
 
 
 def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
-    """The pinned programs of this build (record layout 2) are taken over by a build of the next
+    """The pinned programs of this build (record layout 3) are taken over by a build of the next
     layout (make layout-next): it drains the old ring buffer, reading its records through
     records_upgrade.c, while its own programs already record into a ring buffer of their own.
     Containers run across the handover and while nobody reads: each printed once, in order."""
@@ -266,7 +266,7 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     old.wait_for(across, "container_start")
     old.stop(signal.SIGKILL)
     assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 4").returncode == 4
-    assert "record layout 2" in status(), status()
+    assert "record layout 3" in status(), status()
 
     churn = Churn(ctd, f"ctrw-{os.getpid()}-layout-churn", workers=1, run_for=(0, 0))
     churn.start()
@@ -298,7 +298,7 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
         assert lifecycle(two, cid) == LIFETIME, (cid, lifecycle(two, cid))
     assert_seqs(one + two)
     st = status()
-    assert "record layout 3" in st and "draining" not in st, st
+    assert "record layout 4" in st and "draining" not in st, st
     assert not [f for f in os.listdir(pin) if f.startswith("events_layout")], os.listdir(pin)
     log(f"{len(churned)} containers ran across the handover; all printed once")
     assert new.stop() == 0

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Records of layout 2, as the programs of an older ctrwatch wrote them, read in today's layout.
- * Built with the next layout (RECORDS_LAYOUT_NEXT, as `make layout-next` builds ctrwatch), so
- * that the upgrade is a real one: the header grew, every body moved.
+ * Records of layouts 2 and 3, as the programs of older ctrwatch builds wrote them, read in
+ * today's layout. Built with the next layout (RECORDS_LAYOUT_NEXT, as `make layout-next` builds
+ * ctrwatch), so that every upgrade is a real one: the header grew, every body moved, and layout
+ * 2's process records lack parent_comm.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,92 +13,154 @@
 #include "kernel/records_upgrade.h"
 #include "test.h"
 
-_Static_assert(RECORDS_LAYOUT_VERSION == 3, "this test is built with RECORDS_LAYOUT_NEXT");
+_Static_assert(RECORDS_LAYOUT_VERSION == 4, "this test is built with RECORDS_LAYOUT_NEXT");
 
-/* A layout-2 record: the 32-byte header, then the body as today's. */
-struct v2_record {
-	uint32_t type, flags;
-	uint64_t timestamp_ns, cgroup_id, seq;
-	uint8_t body[sizeof(struct record_process) - sizeof(struct record_header)];
-};
+/* An old record, byte by byte: the 32-byte header of layouts 2 and 3, then its body. */
+static uint8_t old[1024];
 
-static size_t v2_record(struct v2_record *r, uint32_t type, size_t body)
+static size_t put(size_t off, const void *v, size_t n)
 {
-	memset(r, 0, sizeof(*r));
-	r->type = type;
-	r->flags = RECORD_F_TRUNCATED;
-	r->timestamp_ns = 1000 + type;
-	r->cgroup_id = 4242;
-	r->seq = 77;
-	for (size_t i = 0; i < body; i++)
-		r->body[i] = (uint8_t)(i * 7 + type);
-	return 32 + body;
+	memcpy(old + off, v, n);
+	return off + n;
+}
+
+static size_t header(uint32_t type)
+{
+	uint32_t flags = RECORD_F_TRUNCATED;
+	uint64_t ts = 1000 + type, id = 4242, seq = 77;
+	size_t off = 0;
+
+	memset(old, 0, sizeof(old));
+	off = put(off, &type, 4);
+	off = put(off, &flags, 4);
+	off = put(off, &ts, 8);
+	off = put(off, &id, 8);
+	return put(off, &seq, 8);
+}
+
+static size_t process_record(uint32_t layout, uint32_t type)
+{
+	uint32_t ids[6] = {11, 12, 13, 14, 7, 9}; /* pid ppid uid gid exe_len args_len */
+	size_t off = header(type);
+
+	off = put(off, ids, sizeof(ids));
+	off = put(off, "sh\0............", 16);
+	if (layout == 3)
+		off = put(off, "runc\0...........", 16);
+	off = put(off, "/bin/sh", 8) + 256 - 8;
+	return put(off, "sh\0-c\0x\0", 9) + 512 - 9;
+}
+
+static size_t cgroup_record(uint32_t type)
+{
+	uint32_t level = 3, path_len = 8;
+	uint64_t parent = 99;
+	size_t off = header(type);
+
+	off = put(off, &level, 4);
+	off = put(off, &path_len, 4);
+	off = put(off, &parent, 8);
+	return put(off, "/default/web", 13) + 256 - 13;
+}
+
+static size_t exit_record(void)
+{
+	uint32_t pid = 11, status = 3 << 8;
+	size_t off = header(RECORD_CONTAINER_EXIT);
+
+	off = put(off, &pid, 4);
+	return put(off, &status, 4);
+}
+
+static void check_header(const struct record_header *h, uint32_t type)
+{
+	ASSERT_EQ(h->type, type);
+	ASSERT_EQ(h->flags, RECORD_F_TRUNCATED);
+	ASSERT_EQ(h->timestamp_ns, 1000 + type);
+	ASSERT_EQ(h->cgroup_id, 4242);
+	ASSERT_EQ(h->seq, 77);
+	ASSERT_EQ(h->cpu, 0); /* no layout before had it */
 }
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		uint32_t type;
-		size_t body; /* today's body size: what the upgrade copies */
-	} cases[] = {
-	    {"a cgroup_mkdir keeps its level, parent and path", RECORD_CGROUP_MKDIR,
-	     sizeof(struct record_cgroup) - sizeof(struct record_header)},
-	    {"a cgroup_rmdir likewise", RECORD_CGROUP_RMDIR,
-	     sizeof(struct record_cgroup) - sizeof(struct record_header)},
-	    {"a container_start keeps pid, comm, exe and args", RECORD_CONTAINER_START,
-	     sizeof(struct record_process) - sizeof(struct record_header)},
-	    {"a process_exec likewise", RECORD_PROCESS_EXEC,
-	     sizeof(struct record_process) - sizeof(struct record_header)},
-	    {"a container_exit keeps pid and wait status", RECORD_CONTAINER_EXIT,
-	     sizeof(struct record_exit) - sizeof(struct record_header)},
-	};
-	static struct v2_record in;
 	static uint8_t out[RECORDS_UPGRADE_MAX];
+	const struct record_process *p = (const void *)out;
+	const struct record_cgroup *c = (const void *)out;
+	const struct record_exit *e = (const void *)out;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		SUBTEST (cases[i].name) {
-			size_t n = v2_record(&in, cases[i].type, cases[i].body);
-			const struct record_header *h = (const void *)out;
-			int got = records_upgrade(2, &in, n, out, sizeof(out));
+	for (uint32_t layout = 2; layout <= 3; layout++) {
+		SUBTEST (layout == 2 ? "layout 2: a start keeps every field; no parent_comm yet"
+				     : "layout 3: a start keeps every field, parent_comm too") {
+			size_t n = process_record(layout, RECORD_CONTAINER_START);
 
-			ASSERT_EQ(got, sizeof(struct record_header) + cases[i].body);
-			ASSERT_EQ(h->type, cases[i].type);
-			ASSERT_EQ(h->flags, RECORD_F_TRUNCATED);
-			ASSERT_EQ(h->timestamp_ns, 1000 + cases[i].type);
-			ASSERT_EQ(h->cgroup_id, 4242);
-			ASSERT_EQ(h->seq, 77);
-			ASSERT_EQ(h->cpu, 0);
-			ASSERT_TRUE(!memcmp(out + sizeof(*h), in.body, cases[i].body));
+			ASSERT_EQ(records_upgrade(layout, old, n, out, sizeof(out)), sizeof(*p));
+			check_header(&p->hdr, RECORD_CONTAINER_START);
+			ASSERT_EQ(p->pid, 11);
+			ASSERT_EQ(p->ppid, 12);
+			ASSERT_EQ(p->uid, 13);
+			ASSERT_EQ(p->gid, 14);
+			ASSERT_EQ(p->exe_len, 7);
+			ASSERT_EQ(p->args_len, 9);
+			ASSERT_STREQ(p->comm, "sh");
+			ASSERT_STREQ(p->parent_comm, layout == 2 ? "" : "runc");
+			ASSERT_STREQ(p->exe, "/bin/sh");
+			ASSERT_TRUE(!memcmp(p->args, "sh\0-c\0x\0", 9));
+		}
+		SUBTEST (layout == 2 ? "layout 2: a cgroup_mkdir keeps level, parent and path"
+				     : "layout 3: a cgroup_rmdir likewise") {
+			uint32_t type = layout == 2 ? RECORD_CGROUP_MKDIR : RECORD_CGROUP_RMDIR;
+			size_t n = cgroup_record(type);
+
+			ASSERT_EQ(records_upgrade(layout, old, n, out, sizeof(out)), sizeof(*c));
+			check_header(&c->hdr, type);
+			ASSERT_EQ(c->level, 3);
+			ASSERT_EQ(c->path_len, 8);
+			ASSERT_EQ(c->parent_id, 99);
+			ASSERT_STREQ(c->path, "/default/web");
+		}
+		SUBTEST (layout == 2 ? "layout 2: an exit keeps pid and wait status"
+				     : "layout 3: an exit keeps pid and wait status") {
+			size_t n = exit_record();
+
+			ASSERT_EQ(records_upgrade(layout, old, n, out, sizeof(out)), sizeof(*e));
+			check_header(&e->hdr, RECORD_CONTAINER_EXIT);
+			ASSERT_EQ(e->pid, 11);
+			ASSERT_EQ(e->exit_status, 3 << 8);
 		}
 	}
 	SUBTEST ("a record cut short is refused, not read past its end") {
-		size_t n = v2_record(&in, RECORD_PROCESS_EXEC, 16);
+		size_t n = process_record(3, RECORD_PROCESS_EXEC);
 
-		ASSERT_EQ(records_upgrade(2, &in, n, out, sizeof(out)), -EINVAL);
-		ASSERT_EQ(records_upgrade(2, &in, 31, out, sizeof(out)), -EINVAL);
+		ASSERT_EQ(records_upgrade(3, old, n - 1, out, sizeof(out)), -EINVAL);
+		ASSERT_EQ(records_upgrade(2, old, 31, out, sizeof(out)), -EINVAL);
+		/* a layout 2 process record is 16 bytes shorter: read as layout 3 it is cut short
+		 */
+		n = process_record(2, RECORD_PROCESS_EXEC);
+		ASSERT_EQ(records_upgrade(3, old, n, out, sizeof(out)), -EINVAL);
 	}
 	SUBTEST ("an unknown record type is refused") {
-		size_t n = v2_record(&in, 99, 8);
+		size_t n = header(99) + 8;
 
-		ASSERT_EQ(records_upgrade(2, &in, n, out, sizeof(out)), -EINVAL);
+		ASSERT_EQ(records_upgrade(2, old, n, out, sizeof(out)), -EINVAL);
 	}
 	SUBTEST ("an output too small is refused") {
-		size_t n = v2_record(&in, RECORD_CONTAINER_EXIT, 8);
+		size_t n = exit_record();
 
-		ASSERT_EQ(records_upgrade(2, &in, n, out, 16), -ENOSPC);
+		ASSERT_EQ(records_upgrade(2, old, n, out, 16), -ENOSPC);
 	}
-	SUBTEST ("layouts: today's passes as it is, 2 is read, others are not") {
-		size_t n = v2_record(&in, RECORD_CONTAINER_EXIT, 8);
+	SUBTEST ("layouts: today's passes as it is, 2 and 3 are read, others are not") {
+		size_t n = exit_record();
 
+		ASSERT_TRUE(records_upgrade_supported(4));
 		ASSERT_TRUE(records_upgrade_supported(3));
 		ASSERT_TRUE(records_upgrade_supported(2));
 		ASSERT_TRUE(!records_upgrade_supported(1));
-		ASSERT_TRUE(!records_upgrade_supported(4));
-		ASSERT_EQ(records_upgrade(3, &in, n, out, sizeof(out)), n);
-		ASSERT_TRUE(!memcmp(out, &in, n));
-		ASSERT_EQ(records_upgrade(4, &in, n, out, sizeof(out)), -EPROTONOSUPPORT);
-		ASSERT_EQ(records_upgrade(1, &in, n, out, sizeof(out)), -EPROTONOSUPPORT);
+		ASSERT_TRUE(!records_upgrade_supported(5));
+		ASSERT_EQ(records_upgrade(4, old, n, out, sizeof(out)), n);
+		ASSERT_TRUE(!memcmp(out, old, n));
+		ASSERT_EQ(records_upgrade(5, old, n, out, sizeof(out)), -EPROTONOSUPPORT);
+		ASSERT_EQ(records_upgrade(1, old, n, out, sizeof(out)), -EPROTONOSUPPORT);
 	}
 	return test_summary("records_upgrade");
 }
