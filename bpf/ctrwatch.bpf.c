@@ -373,6 +373,24 @@ static __always_inline void fill_process(struct record_process *r, struct task_s
  * unless enough have piled up. The reader also drains on a short timer. They never take the last
  * quarter of the buffer, which stays for lifecycle records: an exec flood costs exec records only.
  */
+/*
+ * A running container's task, not its init, that entered its namespaces from outside: its
+ * namespaces are not its parent's (the container's own children share theirs, and one that
+ * unshares has its parent in the same cgroup) and its parent is in another cgroup. The runtime's
+ * exec path: runc exec joins the cgroup and the namespaces, then runs the program. Namespaces
+ * first: for the container's own execs that is three loads, and the parent's cgroup is read only
+ * after.
+ */
+static __always_inline bool entered_from_outside(struct task_struct *task, __u64 cgroup_id)
+{
+	struct task_struct *parent;
+
+	if (!entered_new_namespaces(task))
+		return false;
+	parent = BPF_CORE_READ(task, real_parent);
+	return BPF_CORE_READ(task_cgroup(parent), kn, id) != cgroup_id;
+}
+
 static __always_inline bool exec_submit_flags(__u64 *flags)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
@@ -436,7 +454,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	struct record_process *r;
 	struct tracked_cgroup *t;
 	__u64 id = task_cgroup_id(task);
-	__u32 type;
+	__u32 type, record_flags = 0;
 	__u64 flags;
 
 	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
@@ -450,6 +468,12 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		t->state = TRACKED_STARTED;
 		t->init_tgid = BPF_CORE_READ(task, tgid);
 		type = RECORD_CONTAINER_START;
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (BPF_CORE_READ(task, tgid) != t->init_tgid && entered_from_outside(task, id)) {
+		/* not the init re-executing itself: an entrypoint script's "exec "$@"" is its own
+		 */
+		type = RECORD_PROCESS_EXEC; /* an exec session: rare, and wanted like a start */
+		record_flags = RECORD_F_EXEC_SESSION;
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (trace_exec) {
 		type = RECORD_PROCESS_EXEC;
@@ -465,6 +489,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	if (!r)
 		return 0;
 	fill_header(&r->hdr, type, id);
+	r->hdr.flags = record_flags;
 	fill_process(r, task, bprm);
 	submit_record(r, &r->hdr, flags);
 	return 0;

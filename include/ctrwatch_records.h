@@ -51,6 +51,13 @@ enum record_type {
  * The first bytes may be the middle of a name.
  */
 #define RECORD_F_PATH_TAIL 0x10
+/*
+ * On a process_exec record: the program was run by a process that entered the running
+ * container from outside (runc exec, ctr task exec, kubectl exec, docker exec): it entered the
+ * container's namespaces, which its parent is not in, and its parent is in another cgroup.
+ * Sent with or without --exec.
+ */
+#define RECORD_F_EXEC_SESSION 0x20
 /* The longest cgroup path whose end a cgroup_mkdir record keeps (a power of two). */
 #define CGROUP_PATH_TAIL_SCRATCH 1024
 

@@ -16,7 +16,10 @@ enum event_kind {
 	EVENT_PROCESS_EXEC,
 	EVENT_CONTAINER_EXIT,
 	EVENT_CONTAINER_REMOVE,
+	EVENT_CONTAINER_EXEC_SESSION, /* a process entered the running container from outside */
 };
+
+#define EVENT_KINDS (EVENT_CONTAINER_EXEC_SESSION + 1)
 
 /*
  * One lifecycle event on its way to output: the lifecycle makes it, the pipeline holds it until

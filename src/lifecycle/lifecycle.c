@@ -267,6 +267,8 @@ static int on_process(struct lifecycle *lc, const struct record_process *r, stru
 		c->confirmed = true;
 		c->init_pid = r->pid;
 		kind = EVENT_CONTAINER_START;
+	} else if (r->hdr.flags & RECORD_F_EXEC_SESSION) {
+		kind = EVENT_CONTAINER_EXEC_SESSION;
 	}
 	make_event(ev, kind, r->hdr.timestamp_ns, c);
 	ev->process = r;

@@ -14,7 +14,6 @@
 
 #include "metrics/metrics.h"
 
-#define EVENT_KINDS	  (EVENT_CONTAINER_REMOVE + 1)
 #define ENRICHMENT_STATES (ENRICHMENT_COMPLETE + 1)
 
 static struct {
@@ -197,6 +196,7 @@ static const char *const event_names[EVENT_KINDS] = {
     [EVENT_PROCESS_EXEC] = "process_exec",
     [EVENT_CONTAINER_EXIT] = "container_exit",
     [EVENT_CONTAINER_REMOVE] = "container_remove",
+    [EVENT_CONTAINER_EXEC_SESSION] = "container_exec_session",
 };
 
 static const char *const record_names[RECORD_TYPE_MAX] = {

@@ -26,7 +26,8 @@ static struct ecs_kind ecs_kind_of(enum event_kind kind)
 	case EVENT_CONTAINER_EXISTING: return (struct ecs_kind){"process", "info"};
 	case EVENT_CONTAINER_CREATE: return (struct ecs_kind){"configuration", "creation"};
 	case EVENT_CONTAINER_START:
-	case EVENT_PROCESS_EXEC: return (struct ecs_kind){"process", "start"};
+	case EVENT_PROCESS_EXEC:
+	case EVENT_CONTAINER_EXEC_SESSION: return (struct ecs_kind){"process", "start"};
 	case EVENT_CONTAINER_EXIT: return (struct ecs_kind){"process", "end"};
 	case EVENT_CONTAINER_REMOVE: return (struct ecs_kind){"configuration", "deletion"};
 	}
@@ -184,6 +185,8 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		json_key(w, "parent");
 		json_object_begin(w);
 		json_member_u64(w, "pid", p->ppid);
+		json_key(w, "name");
+		json_string_len(w, p->parent_comm, event_parent_comm_len(p));
 		json_object_end(w);
 		json_key(w, "name");
 		json_string_len(w, p->comm, event_comm_len(p));

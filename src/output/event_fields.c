@@ -57,6 +57,11 @@ size_t event_comm_len(const struct record_process *p)
 	return bounded_len(p->comm, COMM_LEN);
 }
 
+size_t event_parent_comm_len(const struct record_process *p)
+{
+	return bounded_len(p->parent_comm, COMM_LEN);
+}
+
 size_t event_exe_len(const struct record_process *p)
 {
 	return bounded_len(p->exe, p->exe_len < EXE_PATH_MAX ? p->exe_len : EXE_PATH_MAX);

@@ -28,6 +28,7 @@ const struct container_meta *event_meta(const struct event *ev);
 
 /* A process record's strings, bounded by their fields whatever the kernel wrote. */
 size_t event_comm_len(const struct record_process *p);
+size_t event_parent_comm_len(const struct record_process *p);
 size_t event_exe_len(const struct record_process *p);
 /* The base name of the executable: what follows its last '/'. */
 const char *event_exe_base(const struct record_process *p, size_t *len);

@@ -15,6 +15,7 @@ const char *event_kind_name(enum event_kind kind)
 	case EVENT_PROCESS_EXEC: return "process_exec";
 	case EVENT_CONTAINER_EXIT: return "container_exit";
 	case EVENT_CONTAINER_REMOVE: return "container_remove";
+	case EVENT_CONTAINER_EXEC_SESSION: return "container_exec_session";
 	}
 	return "unknown";
 }
@@ -95,7 +96,8 @@ static void encode_enrichment(struct json_writer *w, const struct enrichment *e)
 		json_member_string(w, "enrichment_error", e->error);
 }
 
-static void encode_process(struct json_writer *w, const struct record_process *p)
+/* session: the program of an exec session, whose parent (the runtime's exec) is named too */
+static void encode_process(struct json_writer *w, const struct record_process *p, bool session)
 {
 	json_key(w, "process");
 	json_object_begin(w);
@@ -105,6 +107,10 @@ static void encode_process(struct json_writer *w, const struct record_process *p
 	json_member_u64(w, "gid", p->gid);
 	json_key(w, "comm");
 	json_string_len(w, p->comm, event_comm_len(p));
+	if (session) {
+		json_key(w, "parent_comm");
+		json_string_len(w, p->parent_comm, event_parent_comm_len(p));
+	}
 	json_key(w, "exe");
 	json_string_len(w, p->exe, event_exe_len(p));
 	json_key(w, "args");
@@ -135,7 +141,7 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 		json_bool(w, true);
 	}
 	if (ev->process)
-		encode_process(w, ev->process);
+		encode_process(w, ev->process, ev->kind == EVENT_CONTAINER_EXEC_SESSION);
 	if (ev->kind == EVENT_CONTAINER_EXIT)
 		encode_exit(w, ev->exit_status, ev->exit_flags);
 	json_object_end(w);

@@ -57,6 +57,7 @@ static struct ocsf_class class_of(enum event_kind kind)
 					   "Running"};
 	case EVENT_CONTAINER_START:
 	case EVENT_PROCESS_EXEC:
+	case EVENT_CONTAINER_EXEC_SESSION:
 		return (struct ocsf_class){CATEGORY_SYSTEM, CLASS_PROCESS_ACTIVITY, ACTIVITY_LAUNCH,
 					   NULL};
 	case EVENT_CONTAINER_EXIT:
@@ -254,7 +255,12 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		json_object_begin(w);
 		json_member_string(w, "uid", uid);
 		json_object_end(w);
-		encode_pid_process(w, "parent_process", p->ppid);
+		json_key(w, "parent_process");
+		json_object_begin(w);
+		json_member_u64(w, "pid", p->ppid);
+		json_key(w, "name");
+		json_string_len(w, p->parent_comm, event_parent_comm_len(p));
+		json_object_end(w);
 	}
 	encode_container(w, ev);
 	json_object_end(w);

@@ -77,6 +77,9 @@ def run_containers():
     ids["killed"] = cid("killed")
     ctd.run(ids["killed"], "/bin/sleep", "600", detach=True, check=True)
     runs["ndjson"].wait_for(ids["killed"], "container_start")
+    r = ctd.ctr("task", "exec", "--exec-id", "fmt", ids["killed"], "/bin/true", check=False)
+    assert r.returncode == 0, r.stderr  # an exec session
+    runs["ndjson"].wait_for(ids["killed"], "container_exec_session")
     ctd.kill(ids["killed"])
     ctd.remove(ids["killed"])
     ids["labels"] = cid("labels")
@@ -116,7 +119,7 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
         want = [e["event"] for e in nd if ndjson_id(e) == c]
         assert [e["event"]["action"] for e in ec if ecs_id(e) == c] == want, c
         assert [ocsf_event(e) for e in oc if ocsf_id(e) == c] == want, c
-        assert [x for x in want if x != "process_exec"] == (
+        assert [x for x in want if x not in ("process_exec", "container_exec_session")] == (
             ["container_existing", *LIFETIME[2:]] if key == "before" else LIFETIME), (c, want)
     # the same seqs, the same exit codes
     assert [e["seq"] for e in nd if "seq" in e] == \

@@ -136,6 +136,41 @@ def test_a_container_nested_in_another_is_reported_as_its_own():
     assert mine[2]["exit"]["code"] == 137 and "parent_id" not in mine[0]["container"], mine
 
 
+def test_exec_sessions_are_reported_and_the_containers_own_programs_are_not():
+    """ctr task exec (runc exec: it joins the container's cgroup and namespaces from outside)
+    is a container_exec_session, with or without --exec, naming its parent; the container's
+    own children are never sessions, not even one that unshares namespaces first (a
+    privileged container: unshare -m, unshare -p -f)."""
+    cid = name("sessions")
+    own = ("sleep 0.5; unshare -m /bin/true; unshare -p -f /bin/true; sh -c /bin/true; "
+           "exec /bin/sh -c 'while :; do sleep 0.2; done'")  # the init re-executes: its own
+    ctd.run(cid, "/bin/sh", "-c", own, detach=True, check=True, extra=["--privileged"])
+    plain.wait_for(cid, "container_start")
+    time.sleep(1.5)  # the container's own programs have run
+    r = ctd.ctr("task", "exec", "--exec-id", "sess1", cid, "/bin/sh", "-c", "/bin/true; exit 0",
+                check=False)
+    assert r.returncode == 0, r.stderr
+    execs.wait_for(cid, "container_exec_session")
+    plain.wait_for(cid, "container_exec_session")
+    ctd.kill(cid)
+    ctd.remove(cid)
+    plain.wait_for(cid, "container_remove")
+    execs.wait_for(cid, "container_remove")
+    assert [e["event"] for e in plain.for_container(cid)] == [
+        "container_create", "container_start", "container_exec_session", "container_exit",
+        "container_remove"], plain.for_container(cid)
+    sessions = [e for e in execs.for_container(cid) if e["event"] == "container_exec_session"]
+    assert len(sessions) == 1, sessions
+    s = sessions[0]["process"]
+    assert s["exe"] == "/bin/sh" and s["args"] == ["/bin/sh", "-c", "/bin/true; exit 0"], s
+    assert s["parent_comm"] in ("runc", "containerd-shim"), s
+    own_execs = [e["process"]["args"] for e in execs.for_container(cid)
+                 if e["event"] == "process_exec"]
+    for args in (["unshare", "-m", "/bin/true"], ["unshare", "-p", "-f", "/bin/true"]):
+        assert args in own_execs, (args, own_execs)  # programs of its own, not sessions
+    assert ["/bin/true"] in own_execs, own_execs  # the session's child: its own program
+
+
 def test_exec_reports_every_program_only_with_exec_flag():
     cid = name("execs")
     ctd.run(cid, "/bin/sh", "-c", "/bin/true; /bin/true; /bin/echo hi >/dev/null")
@@ -166,7 +201,8 @@ def test_hostile_args_stay_valid_json():
     assert args == argv + ["\ufffd\ufffd"], args
     assert [e["event"] for e in plain.events() if e["event"] not in (
         "container_create", "container_start", "process_exec", "container_exit",
-        "container_remove", "container_existing", "ctrwatch_lost", "ctrwatch_pressure")] == []
+        "container_remove", "container_existing", "container_exec_session", "ctrwatch_lost",
+        "ctrwatch_pressure")] == []
     plain.wait_for(cid, "container_remove")
 
 

@@ -453,6 +453,29 @@ int main(void)
 		ASSERT_TRUE(strstr(f.events, "container_remove:1111") == NULL);
 		teardown(lc);
 	}
+	SUBTEST ("an exec flagged by the kernel as entering from outside is an exec session, "
+		 "naming its launcher; an unflagged one stays a process_exec") {
+		struct record_process r = {.hdr = {.type = RECORD_PROCESS_EXEC,
+						   .cgroup_id = 80,
+						   .flags = RECORD_F_EXEC_SESSION},
+					   .pid = 12,
+					   .ppid = 11};
+
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 80, "/default/box");
+		process_record(lc, RECORD_CONTAINER_START, 80, 10, "a", 2);
+		strcpy(r.comm, "sh");
+		strcpy(r.parent_comm, "runc");
+		handle(lc, &r, sizeof(r));
+		ASSERT_TRUE(strstr(f.last_json, "\"event\":\"container_exec_session\"") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "\"parent_comm\":\"runc\"") != NULL);
+		process_record(lc, RECORD_PROCESS_EXEC, 80, 13, "b", 2);
+		ASSERT_TRUE(strstr(f.last_json, "\"event\":\"process_exec\"") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "parent_comm") == NULL);
+		ASSERT_STREQ(f.events, "container_create:box container_start:box "
+				       "container_exec_session:box process_exec:box");
+		teardown(lc);
+	}
 	SUBTEST ("a path's end with no whole name in it is no container") {
 		lc = setup(&f);
 		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 73, "aaaaaaaaaaaaaaaaaaaa",
