@@ -32,8 +32,15 @@ nofilter = None   # ctrwatch --no-pause-filter --exec
 digest = None
 
 
+def lifetime_events(w, cid):
+    """A container's lifetime: its events but programs run in it and exec sessions into it
+    (stop_and_remove's ExecSync is one)."""
+    return [e for e in w.for_container(cid)
+            if e["event"] not in ("process_exec", "container_exec_session")]
+
+
 def lifecycle(w, cid):
-    return [e["event"] for e in w.for_container(cid) if e["event"] != "process_exec"]
+    return [e["event"] for e in lifetime_events(w, cid)]
 
 
 def run_to_exit(name, command, handler="", memory_limit=0):
@@ -101,7 +108,7 @@ def test_the_node_is_what_users_run():
 def test_cri_pod_gives_one_enriched_lifetime_and_no_sandbox():
     uid, sandbox, cid = run_to_exit("web", ["/bin/sh", "-c", "/bin/true; exit 3"])
     default.wait_for(cid, "container_remove", timeout=60)
-    evs = default.for_container(cid)
+    evs = lifetime_events(default, cid)
     assert [e["event"] for e in evs] == LIFETIME, [e["event"] for e in evs]
     first = evs[0]
     assert first["enrichment"] == "complete", first
@@ -119,7 +126,7 @@ def test_cri_pod_gives_one_enriched_lifetime_and_no_sandbox():
     assert default.for_container(sandbox) == [], "a pause sandbox was printed"
     # --no-pause-filter shows the sandbox, marked as one, with its whole lifetime
     nofilter.wait_for(sandbox, "container_remove", timeout=60)
-    sb = nofilter.for_container(sandbox)
+    sb = lifetime_events(nofilter, sandbox)
     assert [e["event"] for e in sb] == LIFETIME, [e["event"] for e in sb]
     # marked wherever containerd answered (a failed first lookup goes out partial, unmarked)
     enriched = [e for e in sb if e["enrichment"] == "complete"]
@@ -127,6 +134,8 @@ def test_cri_pod_gives_one_enriched_lifetime_and_no_sandbox():
 
 
 def test_exec_sync_is_an_exec_not_a_lifetime():
+    """CRI ExecSync (kubectl exec's path): an exec session, with or without --exec, naming its
+    launcher; what it runs inside is process_exec (with --exec); no second lifetime."""
     sandbox, config, _ = cri.run_pod("execs")
     cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sleep", "600"])
     cri.start(cid)
@@ -144,6 +153,11 @@ def test_exec_sync_is_an_exec_not_a_lifetime():
         w.wait_for(cid, "container_remove", timeout=60)
         assert lifecycle(w, cid) == LIFETIME, lifecycle(w, cid)
     assert not [e for e in default.for_container(cid) if e["event"] == "process_exec"]
+    for w in (default, nofilter):
+        sessions = [e for e in w.for_container(cid) if e["event"] == "container_exec_session"]
+        assert len(sessions) == 1, w.for_container(cid)
+        p = sessions[0]["process"]
+        assert p["args"] == ["/bin/sh", "-c", "/bin/true; echo done"] and p["parent_comm"], p
     stop = [e for e in default.for_container(cid) if e["event"] == "container_exit"][0]
     assert stop["exit"]["signal"] in (9, 15), stop  # StopContainer's signal
 
@@ -164,7 +178,7 @@ def test_crun_gives_the_same_lifetime():
     cri.stop_pod(sandbox)
     cri.remove_pod(sandbox)
     default.wait_for(cid, "container_remove", timeout=60)
-    evs = default.for_container(cid)
+    evs = lifetime_events(default, cid)
     assert [e["event"] for e in evs] == LIFETIME, [e["event"] for e in evs]
     assert evs[0]["enrichment"] == "complete", evs[0]
     assert evs[1]["process"]["exe"] == "/bin/sh", evs[1]
@@ -197,7 +211,7 @@ def test_containers_running_before_ctrwatch_started():
             stop_and_remove(sandbox, cid)
         for sandbox, cid, _, code in pods:
             late.wait_for(cid, "container_remove", timeout=60)
-            evs = late.for_container(cid)
+            evs = lifetime_events(late, cid)
             assert [e["event"] for e in evs] == ["container_existing", "container_exit",
                                                  "container_remove"], evs
             assert evs[1]["exit"]["code"] == code, evs[1]
@@ -410,14 +424,14 @@ def test_daemonset_pod_as_the_manifest_declares():
         assert ev["enrichment"] == "complete", ev
         stop_and_remove(early_sandbox, early)
         out.wait_for(early, "container_remove")
-        evs = out.for_container(early)
+        evs = lifetime_events(out, early)
         assert [e["event"] for e in evs] == ["container_existing", "container_exit",
                                              "container_remove"], evs
         assert evs[1]["exit"]["code"] == 7, evs[1]
 
         pod_uid, other_sandbox, other = run_to_exit("other", ["/bin/sh", "-c", "exit 1"])
         out.wait_for(other, "container_remove")
-        evs = out.for_container(other)
+        evs = lifetime_events(out, other)
         assert lifecycle(out, other) == LIFETIME, evs
         assert evs[0]["enrichment"] == "complete" and evs[0]["pod"]["uid"] == pod_uid, evs[0]
         assert out.for_container(other_sandbox) == []
