@@ -221,8 +221,11 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 	 */
 	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid));
 	scan.fn(&c, scan.ctx);
-	/* A container's own sub-cgroups are not containers: they were reported with it. */
-	return FTW_SKIP_SUBTREE;
+	/*
+	 * Its own sub-cgroups were reported with it and name no container: the walk passes them
+	 * by. A container nested in it (a kind node's pods, Docker-in-Docker) is found below.
+	 */
+	return FTW_CONTINUE;
 }
 
 int cgroup_scan(const char *mount_point, cgroup_scan_fn fn, void *ctx)

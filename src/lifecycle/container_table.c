@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <search.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lifecycle/container_table.h"
 
@@ -61,4 +62,32 @@ void container_table_clear(struct container_table *t)
 {
 	tdestroy(t->root, put_entry);
 	container_table_init(t);
+}
+
+struct outer_search {
+	const char *path;
+	struct container *found;
+	size_t found_len;
+};
+
+static void visit_outer(const void *node, VISIT which, void *closure)
+{
+	struct container *c = *(struct container *const *)node;
+	struct outer_search *s = closure;
+	size_t n = strlen(c->cgroup_path);
+
+	if ((which != postorder && which != leaf) || c->cgroup_path_truncated)
+		return;
+	if (n > s->found_len && !strncmp(s->path, c->cgroup_path, n) && s->path[n] == '/') {
+		s->found = c;
+		s->found_len = n;
+	}
+}
+
+struct container *container_table_outer(const struct container_table *t, const char *path)
+{
+	struct outer_search s = {.path = path};
+
+	twalk_r(t->root, visit_outer, &s);
+	return s.found;
 }

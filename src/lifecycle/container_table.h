@@ -24,6 +24,11 @@ int container_table_insert(struct container_table *t, struct container *c);
 /* Takes the container out of the table and hands the table's reference to the caller; NULL if
  * absent. */
 struct container *container_table_take(struct container_table *t, uint64_t cgroup_id);
+/*
+ * The container whose cgroup holds the cgroup at path, the innermost if several do (a container
+ * nested in another's); NULL if none. Borrowed. A walk of the table: for startup, not per record.
+ */
+struct container *container_table_outer(const struct container_table *t, const char *path);
 /* Drops every reference the table holds. */
 void container_table_clear(struct container_table *t);
 

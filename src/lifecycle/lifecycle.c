@@ -199,6 +199,15 @@ static void set_parent(struct lifecycle *lc, struct container *c, uint64_t paren
 		memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
 }
 
+/* The same, for a container found running (scan, adoption): by its path, outers found first. */
+static void set_parent_by_path(struct lifecycle *lc, struct container *c)
+{
+	struct container *outer = container_table_outer(&lc->table, c->cgroup_path);
+
+	if (outer && outer != c)
+		memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
+}
+
 static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
 {
 	size_t len = r->path_len < CGROUP_PATH_MAX ? r->path_len : CGROUP_PATH_MAX - 1;
@@ -393,6 +402,7 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 	c->init_pid = ec->init_pid;
 	c->confirmed = ec->confirmed;
 	c->existing = true;
+	set_parent_by_path(lc, c);
 	add_sub_cgroups(lc, ec, &value, c, false);
 	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
 }
@@ -428,6 +438,7 @@ static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const c
 	c->confirmed = !ident->ambiguous || st->kernel.state != TRACKED_PENDING ||
 		       st->start_unread || st->exit_unread;
 	c->existing = true; /* its init, if unknown, comes from containerd */
+	set_parent_by_path(lc, c);
 	return c;
 }
 

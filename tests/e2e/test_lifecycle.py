@@ -136,6 +136,31 @@ def test_a_container_nested_in_another_is_reported_as_its_own():
     assert mine[2]["exit"]["code"] == 137 and "parent_id" not in mine[0]["container"], mine
 
 
+def test_nested_containers_running_before_ctrwatch_are_both_found():
+    """The startup scan finds a container nested in another (it used to skip a container's
+    whole subtree), and the inner one names the outer."""
+    outer, inner = os.urandom(32).hex(), os.urandom(32).hex()
+    outer_cg = f"/system.slice/docker-{outer}.scope"
+    inner_cg = f"{outer_cg}/kubelet.slice/kubelet-kubepods.slice/cri-containerd-{inner}.scope"
+    created_cgroups.append(outer_cg)
+    ctd.run(outer, "/bin/sleep", "600", detach=True, check=True, extra=["--cgroup", outer_cg])
+    ctd.run(inner, "/bin/sleep", "600", detach=True, check=True, extra=["--cgroup", inner_cg])
+    late = Ctrwatch(workdir, "nested-late", socket=ctd.sock).start()
+    try:
+        ev = late.wait_for(inner, "container_existing")
+        assert ev["container"]["parent_id"] == outer, ev
+        ev = late.wait_for(outer, "container_existing")
+        assert "parent_id" not in ev["container"], ev
+        for cid in (inner, outer):
+            ctd.kill(cid)
+            ctd.remove(cid)
+            late.wait_for(cid, "container_remove")
+        assert [e["event"] for e in late.for_container(inner)] == [
+            "container_existing", "container_exit", "container_remove"], late.for_container(inner)
+    finally:
+        assert late.stop() == 0
+
+
 def test_exec_sessions_are_reported_and_the_containers_own_programs_are_not():
     """ctr task exec (runc exec: it joins the container's cgroup and namespaces from outside)
     is a container_exec_session, with or without --exec, naming its parent; the container's

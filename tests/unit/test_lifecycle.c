@@ -476,6 +476,32 @@ int main(void)
 				       "container_exec_session:box process_exec:box");
 		teardown(lc);
 	}
+	SUBTEST ("containers found running, one nested in another: the inner names the outer") {
+		static const char outer_path[] =
+		    "/system.slice/docker-"
+		    "3333333333333333333333333333333333333333333333333333333333333333.scope";
+		char inner_path[512];
+		struct existing_container outer = {
+		    .cgroup_path = outer_path, .cgroup_id = 90, .init_pid = 5, .confirmed = true};
+		struct existing_container inner = {
+		    .cgroup_id = 91, .init_pid = 6, .confirmed = true};
+
+		snprintf(inner_path, sizeof(inner_path),
+			 "%s/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod"
+			 "8a5b0d12_3f4c_4e5d_9a6b_7c8d9e0f1a2b.slice/cri-containerd-"
+			 "4444444444444444444444444444444444444444444444444444444444444444.scope",
+			 outer_path);
+		inner.cgroup_path = inner_path;
+		lc = setup(&f);
+		cgroup_classify(outer.cgroup_path, &outer.ident);
+		cgroup_classify(inner.cgroup_path, &inner.ident);
+		add_existing(lc, &outer);
+		ASSERT_TRUE(strstr(f.last_json, "parent_id") == NULL);
+		add_existing(lc, &inner);
+		ASSERT_TRUE(strstr(f.last_json, "\"id\":\"4444") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "\"parent_id\":\"3333") != NULL);
+		teardown(lc);
+	}
 	SUBTEST ("a path's end with no whole name in it is no container") {
 		lc = setup(&f);
 		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 73, "aaaaaaaaaaaaaaaaaaaa",
