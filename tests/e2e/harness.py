@@ -278,6 +278,17 @@ def remove_cgroup_tree(rel):
                 pass
 
 
+def map_key(element):
+    """A dumped element's key: bpftool formats it with the map's BTF, else gives raw bytes (a map
+    being replaced, or an element deleted while dumped, may come without); None if neither."""
+    if "formatted" in element:
+        return element["formatted"]["key"]
+    raw = element.get("key")
+    if isinstance(raw, list):
+        return int.from_bytes(bytes(int(b, 16) for b in raw), "little")
+    return None
+
+
 def tracked_maps():
     """{map id: set of cgroup ids} of every ctrwatch tracked_cgroups map loaded."""
     shown = subprocess.run(["bpftool", "-j", "map", "show"], stdout=subprocess.PIPE,
@@ -290,7 +301,7 @@ def tracked_maps():
                               stdout=subprocess.PIPE, text=True).stdout
         elements = json.loads(dump or "[]")
         if isinstance(elements, list):  # else {"error": ...}: the map went away meanwhile
-            out[m["id"]] = {e["formatted"]["key"] for e in elements}
+            out[m["id"]] = {map_key(e) for e in elements} - {None}
     return out
 
 
