@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 	    .namespace = "k8s.io",
 	    .name = "app",
 	    .image = "docker.io/library/nginx:1.27",
-	    .image_digest = "sha256:9603f045b1fb95d277152b403234db6b3c70c1fc08f7bcc41872490f153f7907",
+	    .image_digest =
+		"sha256:9603f045b1fb95d277152b403234db6b3c70c1fc08f7bcc41872490f153f7907",
 	    .runtime_handler = "io.containerd.runc.v2",
 	    .labels = labels,
 	    .n_labels = sizeof(labels) / sizeof(labels[0]),
@@ -48,8 +49,8 @@ int main(int argc, char **argv)
 	    .pod_uid = "7faaeb9c-31b6-4992-b47f-eaea2937b420",
 	};
 	struct enrichment e = {.state = ENRICHMENT_COMPLETE, .meta = &m};
-	static struct record_process p = {.pid = 4820, .ppid = 4798, .comm = "nginx",
-					  .exe = "/usr/sbin/nginx"};
+	static struct record_process p = {
+	    .pid = 4820, .ppid = 4798, .comm = "nginx", .exe = "/usr/sbin/nginx"};
 	struct container_ident ident;
 	struct container *c;
 	struct json_writer w;
@@ -62,13 +63,18 @@ int main(int argc, char **argv)
 	cgroup_classify("/kubepods/besteffort/pod7faaeb9c-31b6-4992-b47f-eaea2937b420/"
 			"b5075c732b6c61bc4d17f001602abb44eaa66786828b8e7ff1d82e8a2806f025",
 			&ident);
-	c = container_new(7264, "/kubepods/besteffort/pod7faaeb9c-31b6-4992-b47f-eaea2937b420/"
-				"b5075c732b6c61bc4d17f001602abb44eaa66786828b8e7ff1d82e8a2806f025",
+	c = container_new(7264,
+			  "/kubepods/besteffort/pod7faaeb9c-31b6-4992-b47f-eaea2937b420/"
+			  "b5075c732b6c61bc4d17f001602abb44eaa66786828b8e7ff1d82e8a2806f025",
 			  false, &ident);
 	if (!c)
 		return 1;
-	ev = (struct event){.kind = EVENT_CONTAINER_START, .boot_ns = 1000, .container = c,
-			    .enrichment = &e, .process = &p, .seq = 42};
+	ev = (struct event){.kind = EVENT_CONTAINER_START,
+			    .boot_ns = 1000,
+			    .container = c,
+			    .enrichment = &e,
+			    .process = &p,
+			    .seq = 42};
 	json_writer_init(&w);
 	printf("{\"events\":%ld", n);
 	for (int f = EVENT_FORMAT_NDJSON; f <= EVENT_FORMAT_OCSF; f++) {

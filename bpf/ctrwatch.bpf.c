@@ -369,11 +369,6 @@ static __always_inline void fill_process(struct record_process *r, struct task_s
 }
 
 /*
- * process_exec records are many and nobody waits for one: queue them without waking the reader,
- * unless enough have piled up. The reader also drains on a short timer. They never take the last
- * quarter of the buffer, which stays for lifecycle records: an exec flood costs exec records only.
- */
-/*
  * A running container's task, not its init, that entered its namespaces from outside: its
  * namespaces are not its parent's (the container's own children share theirs, and one that
  * unshares has its parent in the same cgroup) and its parent is in another cgroup. The runtime's
@@ -391,6 +386,11 @@ static __always_inline bool entered_from_outside(struct task_struct *task, __u64
 	return BPF_CORE_READ(task_cgroup(parent), kn, id) != cgroup_id;
 }
 
+/*
+ * process_exec records are many and nobody waits for one: queue them without waking the reader,
+ * unless enough have piled up. The reader also drains on a short timer. They never take the last
+ * quarter of the buffer, which stays for lifecycle records: an exec flood costs exec records only.
+ */
 static __always_inline bool exec_submit_flags(__u64 *flags)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
@@ -470,9 +470,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		type = RECORD_CONTAINER_START;
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (BPF_CORE_READ(task, tgid) != t->init_tgid && entered_from_outside(task, id)) {
-		/* not the init re-executing itself: an entrypoint script's "exec "$@"" is its own
-		 */
-		type = RECORD_PROCESS_EXEC; /* an exec session: rare, and wanted like a start */
+		/* an exec session (the init re-executing, as `exec "$@"` does, is not one) */
+		type = RECORD_PROCESS_EXEC; /* rare, and wanted like a start: woken at once */
 		record_flags = RECORD_F_EXEC_SESSION;
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (trace_exec) {

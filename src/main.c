@@ -120,6 +120,13 @@ static void on_existing(const struct existing_container *ec, void *ctx)
 	}
 }
 
+/* Bytes of records the ring buffers keep: unread, or read and held until their line is out. */
+static uint64_t ring_bytes_kept(const struct ctrwatch *cw)
+{
+	return ringbuf_reader_unreleased(cw->reader) +
+	       (cw->draining ? ringbuf_reader_unreleased(cw->draining) : 0);
+}
+
 /*
  * Who was there before us: a scan of the hierarchy, or, on programs found pinned, what the
  * previous ctrwatch knew, rebuilt from the kernel's map and the unread records.
@@ -141,12 +148,9 @@ static int find_running(struct ctrwatch *cw)
 	if (!bpf_programs_adopted(cw->programs))
 		return cgroup_scan(cw->hierarchy.mount_point, on_existing, cw);
 	err = adopt_previous(&cfg, &adopted);
-	log_info(
-	    "carrying on from the pinned programs: %u containers followed again, %llu bytes "
-	    "of records to read",
-	    adopted,
-	    (unsigned long long)(ringbuf_reader_unreleased(cw->reader) +
-				 (cw->draining ? ringbuf_reader_unreleased(cw->draining) : 0)));
+	log_info("carrying on from the pinned programs: %u containers followed again, %llu bytes "
+		 "of records to read",
+		 adopted, (unsigned long long)ring_bytes_kept(cw));
 	return err;
 }
 
@@ -384,8 +388,7 @@ static int drain_rings(struct ctrwatch *cw)
 static void publish_gauges(struct ctrwatch *cw)
 {
 	metrics_set_containers(lifecycle_count(cw->lifecycle));
-	metrics_set_ringbuf_queued(ringbuf_reader_unreleased(cw->reader) +
-				   (cw->draining ? ringbuf_reader_unreleased(cw->draining) : 0));
+	metrics_set_ringbuf_queued(ring_bytes_kept(cw));
 }
 
 static int loop(struct ctrwatch *cw)
@@ -475,8 +478,10 @@ static int serve_metrics(struct ctrwatch *cw, const struct options *opts)
 		return 0;
 	cw->metrics = metrics_server_start(opts->metrics_address, HEALTH_STALE_NS);
 	if (!cw->metrics) {
-		log_error("cannot serve metrics on %s: %s", opts->metrics_address, strerror(errno));
-		return -errno;
+		int err = -errno; /* before log_error, which may change errno */
+
+		log_error("cannot serve metrics on %s: %s", opts->metrics_address, strerror(-err));
+		return err;
 	}
 	return 0;
 }

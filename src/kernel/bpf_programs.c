@@ -891,7 +891,7 @@ out_close:
 	return err;
 }
 
-/* "since <time>, " of a pin's birth (bpffs sets it as the pin is made), or "". */
+/* "<what>: <time>" of a pin's birth (bpffs sets it as the pin is made); nothing if unknown. */
 static void print_pin_time(FILE *f, const char *pin_path, const char *name, const char *what)
 {
 	char path[PATH_MAX], when[64];

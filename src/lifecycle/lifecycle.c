@@ -190,20 +190,13 @@ static int tail_from_component(char *path)
 	return 0;
 }
 
-/* A container made inside another's cgroup (kind, Docker-in-Docker) names the one outside. */
-static void set_parent(struct lifecycle *lc, struct container *c, uint64_t parent_cgroup_id)
+/*
+ * A container made inside another's cgroup (kind, Docker-in-Docker) names the one outside: the
+ * container its parent cgroup belongs to (at mkdir), or, for one found running (scan, adoption,
+ * outers found first), the one whose path holds its path.
+ */
+static void set_parent(struct container *c, const struct container *outer)
 {
-	struct container *outer = container_of(lc, parent_cgroup_id);
-
-	if (outer && outer != c)
-		memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
-}
-
-/* The same, for a container found running (scan, adoption): by its path, outers found first. */
-static void set_parent_by_path(struct lifecycle *lc, struct container *c)
-{
-	struct container *outer = container_table_outer(&lc->table, c->cgroup_path);
-
 	if (outer && outer != c)
 		memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
 }
@@ -242,7 +235,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		return 0;
 	}
 	c->created_ns = r->hdr.timestamp_ns;
-	set_parent(lc, c, r->parent_id);
+	set_parent(c, container_of(lc, r->parent_id));
 	if (r->hdr.flags & RECORD_F_READMITTED) {
 		c->readmitted = true;
 		lc->readmitted++;
@@ -402,7 +395,7 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 	c->init_pid = ec->init_pid;
 	c->confirmed = ec->confirmed;
 	c->existing = true;
-	set_parent_by_path(lc, c);
+	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
 	add_sub_cgroups(lc, ec, &value, c, false);
 	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
 }
@@ -438,7 +431,7 @@ static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const c
 	c->confirmed = !ident->ambiguous || st->kernel.state != TRACKED_PENDING ||
 		       st->start_unread || st->exit_unread;
 	c->existing = true; /* its init, if unknown, comes from containerd */
-	set_parent_by_path(lc, c);
+	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
 	return c;
 }
 

@@ -79,6 +79,7 @@ def test_what_happens_while_ctrwatch_is_down_is_printed_by_the_next():
     ctd.remove(before)
     st = status()
     assert "reader: none" in st, st
+    assert "recording since: 20" in st and "these programs since: 20" in st, st
     unread = int(st.split("unread: ")[1].split()[0])
     assert unread > 0, st
 
