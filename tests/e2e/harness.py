@@ -408,18 +408,36 @@ def main(suite, module_globals, setup, teardown):
     sys.exit(0 if ok else 1)
 
 
+class TestTimeout(BaseException):
+    """Not an Exception: a test's own `except Exception` (a cleanup, a retry) must not eat it."""
+
+
 def run_tests(suite, tests):
-    """Runs (name, fn) pairs; prints one line per test and a closing 'N passed, N failed'."""
+    """Runs (name, fn) pairs; prints one line per test and a closing 'N passed, N failed'.
+    CTRWATCH_TEST_TIMEOUT (seconds) fails a test that runs longer, so that one stuck call
+    costs one test, not the whole run and what it would have printed."""
     passed = failed = 0
+    limit = float(os.environ.get("CTRWATCH_TEST_TIMEOUT", "0"))
+
+    def expired(signum, frame):
+        raise TestTimeout(f"over CTRWATCH_TEST_TIMEOUT={limit:.0f}s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
     for name, fn in tests:
         start = time.monotonic()
+        print(f"...  {name}", flush=True)
+        signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             fn()
+            signal.setitimer(signal.ITIMER_REAL, 0)
             passed += 1
             print(f"ok   {name} ({time.monotonic() - start:.1f}s)", flush=True)
-        except Exception:
+        except (Exception, TestTimeout):
+            signal.setitimer(signal.ITIMER_REAL, 0)
             failed += 1
-            print(f"FAIL {name}", flush=True)
+            print(f"FAIL {name} ({time.monotonic() - start:.1f}s)", flush=True)
             traceback.print_exc()
+            sys.stderr.flush()
+    signal.signal(signal.SIGALRM, previous)
     print(f"{suite}: {passed} passed, {failed} failed", flush=True)
     return failed == 0

@@ -66,20 +66,34 @@ fi
 [ "$accel" = kvm ] || boot tcg max
 echo "vm: booted with $accel"
 trap 'kill "$qemu_pid" 2>/dev/null || true' EXIT
+# The guest's test output is printed as it comes (over 9p), so that a run cut short still
+# shows which test it was in and what that test printed.
+shown=0
+show_guest_output() {
+	local f=$out/results/output.txt n
+	[ -f "$f" ] || return 0
+	n=$(wc -l <"$f")
+	[ "$n" -gt "$shown" ] || return 0
+	sed -n "$((shown + 1)),${n}p" "$f"
+	shown=$n
+}
 deadline=$(($(date +%s) + timeout_s))
 while kill -0 "$qemu_pid" 2>/dev/null; do
+	show_guest_output
 	if [ "$(date +%s)" -gt "$deadline" ]; then
-		echo "vm: timed out after ${timeout_s}s; console tail:"
+		echo "vm: console tail:"
 		tail -40 "$out/console.log"
+		echo "vm: timed out after ${timeout_s}s (guest output above the console tail)"
 		exit 1
 	fi
 	sleep 2
 done
+show_guest_output
 echo "vm: guest powered off after $(($(date +%s) - start))s ($accel)"
 if [ ! -f "$out/results/status" ]; then
-	echo "vm: the guest tests did not run; console tail:"
+	echo "vm: console tail:"
 	tail -60 "$out/console.log"
+	echo "vm: the guest tests did not finish (console tail above)"
 	exit 1
 fi
-cat "$out/results/output.txt"
 exit "$(cat "$out/results/status")"
