@@ -241,15 +241,16 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
  * nodes: for a cgroup readmitted at its start, long after its mkdir. A path deeper than
  * PATH_DEPTH_MAX is sent empty, which userspace classifies as no container.
  */
-static __always_inline void fill_cgroup_path(struct record_cgroup *r, struct cgroup *cgrp)
+static __always_inline void fill_path_of(char *path, __u32 *path_len, __u32 *flags,
+					 struct cgroup *cgrp)
 {
 	struct kernfs_node *chain[PATH_DEPTH_MAX], *kn = BPF_CORE_READ(cgrp, kn), *parent;
 	__u32 zero = 0, depth = 0, off = 0;
 	char *buf = bpf_map_lookup_elem(&path_scratch, &zero);
 	long n;
 
-	r->path_len = 0;
-	r->path[0] = '\0';
+	*path_len = 0;
+	path[0] = '\0';
 	if (!buf)
 		return;
 #pragma unroll
@@ -268,7 +269,7 @@ static __always_inline void fill_cgroup_path(struct record_cgroup *r, struct cgr
 		if (i >= depth)
 			continue;
 		if (off >= CGROUP_PATH_MAX - 1) {
-			r->hdr.flags |= RECORD_F_TRUNCATED;
+			*flags |= RECORD_F_TRUNCATED;
 			break;
 		}
 		/* clang knows off < CGROUP_PATH_MAX here and would drop the masks the verifier
@@ -284,12 +285,12 @@ static __always_inline void fill_cgroup_path(struct record_cgroup *r, struct cgr
 	}
 	if (off >= CGROUP_PATH_MAX - 1) {
 		off = CGROUP_PATH_MAX - 1;
-		r->hdr.flags |= RECORD_F_TRUNCATED;
+		*flags |= RECORD_F_TRUNCATED;
 	}
-	bpf_probe_read_kernel(r->path, CGROUP_PATH_MAX, buf);
+	bpf_probe_read_kernel(path, CGROUP_PATH_MAX, buf);
 	barrier_var(off);
-	r->path[off & (CGROUP_PATH_MAX - 1)] = '\0';
-	r->path_len = off;
+	path[off & (CGROUP_PATH_MAX - 1)] = '\0';
+	*path_len = off;
 }
 
 /* Exec and mkdir records, the ones a flood makes, never take the ring buffer's last quarter. */
@@ -436,7 +437,7 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	}
 	fill_cgroup_identity(rc, RECORD_CGROUP_MKDIR, id, cgrp);
 	rc->hdr.flags = RECORD_F_READMITTED;
-	fill_cgroup_path(rc, cgrp);
+	fill_path_of(rc->path, &rc->path_len, &rc->hdr.flags, cgrp);
 	fill_header(&rp->hdr, RECORD_CONTAINER_START, id);
 	fill_process(rp, task, bprm);
 	submit_record(rc, &rc->hdr, BPF_RB_NO_WAKEUP);
@@ -557,6 +558,81 @@ int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 	if (!r)
 		return 0;
 	fill_cgroup(r, RECORD_CGROUP_RMDIR, id, cgrp, path);
+	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/*
+ * Pause and resume: a tracked cgroup (a container, or one inside it) frozen or thawed. Rare, and
+ * wanted at once. cgroup2's tracepoints fire once per write to cgroup.freeze that changes it, for
+ * the cgroup written (not for its descendants, which follow it).
+ */
+static __always_inline int report_freeze_v2(struct cgroup *cgrp, __u32 frozen)
+{
+	struct record_freeze *r;
+	__u64 id;
+
+	if (!cgroup_is_watched(cgrp))
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	if (!bpf_map_lookup_elem(&tracked_cgroups, &id))
+		return 0;
+	r = reserve_record(sizeof(*r), RECORD_CONTAINER_FREEZE);
+	if (!r)
+		return 0;
+	fill_header(&r->hdr, RECORD_CONTAINER_FREEZE, id);
+	r->frozen = frozen;
+	r->path_len = 0;
+	r->path[0] = '\0';
+	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_freeze")
+int BPF_PROG(cgroup_freeze, struct cgroup *cgrp, const char *path, int val)
+{
+	return report_freeze_v2(cgrp, 1);
+}
+
+SEC("tp_btf/cgroup_unfreeze")
+int BPF_PROG(cgroup_unfreeze, struct cgroup *cgrp, const char *path, int val)
+{
+	return report_freeze_v2(cgrp, 0);
+}
+
+#define CGROUP_FREEZING_SELF (1 << 1) /* kernel/cgroup/legacy_freezer.c, since 3.13 */
+
+/*
+ * cgroup v1's freezer (runc on a hybrid or v1 host writes freezer.state): a hierarchy we do not
+ * track, so the cgroup goes by its path; userspace finds the container of that path. Called
+ * for the cgroup written (CGROUP_FREEZING_SELF) and then for each descendant: only the first is
+ * reported, and only when it changes. A write to freezer.state takes root (v1 has no safe
+ * delegation); like mkdir records, these never take the ring buffer's last quarter. Attached only
+ * where the kernel has the function (bpf_programs.c).
+ */
+SEC("fentry/freezer_apply_state")
+int BPF_PROG(freezer_apply_state, struct freezer *freezer, bool freeze, unsigned int state)
+{
+	struct record_freeze *r;
+	struct cgroup *cgrp;
+
+	if (state != CGROUP_FREEZING_SELF)
+		return 0; /* a descendant, following the cgroup written */
+	if (!!(BPF_CORE_READ(freezer, state) & CGROUP_FREEZING_SELF) == freeze)
+		return 0; /* frozen again, or thawed again: no change */
+	cgrp = BPF_CORE_READ(freezer, css.cgroup);
+	if (BPF_CORE_READ(cgrp, level) < 2)
+		return 0;
+	if (!bulk_room()) {
+		count_lost(RECORD_CONTAINER_FREEZE);
+		return 0;
+	}
+	r = reserve_record(sizeof(*r), RECORD_CONTAINER_FREEZE);
+	if (!r)
+		return 0;
+	fill_header(&r->hdr, RECORD_CONTAINER_FREEZE, 0);
+	r->frozen = freeze;
+	fill_path_of(r->path, &r->path_len, &r->hdr.flags, cgrp);
 	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

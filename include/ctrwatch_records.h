@@ -23,7 +23,8 @@ enum record_type {
 	RECORD_PROCESS_EXEC = 3,
 	RECORD_CONTAINER_EXIT = 4,
 	RECORD_CGROUP_RMDIR = 5,
-	RECORD_TYPE_MAX = 6,
+	RECORD_CONTAINER_FREEZE = 6, /* frozen or thawed: paused or resumed */
+	RECORD_TYPE_MAX = 7,
 };
 
 /*
@@ -111,6 +112,19 @@ struct record_exit {
 	__u32 exit_status; /* wait(2) status: exit code << 8 | core 0x80 | signal */
 };
 
+/*
+ * A container's cgroup frozen or thawed (ctr task pause, docker pause). cgroup2's freezer
+ * names the cgroup by id, with an empty path. cgroup v1's freezer is a hierarchy of its own, not
+ * the watched one: its cgroup is named by path (cgroup_id 0), which runtimes make the same in
+ * every hierarchy.
+ */
+struct record_freeze {
+	struct record_header hdr;
+	__u32 frozen; /* 1: frozen, 0: thawed */
+	__u32 path_len;
+	char path[CGROUP_PATH_MAX];
+};
+
 enum tracked_state {
 	TRACKED_PENDING = 0, /* cgroup seen, no program started yet */
 	TRACKED_STARTED = 1, /* entrypoint running: init_tgid is set */
@@ -135,6 +149,7 @@ static inline __u64 record_size(__u32 type)
 	case RECORD_CONTAINER_START:
 	case RECORD_PROCESS_EXEC: return sizeof(struct record_process);
 	case RECORD_CONTAINER_EXIT: return sizeof(struct record_exit);
+	case RECORD_CONTAINER_FREEZE: return sizeof(struct record_freeze);
 	}
 	return 0;
 }
@@ -166,6 +181,8 @@ _Static_assert(sizeof(struct record_process) ==
 		   RECORD_HEADER_SIZE + 24 + 2 * COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
 	       "record_process layout");
 _Static_assert(sizeof(struct record_exit) == RECORD_HEADER_SIZE + 8, "record_exit layout");
+_Static_assert(sizeof(struct record_freeze) == RECORD_HEADER_SIZE + 8 + CGROUP_PATH_MAX,
+	       "record_freeze layout");
 _Static_assert(sizeof(struct take_seq_args) == 8, "take_seq_args layout");
 _Static_assert(sizeof(struct tracked_cgroup) == 16, "tracked_cgroup layout");
 

@@ -233,6 +233,7 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	struct bpf_programs_config cfg = {
 	    .hierarchy_id = cw->hierarchy.hierarchy_id,
 	    .cgroup_v1 = cw->hierarchy.v1,
+	    .v1_freezer_mounted = cw->hierarchy.v1_freezer,
 	    .trace_exec = opts->trace_exec,
 	    .ringbuf_size = opts->ringbuf_size,
 	    .max_cgroups = opts->max_cgroups,

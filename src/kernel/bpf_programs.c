@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
@@ -29,6 +30,7 @@ struct bpf_programs {
 	bool adopted;	  /* the pinned maps are used: records and state carry on */
 	bool taking_over; /* ... with our programs in place of the pinned ones */
 	bool new_ring;	  /* ... and our own ring buffer: the pinned one has older records */
+	bool fresh_lost;  /* ... and our own loss counters: the pinned ones count other types */
 	/*
 	 * The ring buffer of older programs (another record layout) that we took over from,
 	 * pinned as "events_layout<N>" until we have drained it; -1 when there is none.
@@ -58,11 +60,13 @@ struct pinned_set_info {
 #define DRAINING_PREFIX "events_layout" /* bpffs refuses dots in names */
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
-enum { PIN_MAPS = 4, PIN_LINKS = 4 };
+enum { PIN_MAPS = 4, PIN_LINKS = 7, PIN_MAP_LOST = 2 };
 static const char *const pinned_maps[PIN_MAPS] = {"events", "tracked_cgroups", "lost_records",
 						  "record_seq"};
 static const char *const pinned_links[PIN_LINKS] = {
-    "link_cgroup_mkdir", "link_cgroup_rmdir", "link_sched_process_exec", "link_sched_process_exit"};
+    "link_cgroup_mkdir",       "link_cgroup_rmdir",  "link_sched_process_exec",
+    "link_sched_process_exit", "link_cgroup_freeze", "link_cgroup_unfreeze",
+    "link_freezer_apply_state"};
 
 /* Quiet unless -v: a load failure is reported by the caller, in one line that points at -v. */
 static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -86,6 +90,38 @@ void bpf_programs_log_to_logger(void)
 	libbpf_set_print(on_libbpf_print);
 }
 
+/*
+ * Whether an fentry program on the kernel function can load here: the function must be in the
+ * kernel's BTF (not inlined, its config on), and the kernel must allow fentry (some sandboxes'
+ * LSMs refuse it with EPERM while they allow tracepoints). A two-instruction program, verified
+ * and closed.
+ */
+static bool kernel_can_trace(const char *function)
+{
+	struct bpf_insn ret0[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id, fd;
+
+	if (!vmlinux)
+		return false;
+	id = btf__find_by_name_kind(vmlinux, function, BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctrwatch_probe", "Dual BSD/GPL", ret0, 2, &opts);
+	if (fd < 0) {
+		log_debug("no fentry on %s here: %s", function, strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_config *cfg)
 {
 	skel->rodata->watched_hierarchy_id = cfg->hierarchy_id;
@@ -95,6 +131,18 @@ static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_confi
 	skel->rodata->exec_wakeup_bytes = cfg->ringbuf_size / 8;
 	/* The last quarter is kept for start, exit and remove records (see bulk_room). */
 	skel->rodata->bulk_drop_bytes = cfg->ringbuf_size / 4 * 3;
+	/*
+	 * cgroup v1's freezer is seen through a static function: a kernel that inlined it, has no
+	 * v1 freezer or refuses fentry gets no program for it rather than no programs at all. A
+	 * runtime that freezes through cgroup2 is seen by the tracepoints either way.
+	 */
+	if (!cfg->v1_freezer_mounted) {
+		bpf_program__set_autoload(skel->progs.freezer_apply_state, false);
+	} else if (!kernel_can_trace("freezer_apply_state")) {
+		log_warn("this kernel does not let ctrwatch trace cgroup v1's freezer: containers "
+			 "paused through it are not reported (docs/events.md)");
+		bpf_program__set_autoload(skel->progs.freezer_apply_state, false);
+	}
 }
 
 static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
@@ -106,17 +154,21 @@ static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
 
 static struct bpf_program *skel_traced(struct ctrwatch_bpf *skel, int i)
 {
-	struct bpf_program *progs[PIN_LINKS] = {skel->progs.cgroup_mkdir, skel->progs.cgroup_rmdir,
-						skel->progs.sched_process_exec,
-						skel->progs.sched_process_exit};
+	struct bpf_program *progs[PIN_LINKS] = {
+	    skel->progs.cgroup_mkdir,	    skel->progs.cgroup_rmdir,
+	    skel->progs.sched_process_exec, skel->progs.sched_process_exit,
+	    skel->progs.cgroup_freeze,	    skel->progs.cgroup_unfreeze,
+	    skel->progs.freezer_apply_state};
 	return progs[i];
 }
 
 static struct bpf_link **skel_link(struct ctrwatch_bpf *skel, int i)
 {
-	struct bpf_link **links[PIN_LINKS] = {&skel->links.cgroup_mkdir, &skel->links.cgroup_rmdir,
-					      &skel->links.sched_process_exec,
-					      &skel->links.sched_process_exit};
+	struct bpf_link **links[PIN_LINKS] = {
+	    &skel->links.cgroup_mkdir,	     &skel->links.cgroup_rmdir,
+	    &skel->links.sched_process_exec, &skel->links.sched_process_exit,
+	    &skel->links.cgroup_freeze,	     &skel->links.cgroup_unfreeze,
+	    &skel->links.freezer_apply_state};
 	return links[i];
 }
 
@@ -304,13 +356,17 @@ static bool same_programs(const struct pinned_set_info *have, const struct pinne
 	return have->object_hash == want->object_hash && have->trace_exec == want->trace_exec;
 }
 
-static bool links_pinned(const char *pin_path)
+/* All the links this build would attach (a program the kernel cannot take has none). */
+static bool links_pinned(struct ctrwatch_bpf *skel, const char *pin_path)
 {
 	char path[PATH_MAX];
 
-	for (int i = 0; i < PIN_LINKS; i++)
+	for (int i = 0; i < PIN_LINKS; i++) {
+		if (!bpf_program__autoload(skel_traced(skel, i)))
+			continue;
 		if (pin_file(path, sizeof(path), pin_path, pinned_links[i]) || access(path, F_OK))
 			return false;
+	}
 	return true;
 }
 
@@ -332,13 +388,16 @@ static int check_shape(const struct bpf_map *map, int fd)
 /*
  * Makes the skeleton use the pinned maps: records, tracked cgroups and counters carry on. With
  * a new ring buffer (the pinned one has another layout's records) all but the ring buffer.
+ * Loss counters of another shape (a build that added a record type) are not shared: ours
+ * start at zero and replace them.
  */
-static int reuse_maps(struct ctrwatch_bpf *skel, const char *pin_path, bool new_ring)
+static int reuse_maps(struct bpf_programs *progs, const char *pin_path)
 {
+	struct ctrwatch_bpf *skel = progs->skel;
 	char path[PATH_MAX];
 	int fd, err;
 
-	for (int i = new_ring ? 1 : 0; i < PIN_MAPS; i++) {
+	for (int i = progs->new_ring ? 1 : 0; i < PIN_MAPS; i++) {
 		err = pin_file(path, sizeof(path), pin_path, pinned_maps[i]);
 		if (err)
 			return err;
@@ -346,8 +405,14 @@ static int reuse_maps(struct ctrwatch_bpf *skel, const char *pin_path, bool new_
 		if (fd < 0)
 			return -errno;
 		err = check_shape(skel_map(skel, i), fd);
-		if (!err)
+		if (err == -ESTALE && i == PIN_MAP_LOST) {
+			log_info("the pinned loss counters count other record types: ours start "
+				 "at zero");
+			progs->fresh_lost = true;
+			err = 0;
+		} else if (!err) {
 			err = bpf_map__reuse_fd(skel_map(skel, i), fd);
+		}
 		close(fd);
 		if (err)
 			return err;
@@ -419,6 +484,8 @@ static int pin_links(struct ctrwatch_bpf *skel, const char *pin_path)
 	int err;
 
 	for (int i = 0; i < PIN_LINKS; i++) {
+		if (!*skel_link(skel, i))
+			continue; /* a program the kernel cannot take */
 		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
 		if (err)
 			return err;
@@ -471,6 +538,8 @@ static int pin_new(struct bpf_programs *progs, const char *pin_path,
 		err = pin_maps(skel, pin_path, 0, 0);
 	else
 		err = 0;
+	if (!err && progs->fresh_lost)
+		err = pin_maps(skel, pin_path, PIN_MAP_LOST, PIN_MAP_LOST);
 	if (!err && progs->new_ring)
 		err = pin_seal(pin_path, info);
 	if (!err)
@@ -536,7 +605,7 @@ static int take_pinned_maps(struct bpf_programs *progs, const char *pin_path,
 			    "newer one first)";
 		return -ESTALE;
 	}
-	err = reuse_maps(progs->skel, pin_path, progs->new_ring);
+	err = reuse_maps(progs, pin_path);
 	if (err) {
 		*mismatch = err == -ESTALE ? "maps of another shape" : "a set that is incomplete";
 		return -ESTALE;
@@ -585,7 +654,8 @@ static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_con
 	if (err)
 		goto fail;
 	progs->adopted = true;
-	if (same_programs(&have, want) && links_pinned(cfg->pin_path) && progs->draining_fd < 0) {
+	if (same_programs(&have, want) && links_pinned(progs->skel, cfg->pin_path) &&
+	    progs->draining_fd < 0) {
 		load_no_tracing(progs->skel);
 		return 0;
 	}

@@ -17,7 +17,8 @@ struct bpf_programs_config {
 	bool cgroup_v1;
 	bool trace_exec;
 	uint64_t ringbuf_size;
-	uint32_t max_cgroups; /* entries of the tracking map */
+	uint32_t max_cgroups;	 /* entries of the tracking map */
+	bool v1_freezer_mounted; /* trace cgroup v1's freezer too (where the kernel allows it) */
 	/*
 	 * Where the programs, their links and maps are pinned in bpffs, so that they keep
 	 * recording after ctrwatch exits; NULL: nothing pinned, all goes with the process.

@@ -83,6 +83,7 @@ int cgroup_hierarchy_parse(const char *mountinfo, const char *proc_cgroups,
 {
 	char cpuset_mount[PATH_MAX] = "";
 	char *text = strdup(mountinfo), *save = NULL, *line;
+	bool v1_freezer = false;
 	int err = -ENOENT;
 
 	if (!text)
@@ -103,11 +104,15 @@ int cgroup_hierarchy_parse(const char *mountinfo, const char *proc_cgroups,
 			   !cpuset_mount[0]) {
 			snprintf(cpuset_mount, sizeof(cpuset_mount), "%s", mount_point);
 		}
+		if (strcmp(fstype, "cgroup") == 0 && has_option(superopts, "freezer"))
+			v1_freezer = true;
 	}
 	free(text);
+	h->v1_freezer = v1_freezer;
 	if (!err && choice != CGROUP_HIERARCHY_CPUSET)
 		return 0;
 	memset(h, 0, sizeof(*h));
+	h->v1_freezer = v1_freezer;
 	if (choice == CGROUP_HIERARCHY_CGROUP2 || !cpuset_mount[0] || !proc_cgroups)
 		return -ENOENT;
 	err = cpuset_hierarchy_id(proc_cgroups, &h->hierarchy_id);

@@ -15,6 +15,7 @@ struct cgroup_hierarchy {
 	char mount_point[PATH_MAX];
 	uint32_t hierarchy_id; /* cgroup_root.hierarchy_id; 0 for cgroup2 */
 	bool v1;
+	bool v1_freezer; /* a v1 freezer hierarchy is mounted: runtimes pause through it */
 };
 
 enum cgroup_hierarchy_choice {

@@ -7,7 +7,7 @@
  * Layout 2: a 32-byte header (type, flags, timestamp, cgroup id, seq); record_process without
  *   parent_comm.
  * Layout 3: the same header; record_process with parent_comm. Its cgroup and exit bodies are
- *   layout 2's.
+ *   layout 2's. Later layout-3 builds added a record type, the freeze record (no body changed).
  * A field a layout did not have is zero in today's record.
  */
 #include <errno.h>
@@ -51,10 +51,17 @@ struct exit_body_v2 { /* layouts 2 and 3 */
 	__u32 exit_status;
 };
 
+struct freeze_body_v3 {
+	__u32 frozen;
+	__u32 path_len;
+	char path[256];
+};
+
 _Static_assert(sizeof(struct header_v2) == 32, "layout 2's header, frozen");
 _Static_assert(sizeof(struct cgroup_body_v2) == 272, "layout 2's cgroup body, frozen");
 _Static_assert(sizeof(struct process_body_v2) == 808, "layout 2's process body, frozen");
 _Static_assert(sizeof(struct process_body_v3) == 824, "layout 3's process body, frozen");
+_Static_assert(sizeof(struct freeze_body_v3) == 264, "layout 3's freeze body, frozen");
 _Static_assert(sizeof(struct record_process) <= RECORDS_UPGRADE_MAX, "RECORDS_UPGRADE_MAX");
 _Static_assert(sizeof(((struct record_cgroup *)0)->path) >=
 		   sizeof(((struct cgroup_body_v2 *)0)->path),
@@ -71,6 +78,7 @@ static size_t old_body_size(uint32_t layout, uint32_t type)
 		return layout == 2 ? sizeof(struct process_body_v2)
 				   : sizeof(struct process_body_v3);
 	case RECORD_CONTAINER_EXIT: return sizeof(struct exit_body_v2);
+	case RECORD_CONTAINER_FREEZE: return layout == 3 ? sizeof(struct freeze_body_v3) : 0;
 	}
 	return 0;
 }
@@ -111,6 +119,13 @@ static void upgrade_exit(const struct exit_body_v2 *in, struct record_exit *out)
 	out->exit_status = in->exit_status;
 }
 
+static void upgrade_freeze(const struct freeze_body_v3 *in, struct record_freeze *out)
+{
+	out->frozen = in->frozen;
+	out->path_len = in->path_len;
+	memcpy(out->path, in->path, sizeof(in->path));
+}
+
 /* Layouts 2 and 3 → today's: fields by name, as the old structs had them. */
 static int upgrade_old(uint32_t layout, const void *in, size_t in_size, void *out, size_t out_size)
 {
@@ -139,6 +154,7 @@ static int upgrade_old(uint32_t layout, const void *in, size_t in_size, void *ou
 	case RECORD_CONTAINER_START:
 	case RECORD_PROCESS_EXEC: upgrade_process(layout, body, out); break;
 	case RECORD_CONTAINER_EXIT: upgrade_exit(body, out); break;
+	case RECORD_CONTAINER_FREEZE: upgrade_freeze(body, out); break;
 	}
 	return (int)size;
 }

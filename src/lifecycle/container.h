@@ -13,6 +13,12 @@ enum container_phase {
 	CONTAINER_EXITED,  /* its init is gone; the cgroup may still be there */
 };
 
+enum container_freeze {
+	CONTAINER_THAWED,	  /* a new container's, and after container_resumed */
+	CONTAINER_FROZEN,	  /* after container_paused */
+	CONTAINER_FREEZE_UNKNOWN, /* found running: it may have been paused before we started */
+};
+
 /*
  * One container, from its cgroup's birth to the last line written about it. Reference-counted
  * in the manner of the kernel's kref: the lifecycle's table holds one reference while the cgroup
@@ -39,6 +45,7 @@ struct container {
 	enum container_phase phase;
 	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */
 	uint32_t init_pid; /* 0 until known */
+	enum container_freeze freeze; /* what its last paused/resumed event said */
 
 	unsigned int refs;
 };

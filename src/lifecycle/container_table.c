@@ -66,6 +66,7 @@ void container_table_clear(struct container_table *t)
 
 struct outer_search {
 	const char *path;
+	bool or_at; /* a container at path itself counts */
 	struct container *found;
 	size_t found_len;
 };
@@ -78,7 +79,8 @@ static void visit_outer(const void *node, VISIT which, void *closure)
 
 	if ((which != postorder && which != leaf) || c->cgroup_path_truncated)
 		return;
-	if (n > s->found_len && !strncmp(s->path, c->cgroup_path, n) && s->path[n] == '/') {
+	if (n > s->found_len && !strncmp(s->path, c->cgroup_path, n) &&
+	    (s->path[n] == '/' || (s->or_at && s->path[n] == '\0'))) {
 		s->found = c;
 		s->found_len = n;
 	}
@@ -87,6 +89,14 @@ static void visit_outer(const void *node, VISIT which, void *closure)
 struct container *container_table_outer(const struct container_table *t, const char *path)
 {
 	struct outer_search s = {.path = path};
+
+	twalk_r(t->root, visit_outer, &s);
+	return s.found;
+}
+
+struct container *container_table_holding(const struct container_table *t, const char *path)
+{
+	struct outer_search s = {.path = path, .or_at = true};
 
 	twalk_r(t->root, visit_outer, &s);
 	return s.found;

@@ -29,6 +29,8 @@ struct container *container_table_take(struct container_table *t, uint64_t cgrou
  * nested in another's); NULL if none. Borrowed. A walk of the table: for startup, not per record.
  */
 struct container *container_table_outer(const struct container_table *t, const char *path);
+/* The same, with a container at path itself counting: whose cgroup path is, or holds, path. */
+struct container *container_table_holding(const struct container_table *t, const char *path);
 /* Drops every reference the table holds. */
 void container_table_clear(struct container_table *t);
 

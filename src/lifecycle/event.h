@@ -17,9 +17,11 @@ enum event_kind {
 	EVENT_CONTAINER_EXIT,
 	EVENT_CONTAINER_REMOVE,
 	EVENT_CONTAINER_EXEC_SESSION, /* a process entered the running container from outside */
+	EVENT_CONTAINER_PAUSED,	      /* its cgroup frozen */
+	EVENT_CONTAINER_RESUMED,      /* its cgroup thawed */
 };
 
-#define EVENT_KINDS (EVENT_CONTAINER_EXEC_SESSION + 1)
+#define EVENT_KINDS (EVENT_CONTAINER_RESUMED + 1)
 
 /*
  * One lifecycle event on its way to output: the lifecycle makes it, the pipeline holds it until

@@ -297,6 +297,36 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 	return 1;
 }
 
+/*
+ * Paused or resumed: reported when it changes what was last reported (the kernel reports
+ * changes; two programs can report one while a takeover has both attached). A cgroup v1 freezer
+ * record names its cgroup by path: the container at that path, or holding it.
+ */
+static int on_container_freeze(struct lifecycle *lc, const struct record_freeze *r,
+			       struct event *ev)
+{
+	size_t len = r->path_len < CGROUP_PATH_MAX ? r->path_len : CGROUP_PATH_MAX - 1;
+	char path[CGROUP_PATH_MAX];
+	struct container *c;
+	enum container_freeze now = r->frozen ? CONTAINER_FROZEN : CONTAINER_THAWED;
+
+	if (r->hdr.cgroup_id) {
+		c = container_of(lc, r->hdr.cgroup_id);
+	} else {
+		memcpy(path, r->path, len);
+		path[len] = '\0';
+		c = (r->hdr.flags & RECORD_F_TRUNCATED) || strlen(path) != len
+			? NULL
+			: container_table_holding(&lc->table, path);
+	}
+	if (!c || c->freeze == now)
+		return 0;
+	c->freeze = now;
+	return make_event(
+	    ev, now == CONTAINER_FROZEN ? EVENT_CONTAINER_PAUSED : EVENT_CONTAINER_RESUMED,
+	    r->hdr.timestamp_ns, c);
+}
+
 /* The kernel already forgot the cgroup; the table's reference goes to the remove event. */
 static int on_cgroup_rmdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
 {
@@ -333,6 +363,7 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size,
 	case RECORD_PROCESS_EXEC: made = on_process(lc, data, ev); break;
 	case RECORD_CONTAINER_EXIT: made = on_container_exit(lc, data, ev); break;
 	case RECORD_CGROUP_RMDIR: made = on_cgroup_rmdir(lc, data, ev); break;
+	case RECORD_CONTAINER_FREEZE: made = on_container_freeze(lc, data, ev); break;
 	}
 	if (made == 1)
 		ev->seq = hdr->seq; /* ring_pos is the reader's to set */
@@ -395,6 +426,7 @@ int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container
 	c->init_pid = ec->init_pid;
 	c->confirmed = ec->confirmed;
 	c->existing = true;
+	c->freeze = CONTAINER_FREEZE_UNKNOWN;
 	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
 	add_sub_cgroups(lc, ec, &value, c, false);
 	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
@@ -431,6 +463,7 @@ static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const c
 	c->confirmed = !ident->ambiguous || st->kernel.state != TRACKED_PENDING ||
 		       st->start_unread || st->exit_unread;
 	c->existing = true; /* its init, if unknown, comes from containerd */
+	c->freeze = CONTAINER_FREEZE_UNKNOWN;
 	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
 	return c;
 }

@@ -197,12 +197,14 @@ static const char *const event_names[EVENT_KINDS] = {
     [EVENT_CONTAINER_EXIT] = "container_exit",
     [EVENT_CONTAINER_REMOVE] = "container_remove",
     [EVENT_CONTAINER_EXEC_SESSION] = "container_exec_session",
+    [EVENT_CONTAINER_PAUSED] = "container_paused",
+    [EVENT_CONTAINER_RESUMED] = "container_resumed",
 };
 
 static const char *const record_names[RECORD_TYPE_MAX] = {
     [RECORD_CGROUP_MKDIR] = "cgroup_mkdir", [RECORD_CONTAINER_START] = "container_start",
     [RECORD_PROCESS_EXEC] = "process_exec", [RECORD_CONTAINER_EXIT] = "container_exit",
-    [RECORD_CGROUP_RMDIR] = "cgroup_rmdir",
+    [RECORD_CGROUP_RMDIR] = "cgroup_rmdir", [RECORD_CONTAINER_FREEZE] = "container_freeze",
 };
 
 static const char *const call_names[METRICS_CALLS] = {

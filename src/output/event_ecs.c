@@ -30,6 +30,8 @@ static struct ecs_kind ecs_kind_of(enum event_kind kind)
 	case EVENT_CONTAINER_EXEC_SESSION: return (struct ecs_kind){"process", "start"};
 	case EVENT_CONTAINER_EXIT: return (struct ecs_kind){"process", "end"};
 	case EVENT_CONTAINER_REMOVE: return (struct ecs_kind){"configuration", "deletion"};
+	case EVENT_CONTAINER_PAUSED:
+	case EVENT_CONTAINER_RESUMED: return (struct ecs_kind){"process", "change"};
 	}
 	return (struct ecs_kind){"host", "info"};
 }

@@ -119,7 +119,7 @@ void event_json_labels(struct json_writer *w, const struct container_meta *m)
 static const char *const record_names[RECORD_TYPE_MAX] = {
     [RECORD_CGROUP_MKDIR] = "cgroup_mkdir", [RECORD_CONTAINER_START] = "container_start",
     [RECORD_PROCESS_EXEC] = "process_exec", [RECORD_CONTAINER_EXIT] = "container_exit",
-    [RECORD_CGROUP_RMDIR] = "cgroup_rmdir",
+    [RECORD_CGROUP_RMDIR] = "cgroup_rmdir", [RECORD_CONTAINER_FREEZE] = "container_freeze",
 };
 
 size_t event_lost_counters(const struct loss_counts *lost, struct event_counter *out,

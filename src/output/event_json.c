@@ -16,6 +16,8 @@ const char *event_kind_name(enum event_kind kind)
 	case EVENT_CONTAINER_EXIT: return "container_exit";
 	case EVENT_CONTAINER_REMOVE: return "container_remove";
 	case EVENT_CONTAINER_EXEC_SESSION: return "container_exec_session";
+	case EVENT_CONTAINER_PAUSED: return "container_paused";
+	case EVENT_CONTAINER_RESUMED: return "container_resumed";
 	}
 	return "unknown";
 }

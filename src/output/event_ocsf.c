@@ -34,6 +34,8 @@ enum {
 	ACTIVITY_TERMINATE = 2,
 	ACTIVITY_CREATE = 1,
 	ACTIVITY_DELETE = 4,
+	ACTIVITY_SUSPEND = 12,
+	ACTIVITY_RESUME = 13,
 	ACTIVITY_OTHER = 99,
 	SEVERITY_INFORMATIONAL = 1,
 	SEVERITY_LOW = 2,
@@ -69,6 +71,12 @@ static struct ocsf_class class_of(enum event_kind kind)
 	case EVENT_CONTAINER_REMOVE:
 		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_DELETE,
 					   "Delete"};
+	case EVENT_CONTAINER_PAUSED:
+		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_SUSPEND,
+					   "Suspend"};
+	case EVENT_CONTAINER_RESUMED:
+		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_RESUME,
+					   "Resume"};
 	}
 	return (struct ocsf_class){CATEGORY_NONE, CLASS_BASE_EVENT, ACTIVITY_OTHER, "Other"};
 }

@@ -256,6 +256,19 @@ def hierarchy_dirs(rel):
     return dirs
 
 
+def cgroup2_dir(rel):
+    """rel under cgroup2: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid)."""
+    for mount in (os.path.join(CGROUP_ROOT, "unified"), CGROUP_ROOT):
+        if os.path.exists(os.path.join(mount, "cgroup.subtree_control")):
+            return os.path.join(mount, rel.lstrip("/"))
+    raise AssertionError("no cgroup2 mount")
+
+
+def freeze_cgroup2(rel, frozen):
+    with open(os.path.join(cgroup2_dir(rel), "cgroup.freeze"), "w") as f:
+        f.write("1" if frozen else "0")
+
+
 def kubepods_cgroup(pod_uid, cid, created):
     """A kubelet-style cgroup path for a container; appends to created the cgroup runc will make
     that the test must remove (all of /kubepods if the host has none)."""

@@ -15,7 +15,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import (clean_up, main, Ctrwatch, kubepods_cgroup, log,  # noqa: E402
+from harness import (clean_up, freeze_cgroup2, main, Ctrwatch, kubepods_cgroup, log,  # noqa: E402
                      private_containerd, wait_until)
 import schema_check  # noqa: E402
 
@@ -80,6 +80,9 @@ def run_containers():
     r = ctd.ctr("task", "exec", "--exec-id", "fmt", ids["killed"], "/bin/true", check=False)
     assert r.returncode == 0, r.stderr  # an exec session
     runs["ndjson"].wait_for(ids["killed"], "container_exec_session")
+    for frozen, event in ((True, "container_paused"), (False, "container_resumed")):
+        freeze_cgroup2(f"/{ctd.namespace}/{ids['killed']}", frozen)
+        runs["ndjson"].wait_for(ids["killed"], event)
     ctd.kill(ids["killed"])
     ctd.remove(ids["killed"])
     ids["labels"] = cid("labels")
@@ -119,7 +122,8 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
         want = [e["event"] for e in nd if ndjson_id(e) == c]
         assert [e["event"]["action"] for e in ec if ecs_id(e) == c] == want, c
         assert [ocsf_event(e) for e in oc if ocsf_id(e) == c] == want, c
-        assert [x for x in want if x not in ("process_exec", "container_exec_session")] == (
+        assert [x for x in want if x not in ("process_exec", "container_exec_session",
+                                             "container_paused", "container_resumed")] == (
             ["container_existing", *LIFETIME[2:]] if key == "before" else LIFETIME), (c, want)
     # the same seqs, the same exit codes
     assert [e["seq"] for e in nd if "seq" in e] == \

@@ -108,7 +108,8 @@ static const struct pin_case pins[] = {
 static const char hybrid[] =
     "25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
     "26 25 0:24 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw\n"
-    "27 25 0:25 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n";
+    "27 25 0:25 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+    "28 25 0:26 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n";
 static const char v1_only[] =
     "25 1 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
     "27 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
@@ -198,6 +199,7 @@ int main(void)
 		ASSERT_STREQ(h.mount_point, "/sys/fs/cgroup/unified");
 		ASSERT_EQ(h.hierarchy_id, 0);
 		ASSERT_EQ(h.v1, false);
+		ASSERT_EQ(h.v1_freezer, true); /* runc pauses through it there */
 	}
 	SUBTEST ("v1-only host watches cpuset, unescaping the mount point") {
 		struct cgroup_hierarchy h;
@@ -207,6 +209,7 @@ int main(void)
 		ASSERT_STREQ(h.mount_point, "/sys/fs/cgroup/cpu set");
 		ASSERT_EQ(h.hierarchy_id, 3);
 		ASSERT_EQ(h.v1, true);
+		ASSERT_EQ(h.v1_freezer, false); /* none mounted */
 	}
 	SUBTEST ("cpuset chosen on a hybrid host") {
 		struct cgroup_hierarchy h;
@@ -216,6 +219,7 @@ int main(void)
 		ASSERT_STREQ(h.mount_point, "/sys/fs/cgroup/cpuset");
 		ASSERT_EQ(h.hierarchy_id, 3);
 		ASSERT_EQ(h.v1, true);
+		ASSERT_EQ(h.v1_freezer, true);
 	}
 	SUBTEST ("cgroup2 chosen on a v1-only host") {
 		struct cgroup_hierarchy h;

@@ -156,6 +156,19 @@ static void exit_record(struct lifecycle *lc, uint64_t id, uint32_t pid, uint32_
 	handle(lc, &r, sizeof(r));
 }
 
+/* A freeze record: by cgroup id (cgroup2), or with id 0 by path (cgroup v1's freezer). */
+static void freeze_record(struct lifecycle *lc, uint64_t id, const char *path, uint32_t frozen,
+			  uint32_t flags)
+{
+	struct record_freeze r = {
+	    .hdr = {.type = RECORD_CONTAINER_FREEZE, .cgroup_id = id, .flags = flags},
+	    .frozen = frozen};
+
+	r.path_len = strlen(path);
+	memcpy(r.path, path, r.path_len + 1);
+	handle(lc, &r, sizeof(r));
+}
+
 static void add_existing(struct lifecycle *lc, const struct existing_container *ec)
 {
 	struct event ev;
@@ -661,6 +674,78 @@ int main(void)
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 71, "/default/gone");
 		ASSERT_STREQ(f.events, "container_exit:gone container_remove:gone");
 		teardown(lc);
+	}
+	/* Container "web" is cgroup 10 at /default/web, its sub-cgroup 11 at /default/web/sub. */
+	static const struct {
+		const char *name;
+		bool existing; /* found by the scan, not made after start */
+		struct {
+			uint64_t id;
+			const char *path;
+			uint32_t frozen, flags;
+		} records[4];
+		const char *want;
+	} freeze_cases[] = {
+	    {"cgroup2: frozen, thawed, by id",
+	     false,
+	     {{10, "", 1, 0}, {10, "", 0, 0}},
+	     "container_paused:web container_resumed:web"},
+	    {"a repeated freeze (two programs during a takeover) is one event",
+	     false,
+	     {{10, "", 1, 0}, {10, "", 1, 0}, {10, "", 0, 0}, {10, "", 0, 0}},
+	     "container_paused:web container_resumed:web"},
+	    {"a thaw of a container never frozen is no event", false, {{10, "", 0, 0}}, ""},
+	    {"found running: its first change is reported, whatever it is",
+	     true,
+	     {{10, "", 0, 0}, {10, "", 1, 0}},
+	     "container_resumed:web container_paused:web"},
+	    {"cgroup2: a sub-cgroup frozen is its container paused",
+	     false,
+	     {{11, "", 1, 0}},
+	     "container_paused:web"},
+	    {"cgroup v1: by path, the container's own",
+	     false,
+	     {{0, "/default/web", 1, 0}, {0, "/default/web", 0, 0}},
+	     "container_paused:web container_resumed:web"},
+	    {"cgroup v1: a path inside the container is the container",
+	     false,
+	     {{0, "/default/web/sub", 1, 0}},
+	     "container_paused:web"},
+	    {"cgroup v1: a path no container holds, or one that only starts like it, is nothing",
+	     false,
+	     {{0, "/default", 1, 0}, {0, "/default/webby", 1, 0}, {0, "/other/web", 1, 0}},
+	     ""},
+	    {"cgroup v1: a truncated path names nothing",
+	     false,
+	     {{0, "/default/web", 1, RECORD_F_TRUNCATED}},
+	     ""},
+	    {"an unknown cgroup id is nothing", false, {{99, "", 1, 0}}, ""},
+	};
+	for (size_t i = 0; i < sizeof(freeze_cases) / sizeof(freeze_cases[0]); i++) {
+		SUBTEST (freeze_cases[i].name) {
+			struct existing_container ec = {
+			    .cgroup_path = "/default/web", .cgroup_id = 10, .confirmed = true};
+
+			lc = setup(&f);
+			if (freeze_cases[i].existing) {
+				cgroup_classify(ec.cgroup_path, &ec.ident);
+				add_existing(lc, &ec);
+			} else {
+				cgroup_record(lc, RECORD_CGROUP_MKDIR, 10, "/default/web");
+				process_record(lc, RECORD_CONTAINER_START, 10, 100, "a", 2);
+			}
+			next_parent_id = 10;
+			cgroup_record(lc, RECORD_CGROUP_MKDIR, 11, "/default/web/sub");
+			next_parent_id = 0;
+			f.events[0] = '\0';
+			for (size_t r = 0; r < 4 && freeze_cases[i].records[r].path; r++)
+				freeze_record(lc, freeze_cases[i].records[r].id,
+					      freeze_cases[i].records[r].path,
+					      freeze_cases[i].records[r].frozen,
+					      freeze_cases[i].records[r].flags);
+			ASSERT_STREQ(f.events, freeze_cases[i].want);
+			teardown(lc);
+		}
 	}
 	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {
 		lc = setup(&f);

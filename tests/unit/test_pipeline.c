@@ -511,12 +511,14 @@ int main(void)
 		pipeline_report_loss(h.p, 2000, &totals);
 		ASSERT_TRUE(written_has(&h, "\"lost\":{\"cgroup_mkdir\":0,\"container_start\":0,"
 					    "\"process_exec\":5,\"container_exit\":0,"
-					    "\"cgroup_rmdir\":0,\"untracked\":2,\"malformed\":1,"
+					    "\"cgroup_rmdir\":0,\"container_freeze\":0,"
+					    "\"untracked\":2,\"malformed\":1,"
 					    "\"no_memory\":0,\"unwritten\":0,\"total\":8}"));
 		totals.untracked = 3;
 		pipeline_report_loss(h.p, 3000, &totals);
 		ASSERT_TRUE(written_has(&h, "\"process_exec\":0,\"container_exit\":0,"
-					    "\"cgroup_rmdir\":0,\"untracked\":1,\"malformed\":0,"
+					    "\"cgroup_rmdir\":0,\"container_freeze\":0,"
+					    "\"untracked\":1,\"malformed\":0,"
 					    "\"no_memory\":0,\"unwritten\":0,\"total\":1}"));
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "ctrwatch_lost:- ctrwatch_lost:-");

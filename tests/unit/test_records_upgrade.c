@@ -72,6 +72,16 @@ static size_t exit_record(void)
 	return put(off, &status, 4);
 }
 
+static size_t freeze_record(void)
+{
+	uint32_t frozen = 1, path_len = 12;
+	size_t off = header(RECORD_CONTAINER_FREEZE);
+
+	off = put(off, &frozen, 4);
+	off = put(off, &path_len, 4);
+	return put(off, "/default/web", 13) + 256 - 13;
+}
+
 static void check_header(const struct record_header *h, uint32_t type)
 {
 	ASSERT_EQ(h->type, type);
@@ -128,6 +138,17 @@ int main(void)
 			ASSERT_EQ(e->pid, 11);
 			ASSERT_EQ(e->exit_status, 3 << 8);
 		}
+	}
+	SUBTEST ("layout 3: a freeze keeps frozen and path; layout 2 had none") {
+		const struct record_freeze *f = (const void *)out;
+		size_t n = freeze_record();
+
+		ASSERT_EQ(records_upgrade(3, old, n, out, sizeof(out)), sizeof(*f));
+		check_header(&f->hdr, RECORD_CONTAINER_FREEZE);
+		ASSERT_EQ(f->frozen, 1);
+		ASSERT_EQ(f->path_len, 12);
+		ASSERT_STREQ(f->path, "/default/web");
+		ASSERT_EQ(records_upgrade(2, old, n, out, sizeof(out)), -EINVAL);
 	}
 	SUBTEST ("a record cut short is refused, not read past its end") {
 		size_t n = process_record(3, RECORD_PROCESS_EXEC);

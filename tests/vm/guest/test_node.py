@@ -220,6 +220,57 @@ def test_containers_running_before_ctrwatch_started():
         late.stop()
 
 
+def test_pause_and_resume_through_both_freezers():
+    """ctr task pause/resume of a CRI container (runc freezes its scope through cgroup2 on this
+    node): container_paused, container_resumed. Then cgroup v1's freezer, which this kernel
+    lets ctrwatch trace: mounted as a hybrid host has it, the container's processes moved into
+    the cgroup of its path there, frozen and thawed as runc does on such a host."""
+    sandbox, config, _ = cri.run_pod("pauses")
+    cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sleep", "600"])
+    cri.start(cid)
+    default.wait_for(cid, "container_start", timeout=60)
+    for verb in ("pause", "resume"):
+        r = subprocess.run(["ctr", "-n", "k8s.io", "task", verb, cid], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        default.wait_for(cid, f"container_{verb}d", timeout=60)
+
+    freezer = tempfile.mkdtemp(prefix="freezer-v1.")
+    subprocess.run(["mount", "-t", "cgroup", "-o", "freezer", "freezer", freezer], check=True)
+    v1 = Ctrwatch(workdir, "v1freezer", "--enrich-timeout", "10s").start(timeout=180)
+    try:
+        assert "cgroup v1's freezer" not in v1.stderr(), v1.stderr()
+        path = default.wait_for(cid, "container_start")["container"]["cgroup_path"]
+        v1_dir = os.path.join(freezer, path.lstrip("/"))
+        os.makedirs(v1_dir)
+        for pid in open(f"/sys/fs/cgroup{path}/cgroup.procs").read().split():
+            with open(os.path.join(v1_dir, "cgroup.procs"), "w") as f:
+                f.write(pid)
+        for state, event in (("FROZEN", "container_paused"), ("FROZEN", None),
+                             ("THAWED", "container_resumed")):
+            with open(os.path.join(v1_dir, "freezer.state"), "w") as f:
+                f.write(state)
+            if event:
+                v1.wait_for(cid, event, timeout=60)
+        assert [e["event"] for e in v1.for_container(cid)] == [
+            "container_existing", "container_paused", "container_resumed"], v1.for_container(cid)
+    finally:
+        v1.stop()
+        cri.stop(cid)
+        cri.remove(cid)
+        cri.stop_pod(sandbox)
+        cri.remove_pod(sandbox)
+        for d, _, _ in sorted(os.walk(freezer), reverse=True):
+            if d != freezer:
+                os.rmdir(d)
+        subprocess.run(["umount", freezer], check=True)
+        os.rmdir(freezer)
+    default.wait_for(cid, "container_remove", timeout=60)
+    assert lifecycle(default, cid) == ["container_create", "container_start", "container_paused",
+                                       "container_resumed", "container_exit",
+                                       "container_remove"], lifecycle(default, cid)
+
+
 def http_get(url):
     """(status, body), or None when nothing answers."""
     import urllib.error
@@ -502,7 +553,7 @@ if __name__ == "__main__":
     for arg in open("/proc/cmdline").read().split():
         if arg.startswith("ctrwatch.tests="):
             os.environ["CTRWATCH_TESTS"] = arg.split("=", 1)[1]
-    # One stuck call fails its test, not the run: the host gives the whole guest 1500 s.
+    # One stuck call fails its test, not the run: the host gives the whole guest 900 s.
     os.environ.setdefault("CTRWATCH_TEST_TIMEOUT", "420")
     start = time.monotonic()
     try:
