@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
@@ -91,38 +90,29 @@ void bpf_programs_log_to_logger(void)
 }
 
 /*
- * Whether an fentry program on the kernel function can load here: the function must be in the
- * kernel's BTF (not inlined, its config on), and the kernel must allow fentry (some sandboxes'
- * LSMs refuse it with EPERM while they allow tracepoints). A two-instruction program, verified
- * and closed.
+ * Whether this kernel lets fentry programs load at all: some sandboxes' LSMs refuse the attach
+ * type with EPERM while they allow tracepoints. Asked with a target that is no function (BTF id
+ * 1), so that no BTF need be read: a kernel that allows fentry refuses that target with EINVAL
+ * in its verifier, one that refuses fentry says EPERM before.
  */
-static bool kernel_can_trace(const char *function)
+static bool kernel_allows_fentry(void)
 {
 	struct bpf_insn ret0[] = {
 	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
 	    {.code = BPF_JMP | BPF_EXIT},
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int id, fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = 1);
+	int fd =
+	    bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctrwatch_probe", "Dual BSD/GPL", ret0, 2, &opts);
 
-	if (!vmlinux)
-		return false;
-	id = btf__find_by_name_kind(vmlinux, function, BTF_KIND_FUNC);
-	btf__free(vmlinux);
-	if (id < 0)
-		return false;
-	opts.attach_btf_id = id;
-	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctrwatch_probe", "Dual BSD/GPL", ret0, 2, &opts);
-	if (fd < 0) {
-		log_debug("no fentry on %s here: %s", function, strerror(errno));
-		return false;
-	}
-	close(fd);
-	return true;
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || errno != EPERM;
 }
 
-static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_config *cfg)
+static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_config *cfg,
+		      bool v1_freezer)
 {
 	skel->rodata->watched_hierarchy_id = cfg->hierarchy_id;
 	skel->rodata->watch_cgroup_v1 = cfg->cgroup_v1;
@@ -131,18 +121,37 @@ static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_confi
 	skel->rodata->exec_wakeup_bytes = cfg->ringbuf_size / 8;
 	/* The last quarter is kept for start, exit and remove records (see bulk_room). */
 	skel->rodata->bulk_drop_bytes = cfg->ringbuf_size / 4 * 3;
+	bpf_program__set_autoload(skel->progs.freezer_apply_state, v1_freezer);
 	/*
-	 * cgroup v1's freezer is seen through a static function: a kernel that inlined it, has no
-	 * v1 freezer or refuses fentry gets no program for it rather than no programs at all. A
-	 * runtime that freezes through cgroup2 is seen by the tracepoints either way.
+	 * The tests' way to a kernel whose function cannot be traced (the retry in
+	 * load_programs): another function, one the kernel refuses fentry on.
 	 */
-	if (!cfg->v1_freezer_mounted) {
-		bpf_program__set_autoload(skel->progs.freezer_apply_state, false);
-	} else if (!kernel_can_trace("freezer_apply_state")) {
-		log_warn("this kernel does not let ctrwatch trace cgroup v1's freezer: containers "
-			 "paused through it are not reported (docs/events.md)");
-		bpf_program__set_autoload(skel->progs.freezer_apply_state, false);
+	if (v1_freezer && getenv("CTRWATCH_TEST_V1_FREEZER_FUNCTION"))
+		bpf_program__set_attach_target(skel->progs.freezer_apply_state, 0,
+					       getenv("CTRWATCH_TEST_V1_FREEZER_FUNCTION"));
+	/* attached on its own: a kernel that refuses it costs its pauses, not all programs */
+	bpf_program__set_autoattach(skel->progs.freezer_apply_state, false);
+}
+
+/* A skeleton opened, configured and sized, in progs->skel. */
+static int open_skeleton(struct bpf_programs *progs, const struct bpf_programs_config *cfg,
+			 bool v1_freezer)
+{
+	int err;
+
+	progs->skel = ctrwatch_bpf__open();
+	if (!progs->skel) {
+		err = -errno;
+		log_error("cannot open the BPF programs: %s", strerror(-err));
+		return err;
 	}
+	configure(progs->skel, cfg, v1_freezer);
+	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->ringbuf_size);
+	if (!err)
+		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
+	if (err)
+		log_error("cannot size the BPF maps: %s", strerror(-err));
+	return err;
 }
 
 static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
@@ -669,10 +678,52 @@ fail:
 	return err;
 }
 
+static const char v1_freezer_unseen[] = "containers paused through cgroup v1's freezer are not "
+					"reported (docs/events.md)";
+
+/*
+ * Loads the programs; when that fails with the cgroup v1 freezer's program in (the kernel may
+ * have inlined the function, or configured it out), once more without it.
+ */
+static int load_programs(struct bpf_programs *progs, const struct bpf_programs_config *cfg,
+			 bool v1_freezer)
+{
+	int err = ctrwatch_bpf__load(progs->skel);
+
+	if (!err || !v1_freezer)
+		return err;
+	log_warn("the programs did not load with the one for cgroup v1's freezer (%s), trying "
+		 "without it: %s",
+		 strerror(-err), v1_freezer_unseen);
+	ctrwatch_bpf__destroy(progs->skel);
+	err = open_skeleton(progs, cfg, false);
+	if (!err && progs->adopted)
+		err = reuse_maps(progs, cfg->pin_path);
+	if (!err && progs->adopted && !progs->taking_over)
+		load_no_tracing(progs->skel);
+	return err ? err : ctrwatch_bpf__load(progs->skel);
+}
+
+/* Ours attached; the cgroup v1 freezer's on its own, where the kernel allows it. */
+static int attach_programs(struct bpf_programs *progs)
+{
+	struct ctrwatch_bpf *skel = progs->skel;
+	int err = ctrwatch_bpf__attach(skel);
+
+	if (err || !bpf_program__autoload(skel->progs.freezer_apply_state))
+		return err;
+	skel->links.freezer_apply_state = bpf_program__attach(skel->progs.freezer_apply_state);
+	if (!skel->links.freezer_apply_state)
+		log_warn("cannot attach to cgroup v1's freezer (%s): %s", strerror(errno),
+			 v1_freezer_unseen);
+	return 0;
+}
+
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg)
 {
 	struct pinned_set_info want = expected_info(cfg);
 	struct bpf_programs *progs;
+	bool v1_freezer;
 	int err;
 
 	progs = calloc(1, sizeof(*progs));
@@ -687,28 +738,26 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 		log_error("cannot count the possible CPUs: %s", strerror(-err));
 		goto out_free;
 	}
-	progs->skel = ctrwatch_bpf__open();
-	if (!progs->skel) {
-		err = -errno;
-		log_error("cannot open the BPF programs: %s", strerror(-err));
-		goto out_free;
-	}
-	configure(progs->skel, cfg);
-	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->ringbuf_size);
-	if (!err)
-		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
-	if (err) {
-		log_error("cannot size the BPF maps: %s", strerror(-err));
+	/*
+	 * cgroup v1's freezer is seen through fentry on a static function: only where a v1 freezer
+	 * hierarchy is mounted and the kernel allows fentry. A runtime that freezes through
+	 * cgroup2 is seen by the tracepoints either way.
+	 */
+	v1_freezer = cfg->v1_freezer_mounted && kernel_allows_fentry();
+	if (cfg->v1_freezer_mounted && !v1_freezer)
+		log_warn("this kernel does not let ctrwatch trace cgroup v1's freezer: %s",
+			 v1_freezer_unseen);
+	err = open_skeleton(progs, cfg, v1_freezer);
+	if (err)
 		goto out_destroy;
-	}
 	if (cfg->pin_path) {
 		err = open_pinned(progs, cfg, &want); /* says why not */
 		if (err)
 			goto out_destroy;
 	}
-	err = ctrwatch_bpf__load(progs->skel);
+	err = load_programs(progs, cfg, v1_freezer);
 	if (!err && (!progs->adopted || progs->taking_over))
-		err = ctrwatch_bpf__attach(progs->skel);
+		err = attach_programs(progs);
 	if (err) {
 		log_error("cannot load or attach the BPF programs: %s%s", strerror(-err),
 			  log_verbose() ? "" : " (run with -v for libbpf's log)");

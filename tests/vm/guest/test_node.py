@@ -237,6 +237,14 @@ def test_pause_and_resume_through_both_freezers():
 
     freezer = tempfile.mkdtemp(prefix="freezer-v1.")
     subprocess.run(["mount", "-t", "cgroup", "-o", "freezer", "freezer", freezer], check=True)
+    # a kernel whose function cannot be traced: aimed at one the kernel refuses fentry on
+    # (its deny list), the programs fail to load, then load without it
+    os.environ["CTRWATCH_TEST_V1_FREEZER_FUNCTION"] = "migrate_disable"
+    try:
+        nofn = Ctrwatch(workdir, "v1nofunction").start(timeout=180)
+    finally:
+        del os.environ["CTRWATCH_TEST_V1_FREEZER_FUNCTION"]
+    assert "trying without it" in nofn.stderr() and nofn.stop() == 0, nofn.stderr()
     v1 = Ctrwatch(workdir, "v1freezer", "--enrich-timeout", "10s").start(timeout=180)
     try:
         assert "cgroup v1's freezer" not in v1.stderr(), v1.stderr()
