@@ -16,14 +16,14 @@ CFLAGS ?= -O2 -g
 CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
-	-lgrpc -lgpr -lprotobuf-c -ljansson -lpthread \
+	-lnghttp2 -lprotobuf-c -ljansson -lpthread \
 	-lcivetweb
 BPF_CFLAGS := $(RECORDS_DEFINES) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-# Modules with no libbpf or gRPC dependency: unit tested and fuzzed on their own. The pipeline is
+# Modules with no libbpf or containerd client dependency: unit tested and fuzzed on their own. The pipeline is
 # among them: it reaches containerd only through the lookup seam (enrich/lookup.h).
 PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/output/*.c) \
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
@@ -81,10 +81,12 @@ TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=addres
 # The containerd reply decoder needs protobuf-c and jansson (never gRPC).
 UNIT_LIBS_test_containerd_decode := src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
+# The gRPC framing against a scripted HTTP/2 server (nghttp2's server side, in a thread).
+UNIT_LIBS_test_grpc_unary := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 # Built with the next record layout: the upgrade from today's is then a real one.
 UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
-		src/enrich/containerd_decode.c | $(OUT)/tests
+		src/enrich/containerd_decode.c src/enrich/grpc_unary.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
 unit-test: $(UNIT_TESTS)

@@ -23,7 +23,7 @@ tar -C "$work/rootfs" -xf "$work/rootfs.tar"
 # extract does not run maintainer scripts: drop what only they or apt would use
 rm -rf "$work/rootfs"/usr/share/{doc,man,locale,info,lintian} "$work/rootfs"/var/cache/apt \
 	"$work/rootfs"/var/lib/apt/lists
-# Packages bring libraries ctrwatch never loads (grpc_unsecure, C++ protobuf, protoc): keep only
+# Packages bring libraries ctrwatch never loads: keep only
 # the shared objects of the binary's ldd closure (names and the files they resolve to).
 keep=$(ldd "$binary" | awk '/=> \//{print $3} /ld-linux/{print $1}' |
 	while read -r lib; do basename "$lib"; basename "$(readlink -f "$lib")"; done | sort -u)

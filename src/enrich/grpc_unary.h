@@ -5,10 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A gRPC channel to a unix socket, for unary calls made with gRPC's C core. */
+/* A gRPC channel to a unix socket, for unary calls (HTTP/2 by nghttp2). One call at a time. */
 struct grpc_unary_channel;
 
-/* Returns NULL with errno set. The channel connects lazily and reconnects by itself. */
+/* Returns NULL with errno set. The channel connects at its first call, and again after the
+ * connection was lost. */
 struct grpc_unary_channel *grpc_unary_open(const char *socket_path);
 void grpc_unary_close(struct grpc_unary_channel *ch);
 

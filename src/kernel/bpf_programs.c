@@ -744,9 +744,6 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 	 * cgroup2 is seen by the tracepoints either way.
 	 */
 	v1_freezer = cfg->v1_freezer_mounted && kernel_allows_fentry();
-	if (cfg->v1_freezer_mounted && !v1_freezer)
-		log_warn("this kernel does not let ctrwatch trace cgroup v1's freezer: %s",
-			 v1_freezer_unseen);
 	err = open_skeleton(progs, cfg, v1_freezer);
 	if (err)
 		goto out_destroy;
@@ -763,6 +760,9 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 			  log_verbose() ? "" : " (run with -v for libbpf's log)");
 		goto out_destroy;
 	}
+	if (cfg->v1_freezer_mounted && !v1_freezer) /* said once running: errors stay one line */
+		log_warn("this kernel does not let ctrwatch trace cgroup v1's freezer: %s",
+			 v1_freezer_unseen);
 	if (progs->adopted && !progs->taking_over) {
 		*out = progs;
 		return 0;

@@ -339,10 +339,12 @@ def test_cleanup_removes_the_pinned_set():
     w = pinned("cleanup").start()
     r = ctrwatch("--cleanup", "--pin-path", pin)
     assert r.returncode == 1 and "another ctrwatch is reading" in r.stderr, r.stderr
+    # mkdir, rmdir, exec, exit, freeze, unfreeze; and cgroup v1's freezer where it is traced
+    v1_freezer = os.path.isdir("/sys/fs/cgroup/freezer") and "cgroup v1's freezer" not in w.stderr()
     w.stop()
     assert os.path.isdir(pin)
     links = pinned_links()
-    assert len(links) == 4, links
+    assert len(links) == 6 + v1_freezer, links
     r = ctrwatch("--cleanup", "--pin-path", pin)
     assert r.returncode == 0, r.stderr
     assert not os.path.exists(pin)
@@ -350,8 +352,9 @@ def test_cleanup_removes_the_pinned_set():
     # bpftool: none of the pinned links, nor their programs, is left in the kernel
     shown = bpftool("link", "show")
     assert not {lk["id"] for lk in shown} & set(links), (links, shown)
-    progs = {p["id"] for p in bpftool("prog", "show")}
-    assert not progs & set(links.values()), (links, progs)
+    # a program goes once its last reference does, after an RCU grace period: not at once
+    wait_until(lambda: not {p["id"] for p in bpftool("prog", "show")} & set(links.values()),
+               timeout=10, what=f"the programs of links {links} to be freed")
     # nothing of ours is attached any more: a container made now is recorded by no one
     gone = f"ctrw-{os.getpid()}-gone"
     ctd.run(gone, "/bin/true", check=True)

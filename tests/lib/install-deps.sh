@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool # build
-	libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev        # containerd API
+	libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev     # containerd API
 	libcivetweb-dev                                                         # --metrics-address
 	libclang-rt-14-dev                                                      # fuzzing
 	containerd runc busybox-static python3 python3-yaml util-linux valgrind # tests
