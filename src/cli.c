@@ -77,7 +77,7 @@ void cli_usage(FILE *f)
 	    "                          9.x) or ocsf (OCSF 1.8.0) (default: ndjson)\n"
 	    "      --exec              also report every program run inside containers (default: off)\n"
 	    "      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
-	    "                          (default: 8M)\n"
+	    "                          (default: 1M, 8M with --exec)\n"
 	    "      --cgroup-hierarchy auto|cgroup2|cpuset  the one hierarchy watched: cgroup2\n"
 	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
 	    "      --max-cgroups N     cgroups the kernel tracks at once: containers and the\n"
@@ -219,7 +219,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
-	opts->ringbuf_size = RINGBUF_SIZE_DEFAULT;
+	opts->ringbuf_size = 0; /* by --exec, if not given */
 	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
@@ -340,6 +340,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!opts->ringbuf_size)
+		opts->ringbuf_size =
+		    opts->trace_exec ? RINGBUF_SIZE_EXEC_DEFAULT : RINGBUF_SIZE_DEFAULT;
 	if (opts->mode != MODE_TRACE && !opts->pin_path)
 		opts->pin_path = PIN_PATH_DEFAULT;
 	if (opts->wait_for_reader_ms && !opts->pin_path)

@@ -10,7 +10,14 @@
 #include "filter/filter.h"
 #include "output/event_format.h"
 
-#define RINGBUF_SIZE_DEFAULT	  (8u << 20)
+/*
+ * Without --exec the ring buffer carries lifecycle records alone (~1.5 KiB per container
+ * lifetime): 1 MiB holds ~680 lifetimes with the reader stopped (a restart bridges that much
+ * churn); --exec's bursts of exec records get 8 MiB. libbpf maps the data pages twice, so the
+ * size counts twice in RSS.
+ */
+#define RINGBUF_SIZE_DEFAULT	  (1u << 20)
+#define RINGBUF_SIZE_EXEC_DEFAULT (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT 500
 #define CACHE_SIZE_DEFAULT	  4096
 #define MAX_CGROUPS_DEFAULT	  16384

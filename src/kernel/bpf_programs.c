@@ -349,9 +349,6 @@ static const char *shape_mismatch(const struct pinned_set_info *have,
 		return "another program";
 	if (!records_upgrade_supported(have->layout))
 		return "a record layout this build cannot read";
-	/* of another layout, the ring buffer is drained, not shared: its size does not matter */
-	if (have->layout == want->layout && have->ringbuf_size != want->ringbuf_size)
-		return "another --ringbuf-size";
 	if (have->max_cgroups != want->max_cgroups)
 		return "another --max-cgroups";
 	if (have->hierarchy_id != want->hierarchy_id || have->cgroup_v1 != want->cgroup_v1)
@@ -582,8 +579,10 @@ static const char *takeover_reason(const struct bpf_programs *progs,
 				   const struct pinned_set_info *have,
 				   const struct pinned_set_info *want)
 {
-	if (progs->new_ring)
+	if (progs->new_ring && have->layout != want->layout)
 		return "another record layout: its records are drained first";
+	if (progs->new_ring)
+		return "another ring buffer size: its records are drained first";
 	if (progs->draining_fd >= 0)
 		return "a takeover from another record layout was not finished";
 	if (have->object_hash != want->object_hash)
@@ -608,7 +607,8 @@ static int take_pinned_maps(struct bpf_programs *progs, const char *pin_path,
 		*mismatch = "a ring buffer to drain of a record layout this build cannot read";
 		return -ESTALE;
 	}
-	progs->new_ring = have->layout != want->layout;
+	/* another layout or another size: ours is a new ring buffer, theirs is drained first */
+	progs->new_ring = have->layout != want->layout || have->ringbuf_size != want->ringbuf_size;
 	if (left && progs->new_ring && left_layout != have->layout) {
 		*mismatch = "two older record layouts, one still to drain (start the build of the "
 			    "newer one first)";

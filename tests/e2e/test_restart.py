@@ -311,12 +311,39 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     assert ctrwatch("--cleanup", "--pin-path", pin).returncode == 0
 
 
+def test_another_ring_buffer_size_takes_over_and_drains_the_old_one():
+    """--ringbuf-size changed (or --exec, whose default is 8M, not 1M): the new ctrwatch records
+    into a ring buffer of its own and drains the pinned one first, as for a new record layout.
+    A container running across the change and one whose whole life falls between: printed once."""
+    across, during = f"ctrw-{os.getpid()}-size-across", f"ctrw-{os.getpid()}-size-down"
+    old = pinned("size-old").start()
+    ctd.run(across, "/bin/sleep", "600", detach=True, check=True)
+    old.wait_for(across, "container_start")
+    old.stop(signal.SIGKILL)
+    assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 5").returncode == 5
+    new = pinned("size-new", "--ringbuf-size", "2M").start()
+    err = new.stderr()
+    assert "taking over" in err and "another ring buffer size" in err, err
+    ctd.kill(across)
+    ctd.remove(across)
+    for cid in (across, during):
+        new.wait_for(cid, "container_remove")
+    wait_until(lambda: "drained the ring buffer" in new.stderr(), what="the old ring drained")
+    one, two = old.events(), new.events()
+    assert lifecycle(one, across) == LIFETIME[:2], lifecycle(one, across)
+    assert lifecycle(two, across) == LIFETIME[2:], lifecycle(two, across)
+    assert lifecycle(two, during) == LIFETIME, lifecycle(two, during)
+    assert_seqs(one + two)
+    assert not [f for f in os.listdir(pin) if f.startswith("events_layout")], os.listdir(pin)
+    assert new.stop() == 0
+
+
 def test_maps_of_another_shape_are_refused():
     w = pinned("shape").start()  # the set of the tests before, or a new one
     w.stop()
-    r = ctrwatch("--pin-path", pin, "--ringbuf-size", "16M", "--containerd-socket", ctd.sock)
+    r = ctrwatch("--pin-path", pin, "--max-cgroups", "8192", "--containerd-socket", ctd.sock)
     assert r.returncode == 1, (r.returncode, r.stderr)
-    assert "made with another --ringbuf-size" in r.stderr and "--cleanup" in r.stderr, r.stderr
+    assert "made with another --max-cgroups" in r.stderr and "--cleanup" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 

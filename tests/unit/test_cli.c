@@ -191,6 +191,27 @@ int main(void)
 		ASSERT_STREQ(opts.output_path, "/tmp/x");
 		ASSERT_EQ(opts.ringbuf_size, 16 << 20);
 	}
+	SUBTEST ("the ring buffer: 1M for lifecycle records alone, 8M with --exec, or as given") {
+		static const struct {
+			int argc;
+			char *argv[4];
+			uint64_t want;
+		} cases[] = {
+		    {1, {"ctrwatch"}, 1 << 20},
+		    {2, {"ctrwatch", "--exec"}, 8 << 20},
+		    {3, {"ctrwatch", "--exec", "--ringbuf-size=2M"}, 2 << 20},
+		    {3, {"ctrwatch", "--ringbuf-size=16M", "--exec"}, 16 << 20},
+		    {2, {"ctrwatch", "--ringbuf-size=64K"}, 64 << 10},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct options opts;
+
+			ASSERT_EQ(cli_parse(cases[i].argc, (char **)cases[i].argv, &opts), CLI_RUN);
+			ASSERT_EQ(opts.ringbuf_size, cases[i].want);
+			cli_free(&opts);
+		}
+	}
 	SUBTEST ("hybrid host watches cgroup2") {
 		struct cgroup_hierarchy h;
 
