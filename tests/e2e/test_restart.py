@@ -255,18 +255,36 @@ def test_other_programs_take_over_without_a_gap():
     assert back.stop() == 0
 
 
+def killed_with_one_running(name, code):
+    """A pinned ctrwatch SIGKILLed while container <name>-across runs, then container
+    <name>-down's whole life (exit code) while nobody reads. Returns (old, across, during)."""
+    across, during = f"ctrw-{os.getpid()}-{name}-across", f"ctrw-{os.getpid()}-{name}-down"
+    old = pinned(f"{name}-old").start()
+    ctd.run(across, "/bin/sleep", "600", detach=True, check=True)
+    old.wait_for(across, "container_start")
+    old.stop(signal.SIGKILL)
+    assert ctd.run(during, "/bin/sh", "-c", f"/bin/true; exit {code}").returncode == code
+    return old, across, during
+
+
+def assert_split_across(old, new, across, during):
+    """across: created and started under old, exited and removed under new; during: all of it
+    under new, from the drained ring buffer."""
+    wait_until(lambda: "drained the ring buffer" in new.stderr(), what="the old ring drained")
+    one, two = old.events(), new.events()
+    assert lifecycle(one, across) == LIFETIME[:2], lifecycle(one, across)
+    assert lifecycle(two, across) == LIFETIME[2:], lifecycle(two, across)
+    assert lifecycle(two, during) == LIFETIME, lifecycle(two, during)
+    return one, two
+
+
 def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     """The pinned programs of this build (record layout 3) are taken over by a build of the next
     layout (make layout-next): it drains the old ring buffer, reading its records through
     records_upgrade.c, while its own programs already record into a ring buffer of their own.
     Containers run across the handover and while nobody reads: each printed once, in order."""
     assert os.access(LAYOUT_NEXT, os.X_OK), "make layout-next first"
-    across, during = f"ctrw-{os.getpid()}-layout-across", f"ctrw-{os.getpid()}-layout-down"
-    old = pinned("layout-old").start()
-    ctd.run(across, "/bin/sleep", "600", detach=True, check=True)
-    old.wait_for(across, "container_start")
-    old.stop(signal.SIGKILL)
-    assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 4").returncode == 4
+    old, across, during = killed_with_one_running("layout", 4)
     assert "record layout 3" in status(), status()
 
     churn = Churn(ctd, f"ctrw-{os.getpid()}-layout-churn", workers=1, run_for=(0, 0))
@@ -288,11 +306,7 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
     assert churned, "no container ran across the handover"
     for cid in [across, during, *churned]:
         new.wait_for(cid, "container_remove")
-    wait_until(lambda: "drained the ring buffer" in new.stderr(), what="the old ring drained")
-    one, two = old.events(), new.events()
-    assert lifecycle(one, across) == LIFETIME[:2], lifecycle(one, across)
-    assert lifecycle(two, across) == LIFETIME[2:], lifecycle(two, across)
-    assert lifecycle(two, during) == LIFETIME, lifecycle(two, during)
+    one, two = assert_split_across(old, new, across, during)
     assert [e for e in two if e["event"] == "container_exit" and
             e["container"]["id"] == during][0]["exit"]["code"] == 4
     for cid in churned:
@@ -315,12 +329,7 @@ def test_another_ring_buffer_size_takes_over_and_drains_the_old_one():
     """--ringbuf-size changed (or --exec, whose default is 8M, not 1M): the new ctrwatch records
     into a ring buffer of its own and drains the pinned one first, as for a new record layout.
     A container running across the change and one whose whole life falls between: printed once."""
-    across, during = f"ctrw-{os.getpid()}-size-across", f"ctrw-{os.getpid()}-size-down"
-    old = pinned("size-old").start()
-    ctd.run(across, "/bin/sleep", "600", detach=True, check=True)
-    old.wait_for(across, "container_start")
-    old.stop(signal.SIGKILL)
-    assert ctd.run(during, "/bin/sh", "-c", "/bin/true; exit 5").returncode == 5
+    old, across, during = killed_with_one_running("size", 5)
     new = pinned("size-new", "--ringbuf-size", "2M").start()
     err = new.stderr()
     assert "taking over" in err and "another ring buffer size" in err, err
@@ -328,11 +337,7 @@ def test_another_ring_buffer_size_takes_over_and_drains_the_old_one():
     ctd.remove(across)
     for cid in (across, during):
         new.wait_for(cid, "container_remove")
-    wait_until(lambda: "drained the ring buffer" in new.stderr(), what="the old ring drained")
-    one, two = old.events(), new.events()
-    assert lifecycle(one, across) == LIFETIME[:2], lifecycle(one, across)
-    assert lifecycle(two, across) == LIFETIME[2:], lifecycle(two, across)
-    assert lifecycle(two, during) == LIFETIME, lifecycle(two, during)
+    one, two = assert_split_across(old, new, across, during)
     assert_seqs(one + two)
     assert not [f for f in os.listdir(pin) if f.startswith("events_layout")], os.listdir(pin)
     assert new.stop() == 0

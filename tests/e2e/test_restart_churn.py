@@ -83,11 +83,20 @@ def test_restarts_at_random_moments_lose_and_double_nothing():
     try:
         ids = churn.join()
 
-        def all_removed():
+        def missing():
             removed = {e["container"]["id"] for r in [w] + [r for r, _ in runs]
                        for e in r.events() if e["event"] == "container_remove"}
-            return removed >= set(ids)
-        wait_until(all_removed, timeout=30, what="every container's remove, in some run")
+            return set(ids) - removed
+
+        try:
+            wait_until(lambda: not missing(), timeout=30, what="every container's remove")
+        except AssertionError:
+            left = missing()
+            raise AssertionError(f"no remove for {sorted(left)}: " + str([
+                (i, how, e["event"], e.get("seq"), e.get("enrichment"))
+                for i, (r, how) in enumerate(runs + [(w, "last")]) for e in r.events()
+                if e.get("container", {}).get("id") in left])
+                + "; last stderr: " + w.stderr()[-1500:])
     finally:
         assert w.stop() == 0
     runs.append((w, "SIGTERM"))

@@ -289,6 +289,18 @@ static int call(struct grpc_unary_channel *ch, int timeout_ms, struct grpc_unary
 			       request, sizeof(request), timeout_ms, r);
 }
 
+/* A call answered with the scripted "hello". */
+static void expect_hello(struct grpc_unary_channel *ch)
+{
+	struct grpc_unary_result r;
+
+	ASSERT_EQ(call(ch, 5000, &r), 0);
+	ASSERT_EQ(r.status, 0);
+	ASSERT_EQ(r.len, 5);
+	ASSERT_TRUE(r.data && !memcmp(r.data, "hello", 5));
+	free(r.data);
+}
+
 static long elapsed_ms(const struct timespec *since)
 {
 	struct timespec now;
@@ -323,11 +335,7 @@ int main(void)
 	SUBTEST ("a reply written a byte at a time (partial frames) is read whole") {
 		server_start(&sv, REPLY_BYTEWISE);
 		ch = grpc_unary_open(sv.path);
-		ASSERT_EQ(call(ch, 5000, &r), 0);
-		ASSERT_EQ(r.status, 0);
-		ASSERT_EQ(r.len, 5);
-		ASSERT_TRUE(r.data && !memcmp(r.data, "hello", 5));
-		free(r.data);
+		expect_hello(ch);
 		ASSERT_STREQ(sv.req_path, "/containerd.services.containers.v1.Containers/Get");
 		ASSERT_STREQ(sv.req_ns, "k8s.io");
 		ASSERT_STREQ(sv.req_type, "application/grpc");
@@ -336,9 +344,7 @@ int main(void)
 		/* the message, length-prefixed */
 		ASSERT_EQ(sv.req_body_len, 10);
 		ASSERT_TRUE(!memcmp(sv.req_body, "\0\0\0\0\5\x0a\x03web", 10));
-		/* a second call on the same connection */
-		ASSERT_EQ(call(ch, 5000, &r), 0);
-		free(r.data);
+		expect_hello(ch); /* a second call, on the same connection */
 		ASSERT_EQ(sv.connections, 1);
 		grpc_unary_close(ch);
 		server_stop(&sv);
@@ -358,9 +364,7 @@ int main(void)
 	SUBTEST ("GOAWAY before the call was taken: made again on a new connection") {
 		server_start(&sv, GOAWAY_FIRST);
 		ch = grpc_unary_open(sv.path);
-		ASSERT_EQ(call(ch, 5000, &r), 0);
-		ASSERT_TRUE(r.data && !memcmp(r.data, "hello", 5));
-		free(r.data);
+		expect_hello(ch);
 		ASSERT_EQ(sv.connections, 2);
 		grpc_unary_close(ch);
 		server_stop(&sv);
@@ -382,12 +386,9 @@ int main(void)
 	SUBTEST ("a connection the server closed between calls is replaced, the call not lost") {
 		server_start(&sv, CLOSE_AFTER);
 		ch = grpc_unary_open(sv.path);
-		ASSERT_EQ(call(ch, 5000, &r), 0);
-		free(r.data);
+		expect_hello(ch);
 		usleep(50000); /* the server has closed it */
-		ASSERT_EQ(call(ch, 5000, &r), 0);
-		ASSERT_TRUE(r.data && !memcmp(r.data, "hello", 5));
-		free(r.data);
+		expect_hello(ch);
 		ASSERT_EQ(sv.connections, 2);
 		grpc_unary_close(ch);
 		server_stop(&sv);
