@@ -12,6 +12,9 @@
  *     its sub-cgroups, so that its exit and remove are printed;
  *   - one the kernel does not track is a container running before any of us: reported as
  *     existing, as at every start.
+ * The kernel does not wait for us: the ring buffer is looked at again after the scan (a cgroup
+ * gone between the two looks is known by its rmdir record), and a container taken back reports
+ * a create, start or exit whose record is read after the scan (lifecycle.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -178,6 +181,14 @@ int adopt_previous(const struct adopt_config *cfg, unsigned int *adopted)
 		err = ringbuf_reader_peek(cfg->reader, note_record, &a);
 	if (!err)
 		err = cgroup_scan(cfg->mount_point, on_running, &a);
+	/*
+	 * Again: a container whose cgroup went between the first look and the scan is in neither
+	 * unless its rmdir record, made as the cgroup went, is noted now.
+	 */
+	if (!err && cfg->draining)
+		err = ringbuf_reader_peek(cfg->draining, note_record, &a);
+	if (!err)
+		err = ringbuf_reader_peek(cfg->reader, note_record, &a);
 	if (!err) {
 		twalk_r(a.unread, on_gone, &a);
 		a.sub_pass = true;

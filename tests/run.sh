@@ -17,7 +17,14 @@ count() { # suite output on stdin -> adds its closing "N passed, N failed" line 
 	total_f=$((total_f + ${f:-1}))
 }
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+failures=$(mktemp)
+trap 'rm -f "$log" "$failures"' EXIT
+# A failing test's lines, from its FAIL line to the next test, kept for the end of the run:
+# CI shows the tail of what a run printed.
+keep_failures() { # suite name; its output in $log
+	awk -v suite="$1" '/^FAIL /{on=1; print "[" suite "]"} /^(ok|\.\.\.) /{on=0} on' "$log" |
+		head -60 >>"$failures"
+}
 
 echo "== unit tests"
 tests/run-unit.sh "$@" | tee "$log"
@@ -50,6 +57,7 @@ for suite in tests/e2e/test_*.py; do
 	timeout 600 python3 "$suite" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	count <"$log"
+	keep_failures "$suite"
 	[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
 done
 
@@ -59,5 +67,9 @@ rc=${PIPESTATUS[0]}
 count <"$log"
 [ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
 
+if [ -s "$failures" ]; then
+	echo "== the failures again"
+	cat "$failures"
+fi
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

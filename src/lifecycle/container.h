@@ -46,6 +46,14 @@ struct container {
 	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */
 	uint32_t init_pid; /* 0 until known */
 	enum container_freeze freeze; /* what its last paused/resumed event said */
+	/*
+	 * Taken back at startup in the phase the kernel's map gave: a start or exit the kernel
+	 * made just before may still have its record in the ring buffer, read after the scan. An
+	 * unreleased record was not printed (or was, just before a SIGKILL): it is reported.
+	 */
+	bool adopted_before_records;
+	/* ... and its mkdir record, read after the scan, still to report as its create */
+	bool adopted_create_unreported;
 
 	unsigned int refs;
 };

@@ -226,8 +226,13 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 			lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
 		return 0;
 	}
-	if (container_table_get(&lc->table, r->hdr.cgroup_id))
-		return 0; /* already reported by the startup scan */
+	c = container_table_get(&lc->table, r->hdr.cgroup_id);
+	if (c) { /* already reported by the startup scan, or taken back as its mkdir came */
+		if (!c->adopted_create_unreported)
+			return 0;
+		c->adopted_create_unreported = false;
+		return make_event(ev, EVENT_CONTAINER_CREATE, r->hdr.timestamp_ns, c);
+	}
 
 	c = container_new(r->hdr.cgroup_id, path, r->hdr.flags & RECORD_F_TRUNCATED, &ident);
 	if (!c) {
@@ -255,6 +260,20 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 	return make_event(ev, EVENT_CONTAINER_CREATE, c->created_ns, c);
 }
 
+/*
+ * A start record of a container taken back as started, its init's: the kernel started it
+ * between the adoption's look at the ring buffer and its look at the map.
+ */
+static bool trailing_start(struct container *c, uint32_t pid)
+{
+	bool trailing =
+	    c->adopted_before_records && c->phase == CONTAINER_STARTED && c->init_pid == pid;
+
+	if (trailing)
+		c->adopted_before_records = false;
+	return trailing;
+}
+
 static int on_process(struct lifecycle *lc, const struct record_process *r, struct event *ev)
 {
 	struct container *c = container_of(lc, r->hdr.cgroup_id);
@@ -263,7 +282,7 @@ static int on_process(struct lifecycle *lc, const struct record_process *r, stru
 	if (!c)
 		return 0; /* not a container, or one dropped after the kernel saw this */
 	if (r->hdr.type == RECORD_CONTAINER_START) {
-		if (c->phase != CONTAINER_CREATED)
+		if (c->phase != CONTAINER_CREATED && !trailing_start(c, r->pid))
 			return 0;
 		c->phase = CONTAINER_STARTED;
 		c->confirmed = true;
@@ -281,7 +300,7 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 {
 	struct container *c = container_of(lc, r->hdr.cgroup_id);
 
-	if (!c || c->phase == CONTAINER_EXITED)
+	if (!c || (c->phase == CONTAINER_EXITED && !c->adopted_before_records))
 		return 0;
 	/*
 	 * Only the init's exit is the container's. A sub-cgroup's kernel entry can take another
@@ -290,6 +309,7 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 	 */
 	if (c->init_pid && r->pid != c->init_pid)
 		return 0;
+	c->adopted_before_records = false;
 	c->phase = CONTAINER_EXITED;
 	make_event(ev, EVENT_CONTAINER_EXIT, r->hdr.timestamp_ns, c);
 	ev->exit_status = r->exit_status;
@@ -464,6 +484,8 @@ static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const c
 		       st->start_unread || st->exit_unread;
 	c->existing = true; /* its init, if unknown, comes from containerd */
 	c->freeze = CONTAINER_FREEZE_UNKNOWN;
+	c->adopted_before_records = c->phase != CONTAINER_CREATED;
+	c->adopted_create_unreported = true;
 	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
 	return c;
 }

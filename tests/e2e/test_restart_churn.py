@@ -92,11 +92,14 @@ def test_restarts_at_random_moments_lose_and_double_nothing():
             wait_until(lambda: not missing(), timeout=30, what="every container's remove")
         except AssertionError:
             left = missing()
-            raise AssertionError(f"no remove for {sorted(left)}: " + str([
-                (i, how, e["event"], e.get("seq"), e.get("enrichment"))
-                for i, (r, how) in enumerate(runs + [(w, "last")]) for e in r.events()
-                if e.get("container", {}).get("id") in left])
-                + "; last stderr: " + w.stderr()[-1500:])
+            every = runs + [(w, "last")]
+            seen_in = [(i, how, e["event"], e.get("seq"), e.get("enrichment"))
+                       for i, (r, how) in enumerate(every) for e in r.events()
+                       if e.get("container", {}).get("id") in left]
+            last = max([i for i, *_ in seen_in], default=0)
+            stderrs = "".join(f"\n-- run {i} ({how}):\n{r.stderr()[-800:]}"
+                              for i, (r, how) in enumerate(every) if last <= i <= last + 2)
+            raise AssertionError(f"no remove for {sorted(left)}: {seen_in}{stderrs}")
     finally:
         assert w.stop() == 0
     runs.append((w, "SIGTERM"))

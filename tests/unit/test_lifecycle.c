@@ -619,32 +619,53 @@ int main(void)
 	}
 	/*
 	 * Taken back from a pinned set: silent, in the phase the kernel and the unread records
-	 * give; then the unread records (read again) print what the previous ctrwatch did not.
+	 * give; then the records still in the ring buffer (read again, or made between the
+	 * adoption's look at the ring and at the map) print what the previous ctrwatch did not.
 	 */
+	enum { REC_MKDIR = 1, REC_START = 2, REC_EXIT = 4 }; /* rmdir always follows */
 	struct adopt_case {
 		const char *name;
 		struct adopted_state st;
-		const char *events; /* after start (pid 7), exit (pid 7), rmdir */
+		int records; /* which of mkdir, start (pid 7), exit (pid 7) follow, before rmdir */
+		const char *events;
 	} adopt_cases[] = {
 	    {"started, nothing unread: only its exit and remove are new",
 	     {.kernel = {.state = TRACKED_STARTED, .init_tgid = 7}},
+	     REC_EXIT,
 	     "container_exit:adopted container_remove:adopted"},
 	    {"its start unread: printed",
 	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7},
 	      .start_unread = true,
 	      .exit_unread = true},
+	     REC_START | REC_EXIT,
 	     "container_start:adopted container_exit:adopted container_remove:adopted"},
 	    {"exited while nobody read: its exit is printed",
 	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}, .exit_unread = true},
+	     REC_EXIT,
 	     "container_exit:adopted container_remove:adopted"},
 	    {"exited and printed before: only the remove",
 	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}},
+	     0,
+	     "container_remove:adopted"},
+	    {"started after the ring was looked at, before the map was: its start record comes",
+	     {.kernel = {.state = TRACKED_STARTED, .init_tgid = 7}},
+	     REC_START | REC_EXIT,
+	     "container_start:adopted container_exit:adopted container_remove:adopted"},
+	    {"exited likewise: its exit record comes",
+	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}},
+	     REC_EXIT,
+	     "container_exit:adopted container_remove:adopted"},
+	    {"born after the ring was looked at: its mkdir record makes its create",
+	     {.kernel = {.state = TRACKED_PENDING}},
+	     REC_MKDIR | REC_START | REC_EXIT,
+	     "container_create:adopted container_start:adopted container_exit:adopted "
 	     "container_remove:adopted"},
 	};
 	for (size_t i = 0; i < sizeof(adopt_cases) / sizeof(adopt_cases[0]); i++) {
 		SUBTEST (adopt_cases[i].name) {
 			struct existing_container ec = {.cgroup_path = "/default/adopted",
 							.cgroup_id = 70};
+			int records = adopt_cases[i].records;
 
 			lc = setup(&f);
 			cgroup_classify(ec.cgroup_path, &ec.ident);
@@ -652,8 +673,12 @@ int main(void)
 			ASSERT_STREQ(f.events, "");
 			ASSERT_STREQ(f.inserted, ""); /* the kernel has it already */
 			ASSERT_TRUE(lifecycle_knows(lc, 70));
-			process_record(lc, RECORD_CONTAINER_START, 70, 7, "a", 2);
-			exit_record(lc, 70, 7, 0, 0);
+			if (records & REC_MKDIR)
+				cgroup_record(lc, RECORD_CGROUP_MKDIR, 70, "/default/adopted");
+			if (records & REC_START)
+				process_record(lc, RECORD_CONTAINER_START, 70, 7, "a", 2);
+			if (records & REC_EXIT)
+				exit_record(lc, 70, 7, 0, 0);
 			cgroup_record(lc, RECORD_CGROUP_RMDIR, 70, "/default/adopted");
 			ASSERT_STREQ(f.events, adopt_cases[i].events);
 			teardown(lc);
