@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <nghttp2/nghttp2.h>
 
+#include "common/buffer.h"
 #include "enrich/grpc_unary.h"
 
 /* What a reply may be: containerd's own limit for what it receives. */
@@ -57,7 +58,7 @@ struct grpc_stream {
 	bool not_taken;	 /* GOAWAY said the peer never processed it */
 	bool too_big;	 /* the reply went past GRPC_MESSAGE_MAX */
 	uint32_t reset;	 /* the peer's RST_STREAM error code, 0 if none */
-	uint8_t *data;	 /* the reply's DATA, prefix included */
+	char *data;	 /* the reply's DATA, prefix included */
 	size_t data_len, data_cap;
 	char message[160]; /* grpc-message, percent-decoded */
 };
@@ -176,7 +177,6 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, c
 		   size_t len, void *user_data)
 {
 	struct grpc_stream *s = ((struct grpc_unary_channel *)user_data)->stream;
-	uint8_t *grown;
 
 	(void)flags;
 	if (!s || stream_id != s->id || s->too_big)
@@ -187,17 +187,8 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, c
 		return nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id,
 						 NGHTTP2_CANCEL);
 	}
-	if (s->data_len + len > s->data_cap) { /* doubling: a big reply costs no quadratic copy */
-		size_t cap = s->data_cap ? s->data_cap : 4096;
-
-		while (cap < s->data_len + len)
-			cap *= 2;
-		grown = realloc(s->data, cap);
-		if (!grown)
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
-		s->data = grown;
-		s->data_cap = cap;
-	}
+	if (buffer_reserve(&s->data, &s->data_cap, s->data_len + len, 4096))
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	memcpy(s->data + s->data_len, data, len);
 	s->data_len += len;
 	return 0;
@@ -415,15 +406,16 @@ static int status_of_http(int http)
 /* The reply's one message, out of its length prefix. */
 static void take_message(struct grpc_stream *s, struct grpc_unary_result *r)
 {
+	const uint8_t *prefix = (const uint8_t *)s->data;
 	uint32_t len;
 
 	if (s->data_len < GRPC_PREFIX_LEN) {
 		set_error(r, GRPC_INTERNAL, "%s", "a reply without a message");
 		return;
 	}
-	len = (uint32_t)s->data[1] << 24 | (uint32_t)s->data[2] << 16 | (uint32_t)s->data[3] << 8 |
-	      s->data[4];
-	if (s->data[0] != 0) {
+	len = (uint32_t)prefix[1] << 24 | (uint32_t)prefix[2] << 16 | (uint32_t)prefix[3] << 8 |
+	      prefix[4];
+	if (prefix[0] != 0) {
 		set_error(r, GRPC_INTERNAL, "%s", "a compressed message (none was asked for)");
 		return;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buffer.h"
 #include "common/utf8.h"
 #include "output/json_writer.h"
 
@@ -38,24 +39,11 @@ bool json_writer_failed(const struct json_writer *w)
 
 static bool reserve(struct json_writer *w, size_t n)
 {
-	size_t cap;
-	char *buf;
-
 	if (w->failed)
 		return false;
-	if (w->len + n + 1 <= w->cap)
-		return true;
-	cap = w->cap ? w->cap : 1024;
-	while (cap < w->len + n + 1)
-		cap *= 2;
-	buf = realloc(w->buf, cap);
-	if (!buf) {
+	if (buffer_reserve(&w->buf, &w->cap, w->len + n + 1, 1024))
 		w->failed = true;
-		return false;
-	}
-	w->buf = buf;
-	w->cap = cap;
-	return true;
+	return !w->failed;
 }
 
 static void put(struct json_writer *w, const char *s, size_t n)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buffer.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
 #include "output/sink.h"
@@ -143,24 +144,14 @@ static size_t take_back(struct sink *s, size_t done)
 
 static bool make_room(struct sink *s, size_t len)
 {
-	size_t want = s->len - s->head + len, cap = s->cap ? s->cap : 65536;
-	char *buf;
+	size_t want = s->len - s->head + len;
 
 	if (s->head) { /* the written part goes first */
 		memmove(s->buf, s->buf + s->head, s->len - s->head);
 		s->len -= s->head;
 		s->head = 0;
 	}
-	if (want <= s->cap)
-		return true;
-	while (cap < want)
-		cap *= 2;
-	buf = realloc(s->buf, cap);
-	if (!buf)
-		return false;
-	s->buf = buf;
-	s->cap = cap;
-	return true;
+	return buffer_reserve(&s->buf, &s->cap, want, 65536) == 0;
 }
 
 /* Queues bytes at the backlog's end. must: the remainder of a cut line, kept whatever the bound. */
