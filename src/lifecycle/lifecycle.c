@@ -201,17 +201,27 @@ static void set_parent(struct container *c, const struct container *outer)
 		memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
 }
 
+/*
+ * A record's path, NUL-terminated in out, its length bounded by the record's room. -EINVAL for
+ * one with a NUL inside: no path a runtime makes.
+ */
+static int record_path(const char *in, uint32_t in_len, char out[CGROUP_PATH_MAX])
+{
+	size_t len = in_len < CGROUP_PATH_MAX ? in_len : CGROUP_PATH_MAX - 1;
+
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return strlen(out) == len ? 0 : -EINVAL;
+}
+
 static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
 {
-	size_t len = r->path_len < CGROUP_PATH_MAX ? r->path_len : CGROUP_PATH_MAX - 1;
 	struct container_ident ident;
 	struct container *c;
 	char path[CGROUP_PATH_MAX];
 	int err;
 
-	memcpy(path, r->path, len);
-	path[len] = '\0';
-	if (strlen(path) != len) { /* a NUL inside: no path a runtime makes */
+	if (record_path(r->path, r->path_len, path)) {
 		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
 		return 0;
 	}
@@ -325,20 +335,14 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 static int on_container_freeze(struct lifecycle *lc, const struct record_freeze *r,
 			       struct event *ev)
 {
-	size_t len = r->path_len < CGROUP_PATH_MAX ? r->path_len : CGROUP_PATH_MAX - 1;
-	char path[CGROUP_PATH_MAX];
-	struct container *c;
 	enum container_freeze now = r->frozen ? CONTAINER_FROZEN : CONTAINER_THAWED;
+	char path[CGROUP_PATH_MAX];
+	struct container *c = NULL;
 
-	if (r->hdr.cgroup_id) {
+	if (r->hdr.cgroup_id)
 		c = container_of(lc, r->hdr.cgroup_id);
-	} else {
-		memcpy(path, r->path, len);
-		path[len] = '\0';
-		c = (r->hdr.flags & RECORD_F_TRUNCATED) || strlen(path) != len
-			? NULL
-			: container_table_holding(&lc->table, path);
-	}
+	else if (!(r->hdr.flags & RECORD_F_TRUNCATED) && !record_path(r->path, r->path_len, path))
+		c = container_table_holding(&lc->table, path);
 	if (!c || c->freeze == now)
 		return 0;
 	c->freeze = now;

@@ -184,12 +184,7 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 	if (pid)
 		json_member_u64(w, "pid", pid);
 	if (p) {
-		json_key(w, "parent");
-		json_object_begin(w);
-		json_member_u64(w, "pid", p->ppid);
-		json_key(w, "name");
-		json_string_len(w, p->parent_comm, event_parent_comm_len(p));
-		json_object_end(w);
+		event_json_parent(w, "parent", p);
 		json_key(w, "name");
 		json_string_len(w, p->comm, event_comm_len(p));
 		json_key(w, "executable");

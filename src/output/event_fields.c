@@ -96,6 +96,16 @@ void event_json_args(struct json_writer *w, const struct record_process *p)
 	json_array_end(w);
 }
 
+void event_json_parent(struct json_writer *w, const char *key, const struct record_process *p)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	json_member_u64(w, "pid", p->ppid);
+	json_key(w, "name");
+	json_string_len(w, p->parent_comm, event_parent_comm_len(p));
+	json_object_end(w);
+}
+
 unsigned int event_args_count(const struct record_process *p)
 {
 	size_t len = args_len(p);

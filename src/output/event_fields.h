@@ -35,6 +35,8 @@ const char *event_exe_base(const struct record_process *p, size_t *len);
 /* argv as a JSON array (NUL-separated in the record; a cut last argument kept as it goes). */
 void event_json_args(struct json_writer *w, const struct record_process *p);
 unsigned int event_args_count(const struct record_process *p);
+/* The launcher as ECS's process.parent and OCSF's process.parent_process: {"pid", "name"}. */
+void event_json_parent(struct json_writer *w, const char *key, const struct record_process *p);
 /* The containerd labels as a JSON object of strings. */
 void event_json_labels(struct json_writer *w, const struct container_meta *m);
 

@@ -263,12 +263,7 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		json_object_begin(w);
 		json_member_string(w, "uid", uid);
 		json_object_end(w);
-		json_key(w, "parent_process");
-		json_object_begin(w);
-		json_member_u64(w, "pid", p->ppid);
-		json_key(w, "name");
-		json_string_len(w, p->parent_comm, event_parent_comm_len(p));
-		json_object_end(w);
+		event_json_parent(w, "parent_process", p);
 	}
 	encode_container(w, ev);
 	json_object_end(w);
