@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
-	-lnghttp2 -lprotobuf-c -ljansson -lpthread \
+	-lnghttp2 -lhttp_parser -lprotobuf-c -ljansson -lpthread \
 	-lcivetweb
 BPF_CFLAGS := $(RECORDS_DEFINES) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
@@ -83,10 +83,14 @@ UNIT_LIBS_test_containerd_decode := src/enrich/containerd_decode.c $(OUT)/proto/
 	-lprotobuf-c -ljansson
 # The gRPC framing against a scripted HTTP/2 server (nghttp2's server side, in a thread).
 UNIT_LIBS_test_grpc_unary := src/enrich/grpc_unary.c -lnghttp2 -lpthread
+# HTTP on a unix socket against a scripted server in a thread; the engines' JSON replies.
+UNIT_LIBS_test_http_unix := src/enrich/http_unix.c -lhttp_parser -lpthread
+UNIT_LIBS_test_engine_decode := src/enrich/engine_decode.c -ljansson
 # Built with the next record layout: the upgrade from today's is then a real one.
 UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
-		src/enrich/containerd_decode.c src/enrich/grpc_unary.c | $(OUT)/tests
+		src/enrich/containerd_decode.c src/enrich/grpc_unary.c src/enrich/http_unix.c \
+		src/enrich/engine_decode.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
 unit-test: $(UNIT_TESTS)
@@ -104,6 +108,8 @@ test: ctrwatch layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/be
 FUZZ_RUNS ?= 10000000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_LIBS_fuzz_records := tests/fuzz/check_line.c -ljansson
+FUZZ_LIBS_fuzz_engine_reply := tests/fuzz/check_line.c src/enrich/http_unix.c \
+	src/enrich/engine_decode.c -lhttp_parser -ljansson
 FUZZ_LIBS_fuzz_containerd_reply := tests/fuzz/check_line.c src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
 $(OUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/check_line.c $(PURE_SRCS) $(HDRS) $(PROTO_H) \

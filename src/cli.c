@@ -12,12 +12,15 @@
 #endif
 
 #include "enrich/containerd_client.h"
+#include "enrich/engine_client.h"
 #include "metrics/metrics_server.h"
 
 enum {
 	OPT_EXEC = 0x100,
 	OPT_RINGBUF_SIZE,
 	OPT_CONTAINERD_SOCKET,
+	OPT_DOCKER_SOCKET,
+	OPT_PODMAN_SOCKET,
 	OPT_ENRICH_TIMEOUT,
 	OPT_CACHE_SIZE,
 	OPT_NO_PAUSE_FILTER,
@@ -46,6 +49,8 @@ static const struct option long_options[] = {
     {"metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS},
     {"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
     {"containerd-socket", required_argument, NULL, OPT_CONTAINERD_SOCKET},
+    {"docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET},
+    {"podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET},
     {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"no-pause-filter", no_argument, NULL, OPT_NO_PAUSE_FILTER},
@@ -96,8 +101,14 @@ void cli_usage(FILE *f)
 	    "      --status            say what is pinned and whether a ctrwatch reads it, exit\n"
 	    "      --cleanup           detach and remove what is pinned, exit\n"
 	    "\n"
-	    "Enrichment (containerd API):\n"
+	    "Enrichment (containerd API; Docker's and Podman's HTTP APIs for their containers):\n"
 	    "      --containerd-socket PATH  (default: " CONTAINERD_SOCKET_DEFAULT ")\n"
+	    "      --docker-socket PATH  Docker's API; empty: ask containerd only\n"
+	    "                          (default: " DOCKER_SOCKET_DEFAULT ")\n"
+	    "      --podman-socket PATH  Podman's API service; empty: not asked\n"
+	    "                          (default: " PODMAN_SOCKET_DEFAULT ")\n"
+	    "                          an absent socket is no error: those containers'\n"
+	    "                          events say \"partial\" and why\n"
 	    "      --enrich-timeout DURATION how long events wait for a lookup, e.g. 500ms, 2s;\n"
 	    "                          later they go out \"partial\" (default: 500ms)\n"
 	    "      --cache-size N      containers whose metadata is cached (default: 4096)\n"
@@ -221,6 +232,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->ringbuf_size = 0; /* by --exec, if not given */
 	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
+	opts->docker_socket = DOCKER_SOCKET_DEFAULT;
+	opts->podman_socket = PODMAN_SOCKET_DEFAULT;
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
 	opts->max_cgroups = MAX_CGROUPS_DEFAULT;
@@ -267,6 +280,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				return usage_error("--containerd-socket needs a path%s", "");
 			opts->containerd_socket = optarg;
 			break;
+		case OPT_DOCKER_SOCKET: opts->docker_socket = *optarg ? optarg : NULL; break;
+		case OPT_PODMAN_SOCKET: opts->podman_socket = *optarg ? optarg : NULL; break;
 		case OPT_ENRICH_TIMEOUT:
 			if (cli_parse_duration_ms(optarg, &opts->enrich_timeout_ms))
 				return usage_error("bad --enrich-timeout '%s': want 1ms to 60s, "

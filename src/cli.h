@@ -39,6 +39,8 @@ struct options {
 	uint64_t ringbuf_size;
 	unsigned int max_cgroups; /* entries of the kernel's tracking map */
 	const char *containerd_socket;
+	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
+	const char *podman_socket; /* NULL: Podman's are not looked up */
 	unsigned int enrich_timeout_ms;
 	unsigned int cache_size;
 	bool pause_filter;

@@ -199,6 +199,8 @@ static void open_enricher(struct ctrwatch *cw, const struct options *opts)
 {
 	struct enricher_config cfg = {
 	    .socket_path = opts->containerd_socket,
+	    .docker_socket = opts->docker_socket,
+	    .podman_socket = opts->podman_socket,
 	    .rpc_timeout_ms = RPC_TIMEOUT_MS,
 	};
 

@@ -356,7 +356,7 @@ static void try_flush(struct pipeline *p, struct slot *s, uint64_t now_ns, bool 
 		return;
 	if (s->lookup_pending && s->enrichment.state == ENRICHMENT_UNKNOWN) {
 		s->enrichment.state = ENRICHMENT_PARTIAL;
-		set_error(s, "containerd lookup took longer than %llu ms",
+		set_error(s, "lookup took longer than %llu ms",
 			  (unsigned long long)(p->cfg.enrich_timeout_ns / 1000000));
 	}
 	decide(p, s);

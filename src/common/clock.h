@@ -14,6 +14,13 @@ uint64_t clock_boottime_ns(void);
 /* RFC 3339 UTC with nanoseconds. */
 void clock_format_rfc3339(uint64_t realtime_ns, char out[RFC3339_NANO_LEN]);
 
+/*
+ * "2026-12-02T08:51:45.690473397Z" or with a "+01:00" offset (RFC 3339, as Go writes
+ * time.Time): nanoseconds since the epoch. Returns 0, or -EINVAL for anything else or a time
+ * before 1970.
+ */
+int clock_parse_rfc3339(const char *s, uint64_t *realtime_ns);
+
 /* Milliseconds to wait for deadline_ns (0: none) from now_ns, at most cap_ms. */
 int clock_ms_until(uint64_t deadline_ns, uint64_t now_ns, int cap_ms);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "enrich/container_meta.h"
 
 void container_meta_free(struct container_meta *m)
@@ -35,6 +36,36 @@ const char *container_meta_label(const struct container_meta *m, const char *key
 	return NULL;
 }
 
+/*
+ * Labels are a map: a key given twice (an entry repeated on protobuf's wire, a JSON object with
+ * a key twice) keeps its last value. Kept unique here, or the event would carry one key twice,
+ * which JSON parsers resolve differently: a field a SIEM could be tricked into reading either
+ * way.
+ */
+int container_meta_add_label(struct container_meta *m, const char *key, const char *value)
+{
+	/* compared as printed: keys that differ only in bytes that are not UTF-8 print alike */
+	char *k = utf8_repaired(key), *v = strdup(value);
+	size_t i;
+
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->n_labels; i++) {
+		if (strcmp(m->labels[i].key, k) == 0) {
+			free(k);
+			free(m->labels[i].value);
+			m->labels[i].value = v;
+			return 0;
+		}
+	}
+	m->labels[i] = (struct container_label){k, v};
+	m->n_labels++;
+	return 0;
+}
+
 static int dup_label(const struct container_meta *m, const char *key, char **out)
 {
 	const char *v = container_meta_label(m, key);
@@ -51,7 +82,10 @@ int container_meta_apply_labels(struct container_meta *m, const char *id)
 
 	if (!name)
 		name = container_meta_label(m, "nerdctl/name");
-	m->name = strdup(name ? name : id);
+	if (name || !m->name) { /* else the engine's own name (Docker, Podman) stays */
+		free(m->name);
+		m->name = strdup(name ? name : id);
+	}
 	if (!m->name || dup_label(m, "io.kubernetes.pod.name", &m->pod_name) ||
 	    dup_label(m, "io.kubernetes.pod.namespace", &m->pod_namespace) ||
 	    dup_label(m, "io.kubernetes.pod.uid", &m->pod_uid))

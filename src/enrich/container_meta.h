@@ -11,9 +11,10 @@ struct container_label {
 	char *value;
 };
 
-/* What containerd says of a container: facts only. Every string is owned (malloc'ed) or NULL. */
+/* What containerd (or Docker, or Podman) says of a container: facts only. Every string is owned
+ * (malloc'ed) or NULL. */
 struct container_meta {
-	char *namespace; /* containerd namespace */
+	char *namespace; /* containerd namespace ("moby" for Docker's); NULL for Podman's */
 	char *name;
 	char *image;
 	char *image_digest;
@@ -30,7 +31,15 @@ struct container_meta {
 void container_meta_free(struct container_meta *m);
 /* The label's value, or NULL. */
 const char *container_meta_label(const struct container_meta *m, const char *key);
-/* Derives name and pod fields from the labels (CRI and nerdctl conventions). */
+/*
+ * Adds a label, or replaces the value of the key already there (keys compared as printed).
+ * m->labels must have room for one more. Returns 0 or -ENOMEM.
+ */
+int container_meta_add_label(struct container_meta *m, const char *key, const char *value);
+/*
+ * Derives name and pod fields from the labels (CRI and nerdctl conventions); without such a
+ * label the name is the one already set (an engine's), else the id.
+ */
 int container_meta_apply_labels(struct container_meta *m, const char *id);
 
 /*

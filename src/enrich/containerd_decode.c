@@ -7,7 +7,6 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "common/utf8.h"
 #include "enrich/containerd_client.h"
 #include "enrich/containerd_decode.h"
 #include "proto/containerd.pb-c.h"
@@ -28,35 +27,6 @@ static char *spec_cgroups_path(const Ctrwatch__Containerd__Any *spec)
 	return out;
 }
 
-/*
- * Labels are a protobuf map: an entry repeated on the wire replaces the earlier one (the last
- * wins, as protobuf says). Kept unique here, or the event would carry one key twice, which JSON
- * parsers resolve differently: a field a SIEM could be tricked into reading either way.
- */
-static int add_label(struct container_meta *m, const char *key, const char *value)
-{
-	/* compared as printed: keys that differ only in bytes that are not UTF-8 print alike */
-	char *k = utf8_repaired(key), *v = strdup(value);
-	size_t i;
-
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return -ENOMEM;
-	}
-	for (i = 0; i < m->n_labels; i++) {
-		if (strcmp(m->labels[i].key, k) == 0) {
-			free(k);
-			free(m->labels[i].value);
-			m->labels[i].value = v;
-			return 0;
-		}
-	}
-	m->labels[i] = (struct container_label){k, v};
-	m->n_labels++;
-	return 0;
-}
-
 static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
 		     struct container_meta *m)
 {
@@ -71,7 +41,7 @@ static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
 	if (!m->namespace || !m->labels)
 		return -ENOMEM;
 	for (size_t i = 0; i < ct->n_labels; i++) {
-		if (add_label(m, ct->labels[i]->key, ct->labels[i]->value))
+		if (container_meta_add_label(m, ct->labels[i]->key, ct->labels[i]->value))
 			return -ENOMEM;
 	}
 	return container_meta_apply_labels(m, ct->id);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "enrich/containerd_client.h"
+#include "enrich/engine_client.h"
 #include "enrich/enricher.h"
 #include "common/log.h"
 
@@ -29,17 +30,26 @@ struct enrich_request {
 
 TAILQ_HEAD(request_queue, enrich_request);
 
+/* Where answers come from, for the one log line each time it stops or starts answering. */
+struct source {
+	const char *name; /* "containerd", "docker", "podman" */
+	const char *path; /* its socket */
+	bool reachable;	  /* the last call reached it */
+};
+
 /*
- * Owned by the worker thread: client, reachable. Shared under lock: stopping, the request
- * queues and the results.
+ * Owned by the worker thread: the clients and their sources. Shared under lock: stopping, the
+ * request queues and the results.
  */
 struct enricher {
 	struct containerd_client *client;
+	struct engine_client *docker; /* NULL: not asked */
+	struct engine_client *podman; /* NULL: not asked */
+	struct source containerd_source, docker_source, podman_source;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
-	bool reachable;			 /* the last call reached containerd */
 	struct request_queue urgent;	 /* known containers: served first */
 	struct request_queue background; /* lookalikes, at most BACKGROUND_MAX */
 	unsigned int background_len;
@@ -49,6 +59,7 @@ struct enricher {
 };
 
 _Static_assert(LOOKUP_ERROR_MAX >= CONTAINERD_ERROR_MAX, "containerd errors fit a lookup result");
+_Static_assert(LOOKUP_ERROR_MAX >= ENGINE_ERROR_MAX, "engine errors fit a lookup result");
 
 static void request_free(struct enrich_request *req)
 {
@@ -144,33 +155,90 @@ static void find_init_pid(struct enricher *e, struct lookup_result *res, const c
 		res->init_pid = pid;
 }
 
+/* Logs when a source stops or starts answering; one line per change. */
+static void note_reachability(struct source *src, bool reachable, const char *error)
+{
+	if (reachable && !src->reachable)
+		log_info("%s at %s answers again", src->name, src->path);
+	else if (!reachable && src->reachable)
+		log_warn("%s at %s is not answering (%s): events are partial until it does",
+			 src->name, src->path, error);
+	src->reachable = reachable;
+}
+
+/* containerd's answer: the container, its image digest and, if asked for, its init. */
+static void lookup_containerd(struct enricher *e, const struct enrich_request *req,
+			      struct lookup_result *res)
+{
+	find_container(e, req, res);
+	note_reachability(&e->containerd_source, res->status != LOOKUP_FAILED, res->error);
+	if (res->status != LOOKUP_FOUND)
+		return;
+	find_digest(e, res);
+	if (req->want_init_pid)
+		find_init_pid(e, res, req->ident.id);
+}
+
+/*
+ * The engine's answer (Docker's or Podman's API). Returns the status; FOUND with res->error set
+ * when the image digest could not be had.
+ */
+static enum lookup_status lookup_engine(struct engine_client *c, struct source *src,
+					const struct enrich_request *req, struct lookup_result *res)
+{
+	int rc = engine_get_container(c, req->ident.id, &res->meta, res->error);
+
+	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
+	if (rc == 0)
+		return LOOKUP_FOUND;
+	return rc == -ENOENT ? LOOKUP_NOT_FOUND : LOOKUP_FAILED;
+}
+
+/*
+ * Docker's containers are asked of Docker first (its names, images and labels are the ones
+ * users know), then of containerd, where Docker runs them in namespace "moby" with less: an
+ * answer from there after Docker failed is partial, and says why.
+ */
+static void lookup_docker(struct enricher *e, const struct enrich_request *req,
+			  struct lookup_result *res)
+{
+	char docker_error[LOOKUP_ERROR_MAX];
+	enum lookup_status st = lookup_engine(e->docker, &e->docker_source, req, res);
+
+	if (st == LOOKUP_FOUND) {
+		res->status = st;
+		if (req->want_init_pid)
+			find_init_pid(e, res, req->ident.id);
+		return;
+	}
+	snprintf(docker_error, sizeof(docker_error), "%s", st == LOOKUP_FAILED ? res->error : "");
+	res->error[0] = '\0';
+	lookup_containerd(e, req, res);
+	if (!docker_error[0])
+		return;
+	if (res->status == LOOKUP_FOUND && !res->error[0])
+		snprintf(res->error, sizeof(res->error), "%s", docker_error);
+	if (res->status == LOOKUP_NOT_FOUND) {
+		res->status = LOOKUP_FAILED;
+		snprintf(res->error, sizeof(res->error), "%s", docker_error);
+	}
+}
+
 static struct lookup_result *lookup(struct enricher *e, const struct enrich_request *req)
 {
 	struct lookup_result *res = lookup_result_new(req->cgroup_id);
 
 	if (!res)
 		return NULL;
-	find_container(e, req, res);
-	if (res->status == LOOKUP_FOUND) {
-		find_digest(e, res);
-		if (req->want_init_pid)
-			find_init_pid(e, res, req->ident.id);
-	}
+	if (req->ident.runtime == RUNTIME_DOCKER && e->docker)
+		lookup_docker(e, req, res);
+	else if (req->ident.runtime == RUNTIME_PODMAN && e->podman)
+		res->status = lookup_engine(e->podman, &e->podman_source, req, res);
+	else if (req->ident.runtime == RUNTIME_PODMAN)
+		res->status = LOOKUP_NOT_FOUND; /* Podman keeps nothing in containerd */
+	else
+		lookup_containerd(e, req, res);
 	return res;
-}
-
-/* Logs when containerd stops or starts answering; one line per change. */
-static void note_reachability(struct enricher *e, const struct lookup_result *res)
-{
-	bool reachable = res->status != LOOKUP_FAILED;
-
-	if (reachable && !e->reachable)
-		log_info("containerd at %s answers again", e->socket_path);
-	else if (!reachable && e->reachable)
-		log_warn("containerd at %s is not answering (%s): events are partial until it "
-			 "does",
-			 e->socket_path, res->error);
-	e->reachable = reachable;
 }
 
 static void log_version(struct enricher *e)
@@ -178,14 +246,30 @@ static void log_version(struct enricher *e)
 	char version[64], err[CONTAINERD_ERROR_MAX] = "";
 
 	if (containerd_version(e->client, version, sizeof(version), err) == 0) {
-		log_info("containerd %s at %s", version, e->socket_path);
-		e->reachable = true;
+		log_info("containerd %s at %s", version, e->containerd_source.path);
+		e->containerd_source.reachable = true;
 	} else {
 		log_warn("containerd at %s is not answering (%s): events are partial until it "
 			 "does",
-			 e->socket_path, err);
-		e->reachable = false;
+			 e->containerd_source.path, err);
+		e->containerd_source.reachable = false;
 	}
+}
+
+/*
+ * An engine is optional: one that is not there at startup is only a debug line. If a container
+ * of its kind then shows up and it still does not answer, that is the warning.
+ */
+static void log_engine_version(struct engine_client *c, const struct source *src)
+{
+	char version[64], err[ENGINE_ERROR_MAX] = "";
+
+	if (!c)
+		return;
+	if (engine_version(c, version, sizeof(version), err) == 0)
+		log_info("%s %s at %s", src->name, version, src->path);
+	else
+		log_debug("%s at %s: %s", src->name, src->path, err);
 }
 
 /* The next request, urgent ones first; NULL when there is none. Under the lock. */
@@ -211,6 +295,8 @@ static void *worker(void *arg)
 	uint64_t one = 1;
 
 	log_version(e);
+	log_engine_version(e->docker, &e->docker_source);
+	log_engine_version(e->podman, &e->podman_source);
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		struct enrich_request *req;
@@ -226,9 +312,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&e->lock);
 
 		res = lookup(e, req);
-		if (res)
-			note_reachability(e, res);
-		else
+		if (!res)
 			log_warn("out of memory looking up container %s", req->ident.id);
 		request_free(req);
 
@@ -264,6 +348,21 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 		err = errno ? errno : ENOMEM;
 		goto out_close_fd;
 	}
+	e->containerd_source = (struct source){"containerd", e->socket_path, true};
+	if (cfg->docker_socket)
+		e->docker =
+		    engine_client_open("docker", cfg->docker_socket, "moby", cfg->rpc_timeout_ms);
+	if (cfg->podman_socket)
+		e->podman =
+		    engine_client_open("podman", cfg->podman_socket, NULL, cfg->rpc_timeout_ms);
+	if ((cfg->docker_socket && !e->docker) || (cfg->podman_socket && !e->podman)) {
+		err = ENOMEM;
+		goto out_close_clients;
+	}
+	if (e->docker)
+		e->docker_source = (struct source){"docker", engine_client_socket(e->docker), true};
+	if (e->podman)
+		e->podman_source = (struct source){"podman", engine_client_socket(e->podman), true};
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	err = pthread_create(&e->thread, NULL, worker, e);
@@ -274,6 +373,9 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 out_destroy_sync:
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
+out_close_clients:
+	engine_client_close(e->docker);
+	engine_client_close(e->podman);
 	containerd_client_close(e->client);
 out_close_fd:
 	close(e->event_fd);
@@ -302,6 +404,8 @@ void enricher_stop(struct enricher *e)
 		lookup_result_free(res);
 	}
 	containerd_client_close(e->client);
+	engine_client_close(e->docker);
+	engine_client_close(e->podman);
 	close(e->event_fd);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->wake);

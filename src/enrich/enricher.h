@@ -5,21 +5,25 @@
 #include "enrich/lookup.h"
 
 /*
- * containerd lookups on a worker thread, so that an RPC never stalls the ring buffer reader.
+ * Container lookups on a worker thread, so that an RPC never stalls the ring buffer reader.
  * The pipeline reaches it through enricher_lookup_ops (ctx: the enricher): requests go in with
  * submit(), answers come back through take(), and enricher_fd() becomes readable when there
- * are some. The answers are facts: what containerd knows of the container.
+ * are some. The answers are facts: what containerd knows of the container, or for Docker's and
+ * Podman's containers what their engine's API says.
  */
 struct enricher;
 
 struct enricher_config {
-	const char *socket_path;
-	int rpc_timeout_ms;
+	const char *socket_path;   /* containerd's */
+	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
+	const char *podman_socket; /* NULL: Podman's containers are not looked up */
+	int rpc_timeout_ms;	   /* one call, to any of them */
 };
 
 /* Starts the worker. Returns NULL with errno set. */
 struct enricher *enricher_start(const struct enricher_config *cfg);
-/* Joins the worker (an RPC in flight finishes first: at most rpc_timeout_ms) and frees all. */
+/* Joins the worker (a lookup in flight finishes first: a few calls of rpc_timeout_ms at most)
+ * and frees all. */
 void enricher_stop(struct enricher *e);
 int enricher_fd(const struct enricher *e);
 

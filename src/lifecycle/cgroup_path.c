@@ -199,6 +199,20 @@ static int classify_scope(const struct path_parts *parts, struct container_ident
 	return 0;
 }
 
+/* Podman with its cgroupfs manager: /libpod_parent/libpod-<id>, in a pod one level deeper. */
+static int classify_libpod(const struct path_parts *parts, struct container_ident *ident)
+{
+	const char *s = parts->s[parts->n - 1];
+	size_t len = parts->len[parts->n - 1], n = strlen("libpod-");
+
+	if (!has_prefix(s, len, "libpod-") || !is_hex64(s + n, len - n))
+		return 0;
+	ident->form = CGROUP_FORM_PODMAN_CGROUPFS;
+	ident->runtime = RUNTIME_PODMAN;
+	copy_part(ident->id, sizeof(ident->id), s + n, len - n);
+	return 1;
+}
+
 static int classify_kubepods(const struct path_parts *parts, struct container_ident *ident)
 {
 	int n = parts->n;
@@ -246,7 +260,8 @@ static bool is_systemd_unit(const char *s, size_t len)
 /* Top-level directories that belong to something other than a containerd namespace. */
 static bool is_reserved_top_level(const char *s, size_t len)
 {
-	static const char *const reserved[] = {"kubepods", "docker", "lxc", "machine"};
+	static const char *const reserved[] = {"kubepods", "docker", "lxc", "machine",
+					       "libpod_parent"};
 
 	if (is_systemd_unit(s, len))
 		return true;
@@ -291,8 +306,8 @@ int cgroup_classify(const char *path, struct container_ident *ident)
 	memset(ident, 0, sizeof(*ident));
 	if (split_path(path, &parts) || parts.n < 2)
 		return 0;
-	if (classify_scope(&parts, ident) || classify_kubepods(&parts, ident) ||
-	    classify_two_levels(&parts, ident))
+	if (classify_scope(&parts, ident) || classify_libpod(&parts, ident) ||
+	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident))
 		return 1;
 	memset(ident, 0, sizeof(*ident));
 	return 0;

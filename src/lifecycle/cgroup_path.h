@@ -15,6 +15,7 @@ enum cgroup_form {
 	CGROUP_FORM_KUBEPODS_CGROUPFS, /* …/kubepods[/<qos>]/pod<uid>/<id> */
 	CGROUP_FORM_SYSTEMD_SCOPE,     /* …/<prefix>-<id>.scope */
 	CGROUP_FORM_DOCKER_CGROUPFS,   /* /docker/<id> */
+	CGROUP_FORM_PODMAN_CGROUPFS, /* …/libpod-<id> (Podman's cgroupfs manager: /libpod_parent) */
 };
 
 /* The runtime a cgroup path names. */

@@ -64,6 +64,10 @@ static const struct container_case containers[] = {
     {"/system.slice/nerdctl-" ID64 ".scope", "containerd", ID64, "", "", CGROUP_FORM_SYSTEMD_SCOPE,
      false},
     {"/docker/" ID64, "docker", ID64, "moby", "", CGROUP_FORM_DOCKER_CGROUPFS, false},
+    /* Podman's cgroupfs manager (hybrid and v1 hosts, or by choice) */
+    {"/libpod_parent/libpod-" ID64, "podman", ID64, "", "", CGROUP_FORM_PODMAN_CGROUPFS, false},
+    {"/libpod_parent/" ID64 "/libpod-" ID64, "podman", ID64, "", "", CGROUP_FORM_PODMAN_CGROUPFS,
+     false},
 };
 
 static const char *const not_containers[] = {
@@ -88,6 +92,11 @@ static const char *const not_containers[] = {
     "/system.slice/docker.service",
     "/system.slice/crio-conmon-" ID64 ".scope",
     "/machine.slice/libpod-conmon-" ID64 ".scope",
+    "/libpod_parent",
+    "/libpod_parent/conmon",
+    "/libpod_parent/libpod-conmon-" ID64,
+    "/libpod_parent/libpod-" ID64 "/nested",
+    "/x/libpod_parent/libpod-0123", /* two levels would be a /<ns>/<id> candidate */
     "/system.slice/docker-" ID64 ".scope/nested",
     "/system.slice/docker-0123.scope",
     "/system.slice/docker-" ID64 "0.scope",

@@ -377,7 +377,7 @@ int main(void)
 		pipeline_tick(h.p, 1000 + 500 * MS, false);
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "container_create:partial container_start:partial");
-		ASSERT_TRUE(written_has(&h, "containerd lookup took longer than 500 ms"));
+		ASSERT_TRUE(written_has(&h, "lookup took longer than 500 ms"));
 		ASSERT_EQ(pipeline_next_deadline(h.p), 0);
 		teardown(&h);
 	}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The Docker Engine API (and Podman's copy): two GETs per container over http_unix. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich/engine_client.h"
+#include "enrich/http_unix.h"
+
+/* An inspect reply is a few KiB; labels can make it larger, never this large. */
+#define REPLY_MAX (4u << 20)
+
+struct engine_client {
+	char *engine;
+	char *socket_path;
+	char *namespace;
+	int timeout_ms;
+};
+
+_Static_assert(ENGINE_ERROR_MAX > HTTP_UNIX_ERROR_MAX + 40, "an HTTP error fits with its prefix");
+
+struct engine_client *engine_client_open(const char *engine, const char *socket_path,
+					 const char *namespace, int timeout_ms)
+{
+	struct engine_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->engine = strdup(engine);
+	c->socket_path = strdup(socket_path);
+	c->namespace = namespace ? strdup(namespace) : NULL;
+	c->timeout_ms = timeout_ms;
+	if (!c->engine || !c->socket_path || (namespace && !c->namespace)) {
+		engine_client_close(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void engine_client_close(struct engine_client *c)
+{
+	if (!c)
+		return;
+	free(c->engine);
+	free(c->socket_path);
+	free(c->namespace);
+	free(c);
+}
+
+const char *engine_client_socket(const struct engine_client *c)
+{
+	return c->socket_path;
+}
+
+/* Docker's error replies are {"message": "..."}: the first line of it, for the log. */
+static void error_message(const struct http_reply *reply, char *out, size_t size)
+{
+	json_t *root = json_loads(reply->body, 0, NULL);
+	const char *msg = json_string_value(json_object_get(root, "message"));
+
+	snprintf(out, size, "%.*s", msg ? (int)strcspn(msg, "\r\n") : 0, msg ? msg : "");
+	json_decref(root);
+}
+
+/*
+ * GETs target; 0 with reply filled for a 200, -ENOENT for a 404, else -errno with err saying
+ * "<engine> <what>: why".
+ */
+static int get(struct engine_client *c, const char *what, const char *target,
+	       struct http_reply *reply, char *err)
+{
+	char why[HTTP_UNIX_ERROR_MAX];
+	int rc;
+
+	rc = http_unix_get(c->socket_path, target, c->timeout_ms, REPLY_MAX, reply, why);
+	if (rc) {
+		snprintf(err, ENGINE_ERROR_MAX, "%s %s: %s", c->engine, what, why);
+		return rc;
+	}
+	if (reply->status == 200)
+		return 0;
+	rc = reply->status == 404 ? -ENOENT : -EIO;
+	error_message(reply, why, sizeof(why));
+	snprintf(err, ENGINE_ERROR_MAX, "%s %s: HTTP %d%s%s", c->engine, what, reply->status,
+		 why[0] ? ": " : "", why);
+	http_reply_free(reply);
+	return rc;
+}
+
+int engine_version(struct engine_client *c, char *version, size_t size, char *err)
+{
+	struct http_reply reply;
+	json_t *root;
+	const char *v;
+	int rc;
+
+	rc = get(c, "version", "/version", &reply, err);
+	if (rc)
+		return rc;
+	root = json_loadb(reply.body, reply.len, 0, NULL);
+	v = json_string_value(json_object_get(root, "Version"));
+	snprintf(version, size, "%.*s", v ? (int)strcspn(v, "\r\n") : 7, v ? v : "unknown");
+	json_decref(root);
+	http_reply_free(&reply);
+	return 0;
+}
+
+/* Ids come from cgroup paths (64 hex digits); nothing else may reach a request line. */
+static bool is_plain_id(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * The image's digest: the one its reference pins ("repo@sha256:…"), else the engine's
+ * RepoDigests, else, for an image that never came from a registry, its ID (the digest of its
+ * config: its content address, as containerd's image given by ID).
+ */
+static void find_digest(struct engine_client *c, struct container_meta *m, const char *image_id,
+			char *err)
+{
+	const char *at = m->image ? strchr(m->image, '@') : NULL;
+	struct http_reply reply;
+	char target[160];
+	int rc;
+
+	if (at && strncmp(at + 1, "sha256:", 7) == 0) {
+		m->image_digest = strdup(at + 1);
+		return;
+	}
+	if (!image_id || !is_plain_id(image_id + (strncmp(image_id, "sha256:", 7) ? 0 : 7)) ||
+	    snprintf(target, sizeof(target), "/images/%s/json", image_id) >= (int)sizeof(target))
+		return;
+	rc = get(c, "image inspect", target, &reply, err);
+	if (rc == 0) {
+		char why[ENGINE_ERROR_MAX - 40];
+
+		rc = engine_decode_image_digest(reply.body, reply.len, m->image, &m->image_digest,
+						why);
+		if (rc)
+			snprintf(err, ENGINE_ERROR_MAX, "%s image inspect: %s", c->engine, why);
+		http_reply_free(&reply);
+	}
+	if (rc == -ENOENT) /* removed since (docker rmi -f): its ID is all there is */
+		err[0] = '\0';
+	if ((rc == 0 || rc == -ENOENT) && !m->image_digest && strncmp(image_id, "sha256:", 7) == 0)
+		m->image_digest = strdup(image_id);
+}
+
+int engine_get_container(struct engine_client *c, const char *id, struct container_meta *m,
+			 char *err)
+{
+	char target[160], why[ENGINE_ERROR_MAX - 40], *image_id = NULL;
+	struct http_reply reply;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	err[0] = '\0';
+	/*
+	 * The list, filtered by id ({"id":["<id>"]}): Docker answers it from a snapshot, while an
+	 * inspect waits for the container's lock, which its start holds (hundreds of ms, more
+	 * under load: the events' hold would pass).
+	 */
+	if (!is_plain_id(id) ||
+	    snprintf(target, sizeof(target),
+		     "/containers/json?all=1&filters=%%7B%%22id%%22%%3A%%5B%%22%s%%22%%5D%%7D",
+		     id) >= (int)sizeof(target)) {
+		snprintf(err, ENGINE_ERROR_MAX, "%s list: not a container id", c->engine);
+		return -ENOENT;
+	}
+	rc = get(c, "list", target, &reply, err);
+	if (rc)
+		return rc;
+	rc = engine_decode_container(reply.body, reply.len, id, c->namespace, m, &image_id, why);
+	http_reply_free(&reply);
+	if (rc == -EPROTO || rc == -ENOMEM)
+		snprintf(err, ENGINE_ERROR_MAX, "%s list: %s", c->engine, why);
+	if (rc)
+		return rc;
+	find_digest(c, m, image_id, err);
+	free(image_id);
+	return 0;
+}

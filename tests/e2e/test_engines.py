@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""End-to-end: Docker's and Podman's containers, enriched through their own HTTP APIs. A private
+dockerd (its own data root, exec root, socket, and the containerd it starts for itself) and a
+private Podman (own root, runroot and API service socket), images built here from
+busybox-static. Root."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (REPO, main, Ctrwatch, hierarchy_dirs, remove_cgroup_tree,  # noqa: E402
+                     wait_until)
+
+DOCKER_IMAGE = "ctrwatch-test/busybox:engines"
+PODMAN_IMAGE = "localhost/ctrwatch-test/busybox:engines"
+
+workdir = None
+dockerd = None
+podman_service = None
+watcher = None       # ctrwatch with both engines' sockets
+blind = None         # ctrwatch whose engine sockets are absent
+docker_image_id = None
+podman_digest = None
+# The engines' parent cgroups, made by them unless the host has them: removed after if so
+ENGINE_CGROUPS = ("/docker", "/libpod_parent")
+made_cgroups = []
+
+
+def name(suffix):
+    return f"ctrw-{os.getpid()}-{suffix}"
+
+
+def run(cmd, check=True, timeout=120):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+def docker(*args, **kw):
+    return run([shutil.which("docker"), "-H", f"unix://{workdir}/docker.sock", *args], **kw)
+
+
+def podman_flags():
+    # runc: crun refuses a hybrid host's cgroups; cgroupfs: no systemd here
+    return ["--root", f"{workdir}/podman/root", "--runroot", f"{workdir}/podman/run",
+            "--tmpdir", f"{workdir}/podman/tmp", "--cgroup-manager", "cgroupfs",
+            "--events-backend", "file", "--runtime", "runc"]
+
+
+def podman(*args, **kw):
+    return run(["podman", *podman_flags(), *args], **kw)
+
+
+# Root here lacks CAP_SYS_RESOURCE: the limits Podman sets by default would be raises.
+PODMAN_RUN = ["--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1000:1000"]
+
+
+def rootfs_tar(path):
+    root = os.path.join(workdir, "rootfs")
+    os.makedirs(os.path.join(root, "bin"))
+    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    for applet in ("sh", "sleep", "true", "cat"):
+        os.symlink("busybox", os.path.join(root, "bin", applet))
+    run(["tar", "-C", root, "-cf", path, "."])
+
+
+def start_dockerd():
+    global dockerd
+    logf = open(os.path.join(workdir, "dockerd.log"), "wb")
+    dockerd = subprocess.Popen(
+        ["dockerd", "--data-root", f"{workdir}/docker", "--exec-root", f"{workdir}/docker-exec",
+         "--pidfile", f"{workdir}/docker.pid", "-H", f"unix://{workdir}/docker.sock",
+         "--iptables=false", "--ip6tables=false", "--bridge=none", "--ip-masq=false"],
+        stdout=logf, stderr=subprocess.STDOUT)
+    wait_until(lambda: docker("version", check=False).returncode == 0, timeout=60,
+               what="dockerd to answer")
+
+
+def start_podman_service():
+    global podman_service
+    logf = open(os.path.join(workdir, "podman-service.log"), "wb")
+    podman_service = subprocess.Popen(
+        ["podman", *podman_flags(), "system", "service", "--time=0",
+         f"unix://{workdir}/podman.sock"], stdout=logf, stderr=subprocess.STDOUT)
+    wait_until(lambda: os.path.exists(f"{workdir}/podman.sock"), timeout=30,
+               what="podman's API socket")
+
+
+def setup():
+    global workdir, watcher, blind, docker_image_id, podman_digest
+    made_cgroups.extend(cg for cg in ENGINE_CGROUPS
+                        if not any(os.path.exists(d) for d in hierarchy_dirs(cg)))
+    workdir = tempfile.mkdtemp(prefix="ctrwatch-engines.")
+    os.chmod(workdir, 0o755)
+    start_dockerd()
+    tar = os.path.join(workdir, "rootfs.tar")
+    rootfs_tar(tar)
+    docker_image_id = docker("import", tar, DOCKER_IMAGE).stdout.strip()
+    oci = os.path.join(workdir, "image-oci.tar")
+    podman_digest = run([os.path.join(REPO, "tests/lib/make-image.sh"), oci,
+                         PODMAN_IMAGE]).stdout.strip()
+    podman("load", "-i", oci)
+    start_podman_service()
+    containerd = f"{workdir}/docker-exec/containerd/containerd.sock"
+    watcher = Ctrwatch(workdir, "engines", "--docker-socket", f"{workdir}/docker.sock",
+                       "--podman-socket", f"{workdir}/podman.sock",
+                       socket=containerd).start()
+    blind = Ctrwatch(workdir, "blind", "--docker-socket", f"{workdir}/no-docker.sock",
+                     "--podman-socket", f"{workdir}/no-podman.sock", socket=containerd).start()
+
+
+def teardown():
+    for w in (watcher, blind):
+        if w:
+            w.stop()
+    if workdir is None:
+        return
+    if dockerd:
+        for cid in docker("ps", "-aq", check=False).stdout.split():
+            docker("rm", "-f", cid, check=False)
+        docker("rmi", "-f", DOCKER_IMAGE, check=False)
+    podman("rm", "-af", "-t", "0", check=False)
+    podman("rmi", "-af", check=False)
+    for proc in (podman_service, dockerd):
+        if proc and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    mounts = run(["findmnt", "-rn", "-o", "TARGET"], check=False).stdout.split("\n")
+    for m in sorted((m for m in mounts if m.startswith(workdir)), reverse=True):
+        run(["umount", "-l", m], check=False)
+    shutil.rmtree(workdir, ignore_errors=True)
+    for cg in made_cgroups:
+        remove_cgroup_tree(cg)
+
+
+def lifetime(w, cid):
+    """The four events of a container's lifetime, once each and in order."""
+    w.wait_for(cid, "container_remove", timeout=30)
+    evs = w.for_container(cid)
+    kinds = [e["event"] for e in evs]
+    assert kinds == ["container_create", "container_start", "container_exit",
+                     "container_remove"], evs
+    return evs
+
+
+def docker_id(cname):
+    return docker("inspect", "-f", "{{.Id}}", cname).stdout.strip()
+
+
+def test_docker_run_rm_enriched_from_the_first_event():
+    cname = name("dk-rm")
+    r = docker("run", "--rm", "--network", "none", "--name", cname,
+               "--label", "com.docker.compose.project=shop",
+               "--label", "com.docker.compose.service=web",
+               "--label", "evil=a\"}\n{\"event\":\"forged\"", DOCKER_IMAGE,
+               "sh", "-c", "exit 3", check=False)
+    assert r.returncode == 3, r.stderr
+    # --rm: the container is gone; its id is in what ctrwatch saw by name
+    cid = wait_until(lambda: [e["container"]["id"] for e in watcher.events()
+                              if e.get("container", {}).get("name") == cname],
+                     timeout=30, what="an event named " + cname)[0]
+    evs = lifetime(watcher, cid)
+    for e in evs:
+        c = e["container"]
+        assert e["enrichment"] == "complete", e
+        assert c["name"] == cname and c["runtime"] == "docker" and c["namespace"] == "moby", c
+        assert c["image"] == DOCKER_IMAGE, c
+        # imported here, never pulled: Docker knows no repo digest, its image ID stands in
+        assert c["image_digest"] == docker_image_id, (c, docker_image_id)
+        assert c["labels"]["com.docker.compose.project"] == "shop", c
+        assert c["labels"]["com.docker.compose.service"] == "web", c
+        assert c["labels"]["evil"] == "a\"}\n{\"event\":\"forged\"", c
+        assert c["cgroup_path"].endswith("/docker/" + cid), c
+    assert evs[2]["exit"]["code"] == 3, evs[2]
+    assert not [e for e in watcher.events() if e["event"] == "forged"]
+
+
+def test_docker_detached_killed_exec_and_removed():
+    cname = name("dk-d")
+    docker("run", "-d", "--network", "none", "--name", cname, DOCKER_IMAGE, "sleep", "300")
+    cid = docker_id(cname)
+    watcher.wait_for(cid, "container_start")
+    docker("exec", cname, "/bin/true")
+    session = watcher.wait_for(cid, "container_exec_session")
+    assert session["process"]["exe"] == "/bin/true", session
+    assert session["enrichment"] == "complete" and session["container"]["name"] == cname
+    docker("kill", cname)
+    docker("rm", cname)
+    evs = [e for e in lifetime_with_sessions(watcher, cid)]
+    assert evs[-2]["exit"]["signal"] == 9, evs[-2]
+
+
+def lifetime_with_sessions(w, cid):
+    w.wait_for(cid, "container_remove", timeout=30)
+    evs = w.for_container(cid)
+    kinds = [e["event"] for e in evs if e["event"] != "container_exec_session"]
+    assert kinds == ["container_create", "container_start", "container_exit",
+                     "container_remove"], evs
+    return [e for e in evs if e["event"] != "container_exec_session"]
+
+
+def test_podman_run_rm_enriched_from_the_first_event():
+    cname = name("pm-rm")
+    r = podman("run", "--rm", *PODMAN_RUN, "--name", cname, "--label", "app=pm",
+               PODMAN_IMAGE, "sh", "-c", "exit 4", check=False)
+    assert r.returncode == 4, r.stderr
+    cid = wait_until(lambda: [e["container"]["id"] for e in watcher.events()
+                              if e.get("container", {}).get("name") == cname],
+                     timeout=30, what="an event named " + cname)[0]
+    evs = lifetime(watcher, cid)
+    for e in evs:
+        c = e["container"]
+        assert e["enrichment"] == "complete", e
+        assert c["name"] == cname and c["runtime"] == "podman", c
+        assert "namespace" not in c, c  # Podman has no containerd namespace
+        assert c["image"] == PODMAN_IMAGE, c
+        assert c["image_digest"] == podman_digest, (c, podman_digest)
+        assert c["labels"]["app"] == "pm", c
+        assert c["cgroup_path"].endswith("/libpod-" + cid), c
+    assert evs[2]["exit"]["code"] == 4, evs[2]
+
+
+def test_absent_engine_sockets_cost_enrichment_never_an_event():
+    """The blind ctrwatch was started with sockets that do not exist: it started (no error),
+    and every event of both engines' containers is there, partial, saying why."""
+    assert "error" not in blind.stderr(), blind.stderr()
+    dname, pname = name("dk-blind"), name("pm-blind")
+    docker("run", "--rm", "--network", "none", "--name", dname, DOCKER_IMAGE, "/bin/true")
+    podman("run", "--rm", *PODMAN_RUN, "--name", pname, PODMAN_IMAGE, "/bin/true")
+    for cname, engine in ((dname, "docker"), (pname, "podman")):
+        cid = wait_until(lambda: [e["container"]["id"] for e in watcher.events()
+                                  if e.get("container", {}).get("name") == cname],
+                         timeout=30, what="an event named " + cname)[0]
+        evs = lifetime(blind, cid)
+        for e in evs:
+            assert e["enrichment"] == "partial", e
+            assert engine in e["enrichment_error"] and "no-" + engine in \
+                e["enrichment_error"], e
+        if engine == "docker":  # what containerd knows of it, under Docker's namespace
+            assert evs[0]["container"]["namespace"] == "moby", evs[0]
+    warned = blind.stderr()
+    assert "docker at" in warned and "podman at" in warned, warned
+
+
+if __name__ == "__main__":
+    for tool in ("dockerd", "podman", "docker"):
+        if not shutil.which(tool):
+            print(f"{tool} is not installed (make deps)", file=sys.stderr)
+            sys.exit(1)
+    main("engines", globals(), setup, teardown)
