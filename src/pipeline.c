@@ -23,6 +23,9 @@
 struct held_event {
 	struct event ev;
 	struct record_process process; /* the copy ev.process points to */
+	bool exec_asked;	       /* a session whose exec id was asked for */
+	bool exec_pending;	       /* ... and not answered yet */
+	char exec_id[EXEC_ID_MAX + 1]; /* what ev.exec_id points to, once answered */
 	TAILQ_ENTRY(held_event) link;
 };
 
@@ -41,7 +44,9 @@ struct slot {
 	bool lookup_pending;
 	bool lookup_urgent; /* the pending lookup searches everywhere, before any lookalike's */
 	uint64_t lookup_deadline_ns;
-	uint64_t retry_after_ns; /* a failed lookup is retried from then on */
+	uint64_t retry_after_ns;   /* a failed lookup is retried from then on */
+	unsigned int exec_pending; /* held sessions whose exec id is being asked for */
+	uint64_t exec_deadline_ns; /* the first of them goes out without it then */
 	enum verdict verdict;
 	enum metrics_drop_reason drop_reason; /* with VERDICT_DROP */
 	struct held_list held;
@@ -277,6 +282,58 @@ static bool forget(struct pipeline *p, struct slot *s)
 	return true;
 }
 
+/*
+ * The exec id of each held session, once containerd has named the container (its namespace is
+ * where the task lives). Sessions of containers it does not know go out without one.
+ */
+static void request_exec_ids(struct pipeline *p, struct slot *s, uint64_t now_ns)
+{
+	const struct container_meta *m = s->enrichment.meta;
+	struct held_event *h;
+
+	if (!p->cfg.lookup || !m || !m->namespace)
+		return;
+	TAILQ_FOREACH(h, &s->held, link)
+	{
+		struct lookup_request req = {
+		    .cgroup_id = s->container->cgroup_id,
+		    .ident = &s->container->ident,
+		    .cgroup_path = s->container->cgroup_path,
+		    .urgent = true,
+		    .namespace = m->namespace,
+		};
+
+		if (h->ev.kind != EVENT_CONTAINER_EXEC_SESSION || h->exec_asked || !h->ev.process)
+			continue;
+		h->exec_asked = true;
+		req.session_pid = h->ev.process->pid;
+		if (p->cfg.lookup->submit(p->cfg.lookup_ctx, &req))
+			continue;
+		h->exec_pending = true;
+		if (!s->exec_pending++)
+			s->exec_deadline_ns = now_ns + p->cfg.enrich_timeout_ns;
+	}
+}
+
+/* A session's exec id came: its event may go. */
+static void apply_exec_id(struct slot *s, const struct lookup_result *r)
+{
+	struct held_event *h;
+
+	TAILQ_FOREACH(h, &s->held, link)
+	{
+		if (!h->exec_pending || h->ev.process->pid != r->session_pid)
+			continue;
+		h->exec_pending = false;
+		s->exec_pending--;
+		if (r->status == LOOKUP_FOUND) {
+			snprintf(h->exec_id, sizeof(h->exec_id), "%s", r->exec_id);
+			h->ev.exec_id = h->exec_id;
+		}
+		return;
+	}
+}
+
 /* Takes the event's reference. */
 static void hold(struct pipeline *p, struct slot *s, struct event *ev)
 {
@@ -316,17 +373,23 @@ static void decide(struct pipeline *p, struct slot *s)
 }
 
 /*
- * Writes (or drops) the held events. The slot ends with the container's remove, or with a
- * drop: the lifecycle forgot it then, so no other event of it can come.
+ * Writes (or drops) the held events, up to a session still waiting for its exec id if upto_exec
+ * (what follows it waits too: events go out in order). The slot ends with the container's
+ * remove, or with a drop: the lifecycle forgot it then, so no other event of it can come.
  */
-static void release_held(struct pipeline *p, struct slot *s, bool write)
+static void release_held(struct pipeline *p, struct slot *s, bool write, bool upto_exec)
 {
 	bool ended = s->verdict == VERDICT_DROP;
 	struct held_event *h;
 
-	TAILQ_REMOVE(&p->holding, s, holding_link);
+	if (!upto_exec)
+		s->exec_pending = 0; /* answers still to come find no event: ignored */
 	while ((h = TAILQ_FIRST(&s->held))) {
+		if (upto_exec && h->exec_pending)
+			return;
 		TAILQ_REMOVE(&s->held, h, link);
+		if (TAILQ_EMPTY(&s->held))
+			TAILQ_REMOVE(&p->holding, s, holding_link);
 		ended |= h->ev.kind == EVENT_CONTAINER_REMOVE;
 		if (write)
 			write_event(p, s, &h->ev);
@@ -349,7 +412,7 @@ static void try_flush(struct pipeline *p, struct slot *s, uint64_t now_ns, bool 
 		 * a ctrwatch after us on the pinned ring buffer reads it again and decides.
 		 */
 		if (TAILQ_LAST(&s->held, held_list)->ev.kind == EVENT_CONTAINER_REMOVE)
-			release_held(p, s, false);
+			release_held(p, s, false, false);
 		return;
 	}
 	if (s->lookup_pending && now_ns < s->lookup_deadline_ns && !force)
@@ -360,7 +423,8 @@ static void try_flush(struct pipeline *p, struct slot *s, uint64_t now_ns, bool 
 			  (unsigned long long)(p->cfg.enrich_timeout_ns / 1000000));
 	}
 	decide(p, s);
-	release_held(p, s, s->verdict == VERDICT_KEEP);
+	release_held(p, s, s->verdict == VERDICT_KEEP,
+		     s->exec_pending && now_ns < s->exec_deadline_ns && !force);
 }
 
 void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
@@ -383,6 +447,7 @@ void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
 		return;
 	}
 	hold(p, s, ev);
+	request_exec_ids(p, s, now_ns);
 	try_flush(p, s, now_ns, false);
 }
 
@@ -417,9 +482,17 @@ static void apply_found(struct pipeline *p, struct slot *s, struct lookup_result
 static void apply_result(struct pipeline *p, struct slot *s, struct lookup_result *r,
 			 uint64_t now_ns)
 {
+	if (r->session_pid) {
+		apply_exec_id(s, r);
+		try_flush(p, s, now_ns, false);
+		return;
+	}
 	s->lookup_pending = false;
 	switch (r->status) {
-	case LOOKUP_FOUND: apply_found(p, s, r); break;
+	case LOOKUP_FOUND:
+		apply_found(p, s, r);
+		request_exec_ids(p, s, now_ns);
+		break;
 	case LOOKUP_NOT_FOUND:
 		if (!r->searched_all) {
 			/* only the namespace its path names was asked: a lookalike's lookup */
@@ -505,8 +578,13 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 	uint64_t next = 0;
 
 	TAILQ_FOREACH(s, &p->holding, holding_link)
-	if (s->container->confirmed && s->lookup_pending && (!next || s->lookup_deadline_ns < next))
-		next = s->lookup_deadline_ns;
+	{
+		if (s->container->confirmed && s->lookup_pending &&
+		    (!next || s->lookup_deadline_ns < next))
+			next = s->lookup_deadline_ns;
+		if (s->exec_pending && (!next || s->exec_deadline_ns < next))
+			next = s->exec_deadline_ns;
+	}
 	return next;
 }
 

@@ -58,6 +58,7 @@ static const struct {
     {SVC "containers.v1.Containers/Get", METRICS_CALL_CONTAINERS_GET},
     {SVC "images.v1.Images/Get", METRICS_CALL_IMAGES_GET},
     {SVC "tasks.v1.Tasks/Get", METRICS_CALL_TASKS_GET},
+    {SVC "tasks.v1.Tasks/ListPids", METRICS_CALL_TASKS_LIST_PIDS},
 };
 
 /* A call's outcome for /metrics: "not found" is an answer too. */
@@ -224,4 +225,44 @@ int containerd_get_task(struct containerd_client *c, const char *ns, const char 
 	*status = resp->process ? resp->process->status : 0;
 	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	return 0;
+}
+
+/* The exec a pid belongs to, from the info a runc shim attaches (ProcessDetails); "" if none. */
+static void exec_id_in(const Ctrwatch__Containerd__ProcessInfo *p, char *exec_id, size_t size)
+{
+	Ctrwatch__Containerd__ProcessDetails *d;
+
+	if (!p->info || !p->info->value.data)
+		return;
+	d = ctrwatch__containerd__process_details__unpack(NULL, p->info->value.len,
+							  p->info->value.data);
+	if (!d)
+		return;
+	snprintf(exec_id, size, "%s", d->exec_id ? d->exec_id : "");
+	protobuf_c_message_free_unpacked(&d->base, NULL);
+}
+
+int containerd_get_exec_id(struct containerd_client *c, const char *ns, const char *id,
+			   unsigned int pid, char *exec_id, size_t size, char *err)
+{
+	Ctrwatch__Containerd__ListPidsRequest req = CTRWATCH__CONTAINERD__LIST_PIDS_REQUEST__INIT;
+	Ctrwatch__Containerd__ListPidsResponse *resp;
+	int rc;
+
+	exec_id[0] = '\0';
+	req.container_id = (char *)id;
+	rc = call(c, SVC "tasks.v1.Tasks/ListPids", ns, &req.base,
+		  &ctrwatch__containerd__list_pids_response__descriptor, (ProtobufCMessage **)&resp,
+		  err);
+	if (rc)
+		return rc;
+	rc = -ESRCH;
+	for (size_t i = 0; i < resp->n_processes; i++) {
+		if (resp->processes[i]->pid != pid)
+			continue;
+		exec_id_in(resp->processes[i], exec_id, size);
+		rc = 0;
+	}
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
 }

@@ -31,6 +31,15 @@ int containerd_get_image_digest(struct containerd_client *c, const char *ns, con
 int containerd_get_task(struct containerd_client *c, const char *ns, const char *id,
 			unsigned int *pid, unsigned int *status, char *err);
 
+/*
+ * The exec id of the process pid (a host pid) in container id (Tasks/ListPids and the runc
+ * shim's ProcessDetails): "" when the shim names none for it (the container's own process, or
+ * an exec whose pid the shim has not recorded yet); -ESRCH when the pid is not the container's
+ * (any more: a session that already ended).
+ */
+int containerd_get_exec_id(struct containerd_client *c, const char *ns, const char *id,
+			   unsigned int pid, char *exec_id, size_t size, char *err);
+
 void containerd_free_strings(char **s, size_t n);
 
 #endif

@@ -18,6 +18,9 @@
  * at most; past it they are refused, and the pipeline lets those cgroups go.
  */
 #define BACKGROUND_MAX 256
+/* An exec session's exec id is asked this many times, this far apart, before it is "none". */
+#define SESSION_ATTEMPTS 5
+#define SESSION_RETRY_US 20000
 
 struct enrich_request {
 	uint64_t cgroup_id;
@@ -25,6 +28,8 @@ struct enrich_request {
 	char *cgroup_path;
 	bool want_init_pid;
 	bool urgent;
+	uint32_t session_pid;
+	char *namespace; /* with session_pid */
 	TAILQ_ENTRY(enrich_request) link;
 };
 
@@ -64,6 +69,7 @@ _Static_assert(LOOKUP_ERROR_MAX >= ENGINE_ERROR_MAX, "engine errors fit a lookup
 static void request_free(struct enrich_request *req)
 {
 	free(req->cgroup_path);
+	free(req->namespace);
 	free(req);
 }
 
@@ -224,13 +230,42 @@ static void lookup_docker(struct enricher *e, const struct enrich_request *req,
 	}
 }
 
+/*
+ * An exec session's exec id. The session's program runs a moment before the shim learns its
+ * pid from runc (runc exec writes it once the process has started): asked a few times while
+ * the pid is listed without one. A session that has ended is listed no more: none.
+ */
+static void lookup_session(struct enricher *e, const struct enrich_request *req,
+			   struct lookup_result *res)
+{
+	int rc = 0;
+
+	res->session_pid = req->session_pid;
+	res->status = LOOKUP_NOT_FOUND;
+	for (int attempt = 0; attempt < SESSION_ATTEMPTS; attempt++) {
+		if (attempt)
+			usleep(SESSION_RETRY_US);
+		rc = containerd_get_exec_id(e->client, req->namespace, req->ident.id,
+					    req->session_pid, res->exec_id, sizeof(res->exec_id),
+					    res->error);
+		if (rc || res->exec_id[0])
+			break;
+	}
+	if (!rc && res->exec_id[0])
+		res->status = LOOKUP_FOUND;
+	else if (rc && rc != -ENOENT && rc != -ESRCH)
+		res->status = LOOKUP_FAILED;
+}
+
 static struct lookup_result *lookup(struct enricher *e, const struct enrich_request *req)
 {
 	struct lookup_result *res = lookup_result_new(req->cgroup_id);
 
 	if (!res)
 		return NULL;
-	if (req->ident.runtime == RUNTIME_DOCKER && e->docker)
+	if (req->session_pid)
+		lookup_session(e, req, res);
+	else if (req->ident.runtime == RUNTIME_DOCKER && e->docker)
 		lookup_docker(e, req, res);
 	else if (req->ident.runtime == RUNTIME_PODMAN && e->podman)
 		res->status = lookup_engine(e->podman, &e->podman_source, req, res);
@@ -429,9 +464,11 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 	req->ident = *lr->ident;
 	req->want_init_pid = lr->want_init_pid;
 	req->urgent = lr->urgent;
+	req->session_pid = lr->session_pid;
 	req->cgroup_path = strdup(lr->cgroup_path);
-	if (!req->cgroup_path) {
-		free(req);
+	req->namespace = lr->namespace ? strdup(lr->namespace) : NULL;
+	if (!req->cgroup_path || (lr->namespace && !req->namespace)) {
+		request_free(req);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&e->lock);
@@ -459,7 +496,7 @@ static void enricher_promote(void *ctx, uint64_t cgroup_id)
 	pthread_mutex_lock(&e->lock);
 	TAILQ_FOREACH(req, &e->background, link)
 	{
-		if (req->cgroup_id != cgroup_id)
+		if (req->cgroup_id != cgroup_id || req->session_pid)
 			continue;
 		TAILQ_REMOVE(&e->background, req, link);
 		e->background_len--;

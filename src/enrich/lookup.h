@@ -10,6 +10,7 @@
 #include "lifecycle/cgroup_path.h"
 
 #define LOOKUP_ERROR_MAX 200
+#define EXEC_ID_MAX	 76 /* containerd's identifier limit */
 
 /*
  * The seam between the pipeline and containerd: the pipeline asks who a container is and later
@@ -27,6 +28,12 @@ struct lookup_request {
 	 * lookalike: a flood of /<ns>/<id> directories must not queue real containers behind it.
 	 */
 	bool urgent;
+	/*
+	 * Nonzero: not the container but an exec session's exec id, for this host pid, in the
+	 * container's containerd namespace (what its lookup found).
+	 */
+	uint32_t session_pid;
+	const char *namespace;
 };
 
 enum lookup_status {
@@ -39,8 +46,10 @@ struct lookup_result {
 	uint64_t cgroup_id;
 	enum lookup_status status;
 	struct container_meta meta;
-	uint32_t init_pid; /* from Tasks/Get, when asked for: host pid of a running init */
-	bool searched_all; /* NOT_FOUND in every namespace, not only the one the path names */
+	uint32_t init_pid;    /* from Tasks/Get, when asked for: host pid of a running init */
+	bool searched_all;    /* NOT_FOUND in every namespace, not only the one the path names */
+	uint32_t session_pid; /* a session's lookup: FOUND with its exec id */
+	char exec_id[EXEC_ID_MAX + 1];
 	char error[LOOKUP_ERROR_MAX];
 	STAILQ_ENTRY(lookup_result) link;
 };

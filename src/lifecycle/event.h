@@ -34,9 +34,10 @@ struct event {
 	/* What containerd said of the container, set by the pipeline as it writes; NULL: nothing */
 	const struct enrichment *enrichment;
 	const struct record_process *process; /* start and exec; borrowed from the ring buffer */
-	uint32_t exit_status;		      /* exit: wait(2) status */
-	uint32_t exit_flags;		      /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */
-	uint64_t seq;			      /* the record's seq (the kernel's per-host counter) */
+	const char *exec_id;  /* a session's, when containerd named it; set by the pipeline */
+	uint32_t exit_status; /* exit: wait(2) status */
+	uint32_t exit_flags;  /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */
+	uint64_t seq;	      /* the record's seq (the kernel's per-host counter) */
 	/* Where its record sits in the ring buffer, kept there until the line is out */
 	uint64_t ring_pos; /* EVENT_NO_RING_POS: made by the startup scan, from no record */
 };

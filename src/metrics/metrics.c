@@ -213,6 +213,7 @@ static const char *const call_names[METRICS_CALLS] = {
     [METRICS_CALL_CONTAINERS_GET] = "Containers/Get",
     [METRICS_CALL_IMAGES_GET] = "Images/Get",
     [METRICS_CALL_TASKS_GET] = "Tasks/Get",
+    [METRICS_CALL_TASKS_LIST_PIDS] = "Tasks/ListPids",
 };
 
 static void render_events(struct text *t)

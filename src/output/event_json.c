@@ -98,8 +98,12 @@ static void encode_enrichment(struct json_writer *w, const struct enrichment *e)
 		json_member_string(w, "enrichment_error", e->error);
 }
 
-/* session: the program of an exec session, whose parent (the runtime's exec) is named too */
-static void encode_process(struct json_writer *w, const struct record_process *p, bool session)
+/*
+ * session: the program of an exec session, whose parent (the runtime's exec) is named too, and
+ * its exec id when containerd named one
+ */
+static void encode_process(struct json_writer *w, const struct record_process *p, bool session,
+			   const char *exec_id)
 {
 	json_key(w, "process");
 	json_object_begin(w);
@@ -112,6 +116,7 @@ static void encode_process(struct json_writer *w, const struct record_process *p
 	if (session) {
 		json_key(w, "parent_comm");
 		json_string_len(w, p->parent_comm, event_parent_comm_len(p));
+		json_member_string(w, "exec_id", exec_id);
 	}
 	json_key(w, "exe");
 	json_string_len(w, p->exe, event_exe_len(p));
@@ -143,7 +148,8 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 		json_bool(w, true);
 	}
 	if (ev->process)
-		encode_process(w, ev->process, ev->kind == EVENT_CONTAINER_EXEC_SESSION);
+		encode_process(w, ev->process, ev->kind == EVENT_CONTAINER_EXEC_SESSION,
+			       ev->exec_id);
 	if (ev->kind == EVENT_CONTAINER_EXIT)
 		encode_exit(w, ev->exit_status, ev->exit_flags);
 	json_object_end(w);

@@ -319,6 +319,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (c->parent_id[0])
 		json_member_string(w, "parent_container_id", c->parent_id);
+	json_member_string(w, "exec_id", ev->exec_id);
 	if (m) {
 		json_member_string(w, "containerd_namespace", m->namespace);
 		json_member_string(w, "runtime_handler", m->runtime_handler);

@@ -191,10 +191,13 @@ def test_docker_detached_killed_exec_and_removed():
     docker("run", "-d", "--network", "none", "--name", cname, DOCKER_IMAGE, "sleep", "300")
     cid = docker_id(cname)
     watcher.wait_for(cid, "container_start")
-    docker("exec", cname, "/bin/true")
+    docker("exec", cname, "sleep", "0.5")
     session = watcher.wait_for(cid, "container_exec_session")
-    assert session["process"]["exe"] == "/bin/true", session
+    assert session["process"]["exe"] == "/bin/sleep", session
     assert session["enrichment"] == "complete" and session["container"]["name"] == cname
+    # Docker's exec id, which it gives containerd (namespace moby) for the exec
+    exec_id = session["process"]["exec_id"]
+    assert len(exec_id) == 64 and all(ch in "0123456789abcdef" for ch in exec_id), session
     docker("kill", cname)
     docker("rm", cname)
     evs = [e for e in lifetime_with_sessions(watcher, cid)]
@@ -229,6 +232,22 @@ def test_podman_run_rm_enriched_from_the_first_event():
         assert c["labels"]["app"] == "pm", c
         assert c["cgroup_path"].endswith("/libpod-" + cid), c
     assert evs[2]["exit"]["code"] == 4, evs[2]
+
+
+def test_podman_detached_exec_killed_and_removed():
+    cname = name("pm-d")
+    podman("run", "-d", *PODMAN_RUN, "--name", cname, PODMAN_IMAGE, "sleep", "300")
+    cid = podman("inspect", "-f", "{{.Id}}", cname).stdout.strip()
+    watcher.wait_for(cid, "container_start")
+    podman("exec", cname, "sleep", "0.2")
+    session = watcher.wait_for(cid, "container_exec_session")
+    assert session["process"]["exe"] == "/bin/sleep", session
+    assert session["enrichment"] == "complete" and session["container"]["name"] == cname
+    assert "exec_id" not in session["process"], session  # Podman's exec ids are its own
+    podman("kill", cname)
+    podman("rm", cname)
+    evs = lifetime_with_sessions(watcher, cid)
+    assert evs[-2]["exit"]["signal"] == 9, evs[-2]
 
 
 def test_absent_engine_sockets_cost_enrichment_never_an_event():

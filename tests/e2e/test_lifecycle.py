@@ -172,8 +172,9 @@ def test_exec_sessions_are_reported_and_the_containers_own_programs_are_not():
     ctd.run(cid, "/bin/sh", "-c", own, detach=True, check=True, extra=["--privileged"])
     plain.wait_for(cid, "container_start")
     time.sleep(1.5)  # the container's own programs have run
-    r = ctd.ctr("task", "exec", "--exec-id", "sess1", cid, "/bin/sh", "-c", "/bin/true; exit 0",
-                check=False)
+    # a session that lasts a moment: the exec id is asked of containerd while it runs
+    r = ctd.ctr("task", "exec", "--exec-id", "sess1", cid, "/bin/sh", "-c",
+                "/bin/true; sleep 0.5; exit 0", check=False)
     assert r.returncode == 0, r.stderr
     execs.wait_for(cid, "container_exec_session")
     plain.wait_for(cid, "container_exec_session")
@@ -187,8 +188,13 @@ def test_exec_sessions_are_reported_and_the_containers_own_programs_are_not():
     sessions = [e for e in execs.for_container(cid) if e["event"] == "container_exec_session"]
     assert len(sessions) == 1, sessions
     s = sessions[0]["process"]
-    assert s["exe"] == "/bin/sh" and s["args"] == ["/bin/sh", "-c", "/bin/true; exit 0"], s
+    assert s["exe"] == "/bin/sh" and s["args"] == ["/bin/sh", "-c",
+                                                   "/bin/true; sleep 0.5; exit 0"], s
     assert s["parent_comm"] in ("runc", "containerd-shim"), s
+    # the exec id containerd knows it by (Tasks/ListPids), with or without --exec
+    assert s["exec_id"] == "sess1", s
+    plain_session = [e for e in plain.for_container(cid) if e["event"] == "container_exec_session"]
+    assert plain_session[0]["process"]["exec_id"] == "sess1", plain_session
     own_execs = [e["process"]["args"] for e in execs.for_container(cid)
                  if e["event"] == "process_exec"]
     for args in (["unshare", "-m", "/bin/true"], ["unshare", "-p", "-f", "/bin/true"]):

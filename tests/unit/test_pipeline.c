@@ -25,6 +25,7 @@ struct harness {
 	char submitted[128];		   /* lookups asked for: "id id ..." */
 	char promoted[64];		   /* lookups made urgent */
 	char urgent[128];		   /* lookups asked for urgently */
+	char sessions[128];		   /* exec ids asked for: "pid@namespace ..." */
 	int submit_result;		   /* what the fake's submit returns */
 	struct lookup_result_list answers; /* what the fake containerd has answered */
 };
@@ -69,6 +70,13 @@ static int fake_submit(void *ctx, const struct lookup_request *req)
 
 	if (h->submit_result)
 		return h->submit_result;
+	if (req->session_pid) {
+		size_t n = strlen(h->sessions);
+
+		snprintf(h->sessions + n, sizeof(h->sessions) - n, "%s%u@%s", n ? " " : "",
+			 req->session_pid, req->namespace);
+		return 0;
+	}
 	append_id(h->submitted, sizeof(h->submitted), req->cgroup_id);
 	if (req->urgent)
 		append_id(h->urgent, sizeof(h->urgent), req->cgroup_id);
@@ -208,6 +216,28 @@ static void process_record(struct harness *h, uint32_t type, uint64_t id, uint64
 	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);
 }
 
+/* An exec session's program, pid 77, launched from outside. */
+static void session_record(struct harness *h, uint64_t id, uint64_t now)
+{
+	struct record_process r = {
+	    .hdr = {.type = RECORD_PROCESS_EXEC, .cgroup_id = id, .flags = RECORD_F_EXEC_SESSION},
+	    .pid = 77};
+	struct event ev;
+
+	submit_if_made(h, lifecycle_handle_record(h->lc, &r, sizeof(r), &ev), &ev, now);
+}
+
+/* The fake containerd names a session's exec id ("" : it does not know the pid). */
+static void answer_session(struct harness *h, uint64_t id, uint32_t pid, const char *exec_id)
+{
+	struct lookup_result *r = lookup_result_new(id);
+
+	r->session_pid = pid;
+	r->status = exec_id[0] ? LOOKUP_FOUND : LOOKUP_NOT_FOUND;
+	snprintf(r->exec_id, sizeof(r->exec_id), "%s", exec_id);
+	STAILQ_INSERT_TAIL(&h->answers, r, link);
+}
+
 static void exit_record(struct harness *h, uint64_t id, uint64_t now)
 {
 	struct record_exit r = {.hdr = {.type = RECORD_CONTAINER_EXIT, .cgroup_id = id}, .pid = 42};
@@ -290,6 +320,67 @@ int main(void)
 				  "process_exec:complete");
 		ASSERT_TRUE(written_has(&h, "\"image\":\"docker.io/library/busybox:1\""));
 		ASSERT_STREQ(h.submitted, "10"); /* looked up once */
+		teardown(&h);
+	}
+	SUBTEST ("a session waits for its exec id, and what follows waits behind it") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 40, "/default/s", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 40, 1000);
+		session_record(&h, 40, 1500); /* before the container's lookup is answered */
+		ASSERT_STREQ(h.sessions, ""); /* its namespace is not known yet */
+		answer(&h, 40, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		ASSERT_STREQ(h.sessions, "77@default");
+		exit_record(&h, 40, 2500);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete");
+		ASSERT_EQ(pipeline_next_deadline(h.p), 2000 + 500 * MS);
+		answer_session(&h, 40, 77, "sess\n1\"");
+		pipeline_take_results(h.p, 3000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete "
+				  "container_exec_session:complete container_exit:complete");
+		ASSERT_TRUE(written_has(&h, "\"exec_id\":\"sess\\n1\\\"\""));
+		session_record(&h, 40, 4000); /* the container known: asked at once */
+		ASSERT_STREQ(h.sessions, "77@default 77@default");
+		answer_session(&h, 40, 77, ""); /* ended before it was asked */
+		pipeline_take_results(h.p, 4100);
+		written(&h, out, sizeof(out));
+		ASSERT_TRUE(strstr(out, "container_exit:complete container_exec_session:complete"));
+		ASSERT_STREQ(h.sessions, "77@default 77@default");
+		teardown(&h);
+	}
+	SUBTEST ("an exec id not answered in time: the session goes out without one") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 41, "/default/t", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 41, 1000);
+		answer(&h, 41, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		session_record(&h, 41, 3000);
+		pipeline_tick(h.p, 3000 + 500 * MS - 1, false);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete");
+		pipeline_tick(h.p, 3000 + 500 * MS, false);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete "
+				  "container_exec_session:complete");
+		ASSERT_TRUE(!written_has(&h, "exec_id"));
+		answer_session(&h, 41, 77, "late"); /* after the line went out: ignored */
+		pipeline_take_results(h.p, 4000);
+		ASSERT_TRUE(!written_has(&h, "late"));
+		teardown(&h);
+	}
+	SUBTEST ("a container containerd does not know: its sessions are not asked about") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 42, "/default/u", 1000);
+		process_record(&h, RECORD_CONTAINER_START, 42, 1000);
+		answer(&h, 42, LOOKUP_NOT_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		session_record(&h, 42, 3000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:none container_start:none "
+				  "container_exec_session:none");
+		ASSERT_STREQ(h.sessions, "");
 		teardown(&h);
 	}
 	SUBTEST ("the ring buffer keeps the oldest record whose event is held, until it is out") {

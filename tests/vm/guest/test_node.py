@@ -135,12 +135,13 @@ def test_cri_pod_gives_one_enriched_lifetime_and_no_sandbox():
 
 def test_exec_sync_is_an_exec_not_a_lifetime():
     """CRI ExecSync (kubectl exec's path): an exec session, with or without --exec, naming its
-    launcher; what it runs inside is process_exec (with --exec); no second lifetime."""
+    launcher and the exec id the CRI plugin gave it; what it runs inside is process_exec (with
+    --exec); no second lifetime."""
     sandbox, config, _ = cri.run_pod("execs")
     cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sleep", "600"])
     cri.start(cid)
     nofilter.wait_for(cid, "container_start", timeout=60)
-    r = cri.exec_sync(cid, ["/bin/sh", "-c", "/bin/true; echo done"])
+    r = cri.exec_sync(cid, ["/bin/sh", "-c", "/bin/true; sleep 0.5; echo done"])
     assert r.exit_code == 0 and r.stdout == b"done\n", r
     wait_until(lambda: [e for e in nofilter.for_container(cid)
                         if e["event"] == "process_exec" and e["process"]["exe"] == "/bin/true"],
@@ -157,7 +158,10 @@ def test_exec_sync_is_an_exec_not_a_lifetime():
         sessions = [e for e in w.for_container(cid) if e["event"] == "container_exec_session"]
         assert len(sessions) == 1, w.for_container(cid)
         p = sessions[0]["process"]
-        assert p["args"] == ["/bin/sh", "-c", "/bin/true; echo done"] and p["parent_comm"], p
+        assert p["args"] == ["/bin/sh", "-c", "/bin/true; sleep 0.5; echo done"], p
+        assert p["parent_comm"], p
+        # the CRI plugin's exec id (64 hex digits), asked of containerd while the session ran
+        assert len(p.get("exec_id", "")) == 64, p
     stop = [e for e in default.for_container(cid) if e["event"] == "container_exit"][0]
     assert stop["exit"]["signal"] in (9, 15), stop  # StopContainer's signal
 
