@@ -13,8 +13,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (clean_up, main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     remove_cgroup_tree, wait_until)
+from harness import (clean_up, main, private_containerd, CTRWATCH, Ctrwatch, ensure_bpffs,  # noqa: E402
+                     hierarchy_dirs, log, remove_cgroup_tree, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 FLOOD = int(os.environ.get("CTRWATCH_FLOOD", "100000"))
@@ -226,6 +226,7 @@ def test_full_disk_loses_nothing_and_never_writes_half_a_line():
 
 def setup():
     global ctd, workdir
+    ensure_bpffs()  # the flood's second ctrwatch pins; clean_up() unmounts what this mounted
     ctd = private_containerd()
     workdir = ctd.dir
 

@@ -16,9 +16,22 @@ packages=(
 [ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)
 # `make vmtest` boots a Debian guest under qemu and drives it through CRI.
 [ "${1:-}" = --vm ] && packages=(qemu-system-x86 qemu-utils protobuf-compiler e2fsprogs mmdebstrap)
+# An engine installed another way (Docker's docker-ce and containerd.io, a Podman build) is
+# used as it is: Debian's package would conflict with it.
+provided_by() {
+	case "$1" in
+	docker.io) command -v dockerd ;;
+	podman) command -v podman ;;
+	containerd) command -v containerd ;;
+	runc) command -v runc ;;
+	*) return 1 ;;
+	esac
+}
 missing=()
 for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+	provided_by "$p" >/dev/null && continue
+	missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all installed"
