@@ -171,9 +171,21 @@ def test_after_a_sigkill_lines_after_a_held_record_print_again_with_their_seq():
     """The one duplicate the guarantee allows, forced: a record whose event is held (here a
     lookalike cgroup whose containerd lookup hangs: containerd is stopped) keeps the ring
     buffer from releasing the records after it, so lines written meanwhile (another container's
-    process_exec) are read again after a SIGKILL, and printed again with the same seq."""
-    busy = f"ctrw-{os.getpid()}-busy"
-    w = pinned("held", "--exec", "--enrich-timeout", "30s").start()
+    process_exec) are read again after a SIGKILL, and printed again with the same seq. In one of
+    two fresh-clone CI runs here its ctrwatch printed no line twice (not reproduced in 11 runs
+    alone, in the suite, or beside a CPU hog): the scenario is then run once more, saying so, with what the
+    first try's ctrwatch printed on stderr."""
+    for attempt in (1, 2):
+        twice, detail = held_record_scenario(attempt)
+        if twice >= 3 or attempt == 2:
+            break
+        log(f"no line printed twice on the first try; its ctrwatch said: {detail}")
+    assert twice >= 3, (twice, detail)
+
+
+def held_record_scenario(attempt):
+    busy = f"ctrw-{os.getpid()}-busy{attempt}"
+    w = pinned(f"held{attempt}", "--exec", "--enrich-timeout", "30s").start()
     ctd.run(busy, "/bin/sh", "-c", "while :; do /bin/true; done", detach=True, check=True)
     w.wait_for(busy, "process_exec")  # enriched: its later lines need no containerd
     top = [d for d in hierarchy_dirs(f"/{ctd.namespace}") if "/unified/" in d] or \
@@ -190,7 +202,7 @@ def test_after_a_sigkill_lines_after_a_held_record_print_again_with_their_seq():
     finally:
         ctd.proc.send_signal(signal.SIGCONT)
         os.rmdir(lookalike)
-    again = pinned("held-again", "--exec").start()
+    again = pinned(f"held-again{attempt}", "--exec").start()
     written = w.events()
     last = max(e["seq"] for e in written if "seq" in e)
     wait_until(lambda: any(e["seq"] > last for e in again.for_container(busy)),
@@ -212,10 +224,10 @@ def test_after_a_sigkill_lines_after_a_held_record_print_again_with_their_seq():
             assert abs(wall_ns(first.pop("time")) - wall_ns(e["time"])) < 1000000, (first, e)
             assert first == {k: v for k, v in e.items() if k != "time"}, (first, e)
         printed[e["seq"]] = e
-    assert twice >= 3, twice
     assert lifecycle(written + again.events(), busy) == LIFETIME, \
         lifecycle(written + again.events(), busy)
     log(f"{twice} lines printed again after the SIGKILL, each with its seq")
+    return twice, f"{len(written)} lines; stderr: {w.stderr()[-600:]!r}"
 
 
 def test_other_programs_take_over_without_a_gap():
