@@ -9,12 +9,14 @@
 
 #include "enrich/engine_client.h"
 #include "enrich/http_unix.h"
+#include "metrics/metrics.h"
 
 /* An inspect reply is a few KiB; labels can make it larger, never this large. */
 #define REPLY_MAX (4u << 20)
 
 struct engine_client {
 	char *engine;
+	enum metrics_engine metrics; /* its series in ctrwatch_engine_* */
 	char *socket_path;
 	char *namespace;
 	int timeout_ms;
@@ -33,6 +35,7 @@ struct engine_client *engine_client_open(const char *engine, const char *socket_
 	c->socket_path = strdup(socket_path);
 	c->namespace = namespace ? strdup(namespace) : NULL;
 	c->timeout_ms = timeout_ms;
+	c->metrics = strcmp(engine, "podman") ? METRICS_ENGINE_DOCKER : METRICS_ENGINE_PODMAN;
 	if (!c->engine || !c->socket_path || (namespace && !c->namespace)) {
 		engine_client_close(c);
 		errno = ENOMEM;
@@ -77,6 +80,7 @@ static int get(struct engine_client *c, const char *what, const char *target,
 	int rc;
 
 	rc = http_unix_get(c->socket_path, target, c->timeout_ms, REPLY_MAX, reply, why);
+	metrics_engine_request(c->metrics, rc == 0);
 	if (rc) {
 		snprintf(err, ENGINE_ERROR_MAX, "%s %s: %s", c->engine, what, why);
 		return rc;

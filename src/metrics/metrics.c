@@ -25,6 +25,8 @@ static struct {
 	uint64_t output_errors;
 	uint64_t calls[METRICS_CALLS][2]; /* [call][ok] */
 	uint64_t containerd_up;
+	uint64_t engine_requests[METRICS_ENGINES][2]; /* [engine][ok] */
+	uint64_t engine_up[METRICS_ENGINES];
 	struct loss_counts lost;
 	uint64_t containers;
 	uint64_t ringbuf_queued;
@@ -84,6 +86,14 @@ void metrics_containerd_call(enum metrics_containerd_call call, bool ok)
 	if ((unsigned int)call < METRICS_CALLS)
 		add(&m.calls[call][ok], 1);
 	set(&m.containerd_up, ok);
+}
+
+void metrics_engine_request(enum metrics_engine engine, bool ok)
+{
+	if ((unsigned int)engine >= METRICS_ENGINES)
+		return;
+	add(&m.engine_requests[engine][ok], 1);
+	set(&m.engine_up[engine], ok);
 }
 
 void metrics_set_lost(const struct loss_counts *totals)
@@ -284,6 +294,38 @@ static void render_containerd(struct text *t)
 	put(t, "ctrwatch_containerd_up %" PRIu64 "\n", get(&m.containerd_up));
 }
 
+/*
+ * An engine is optional: its series appear once it was asked (a node without Docker shows no
+ * ctrwatch_engine_up{engine="docker"} 0 to alert on).
+ */
+static void render_engines(struct text *t)
+{
+	static const char *const names[METRICS_ENGINES] = {"docker", "podman"};
+	bool asked = false;
+
+	for (int e = 0; e < METRICS_ENGINES; e++)
+		asked |= get(&m.engine_requests[e][0]) || get(&m.engine_requests[e][1]);
+	if (!asked)
+		return;
+	family(t, "ctrwatch_engine_requests_total", "counter",
+	       "Requests to Docker's or Podman's API, by engine and result (error: no answer).");
+	for (int e = 0; e < METRICS_ENGINES; e++) {
+		if (!get(&m.engine_requests[e][0]) && !get(&m.engine_requests[e][1]))
+			continue;
+		put(t, "ctrwatch_engine_requests_total{engine=\"%s\",result=\"ok\"} %" PRIu64 "\n",
+		    names[e], get(&m.engine_requests[e][1]));
+		put(t,
+		    "ctrwatch_engine_requests_total{engine=\"%s\",result=\"error\"} %" PRIu64 "\n",
+		    names[e], get(&m.engine_requests[e][0]));
+	}
+	family(t, "ctrwatch_engine_up", "gauge",
+	       "Whether the engine answered the last request (1) or not (0); once asked.");
+	for (int e = 0; e < METRICS_ENGINES; e++)
+		if (get(&m.engine_requests[e][0]) || get(&m.engine_requests[e][1]))
+			put(t, "ctrwatch_engine_up{engine=\"%s\"} %" PRIu64 "\n", names[e],
+			    get(&m.engine_up[e]));
+}
+
 static void render_state(struct text *t, uint64_t now_ns)
 {
 	uint64_t last = get(&m.last_drain_ns);
@@ -339,6 +381,7 @@ size_t metrics_render(char *buf, size_t size, uint64_t now_ns)
 	render_events(&t);
 	render_loss(&t);
 	render_containerd(&t);
+	render_engines(&t);
 	render_state(&t, now_ns);
 	render_build(&t);
 	return t.len;

@@ -54,6 +54,16 @@ void metrics_event_dropped(enum metrics_drop_reason reason);
 void metrics_output_error(void);
 /* containerd client: a call's outcome. ok includes "not found", an answer all the same. */
 void metrics_containerd_call(enum metrics_containerd_call call, bool ok);
+
+/* The container engines asked through their HTTP APIs (enrich/engine_client.c). */
+enum metrics_engine {
+	METRICS_ENGINE_DOCKER,
+	METRICS_ENGINE_PODMAN,
+	METRICS_ENGINES,
+};
+
+/* One request to an engine's API: ok when it answered (a 404 is an answer). */
+void metrics_engine_request(enum metrics_engine engine, bool ok);
 /* main loop: the kernel's and userspace's loss totals (since the programs were loaded) */
 void metrics_set_lost(const struct loss_counts *totals);
 /* main loop: gauges it knows each iteration */

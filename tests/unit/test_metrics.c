@@ -84,6 +84,8 @@ int main(void)
 		metrics_event_dropped(METRICS_DROP_SANDBOX);
 		metrics_containerd_call(METRICS_CALL_CONTAINERS_GET, true);
 		metrics_containerd_call(METRICS_CALL_TASKS_GET, false);
+		metrics_engine_request(METRICS_ENGINE_DOCKER, false);
+		metrics_engine_request(METRICS_ENGINE_DOCKER, true);
 		lost.ringbuf_full[RECORD_PROCESS_EXEC] = 7;
 		metrics_set_lost(&lost);
 		metrics_set_containers(4);
@@ -100,6 +102,11 @@ int main(void)
 		ASSERT_TRUE(has_line(text, "ctrwatch_containerd_calls_total{method=\"Tasks/Get\","
 					   "result=\"error\"} 1"));
 		ASSERT_TRUE(has_line(text, "ctrwatch_containerd_up 0")); /* the last call failed */
+		/* an engine's series once it was asked; one never asked shows none */
+		ASSERT_TRUE(has_line(text, "ctrwatch_engine_requests_total{engine=\"docker\","
+					   "result=\"ok\"} 1"));
+		ASSERT_TRUE(has_line(text, "ctrwatch_engine_up{engine=\"docker\"} 1"));
+		ASSERT_TRUE(!strstr(text, "engine=\"podman\""));
 		ASSERT_TRUE(has_line(
 		    text, "ctrwatch_kernel_records_lost_total{record=\"process_exec\"} 7"));
 		ASSERT_TRUE(has_line(text, "ctrwatch_kernel_cgroups_untracked_total 3"));
@@ -113,6 +120,12 @@ int main(void)
 				     "ctrwatch_build_info{version=\"v1\\\"x\",kernel=\"6.18\","
 				     "hierarchy=\"cgroup2\",format=\"ecs\",pinned=\"false\"} 1"));
 		ASSERT_TRUE(has_line(text, "# TYPE ctrwatch_events_written_total counter"));
+	}
+	SUBTEST ("a node no engine was asked on shows no engine series") {
+		metrics_init(&facts);
+		ASSERT_TRUE(metrics_render(text, sizeof(text), 0) < sizeof(text));
+		ASSERT_TRUE(!strstr(text, "ctrwatch_engine"));
+		ASSERT_TRUE(has_line(text, "ctrwatch_containerd_up 0"));
 	}
 	SUBTEST ("a buffer too small: the length needed, and a cut text") {
 		char small[64];
