@@ -22,6 +22,16 @@ uint64_t clock_boottime_ns(void)
 	return read_ns(CLOCK_BOOTTIME);
 }
 
+uint64_t clock_monotonic_ns(void)
+{
+	return read_ns(CLOCK_MONOTONIC);
+}
+
+int64_t clock_monotonic_ms(void)
+{
+	return (int64_t)(read_ns(CLOCK_MONOTONIC) / 1000000);
+}
+
 /* The offset from the tightest of a few back-to-back readings. */
 void clock_init(void)
 {

@@ -11,6 +11,9 @@
 void clock_init(void);
 uint64_t clock_boot_to_realtime_ns(uint64_t boot_ns);
 uint64_t clock_boottime_ns(void);
+/* CLOCK_MONOTONIC: what deadlines and backoffs are measured in. */
+uint64_t clock_monotonic_ns(void);
+int64_t clock_monotonic_ms(void);
 /* RFC 3339 UTC with nanoseconds. */
 void clock_format_rfc3339(uint64_t realtime_ns, char out[RFC3339_NANO_LEN]);
 

@@ -18,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <nghttp2/nghttp2.h>
 
 #include "common/buffer.h"
+#include "common/clock.h"
 #include "enrich/grpc_unary.h"
 
 /* What a reply may be: containerd's own limit for what it receives. */
@@ -71,14 +71,6 @@ struct grpc_unary_channel {
 	int io_errno;
 	struct grpc_stream *stream; /* the call in flight */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_error(struct grpc_unary_result *r, int status, const char *fmt, const char *arg)
 {
@@ -369,7 +361,7 @@ static enum exchange_end exchange(struct grpc_unary_channel *ch, struct grpc_str
 			return EXCHANGE_BROKEN; /* GOAWAY and nothing left for us */
 		if (nghttp2_session_want_write(ch->session))
 			pfd.events |= POLLOUT;
-		left = deadline - now_ms();
+		left = deadline - clock_monotonic_ms();
 		if (left <= 0)
 			return EXCHANGE_TIMEOUT;
 		n = poll(&pfd, 1, (int)left);
@@ -517,7 +509,7 @@ int grpc_unary_call(struct grpc_unary_channel *ch, const char *method, const cha
 		    const uint8_t *request, size_t request_len, int timeout_ms,
 		    struct grpc_unary_result *result)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_monotonic_ms() + timeout_ms;
 	struct grpc_stream s;
 	uint8_t *framed;
 	bool again = true;
@@ -557,7 +549,7 @@ int grpc_unary_call(struct grpc_unary_channel *ch, const char *method, const cha
 		memset(result, 0, sizeof(*result));
 		end = attempt(ch, &s, method, ns, timeout_ms, deadline, result);
 		again = (end == ATTEMPT_NOT_TAKEN || (end == ATTEMPT_NO_ANSWER && !fresh)) &&
-			now_ms() < deadline;
+			clock_monotonic_ms() < deadline;
 		free(s.data);
 	}
 	free(framed);

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/buffer.h"
+#include "common/clock.h"
 #include "enrich/http_unix.h"
 
 #define BODY_FIRST 4096
@@ -121,21 +121,13 @@ void http_reply_free(struct http_reply *reply)
 	memset(reply, 0, sizeof(*reply));
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until deadline: 0, or -ETIMEDOUT. */
 static int wait_for(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
 
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_monotonic_ms();
 		int n;
 
 		if (left <= 0)
@@ -230,7 +222,7 @@ static int receive(int fd, struct http_reply_parser *p, int64_t deadline, char *
 int http_unix_get(const char *socket_path, const char *target, int timeout_ms, size_t max_body,
 		  struct http_reply *reply, char *err)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_monotonic_ms() + timeout_ms;
 	struct http_reply_parser *p = NULL;
 	char request[1024];
 	int fd = -1, rc, n;

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/buffer.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
 #include "output/sink.h"
@@ -30,14 +30,6 @@ struct sink {
 	uint64_t retry_at_ns, backoff_ns;
 	uint64_t unwritten;
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* The disk (or a non-blocking reader) may have room later: keep the lines and retry. */
 static bool retryable(int err)
@@ -171,7 +163,7 @@ static void back_off(struct sink *s)
 	s->backoff_ns = s->backoff_ns ? s->backoff_ns * 2 : BACKOFF_FIRST_NS;
 	if (s->backoff_ns > BACKOFF_MAX_NS)
 		s->backoff_ns = BACKOFF_MAX_NS;
-	s->retry_at_ns = monotonic_ns() + s->backoff_ns;
+	s->retry_at_ns = clock_monotonic_ns() + s->backoff_ns;
 }
 
 int sink_write(struct sink *s, const char *line, size_t len)
@@ -204,7 +196,7 @@ int sink_flush(struct sink *s, bool now)
 	char *nl;
 	int err;
 
-	if (s->len == s->head || (!now && monotonic_ns() < s->retry_at_ns))
+	if (s->len == s->head || (!now && clock_monotonic_ns() < s->retry_at_ns))
 		return 0;
 	while (s->head < s->len) {
 		nl = memchr(s->buf + s->head, '\n', s->len - s->head);
