@@ -9,6 +9,7 @@
 
 #include "enrich/engine_client.h"
 #include "enrich/http_unix.h"
+#include "lifecycle/cgroup_path.h"
 #include "metrics/metrics.h"
 
 /* An inspect reply is a few KiB; labels can make it larger, never this large. */
@@ -113,16 +114,13 @@ int engine_version(struct engine_client *c, char *version, size_t size, char *er
 	return 0;
 }
 
-/* Ids come from cgroup paths (64 hex digits); nothing else may reach a request line. */
+/*
+ * Ids come from cgroup paths (64 hex digits) and the engine's own replies; only what containerd
+ * would take as an identifier may reach a request line.
+ */
 static bool is_plain_id(const char *s)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
+	return cgroup_is_identifier(s, strlen(s));
 }
 
 /*
