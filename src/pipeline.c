@@ -44,9 +44,9 @@ struct slot {
 	bool lookup_pending;
 	bool lookup_urgent; /* the pending lookup searches everywhere, before any lookalike's */
 	uint64_t lookup_deadline_ns;
-	uint64_t retry_after_ns;   /* a failed lookup is retried from then on */
-	unsigned int exec_pending; /* held sessions whose exec id is being asked for */
-	uint64_t exec_deadline_ns; /* the first of them goes out without it then */
+	uint64_t retry_after_ns; /* a failed lookup is retried from then on */
+	/* held sessions asked for their exec id go out without it then, answered or not */
+	uint64_t exec_deadline_ns;
 	enum verdict verdict;
 	enum metrics_drop_reason drop_reason; /* with VERDICT_DROP */
 	struct held_list held;
@@ -282,6 +282,17 @@ static bool forget(struct pipeline *p, struct slot *s)
 	return true;
 }
 
+/* Whether a held session still waits for its exec id. */
+static bool exec_waiting(const struct slot *s)
+{
+	const struct held_event *h;
+
+	TAILQ_FOREACH(h, &s->held, link)
+	if (h->exec_pending)
+		return true;
+	return false;
+}
+
 /*
  * The exec id of each held session, once containerd has named the container (its namespace is
  * where the task lives). Sessions of containers it does not know go out without one.
@@ -290,9 +301,11 @@ static void request_exec_ids(struct pipeline *p, struct slot *s, uint64_t now_ns
 {
 	const struct container_meta *m = s->enrichment.meta;
 	struct held_event *h;
+	bool waiting;
 
 	if (!p->cfg.lookup || !m || !m->namespace)
 		return;
+	waiting = exec_waiting(s);
 	TAILQ_FOREACH(h, &s->held, link)
 	{
 		struct lookup_request req = {
@@ -310,8 +323,9 @@ static void request_exec_ids(struct pipeline *p, struct slot *s, uint64_t now_ns
 		if (p->cfg.lookup->submit(p->cfg.lookup_ctx, &req))
 			continue;
 		h->exec_pending = true;
-		if (!s->exec_pending++)
+		if (!waiting)
 			s->exec_deadline_ns = now_ns + p->cfg.enrich_timeout_ns;
+		waiting = true;
 	}
 }
 
@@ -325,7 +339,6 @@ static void apply_exec_id(struct slot *s, const struct lookup_result *r)
 		if (!h->exec_pending || h->ev.process->pid != r->session_pid)
 			continue;
 		h->exec_pending = false;
-		s->exec_pending--;
 		if (r->status == LOOKUP_FOUND) {
 			snprintf(h->exec_id, sizeof(h->exec_id), "%s", r->exec_id);
 			h->ev.exec_id = h->exec_id;
@@ -382,8 +395,7 @@ static void release_held(struct pipeline *p, struct slot *s, bool write, bool up
 	bool ended = s->verdict == VERDICT_DROP;
 	struct held_event *h;
 
-	if (!upto_exec)
-		s->exec_pending = 0; /* answers still to come find no event: ignored */
+	/* answers that come after their event went find no event: ignored */
 	while ((h = TAILQ_FIRST(&s->held))) {
 		if (upto_exec && h->exec_pending)
 			return;
@@ -424,7 +436,7 @@ static void try_flush(struct pipeline *p, struct slot *s, uint64_t now_ns, bool 
 	}
 	decide(p, s);
 	release_held(p, s, s->verdict == VERDICT_KEEP,
-		     s->exec_pending && now_ns < s->exec_deadline_ns && !force);
+		     !force && now_ns < s->exec_deadline_ns && exec_waiting(s));
 }
 
 void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
@@ -582,7 +594,7 @@ uint64_t pipeline_next_deadline(const struct pipeline *p)
 		if (s->container->confirmed && s->lookup_pending &&
 		    (!next || s->lookup_deadline_ns < next))
 			next = s->lookup_deadline_ns;
-		if (s->exec_pending && (!next || s->exec_deadline_ns < next))
+		if (exec_waiting(s) && (!next || s->exec_deadline_ns < next))
 			next = s->exec_deadline_ns;
 	}
 	return next;
