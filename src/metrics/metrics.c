@@ -278,17 +278,21 @@ static void render_loss(struct text *t)
 	    get(&m.lost.unwritten));
 }
 
+/* A counter's two series by result: counts[1] answered, counts[0] not (or failed). */
+static void put_results(struct text *t, const char *name, const char *label, const char *value,
+			const uint64_t counts[2])
+{
+	put(t, "%s{%s=\"%s\",result=\"ok\"} %" PRIu64 "\n", name, label, value, get(&counts[1]));
+	put(t, "%s{%s=\"%s\",result=\"error\"} %" PRIu64 "\n", name, label, value, get(&counts[0]));
+}
+
 static void render_containerd(struct text *t)
 {
 	family(t, "ctrwatch_containerd_calls_total", "counter",
 	       "containerd API calls, by method and result (error: no answer, or a failure).");
-	for (int c = 0; c < METRICS_CALLS; c++) {
-		put(t, "ctrwatch_containerd_calls_total{method=\"%s\",result=\"ok\"} %" PRIu64 "\n",
-		    call_names[c], get(&m.calls[c][1]));
-		put(t,
-		    "ctrwatch_containerd_calls_total{method=\"%s\",result=\"error\"} %" PRIu64 "\n",
-		    call_names[c], get(&m.calls[c][0]));
-	}
+	for (int c = 0; c < METRICS_CALLS; c++)
+		put_results(t, "ctrwatch_containerd_calls_total", "method", call_names[c],
+			    m.calls[c]);
 	family(t, "ctrwatch_containerd_up", "gauge",
 	       "Whether containerd answered the last call (1) or not (0).");
 	put(t, "ctrwatch_containerd_up %" PRIu64 "\n", get(&m.containerd_up));
@@ -298,30 +302,30 @@ static void render_containerd(struct text *t)
  * An engine is optional: its series appear once it was asked (a node without Docker shows no
  * ctrwatch_engine_up{engine="docker"} 0 to alert on).
  */
+static bool engine_asked(int e)
+{
+	return get(&m.engine_requests[e][0]) || get(&m.engine_requests[e][1]);
+}
+
 static void render_engines(struct text *t)
 {
 	static const char *const names[METRICS_ENGINES] = {"docker", "podman"};
-	bool asked = false;
+	bool any = false;
 
 	for (int e = 0; e < METRICS_ENGINES; e++)
-		asked |= get(&m.engine_requests[e][0]) || get(&m.engine_requests[e][1]);
-	if (!asked)
+		any |= engine_asked(e);
+	if (!any)
 		return;
 	family(t, "ctrwatch_engine_requests_total", "counter",
 	       "Requests to Docker's or Podman's API, by engine and result (error: no answer).");
-	for (int e = 0; e < METRICS_ENGINES; e++) {
-		if (!get(&m.engine_requests[e][0]) && !get(&m.engine_requests[e][1]))
-			continue;
-		put(t, "ctrwatch_engine_requests_total{engine=\"%s\",result=\"ok\"} %" PRIu64 "\n",
-		    names[e], get(&m.engine_requests[e][1]));
-		put(t,
-		    "ctrwatch_engine_requests_total{engine=\"%s\",result=\"error\"} %" PRIu64 "\n",
-		    names[e], get(&m.engine_requests[e][0]));
-	}
+	for (int e = 0; e < METRICS_ENGINES; e++)
+		if (engine_asked(e))
+			put_results(t, "ctrwatch_engine_requests_total", "engine", names[e],
+				    m.engine_requests[e]);
 	family(t, "ctrwatch_engine_up", "gauge",
 	       "Whether the engine answered the last request (1) or not (0); once asked.");
 	for (int e = 0; e < METRICS_ENGINES; e++)
-		if (get(&m.engine_requests[e][0]) || get(&m.engine_requests[e][1]))
+		if (engine_asked(e))
 			put(t, "ctrwatch_engine_up{engine=\"%s\"} %" PRIu64 "\n", names[e],
 			    get(&m.engine_up[e]));
 }
