@@ -107,13 +107,15 @@ test: ctrwatch layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/be
 # runs each for FUZZ_RUNS executions; new inputs go to build/fuzz/work, not the committed corpus.
 FUZZ_RUNS ?= 10000000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIBS_fuzz_records := tests/fuzz/check_line.c -ljansson
-FUZZ_LIBS_fuzz_engine_reply := tests/fuzz/check_line.c src/enrich/http_unix.c \
+# The targets that encode events check each line: check_line.c, check_formats.c.
+FUZZ_CHECKS := tests/fuzz/check_line.c tests/fuzz/check_formats.c
+FUZZ_LIBS_fuzz_records := $(FUZZ_CHECKS) -ljansson
+FUZZ_LIBS_fuzz_engine_reply := $(FUZZ_CHECKS) src/enrich/http_unix.c \
 	src/enrich/engine_decode.c -lhttp_parser -ljansson
-FUZZ_LIBS_fuzz_containerd_reply := tests/fuzz/check_line.c src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
+FUZZ_LIBS_fuzz_containerd_reply := $(FUZZ_CHECKS) src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
-$(OUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/check_line.c $(PURE_SRCS) $(HDRS) $(PROTO_H) \
-		src/enrich/containerd_decode.c
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_CHECKS) $(PURE_SRCS) $(HDRS) $(PROTO_H) \
+		src/enrich/containerd_decode.c src/enrich/http_unix.c src/enrich/engine_decode.c
 	mkdir -p $(OUT)/fuzz
 	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -I$(OUT) -fsanitize=fuzzer,address,undefined \
 		$< $(PURE_SRCS) $(FUZZ_LIBS_$*) -o $@

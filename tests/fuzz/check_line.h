@@ -11,4 +11,9 @@
  */
 void fuzz_check_line(const char *buf, size_t len);
 
+struct json_writer;
+struct event;
+/* Encodes ev in every --format with w and checks each line (check_formats.c). */
+void fuzz_check_every_format(struct json_writer *w, const struct event *ev);
+
 #endif

@@ -34,12 +34,7 @@ static void encode(struct container_meta *m)
 	ev = (struct event){
 	    .kind = EVENT_CONTAINER_CREATE, .container = c, .enrichment = &enrichment};
 	json_writer_init(&w);
-	for (int f = EVENT_FORMAT_NDJSON; f <= EVENT_FORMAT_OCSF; f++) {
-		json_writer_reset(&w);
-		event_encoder_get(f)->event(&w, &ev, "host");
-		if (!json_writer_failed(&w))
-			fuzz_check_line(w.buf, w.len);
-	}
+	fuzz_check_every_format(&w, &ev);
 	json_writer_free(&w);
 	event_release(&ev);
 }

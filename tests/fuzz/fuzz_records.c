@@ -46,12 +46,7 @@ static void take(struct json_writer *w, struct lifecycle *lc, int made, struct e
 {
 	if (made != 1)
 		return;
-	for (int f = EVENT_FORMAT_NDJSON; f <= EVENT_FORMAT_OCSF; f++) {
-		json_writer_reset(w);
-		event_encoder_get(f)->event(w, ev, "host");
-		if (!json_writer_failed(w))
-			fuzz_check_line(w->buf, w->len);
-	}
+	fuzz_check_every_format(w, ev);
 	/* facts other stages report back, at random */
 	if (ev->container->cgroup_id & 4)
 		lifecycle_confirm(lc, ev->container->cgroup_id, ev->container->cgroup_id >> 8);

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The event in every --format, each line checked (check_line.c). */
+#include "check_line.h"
+#include "output/event_format.h"
+
+void fuzz_check_every_format(struct json_writer *w, const struct event *ev)
+{
+	for (int f = EVENT_FORMAT_NDJSON; f <= EVENT_FORMAT_OCSF; f++) {
+		json_writer_reset(w);
+		event_encoder_get(f)->event(w, ev, "host");
+		if (!json_writer_failed(w))
+			fuzz_check_line(w->buf, w->len);
+	}
+}
