@@ -36,6 +36,26 @@ def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def stop_process(proc, sig=signal.SIGTERM, timeout=15):
+    """Sends sig to a process we started and waits for it; SIGKILL past timeout seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def unmount_under(top):
+    """Unmounts (lazily, deepest first) whatever a daemon left mounted under the directory top."""
+    mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], stdout=subprocess.PIPE,
+                            text=True).stdout.split("\n")
+    for m in sorted((m for m in mounts if m.startswith(top)), reverse=True):
+        subprocess.run(["umount", "-l", m], check=False)
+
+
 class Containerd:
     """A private containerd on its own socket."""
 
@@ -68,13 +88,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                    what="containerd to answer")
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, sig, timeout=15)
         self.proc = None
         if self.log_file:
             self.log_file.close()
@@ -142,11 +157,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
                     self.ctr("image", "rm", img, check=False, namespace=ns)
         self.stop()
         self.kill_shims()
-        # Unmount anything containerd left under its root before removing it.
-        mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], stdout=subprocess.PIPE,
-                                text=True).stdout.split("\n")
-        for m in sorted((m for m in mounts if m.startswith(self.dir)), reverse=True):
-            subprocess.run(["umount", "-l", m], check=False)
+        unmount_under(self.dir)  # what containerd left under its root, before removing it
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -393,14 +404,8 @@ class Ctrwatch:
                           timeout=timeout, what=f"{event} of {cid}")[0]
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
         if self.proc:
+            stop_process(self.proc, sig, timeout=5)
             self.err.close()
         return self.proc.returncode if self.proc else None
 

@@ -16,7 +16,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (CTRWATCH, REPO, main, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     remove_cgroup_tree, wait_until)
+                     remove_cgroup_tree, stop_process, unmount_under, wait_until)
 
 DOCKER_IMAGE = "ctrwatch-test/busybox:engines"
 PODMAN_IMAGE = "localhost/ctrwatch-test/busybox:engines"
@@ -133,29 +133,31 @@ def teardown():
     podman("rm", "-af", "-t", "0", check=False)
     podman("rmi", "-af", check=False)
     for proc in (podman_service, dockerd):
-        if proc and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    mounts = run(["findmnt", "-rn", "-o", "TARGET"], check=False).stdout.split("\n")
-    for m in sorted((m for m in mounts if m.startswith(workdir)), reverse=True):
-        run(["umount", "-l", m], check=False)
+        if proc:
+            stop_process(proc, timeout=30)
+    unmount_under(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
     for cg in made_cgroups:
         remove_cgroup_tree(cg)
 
 
-def lifetime(w, cid):
-    """The four events of a container's lifetime, once each and in order."""
+def lifetime(w, cid, sessions=False):
+    """The four events of a container's lifetime, once each and in order; with sessions, exec
+    sessions may come between them (left out of what is returned)."""
     w.wait_for(cid, "container_remove", timeout=30)
-    evs = w.for_container(cid)
-    kinds = [e["event"] for e in evs]
-    assert kinds == ["container_create", "container_start", "container_exit",
-                     "container_remove"], evs
+    evs = [e for e in w.for_container(cid)
+           if not (sessions and e["event"] == "container_exec_session")]
+    assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                         "container_exit", "container_remove"], \
+        w.for_container(cid)
     return evs
+
+
+def id_named(w, cname):
+    """The id of the container named cname in w's events (one --rm removed is gone)."""
+    return wait_until(lambda: [e["container"]["id"] for e in w.events()
+                               if e.get("container", {}).get("name") == cname],
+                      timeout=30, what="an event named " + cname)[0]
 
 
 def docker_id(cname):
@@ -170,10 +172,7 @@ def test_docker_run_rm_enriched_from_the_first_event():
                "--label", "evil=a\"}\n{\"event\":\"forged\"", DOCKER_IMAGE,
                "sh", "-c", "exit 3", check=False)
     assert r.returncode == 3, r.stderr
-    # --rm: the container is gone; its id is in what ctrwatch saw by name
-    cid = wait_until(lambda: [e["container"]["id"] for e in watcher.events()
-                              if e.get("container", {}).get("name") == cname],
-                     timeout=30, what="an event named " + cname)[0]
+    cid = id_named(watcher, cname)
     evs = lifetime(watcher, cid)
     for e in evs:
         c = e["container"]
@@ -204,17 +203,8 @@ def test_docker_detached_killed_exec_and_removed():
     assert len(exec_id) == 64 and all(ch in "0123456789abcdef" for ch in exec_id), session
     docker("kill", cname)
     docker("rm", cname)
-    evs = [e for e in lifetime_with_sessions(watcher, cid)]
+    evs = lifetime(watcher, cid, sessions=True)
     assert evs[-2]["exit"]["signal"] == 9, evs[-2]
-
-
-def lifetime_with_sessions(w, cid):
-    w.wait_for(cid, "container_remove", timeout=30)
-    evs = w.for_container(cid)
-    kinds = [e["event"] for e in evs if e["event"] != "container_exec_session"]
-    assert kinds == ["container_create", "container_start", "container_exit",
-                     "container_remove"], evs
-    return [e for e in evs if e["event"] != "container_exec_session"]
 
 
 def test_podman_run_rm_enriched_from_the_first_event():
@@ -222,9 +212,7 @@ def test_podman_run_rm_enriched_from_the_first_event():
     r = podman("run", "--rm", *PODMAN_RUN, "--name", cname, "--label", "app=pm",
                PODMAN_IMAGE, "sh", "-c", "exit 4", check=False)
     assert r.returncode == 4, r.stderr
-    cid = wait_until(lambda: [e["container"]["id"] for e in watcher.events()
-                              if e.get("container", {}).get("name") == cname],
-                     timeout=30, what="an event named " + cname)[0]
+    cid = id_named(watcher, cname)
     evs = lifetime(watcher, cid)
     for e in evs:
         c = e["container"]
@@ -250,7 +238,7 @@ def test_podman_detached_exec_killed_and_removed():
     assert "exec_id" not in session["process"], session  # Podman's exec ids are its own
     podman("kill", cname)
     podman("rm", cname)
-    evs = lifetime_with_sessions(watcher, cid)
+    evs = lifetime(watcher, cid, sessions=True)
     assert evs[-2]["exit"]["signal"] == 9, evs[-2]
 
 
@@ -315,9 +303,7 @@ def test_absent_engine_sockets_cost_enrichment_never_an_event():
     docker("run", "--rm", "--network", "none", "--name", dname, DOCKER_IMAGE, "/bin/true")
     podman("run", "--rm", *PODMAN_RUN, "--name", pname, PODMAN_IMAGE, "/bin/true")
     for cname, engine in ((dname, "docker"), (pname, "podman")):
-        cid = wait_until(lambda: [e["container"]["id"] for e in watcher.events()
-                                  if e.get("container", {}).get("name") == cname],
-                         timeout=30, what="an event named " + cname)[0]
+        cid = id_named(watcher, cname)
         evs = lifetime(blind, cid)
         for e in evs:
             assert e["enrichment"] == "partial", e

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     remove_cgroup_tree, wait_until)
+                     remove_cgroup_tree, stop_process, wait_until)
 
 SOAK = os.environ.get("CTRWATCH_SOAK") == "1"
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -253,12 +253,7 @@ def test_slow_reader_of_stdout_loses_nothing():
         check_run(lines, ok, execs_per=execs, alive=p)
         log(f"{lines.count} lines through a slow pipe")
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop_process(p, timeout=10)
         err.close()
 
 
