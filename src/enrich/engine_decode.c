@@ -109,14 +109,11 @@ static int decode_container(const json_t *root, const char *namespace, struct co
 	if (namespace && !(m->namespace = strdup(namespace)))
 		return -ENOMEM;
 	if (json_is_string(name) && json_string_length(name) > 0) {
-		char *n = dup_json_string(name);
-
-		if (!n)
-			return -ENOMEM;
-		m->name = strdup(n + (n[0] == '/' && n[1] ? 1 : 0));
-		free(n);
+		m->name = dup_json_string(name);
 		if (!m->name)
 			return -ENOMEM;
+		if (m->name[0] == '/' && m->name[1]) /* Docker's leading '/', a leftover of links */
+			memmove(m->name, m->name + 1, strlen(m->name));
 	}
 	if (listed)
 		rc = dup_member(root, "Image", &m->image) ||
