@@ -18,12 +18,22 @@ const volatile __u32 watched_hierarchy_id = 0;	  /* 0 is cgroup2 */
 const volatile bool watch_cgroup_v1 = false;	  /* cgroup ids come from the cpuset hierarchy */
 const volatile bool trace_exec = false;		  /* --exec */
 const volatile __u64 exec_wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
-const volatile __u64 bulk_drop_bytes = 6 << 20; /* past this, exec and mkdir records are dropped */
+const volatile __u64 bulk_drop_bytes = 768 << 10; /* past this, mkdir records are dropped */
+
+/*
+ * Lifecycle records (mkdir, start, exit, rmdir, pause, exec sessions): a handful per container,
+ * and the ones that must never be lost. Exec records of --exec, the many, have a ring buffer of
+ * their own: a flood of them cannot take a lifecycle record's room.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* resized by --lifecycle-ringbuf-size */
+} events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by --ringbuf-size */
-} events SEC(".maps");
+	__uint(max_entries, 8 << 20); /* resized by --ringbuf-size; one page without --exec */
+} exec_events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -87,6 +97,7 @@ static __always_inline void count_lost(__u32 slot)
 		(*n)++; /* per-CPU slot: no other writer */
 }
 
+/* A record in the lifecycle ring buffer (events); a failure is counted. */
 static __always_inline void *reserve_record(__u64 size, __u32 type)
 {
 	void *r = bpf_ringbuf_reserve(&events, size, 0);
@@ -293,7 +304,10 @@ static __always_inline void fill_path_of(char *path, __u32 *path_len, __u32 *fla
 	*path_len = off;
 }
 
-/* Exec and mkdir records, the ones a flood makes, never take the ring buffer's last quarter. */
+/*
+ * Records a flood of cgroups makes (mkdir, and cgroup v1 freezes by path) never take the last
+ * quarter of the lifecycle ring buffer: it stays for starts, exits and removes.
+ */
 static __always_inline bool bulk_room(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < bulk_drop_bytes;
@@ -388,18 +402,23 @@ static __always_inline bool entered_from_outside(struct task_struct *task, __u64
 }
 
 /*
- * process_exec records are many and nobody waits for one: queue them without waking the reader,
- * unless enough have piled up. The reader also drains on a short timer. They never take the last
- * quarter of the buffer, which stays for lifecycle records: an exec flood costs exec records only.
+ * process_exec records of --exec are many and nobody waits for one: queued in their own ring
+ * buffer without waking the reader, unless enough have piled up (the reader also drains on a
+ * short timer). A full exec ring buffer costs exec records only, counted.
  */
-static __always_inline bool exec_submit_flags(__u64 *flags)
+static __always_inline void send_exec(struct task_struct *task, struct linux_binprm *bprm, __u64 id)
 {
-	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 queued = bpf_ringbuf_query(&exec_events, BPF_RB_AVAIL_DATA);
+	struct record_process *r = bpf_ringbuf_reserve(&exec_events, sizeof(*r), 0);
 
-	if (queued >= bulk_drop_bytes)
-		return false;
-	*flags = queued >= exec_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	return true;
+	if (!r) {
+		count_lost(RECORD_PROCESS_EXEC);
+		return;
+	}
+	fill_header(&r->hdr, RECORD_PROCESS_EXEC, id);
+	fill_process(r, task, bprm);
+	submit_record(r, &r->hdr,
+		      queued >= exec_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /*
@@ -476,11 +495,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		record_flags = RECORD_F_EXEC_SESSION;
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (trace_exec) {
-		type = RECORD_PROCESS_EXEC;
-		if (!exec_submit_flags(&flags)) {
-			count_lost(type);
-			return 0;
-		}
+		send_exec(task, bprm, id);
+		return 0;
 	} else {
 		return 0;
 	}
@@ -607,8 +623,8 @@ int BPF_PROG(cgroup_unfreeze, struct cgroup *cgrp, const char *path, int val)
  * track, so the cgroup goes by its path; userspace finds the container of that path. Called
  * for the cgroup written (CGROUP_FREEZING_SELF) and then for each descendant: only the first is
  * reported, and only when it changes. A write to freezer.state takes root (v1 has no safe
- * delegation); like mkdir records, these never take the ring buffer's last quarter. Attached only
- * where the kernel has the function (bpf_programs.c).
+ * delegation); like mkdir records, these never take the lifecycle ring buffer's last quarter.
+ * Attached only where the kernel has the function (bpf_programs.c).
  */
 SEC("fentry/freezer_apply_state")
 int BPF_PROG(freezer_apply_state, struct freezer *freezer, bool freeze, unsigned int state)

@@ -18,6 +18,7 @@
 enum {
 	OPT_EXEC = 0x100,
 	OPT_RINGBUF_SIZE,
+	OPT_LIFECYCLE_RINGBUF_SIZE,
 	OPT_CONTAINERD_SOCKET,
 	OPT_DOCKER_SOCKET,
 	OPT_PODMAN_SOCKET,
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS},
     {"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
+    {"lifecycle-ringbuf-size", required_argument, NULL, OPT_LIFECYCLE_RINGBUF_SIZE},
     {"containerd-socket", required_argument, NULL, OPT_CONTAINERD_SOCKET},
     {"docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET},
     {"podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET},
@@ -81,8 +83,11 @@ void cli_usage(FILE *f)
 	    "      --format FORMAT     ndjson (ctrwatch's schema), ecs (Elastic Common Schema\n"
 	    "                          9.x) or ocsf (OCSF 1.8.0) (default: ndjson)\n"
 	    "      --exec              also report every program run inside containers (default: off)\n"
-	    "      --ringbuf-size SIZE kernel-to-user ring buffer, power of two, e.g. 16M\n"
-	    "                          (default: 1M, 8M with --exec)\n"
+	    "      --ringbuf-size SIZE the exec records' ring buffer (with --exec), power of\n"
+	    "                          two, e.g. 16M (default: 8M)\n"
+	    "      --lifecycle-ringbuf-size SIZE  the ring buffer of creates, starts, exits and\n"
+	    "                          removes: ~680 container lifetimes per MiB while nobody\n"
+	    "                          reads (default: 1M)\n"
 	    "      --cgroup-hierarchy auto|cgroup2|cpuset  the one hierarchy watched: cgroup2\n"
 	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
 	    "      --max-cgroups N     cgroups the kernel tracks at once: containers and the\n"
@@ -230,7 +235,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
-	opts->ringbuf_size = 0; /* by --exec, if not given */
+	opts->lifecycle_ringbuf_size = LIFECYCLE_RINGBUF_SIZE_DEFAULT;
 	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
 	opts->docker_socket = DOCKER_SOCKET_DEFAULT;
 	opts->podman_socket = PODMAN_SOCKET_DEFAULT;
@@ -270,10 +275,17 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 						   optarg);
 			break;
 		case OPT_RINGBUF_SIZE:
-			if (cli_parse_size(optarg, &opts->ringbuf_size))
+			if (cli_parse_size(optarg, &opts->exec_ringbuf_size))
 				return usage_error("bad --ringbuf-size '%s': want a power of two "
 						   "between 4K and 1G, e.g. 16M",
 						   optarg);
+			break;
+		case OPT_LIFECYCLE_RINGBUF_SIZE:
+			if (cli_parse_size(optarg, &opts->lifecycle_ringbuf_size))
+				return usage_error(
+				    "bad --lifecycle-ringbuf-size '%s': want a power "
+				    "of two between 4K and 1G, e.g. 2M",
+				    optarg);
 			break;
 		case OPT_CONTAINERD_SOCKET:
 			if (!*optarg)
@@ -355,9 +367,12 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!opts->ringbuf_size)
-		opts->ringbuf_size =
-		    opts->trace_exec ? RINGBUF_SIZE_EXEC_DEFAULT : RINGBUF_SIZE_DEFAULT;
+	if (opts->exec_ringbuf_size && !opts->trace_exec)
+		return usage_error("--ringbuf-size sizes the exec records' ring buffer, which only "
+				   "--exec makes (the lifecycle one: --lifecycle-ringbuf-size)%s",
+				   "");
+	if (opts->trace_exec && !opts->exec_ringbuf_size)
+		opts->exec_ringbuf_size = EXEC_RINGBUF_SIZE_DEFAULT;
 	if (opts->mode != MODE_TRACE && !opts->pin_path)
 		opts->pin_path = PIN_PATH_DEFAULT;
 	if (opts->wait_for_reader_ms && !opts->pin_path)

@@ -11,17 +11,17 @@
 #include "output/event_format.h"
 
 /*
- * Without --exec the ring buffer carries lifecycle records alone (~1.5 KiB per container
- * lifetime): 1 MiB holds ~680 lifetimes with the reader stopped (a restart bridges that much
- * churn); --exec's bursts of exec records get 8 MiB. libbpf maps the data pages twice, so the
- * size counts twice in RSS.
+ * Two ring buffers. The lifecycle one carries ~1.5 KiB per container lifetime: 1 MiB holds ~680
+ * lifetimes with the reader stopped (a restart bridges that much churn). The exec one exists
+ * with --exec only (a page, unmapped, without it): its bursts of exec records get 8 MiB. The
+ * reader maps the data pages twice, so a size counts twice in RSS.
  */
-#define RINGBUF_SIZE_DEFAULT	  (1u << 20)
-#define RINGBUF_SIZE_EXEC_DEFAULT (8u << 20)
-#define ENRICH_TIMEOUT_MS_DEFAULT 500
-#define CACHE_SIZE_DEFAULT	  4096
-#define MAX_CGROUPS_DEFAULT	  16384
-#define PIN_PATH_DEFAULT	  "/sys/fs/bpf/ctrwatch"
+#define LIFECYCLE_RINGBUF_SIZE_DEFAULT (1u << 20)
+#define EXEC_RINGBUF_SIZE_DEFAULT      (8u << 20)
+#define ENRICH_TIMEOUT_MS_DEFAULT      500
+#define CACHE_SIZE_DEFAULT	       4096
+#define MAX_CGROUPS_DEFAULT	       16384
+#define PIN_PATH_DEFAULT	       "/sys/fs/bpf/ctrwatch"
 
 enum run_mode {
 	MODE_TRACE = 0,
@@ -33,11 +33,12 @@ struct options {
 	bool verbose;
 	bool log_json;
 	bool trace_exec;
-	const char *output_path;     /* NULL: stdout */
-	enum event_format format;    /* --format */
-	const char *metrics_address; /* --metrics-address; NULL: no HTTP server */
-	uint64_t ringbuf_size;
-	unsigned int max_cgroups; /* entries of the kernel's tracking map */
+	const char *output_path;	 /* NULL: stdout */
+	enum event_format format;	 /* --format */
+	const char *metrics_address;	 /* --metrics-address; NULL: no HTTP server */
+	uint64_t lifecycle_ringbuf_size; /* --lifecycle-ringbuf-size */
+	uint64_t exec_ringbuf_size;	 /* --ringbuf-size; 0 without --exec */
+	unsigned int max_cgroups;	 /* entries of the kernel's tracking map */
 	const char *containerd_socket;
 	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
 	const char *podman_socket; /* NULL: Podman's are not looked up */

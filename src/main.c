@@ -19,7 +19,7 @@
 #include "kernel/cgroup_hierarchy.h"
 #include "kernel/cgroup_scan.h"
 #include "kernel/privileges.h"
-#include "kernel/ringbuf_reader.h"
+#include "kernel/record_rings.h"
 #include "lifecycle/lifecycle.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
@@ -68,42 +68,23 @@ struct ctrwatch {
 	struct lifecycle *lifecycle;
 	struct enricher *enricher; /* NULL: containerd is not used */
 	struct pipeline *pipeline;
-	struct ringbuf_reader *reader;
+	struct record_rings *rings;
 	struct metrics_server *metrics; /* NULL without --metrics-address */
-	/* the older programs' ring buffer (another record layout), read before reader; or NULL */
-	struct ringbuf_reader *draining;
-	/*
-	 * Added to the positions of reader's records while there was a draining ring buffer, so
-	 * that every record of it counts as older than every one of ours (pipeline_oldest_record).
-	 */
-	uint64_t pos_offset;
 	int epoll_fd;
-	bool pinned; /* --pin: the ring buffer outlives us, and so do the records we keep */
+	bool pinned; /* --pin: the ring buffers outlive us, and so do the records we keep */
 };
 
-#define DRAINING_POS_SPAN (1ull << 62) /* more than a ring buffer's positions ever reach */
-
-static int handle_record(struct ctrwatch *cw, const void *data, size_t size, uint64_t pos)
+static int on_record(void *ctx, const void *data, size_t size, enum event_ring ring, uint64_t pos)
 {
+	struct ctrwatch *cw = ctx;
 	struct event ev;
 
 	if (lifecycle_handle_record(cw->lifecycle, data, size, &ev) == 1) {
+		ev.ring = ring;
 		ev.ring_pos = pos;
 		pipeline_submit(cw->pipeline, &ev, clock_boottime_ns());
 	}
 	return pipeline_write_error(cw->pipeline) ? -EPIPE : 0;
-}
-
-static int on_record(void *ctx, const void *data, size_t size, uint64_t pos)
-{
-	struct ctrwatch *cw = ctx;
-
-	return handle_record(cw, data, size, pos + cw->pos_offset);
-}
-
-static int on_draining_record(void *ctx, const void *data, size_t size, uint64_t pos)
-{
-	return handle_record(ctx, data, size, pos);
 }
 
 static void on_existing(const struct existing_container *ec, void *ctx)
@@ -123,8 +104,11 @@ static void on_existing(const struct existing_container *ec, void *ctx)
 /* Bytes of records the ring buffers keep: unread, or read and held until their line is out. */
 static uint64_t ring_bytes_kept(const struct ctrwatch *cw)
 {
-	return ringbuf_reader_unreleased(cw->reader) +
-	       (cw->draining ? ringbuf_reader_unreleased(cw->draining) : 0);
+	uint64_t bytes = 0;
+
+	for (int ring = 0; ring < EVENT_RINGS; ring++)
+		bytes += record_rings_kept(cw->rings, ring);
+	return bytes;
 }
 
 /*
@@ -134,8 +118,8 @@ static uint64_t ring_bytes_kept(const struct ctrwatch *cw)
 static int find_running(struct ctrwatch *cw)
 {
 	struct adopt_config cfg = {
-	    .reader = cw->reader,
-	    .draining = cw->draining,
+	    .reader = record_rings_reader(cw->rings, EVENT_RING_LIFECYCLE),
+	    .draining = record_rings_reader(cw->rings, EVENT_RING_DRAINING),
 	    .mount_point = cw->hierarchy.mount_point,
 	    .lifecycle = cw->lifecycle,
 	    .map = bpf_programs_tracked_map(cw->programs),
@@ -237,7 +221,8 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	    .cgroup_v1 = cw->hierarchy.v1,
 	    .v1_freezer_mounted = cw->hierarchy.v1_freezer,
 	    .trace_exec = opts->trace_exec,
-	    .ringbuf_size = opts->ringbuf_size,
+	    .lifecycle_ringbuf_size = opts->lifecycle_ringbuf_size,
+	    .exec_ringbuf_size = opts->exec_ringbuf_size,
 	    .max_cgroups = opts->max_cgroups,
 	    .pin_path = opts->pin_path,
 	    .wait_for_reader_ms = opts->wait_for_reader_ms,
@@ -249,32 +234,16 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 static int watch_fds(struct ctrwatch *cw)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
+	int err;
 
 	cw->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (cw->epoll_fd < 0)
 		return -errno;
-	if (epoll_ctl(cw->epoll_fd, EPOLL_CTL_ADD, ringbuf_reader_epoll_fd(cw->reader), &ev))
-		return -errno;
+	err = record_rings_watch(cw->rings, cw->epoll_fd);
+	if (err)
+		return err;
 	if (cw->enricher && epoll_ctl(cw->epoll_fd, EPOLL_CTL_ADD, enricher_fd(cw->enricher), &ev))
 		return -errno;
-	return 0;
-}
-
-/* The older programs' ring buffer, when we took over from another record layout. */
-static int open_draining(struct ctrwatch *cw)
-{
-	uint32_t layout;
-	int fd = bpf_programs_draining_ringbuf_fd(cw->programs, &layout);
-
-	if (fd == -ENOENT)
-		return 0;
-	cw->draining = ringbuf_reader_open(fd, on_draining_record, cw);
-	if (!cw->draining)
-		return -errno;
-	ringbuf_reader_set_layout(cw->draining, layout);
-	cw->pos_offset = DRAINING_POS_SPAN;
-	log_info("draining %llu bytes of records of layout %u before ours",
-		 (unsigned long long)ringbuf_reader_unreleased(cw->draining), layout);
 	return 0;
 }
 
@@ -294,12 +263,9 @@ static int open_stages(struct ctrwatch *cw, const struct options *opts)
 	open_enricher(cw, opts);
 	if (open_pipeline(cw, opts))
 		goto out_errno;
-	cw->reader = ringbuf_reader_open(bpf_programs_ringbuf_fd(cw->programs), on_record, cw);
-	if (!cw->reader)
-		goto out_errno;
-	err = open_draining(cw);
+	err = record_rings_open(&cw->rings, cw->programs, on_record, cw);
 	if (err)
-		goto out_errno;
+		return err; /* said why */
 	err = watch_fds(cw);
 	if (err) {
 		log_error("epoll: %s", strerror(-err));
@@ -316,8 +282,7 @@ out_errno:
 static void close_stages(struct ctrwatch *cw)
 {
 	metrics_server_stop(cw->metrics); /* first: it reads the stages' state */
-	ringbuf_reader_close(cw->draining);
-	ringbuf_reader_close(cw->reader);
+	record_rings_close(cw->rings);
 	bpf_programs_close(cw->programs);
 	enricher_stop(cw->enricher);
 	pipeline_free(cw->pipeline);
@@ -328,60 +293,32 @@ static void close_stages(struct ctrwatch *cw)
 }
 
 /*
- * The draining ring buffer is done once all of it is read and released: its programs were
- * detached before our first drain, so nothing more comes. Then its pin goes.
- */
-static void finish_draining(struct ctrwatch *cw)
-{
-	int err;
-
-	if (!cw->draining || ringbuf_reader_unreleased(cw->draining))
-		return;
-	ringbuf_reader_close(cw->draining);
-	cw->draining = NULL;
-	err = bpf_programs_drained(cw->programs);
-	if (err)
-		log_warn("cannot unpin the drained ring buffer: %s", strerror(-err));
-	else
-		log_info("drained the ring buffer of the programs taken over");
-}
-
-/*
- * A record's room goes back to the kernel once the lines it made are out of our hands: the
- * consumer position stops at the oldest record whose event is held, and at the first record
- * of all while the sink keeps lines back. What is not released is read again by the next
- * ctrwatch on the same pinned ring buffer. The draining ring buffer's records are all older
- * than ours: while one of them is held, none of ours is released.
+ * A record's room goes back to the kernel once the lines it made are out of our hands: each
+ * ring buffer's consumer position stops at the oldest record whose event is held, and none
+ * moves while the sink keeps lines back. What is not released is read again by the next
+ * ctrwatch on the same pinned ring buffers.
  */
 static void release_written(struct ctrwatch *cw)
 {
-	uint64_t held = pipeline_oldest_record(cw->pipeline);
-	uint64_t read = ringbuf_reader_read_pos(cw->reader);
+	uint64_t held[EVENT_RINGS];
 
 	if (!cw->pinned) {
-		/* nobody reads this buffer after us: keeping records would only cost room */
-		ringbuf_reader_commit(cw->reader, read);
+		/* nobody reads these buffers after us: keeping records would only cost room */
+		for (int ring = 0; ring < EVENT_RINGS; ring++)
+			held[ring] = EVENT_NO_RING_POS;
+	} else if (sink_backlog(cw->sink)) {
 		return;
+	} else {
+		pipeline_oldest_records(cw->pipeline, held);
 	}
-	if (sink_backlog(cw->sink))
-		return;
-	if (cw->draining) {
-		if (held < cw->pos_offset) {
-			ringbuf_reader_commit(cw->draining, held);
-			return;
-		}
-		ringbuf_reader_commit(cw->draining, ringbuf_reader_read_pos(cw->draining));
-		finish_draining(cw);
-	}
-	ringbuf_reader_commit(cw->reader, held == EVENT_NO_RING_POS ? read : held - cw->pos_offset);
+	record_rings_release(cw->rings, held);
 }
 
 /* Records of the programs taken over first, then ours. */
 static int drain_rings(struct ctrwatch *cw)
 {
-	int err = cw->draining ? ringbuf_reader_drain(cw->draining) : 0;
+	int err = record_rings_drain(cw->rings);
 
-	err = err ? err : ringbuf_reader_drain(cw->reader);
 	if (!err)
 		metrics_drained(clock_boottime_ns());
 	return err;
@@ -391,19 +328,22 @@ static int drain_rings(struct ctrwatch *cw)
 static void publish_gauges(struct ctrwatch *cw)
 {
 	metrics_set_containers(lifecycle_count(cw->lifecycle));
-	metrics_set_ringbuf_queued(ring_bytes_kept(cw));
+	metrics_set_ringbuf_queued(record_rings_kept(cw->rings, EVENT_RING_LIFECYCLE) +
+				       record_rings_kept(cw->rings, EVENT_RING_DRAINING),
+				   record_rings_kept(cw->rings, EVENT_RING_EXEC));
 }
 
 static int loop(struct ctrwatch *cw)
 {
 	uint64_t next_loss_check = 0, now = clock_boottime_ns();
-	struct epoll_event events[2];
+	struct epoll_event events[EVENT_RINGS + 1];
 	int timeout, err;
 
 	while (!stop_requested && !pipeline_write_error(cw->pipeline)) {
 		timeout =
 		    clock_ms_until(pipeline_next_deadline(cw->pipeline), now, POLL_INTERVAL_MS);
-		if (epoll_wait(cw->epoll_fd, events, 2, timeout) < 0 && errno != EINTR)
+		if (epoll_wait(cw->epoll_fd, events, EVENT_RINGS + 1, timeout) < 0 &&
+		    errno != EINTR)
 			return -errno;
 		err = sink_flush(cw->sink, false);
 		if (err == -EPIPE)
@@ -462,7 +402,8 @@ static void init_metrics(const struct ctrwatch *cw, const struct options *opts)
 	    .kernel = uname(&uts) ? "unknown" : uts.release,
 	    .hierarchy = cw->hierarchy.v1 ? "cgroup v1 cpuset" : "cgroup2",
 	    .format = event_format_name(opts->format),
-	    .ringbuf_size = opts->ringbuf_size,
+	    .lifecycle_ringbuf_size = opts->lifecycle_ringbuf_size,
+	    .exec_ringbuf_size = opts->exec_ringbuf_size,
 	    .max_cgroups = opts->max_cgroups,
 	    .pinned = opts->pin_path != NULL,
 	};

@@ -563,25 +563,28 @@ void pipeline_tick(struct pipeline *p, uint64_t now_ns, bool force)
 	}
 }
 
-uint64_t pipeline_oldest_record(const struct pipeline *p)
+void pipeline_oldest_records(const struct pipeline *p, uint64_t oldest[EVENT_RINGS])
 {
-	uint64_t oldest = EVENT_NO_RING_POS;
 	const struct held_event *h;
 	const struct slot *s;
 
-	/* A slot holds its events in record order: its first one from a record is its oldest. */
+	for (int r = 0; r < EVENT_RINGS; r++)
+		oldest[r] = EVENT_NO_RING_POS;
+	/* A slot holds its events in record order: its first one from a ring is its oldest there.
+	 */
 	TAILQ_FOREACH(s, &p->holding, holding_link)
 	{
+		bool seen[EVENT_RINGS] = {false};
+
 		TAILQ_FOREACH(h, &s->held, link)
 		{
-			if (h->ev.ring_pos == EVENT_NO_RING_POS)
+			if (h->ev.ring_pos == EVENT_NO_RING_POS || seen[h->ev.ring])
 				continue;
-			if (h->ev.ring_pos < oldest)
-				oldest = h->ev.ring_pos;
-			break;
+			seen[h->ev.ring] = true;
+			if (h->ev.ring_pos < oldest[h->ev.ring])
+				oldest[h->ev.ring] = h->ev.ring_pos;
 		}
 	}
-	return oldest;
 }
 
 uint64_t pipeline_next_deadline(const struct pipeline *p)

@@ -44,10 +44,11 @@ void pipeline_take_results(struct pipeline *p, uint64_t now_ns);
 /* Writes what waited past its deadline; force: everything that can be (at exit). */
 void pipeline_tick(struct pipeline *p, uint64_t now_ns, bool force);
 /*
- * The ring buffer position of the oldest record whose event is still held (not written, not
- * dropped), or EVENT_NO_RING_POS: the reader must not give the kernel back its room yet.
+ * Per ring buffer (enum event_ring), the position of the oldest record whose event is still
+ * held (not written, not dropped), or EVENT_NO_RING_POS: the reader must not give the kernel
+ * back its room yet.
  */
-uint64_t pipeline_oldest_record(const struct pipeline *p);
+void pipeline_oldest_records(const struct pipeline *p, uint64_t oldest[EVENT_RINGS]);
 /* The earliest lookup deadline among held events, or 0. */
 uint64_t pipeline_next_deadline(const struct pipeline *p);
 /*

@@ -31,6 +31,13 @@ struct bpf_programs {
 	bool new_ring;	  /* ... and our own ring buffer: the pinned one has older records */
 	bool fresh_lost;  /* ... and our own loss counters: the pinned ones count other types */
 	/*
+	 * ... and our own exec ring buffer: none is pinned (a set of an earlier build) or one of
+	 * another size; its unread records are counted lost (old_exec_fd, until counted).
+	 */
+	bool new_exec_ring;
+	int old_exec_fd;
+	bool trace_exec;
+	/*
 	 * The ring buffer of older programs (another record layout) that we took over from,
 	 * pinned as "events_layout<N>" until we have drained it; -1 when there is none.
 	 */
@@ -47,7 +54,7 @@ struct pinned_set_info {
 	uint32_t magic; /* PINNED_SET_MAGIC */
 	uint32_t layout;
 	uint64_t object_hash;
-	uint64_t ringbuf_size;
+	uint64_t ringbuf_size; /* the lifecycle ring buffer's; the exec one's is its map's */
 	uint32_t hierarchy_id;
 	uint32_t max_cgroups;
 	uint32_t cgroup_v1;
@@ -59,9 +66,9 @@ struct pinned_set_info {
 #define DRAINING_PREFIX "events_layout" /* bpffs refuses dots in names */
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
-enum { PIN_MAPS = 4, PIN_LINKS = 7, PIN_MAP_LOST = 2 };
+enum { PIN_MAPS = 5, PIN_LINKS = 7, PIN_MAP_LOST = 2, PIN_MAP_EXEC = 4 };
 static const char *const pinned_maps[PIN_MAPS] = {"events", "tracked_cgroups", "lost_records",
-						  "record_seq"};
+						  "record_seq", "exec_events"};
 static const char *const pinned_links[PIN_LINKS] = {
     "link_cgroup_mkdir",       "link_cgroup_rmdir",  "link_sched_process_exec",
     "link_sched_process_exit", "link_cgroup_freeze", "link_cgroup_unfreeze",
@@ -117,10 +124,10 @@ static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_confi
 	skel->rodata->watched_hierarchy_id = cfg->hierarchy_id;
 	skel->rodata->watch_cgroup_v1 = cfg->cgroup_v1;
 	skel->rodata->trace_exec = cfg->trace_exec;
-	/* Wake the reader for exec records once an eighth of the buffer is queued. */
-	skel->rodata->exec_wakeup_bytes = cfg->ringbuf_size / 8;
+	/* Wake the reader for exec records once an eighth of their buffer is queued. */
+	skel->rodata->exec_wakeup_bytes = cfg->exec_ringbuf_size / 8;
 	/* The last quarter is kept for start, exit and remove records (see bulk_room). */
-	skel->rodata->bulk_drop_bytes = cfg->ringbuf_size / 4 * 3;
+	skel->rodata->bulk_drop_bytes = cfg->lifecycle_ringbuf_size / 4 * 3;
 	bpf_program__set_autoload(skel->progs.freezer_apply_state, v1_freezer);
 	/*
 	 * The tests' way to a kernel whose function cannot be traced (the retry in
@@ -146,7 +153,12 @@ static int open_skeleton(struct bpf_programs *progs, const struct bpf_programs_c
 		return err;
 	}
 	configure(progs->skel, cfg, v1_freezer);
-	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->ringbuf_size);
+	err = bpf_map__set_max_entries(progs->skel->maps.events, cfg->lifecycle_ringbuf_size);
+	/* without --exec no program writes it: the smallest the kernel makes, never mapped */
+	if (!err)
+		err = bpf_map__set_max_entries(progs->skel->maps.exec_events,
+					       cfg->trace_exec ? cfg->exec_ringbuf_size
+							       : (uint64_t)sysconf(_SC_PAGESIZE));
 	if (!err)
 		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
 	if (err)
@@ -157,7 +169,8 @@ static int open_skeleton(struct bpf_programs *progs, const struct bpf_programs_c
 static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
 {
 	struct bpf_map *maps[PIN_MAPS] = {skel->maps.events, skel->maps.tracked_cgroups,
-					  skel->maps.lost_records, skel->maps.record_seq};
+					  skel->maps.lost_records, skel->maps.record_seq,
+					  skel->maps.exec_events};
 	return maps[i];
 }
 
@@ -198,7 +211,7 @@ static struct pinned_set_info expected_info(const struct bpf_programs_config *cf
 	    .magic = PINNED_SET_MAGIC,
 	    .layout = RECORDS_LAYOUT_VERSION,
 	    .object_hash = object_hash(),
-	    .ringbuf_size = cfg->ringbuf_size,
+	    .ringbuf_size = cfg->lifecycle_ringbuf_size,
 	    .hierarchy_id = cfg->hierarchy_id,
 	    .max_cgroups = cfg->max_cgroups,
 	    .cgroup_v1 = cfg->cgroup_v1,
@@ -357,9 +370,11 @@ static const char *shape_mismatch(const struct pinned_set_info *have,
 }
 
 /* The pinned programs are the ones this ctrwatch would load: adopted as they run. */
-static bool same_programs(const struct pinned_set_info *have, const struct pinned_set_info *want)
+static bool same_programs(const struct bpf_programs *progs, const struct pinned_set_info *have,
+			  const struct pinned_set_info *want)
 {
-	return have->object_hash == want->object_hash && have->trace_exec == want->trace_exec;
+	return have->object_hash == want->object_hash && have->trace_exec == want->trace_exec &&
+	       !progs->new_exec_ring;
 }
 
 /* All the links this build would attach (a program the kernel cannot take has none). */
@@ -408,10 +423,19 @@ static int reuse_maps(struct bpf_programs *progs, const char *pin_path)
 		if (err)
 			return err;
 		fd = bpf_obj_get(path);
+		if (fd < 0 && errno == ENOENT && i == PIN_MAP_EXEC) {
+			progs->new_exec_ring = true; /* pinned by a build before the exec one */
+			continue;
+		}
 		if (fd < 0)
 			return -errno;
 		err = check_shape(skel_map(skel, i), fd);
-		if (err == -ESTALE && i == PIN_MAP_LOST) {
+		if (err == -ESTALE && i == PIN_MAP_EXEC) {
+			progs->new_exec_ring = true; /* another size: ours replaces it */
+			if (progs->old_exec_fd < 0)
+				progs->old_exec_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+			err = 0;
+		} else if (err == -ESTALE && i == PIN_MAP_LOST) {
 			log_info("the pinned loss counters count other record types: ours start "
 				 "at zero");
 			progs->fresh_lost = true;
@@ -544,6 +568,8 @@ static int pin_new(struct bpf_programs *progs, const char *pin_path,
 		err = pin_maps(skel, pin_path, 0, 0);
 	else
 		err = 0;
+	if (!err && progs->adopted && progs->new_exec_ring)
+		err = pin_maps(skel, pin_path, PIN_MAP_EXEC, PIN_MAP_EXEC);
 	if (!err && progs->fresh_lost)
 		err = pin_maps(skel, pin_path, PIN_MAP_LOST, PIN_MAP_LOST);
 	if (!err && progs->new_ring)
@@ -587,6 +613,8 @@ static const char *takeover_reason(const struct bpf_programs *progs,
 		return "a takeover from another record layout was not finished";
 	if (have->object_hash != want->object_hash)
 		return "another build";
+	if (progs->new_exec_ring && have->trace_exec == want->trace_exec)
+		return "another exec ring buffer size: its unread records are counted lost";
 	return have->trace_exec != want->trace_exec ? "--exec changed" : "links missing";
 }
 
@@ -663,7 +691,7 @@ static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_con
 	if (err)
 		goto fail;
 	progs->adopted = true;
-	if (same_programs(&have, want) && links_pinned(progs->skel, cfg->pin_path) &&
+	if (same_programs(progs, &have, want) && links_pinned(progs->skel, cfg->pin_path) &&
 	    progs->draining_fd < 0) {
 		load_no_tracing(progs->skel);
 		return 0;
@@ -719,6 +747,57 @@ static int attach_programs(struct bpf_programs *progs)
 	return 0;
 }
 
+static int count_record(void *ctx, const void *record, size_t size, uint64_t pos)
+{
+	(void)record;
+	(void)size;
+	(void)pos;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+/* Adds n to a loss counter (its first CPU's slot), as if the kernel had counted them. */
+static int add_lost(struct bpf_programs *progs, uint32_t slot, uint64_t n)
+{
+	int fd = bpf_map__fd(progs->skel->maps.lost_records), err = 0;
+	uint64_t *percpu = calloc(progs->ncpus, sizeof(*percpu));
+
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &slot, percpu) == 0) {
+		percpu[0] += n;
+		err = bpf_map_update_elem(fd, &slot, percpu, BPF_EXIST) ? -errno : 0;
+	} else {
+		err = -errno;
+	}
+	free(percpu);
+	return err;
+}
+
+/*
+ * The pinned exec ring buffer we replaced (another size): the records nobody released in it are
+ * lost, and counted so. Exec records are the kind that may be lost, counted; lifecycle ones are
+ * never in it.
+ */
+static void count_replaced_exec_ring(struct bpf_programs *progs)
+{
+	struct ringbuf_reader *r;
+	uint64_t unread = 0;
+
+	if (progs->old_exec_fd < 0)
+		return;
+	r = ringbuf_reader_open(progs->old_exec_fd, count_record, &unread);
+	if (r && !ringbuf_reader_peek(r, count_record, &unread) && unread) {
+		log_warn("the pinned exec ring buffer (another size) held %llu records nobody "
+			 "printed: counted as lost process_exec",
+			 (unsigned long long)unread);
+		add_lost(progs, RECORD_PROCESS_EXEC, unread);
+	}
+	ringbuf_reader_close(r);
+	close(progs->old_exec_fd);
+	progs->old_exec_fd = -1;
+}
+
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg)
 {
 	struct pinned_set_info want = expected_info(cfg);
@@ -731,6 +810,8 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 		return -ENOMEM;
 	progs->pin_dir_fd = -1;
 	progs->draining_fd = -1;
+	progs->old_exec_fd = -1;
+	progs->trace_exec = cfg->trace_exec;
 	progs->pin_path = cfg->pin_path;
 	progs->ncpus = libbpf_num_possible_cpus();
 	if (progs->ncpus < 0) {
@@ -776,12 +857,15 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 				unpin_all(cfg->pin_path);
 			goto out_destroy;
 		}
+		count_replaced_exec_ring(progs); /* its programs are detached now */
 	}
 	*out = progs;
 	return 0;
 out_destroy:
 	ctrwatch_bpf__destroy(progs->skel);
 out_free:
+	if (progs->old_exec_fd >= 0)
+		close(progs->old_exec_fd);
 	if (progs->draining_fd >= 0)
 		close(progs->draining_fd);
 	if (progs->pin_dir_fd >= 0)
@@ -858,6 +942,11 @@ int bpf_programs_cleanup(const char *pin_path)
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs)
 {
 	return bpf_map__fd(progs->skel->maps.events);
+}
+
+int bpf_programs_exec_ringbuf_fd(const struct bpf_programs *progs)
+{
+	return progs->trace_exec ? bpf_map__fd(progs->skel->maps.exec_events) : -ENOENT;
 }
 
 static int tracked_fd(void *ctx)
@@ -971,20 +1060,13 @@ void bpf_programs_close(struct bpf_programs *progs)
 	if (!progs)
 		return;
 	ctrwatch_bpf__destroy(progs->skel); /* pinned links and maps stay */
+	if (progs->old_exec_fd >= 0)
+		close(progs->old_exec_fd);
 	if (progs->draining_fd >= 0)
 		close(progs->draining_fd);
 	if (progs->pin_dir_fd >= 0)
 		close(progs->pin_dir_fd);
 	free(progs);
-}
-
-static int count_record(void *ctx, const void *record, size_t size, uint64_t pos)
-{
-	(void)record;
-	(void)size;
-	(void)pos;
-	++*(uint64_t *)ctx;
-	return 0;
 }
 
 /* Of the ring buffer pinned at path: bytes the kernel keeps for the next reader, and records. */
@@ -1031,7 +1113,13 @@ static void print_unread(FILE *f, const char *pin_path, uint32_t events_layout)
 
 	if (!pin_file(path, sizeof(path), pin_path, "events") &&
 	    !unread_in(path, events_layout, &bytes, &records))
-		fprintf(f, "unread: %llu bytes of records in the ring buffer (%llu records)\n",
+		fprintf(f,
+			"unread: %llu bytes of records in the lifecycle ring buffer (%llu "
+			"records)\n",
+			(unsigned long long)bytes, (unsigned long long)records);
+	if (!pin_file(path, sizeof(path), pin_path, "exec_events") &&
+	    !unread_in(path, events_layout, &bytes, &records) && bytes)
+		fprintf(f, "unread: %llu bytes of records in the exec ring buffer (%llu records)\n",
 			(unsigned long long)bytes, (unsigned long long)records);
 	if (find_draining(pin_path, &layout) || pin_draining(path, sizeof(path), pin_path, layout))
 		return;
@@ -1059,8 +1147,8 @@ int bpf_programs_status(const char *pin_path, FILE *f)
 		return err;
 	}
 	fprintf(f,
-		"pinned: %s: programs %016llx%s, record layout %u, ring buffer %llu bytes, %u "
-		"cgroups, %s%s\n",
+		"pinned: %s: programs %016llx%s, record layout %u, lifecycle ring buffer %llu "
+		"bytes, %u cgroups, %s%s\n",
 		pin_path, (unsigned long long)info.object_hash,
 		info.object_hash == object_hash() ? " (this build)" : " (another build)",
 		info.layout, (unsigned long long)info.ringbuf_size, info.max_cgroups,

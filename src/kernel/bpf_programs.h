@@ -16,9 +16,10 @@ struct bpf_programs_config {
 	uint32_t hierarchy_id;
 	bool cgroup_v1;
 	bool trace_exec;
-	uint64_t ringbuf_size;
-	uint32_t max_cgroups;	 /* entries of the tracking map */
-	bool v1_freezer_mounted; /* trace cgroup v1's freezer too (where the kernel allows it) */
+	uint64_t lifecycle_ringbuf_size;
+	uint64_t exec_ringbuf_size; /* with trace_exec; without, the exec ring buffer is a page */
+	uint32_t max_cgroups;	    /* entries of the tracking map */
+	bool v1_freezer_mounted;    /* trace cgroup v1's freezer too (where the kernel allows it) */
 	/*
 	 * Where the programs, their links and maps are pinned in bpffs, so that they keep
 	 * recording after ctrwatch exits; NULL: nothing pinned, all goes with the process.
@@ -56,8 +57,10 @@ int bpf_programs_status(const char *pin_path, FILE *f);
 int bpf_programs_draining_ringbuf_fd(const struct bpf_programs *progs, uint32_t *layout);
 /* The draining ring buffer is empty and its programs gone: unpinned. Returns 0 or -errno. */
 int bpf_programs_drained(struct bpf_programs *progs);
-/* The records ring buffer, for ringbuf_reader_open(). */
+/* The lifecycle records' ring buffer, for ringbuf_reader_open(). */
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs);
+/* The exec records' ring buffer, or -ENOENT without --exec (no program writes it). */
+int bpf_programs_exec_ringbuf_fd(const struct bpf_programs *progs);
 /*
  * Entries in the tracking map, for /metrics: ctx is the struct bpf_programs. Read-only
  * syscalls, so any thread may call it while the programs are open.

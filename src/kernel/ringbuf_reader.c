@@ -155,13 +155,71 @@ static int walk(struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, v
 	return err;
 }
 
-int ringbuf_reader_drain(struct ringbuf_reader *r)
+/*
+ * The complete record at the read position, past any discarded ones: 1 and *hdr set, 0 when
+ * there is none yet (empty, or the next one is still being written), -EBADMSG.
+ */
+static int head(struct ringbuf_reader *r, const uint32_t **hdr)
+{
+	uint64_t producer = load_acquire(r->producer_pos);
+
+	while (r->read_pos < producer) {
+		const uint32_t *h = (const uint32_t *)(r->data + (r->read_pos & (r->size - 1)));
+		uint32_t len = load_acquire32(h);
+		uint32_t data_len = len & ~BPF_RINGBUF_DISCARD_BIT;
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			return 0;
+		if (data_len > r->size)
+			return -EBADMSG;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			*hdr = h;
+			return 1;
+		}
+		r->read_pos += ((uint64_t)data_len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+	}
+	return 0;
+}
+
+int ringbuf_reader_next_seq(struct ringbuf_reader *r, uint64_t *seq)
+{
+	const struct record_header *rec;
+	const uint32_t *hdr;
+	int n = head(r, &hdr);
+
+	if (n <= 0)
+		return n;
+	rec = (const struct record_header *)(hdr + 2);
+	*seq = hdr[0] >= sizeof(*rec) ? rec->seq : 0;
+	return 1;
+}
+
+int ringbuf_reader_hand_next(struct ringbuf_reader *r)
+{
+	const uint32_t *hdr;
+	uint64_t pos;
+	int n = head(r, &hdr);
+
+	if (n <= 0)
+		return n;
+	pos = r->read_pos;
+	r->read_pos += ((uint64_t)hdr[0] + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+	n = hand_out(r, hdr + 2, hdr[0], pos, r->fn, r->ctx);
+	return n ? n : 1;
+}
+
+void ringbuf_reader_take_wakeups(struct ringbuf_reader *r)
 {
 	struct epoll_event ev;
 
-	/* Takes the wakeup first: one that comes during the walk makes the next drain. */
 	while (epoll_wait(r->epoll_fd, &ev, 1, 0) > 0)
 		;
+}
+
+int ringbuf_reader_drain(struct ringbuf_reader *r)
+{
+	/* Takes the wakeup first: one that comes during the walk makes the next drain. */
+	ringbuf_reader_take_wakeups(r);
 	return walk(r, &r->read_pos, r->fn, r->ctx);
 }
 

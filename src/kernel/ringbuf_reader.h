@@ -29,6 +29,15 @@ void ringbuf_reader_set_layout(struct ringbuf_reader *r, uint32_t layout);
 int ringbuf_reader_epoll_fd(const struct ringbuf_reader *r);
 /* Hands every queued record to the callback, without waiting. Returns 0 or its error. */
 int ringbuf_reader_drain(struct ringbuf_reader *r);
+/*
+ * One record at a time, for a reader of two buffers (kernel/record_rings.c): the seq of the
+ * complete record at the read position (1), or 0 when there is none yet, or -EBADMSG ...
+ */
+int ringbuf_reader_next_seq(struct ringbuf_reader *r, uint64_t *seq);
+/* ... and that record handed to the callback: 1, 0 when there is none, or its error. */
+int ringbuf_reader_hand_next(struct ringbuf_reader *r);
+/* Consumes the kernel's wakeups; one that comes later wakes the epoll fd again. */
+void ringbuf_reader_take_wakeups(struct ringbuf_reader *r);
 /* Shows fn the records a drain would hand out now, handing nothing out. */
 int ringbuf_reader_peek(struct ringbuf_reader *r, ringbuf_record_fn fn, void *ctx);
 /* The position after the last record handed out. */

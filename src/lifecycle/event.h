@@ -23,6 +23,14 @@ enum event_kind {
 
 #define EVENT_KINDS (EVENT_CONTAINER_RESUMED + 1)
 
+/* The ring buffers a record comes from (kernel/record_rings.h). */
+enum event_ring {
+	EVENT_RING_LIFECYCLE, /* creates, starts, exits, removes, pauses, exec sessions */
+	EVENT_RING_EXEC,      /* --exec's exec records */
+	EVENT_RING_DRAINING,  /* the older programs' one, taken over: read before the others */
+	EVENT_RINGS,
+};
+
 /*
  * One lifecycle event on its way to output: the lifecycle makes it, the pipeline holds it until
  * its container is enriched and judged, an encoder writes it.
@@ -38,7 +46,8 @@ struct event {
 	uint32_t exit_status; /* exit: wait(2) status */
 	uint32_t exit_flags;  /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */
 	uint64_t seq;	      /* the record's seq (the kernel's per-host counter) */
-	/* Where its record sits in the ring buffer, kept there until the line is out */
+	/* Where its record sits, kept there until the line is out: which ring buffer, and where */
+	enum event_ring ring;
 	uint64_t ring_pos; /* EVENT_NO_RING_POS: made by the startup scan, from no record */
 };
 

@@ -29,7 +29,8 @@ static struct {
 	uint64_t engine_up[METRICS_ENGINES];
 	struct loss_counts lost;
 	uint64_t containers;
-	uint64_t ringbuf_queued;
+	uint64_t lifecycle_queued;
+	uint64_t exec_queued;
 	uint64_t last_drain_ns;
 	uint64_t attached;
 	uint64_t standby;
@@ -111,9 +112,10 @@ void metrics_set_containers(unsigned int tracked)
 	set(&m.containers, tracked);
 }
 
-void metrics_set_ringbuf_queued(uint64_t bytes)
+void metrics_set_ringbuf_queued(uint64_t lifecycle_bytes, uint64_t exec_bytes)
 {
-	set(&m.ringbuf_queued, bytes);
+	set(&m.lifecycle_queued, lifecycle_bytes);
+	set(&m.exec_queued, exec_bytes);
 }
 
 void metrics_set_standby(bool standby)
@@ -347,11 +349,19 @@ static void render_state(struct text *t, uint64_t now_ns)
 	       "Entries the kernel's tracking map can hold (--max-cgroups).");
 	put(t, "ctrwatch_kernel_tracked_cgroups_capacity %u\n", m.s.max_cgroups);
 	family(t, "ctrwatch_ringbuf_queued_bytes", "gauge",
-	       "Bytes of records the ring buffer holds: not read yet, or kept until written.");
-	put(t, "ctrwatch_ringbuf_queued_bytes %" PRIu64 "\n", get(&m.ringbuf_queued));
+	       "Bytes of records a ring buffer holds: not read yet, or kept until written.");
+	put(t, "ctrwatch_ringbuf_queued_bytes{ring=\"lifecycle\"} %" PRIu64 "\n",
+	    get(&m.lifecycle_queued));
+	if (m.s.exec_ringbuf_size)
+		put(t, "ctrwatch_ringbuf_queued_bytes{ring=\"exec\"} %" PRIu64 "\n",
+		    get(&m.exec_queued));
 	family(t, "ctrwatch_ringbuf_size_bytes", "gauge",
-	       "The ring buffer's size (--ringbuf-size).");
-	put(t, "ctrwatch_ringbuf_size_bytes %" PRIu64 "\n", m.s.ringbuf_size);
+	       "A ring buffer's size (--lifecycle-ringbuf-size; exec: --ringbuf-size).");
+	put(t, "ctrwatch_ringbuf_size_bytes{ring=\"lifecycle\"} %" PRIu64 "\n",
+	    m.s.lifecycle_ringbuf_size);
+	if (m.s.exec_ringbuf_size)
+		put(t, "ctrwatch_ringbuf_size_bytes{ring=\"exec\"} %" PRIu64 "\n",
+		    m.s.exec_ringbuf_size);
 	family(t, "ctrwatch_reader_last_drain_age_seconds", "gauge",
 	       "Seconds since the ring buffer was last drained (/healthz looks at it).");
 	put(t, "ctrwatch_reader_last_drain_age_seconds %.3f\n",

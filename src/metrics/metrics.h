@@ -39,7 +39,8 @@ struct metrics_static {
 	const char *kernel;
 	const char *hierarchy; /* "cgroup2" or "cgroup v1 cpuset" */
 	const char *format;
-	uint64_t ringbuf_size;
+	uint64_t lifecycle_ringbuf_size;
+	uint64_t exec_ringbuf_size; /* 0: no exec ring buffer (no --exec) */
 	uint32_t max_cgroups;
 	bool pinned;
 };
@@ -68,7 +69,7 @@ void metrics_engine_request(enum metrics_engine engine, bool ok);
 void metrics_set_lost(const struct loss_counts *totals);
 /* main loop: gauges it knows each iteration */
 void metrics_set_containers(unsigned int tracked);
-void metrics_set_ringbuf_queued(uint64_t bytes);
+void metrics_set_ringbuf_queued(uint64_t lifecycle_bytes, uint64_t exec_bytes);
 /*
  * main: waiting for the ctrwatch that reads the pin path to exit (--wait-for-reader): the
  * pinned programs record and that one reads, so /healthz says healthy, standing by.

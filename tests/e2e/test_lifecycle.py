@@ -379,6 +379,33 @@ def test_exec_flood_is_counted_as_lost_and_spares_lifecycle():
     assert printed + lost_execs == runs, (printed, lost_execs)
 
 
+def test_execs_from_their_own_ring_buffer_print_between_start_and_exit():
+    """Exec records come through a ring buffer of their own, the start, exit and remove through
+    the lifecycle one. With the reader stopped for the container's whole life, both hold a
+    backlog at once: the reader must interleave them by seq, or the execs would print after the
+    exit (or be dropped after the remove)."""
+    runs = 20
+    w = Ctrwatch(workdir, "order", "--exec", socket=ctd.sock).start()
+    cid = name("order")
+    try:
+        w.proc.send_signal(signal.SIGSTOP)
+        try:
+            ctd.run(cid, "/bin/sh", "-c",
+                    f"i=0; while [ $i -lt {runs} ]; do /bin/true; i=$((i+1)); done; exit 5")
+        finally:
+            w.proc.send_signal(signal.SIGCONT)
+        w.wait_for(cid, "container_remove")
+    finally:
+        assert w.stop() == 0, w.stderr()
+    evs = w.for_container(cid)
+    kinds = [e["event"] for e in evs]
+    assert kinds == LIFECYCLE[:2] + ["process_exec"] * runs + LIFECYCLE[2:], kinds
+    assert all(e["process"]["exe"] == "/bin/true" for e in evs[2:2 + runs]), evs
+    seqs = [e["seq"] for e in evs]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), seqs
+    assert evs[-2]["exit"]["code"] == 5, evs[-2]
+
+
 def test_valgrind_finds_no_error_or_leak():
     """Under valgrind with the most code running: --exec, --format ocsf, --metrics-address
     scraped."""

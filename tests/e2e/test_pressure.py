@@ -161,7 +161,7 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
     enriched, with the skipped mkdirs counted as lost."""
     top = f"/ctrw-frozen-{os.getpid()}"
     created_cgroups.append(top)
-    w = Ctrwatch(workdir, "frozen", "--ringbuf-size", "64K", socket=ctd.sock).start()
+    w = Ctrwatch(workdir, "frozen", "--lifecycle-ringbuf-size", "64K", socket=ctd.sock).start()
     cid = name("frozen")
     try:
         parent = unified_dir(top)

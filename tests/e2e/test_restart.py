@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (clean_up, main, CTRWATCH, REPO, Churn, Ctrwatch, ensure_bpffs,  # noqa: E402
-                     hierarchy_dirs, log, private_containerd, tracked_maps, wait_until)
+                     freeze_cgroup2, hierarchy_dirs, log, private_containerd, tracked_maps,
+                     wait_until)
 
 # make layout-next: this ctrwatch with the next record layout (RECORDS_LAYOUT_NEXT)
 LAYOUT_NEXT = os.path.join(REPO, "build", "layout-next", "ctrwatch")
@@ -169,9 +170,10 @@ def test_sigkill_while_lines_wait_for_a_full_disk_loses_none():
 
 def test_after_a_sigkill_lines_after_a_held_record_print_again_with_their_seq():
     """The one duplicate the guarantee allows, forced: a record whose event is held (here a
-    lookalike cgroup whose containerd lookup hangs: containerd is stopped) keeps the ring
-    buffer from releasing the records after it, so lines written meanwhile (another container's
-    process_exec) are read again after a SIGKILL, and printed again with the same seq. In one of
+    lookalike cgroup whose containerd lookup hangs: containerd is stopped) keeps the lifecycle
+    ring buffer from releasing the records after it, so lines written meanwhile (another
+    container paused and resumed) are read again after a SIGKILL, and printed again with the
+    same seq. In one of
     two fresh-clone CI runs here its ctrwatch printed no line twice (not reproduced in 11 runs
     alone, in the suite, or beside a CPU hog): the scenario is then run once more, saying so, with what the
     first try's ctrwatch printed on stderr."""
@@ -189,9 +191,9 @@ def held_record_scenario(attempt):
     r = ctrwatch("--cleanup", "--pin-path", pin)
     assert r.returncode == 0, r.stderr
     busy = f"ctrw-{os.getpid()}-busy{attempt}"
-    w = pinned(f"held{attempt}", "--exec", "--enrich-timeout", "30s").start()
-    ctd.run(busy, "/bin/sh", "-c", "while :; do /bin/true; done", detach=True, check=True)
-    w.wait_for(busy, "process_exec")  # enriched: its later lines need no containerd
+    w = pinned(f"held{attempt}", "--enrich-timeout", "30s").start()
+    ctd.run(busy, "/bin/sh", "-c", "while :; do sleep 0.2; done", detach=True, check=True)
+    w.wait_for(busy, "container_start")  # enriched: its later lines need no containerd
     top = [d for d in hierarchy_dirs(f"/{ctd.namespace}") if "/unified/" in d] or \
         hierarchy_dirs(f"/{ctd.namespace}")[-1:]
     lookalike = os.path.join(top[0], f"lookalike-{os.getpid()}")
@@ -199,18 +201,17 @@ def held_record_scenario(attempt):
     try:
         os.mkdir(lookalike)  # held: its lookup waits for the stopped containerd (750 ms)
         time.sleep(0.15)  # lines of records before it are out (the 100 ms tick)
-        before = len(w.for_container(busy))
-        wait_until(lambda: len(w.for_container(busy)) >= before + 5, interval=0.01,
-                   what="lines after it")
+        for _ in range(3):  # records after it, in the same ring buffer
+            freeze_cgroup2(f"/{ctd.namespace}/{busy}", True)
+            freeze_cgroup2(f"/{ctd.namespace}/{busy}", False)
+        wait_until(lambda: [e["event"] for e in w.for_container(busy)].count(
+                   "container_resumed") == 3, interval=0.01, what="lines after it")
         w.stop(signal.SIGKILL)
     finally:
         ctd.proc.send_signal(signal.SIGCONT)
         os.rmdir(lookalike)
-    again = pinned(f"held-again{attempt}", "--exec").start()
+    again = pinned(f"held-again{attempt}").start()
     written = w.events()
-    last = max(e["seq"] for e in written if "seq" in e)
-    wait_until(lambda: any(e["seq"] > last for e in again.for_container(busy)),
-               what="lines past the last one written before the SIGKILL")
     ctd.kill(busy)
     ctd.remove(busy)
     again.wait_for(busy, "container_remove")
@@ -228,8 +229,9 @@ def held_record_scenario(attempt):
             assert abs(wall_ns(first.pop("time")) - wall_ns(e["time"])) < 1000000, (first, e)
             assert first == {k: v for k, v in e.items() if k != "time"}, (first, e)
         printed[e["seq"]] = e
-    assert lifecycle(written + again.events(), busy) == LIFETIME, \
-        lifecycle(written + again.events(), busy)
+    unpaused = [e for e in lifecycle(written + again.events(), busy)
+                if e not in ("container_paused", "container_resumed")]
+    assert unpaused == LIFETIME, unpaused
     log(f"{twice} lines printed again after the SIGKILL, each with its seq")
     return twice, f"{len(written)} lines; stderr: {w.stderr()[-600:]!r}"
 
@@ -342,11 +344,11 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
 
 
 def test_another_ring_buffer_size_takes_over_and_drains_the_old_one():
-    """--ringbuf-size changed (or --exec, whose default is 8M, not 1M): the new ctrwatch records
+    """--lifecycle-ringbuf-size changed: the new ctrwatch records
     into a ring buffer of its own and drains the pinned one first, as for a new record layout.
     A container running across the change and one whose whole life falls between: printed once."""
     old, across, during = killed_with_one_running("size", 5)
-    new = pinned("size-new", "--ringbuf-size", "2M").start()
+    new = pinned("size-new", "--lifecycle-ringbuf-size", "2M").start()
     err = new.stderr()
     assert "taking over" in err and "another ring buffer size" in err, err
     ctd.kill(across)
@@ -357,6 +359,40 @@ def test_another_ring_buffer_size_takes_over_and_drains_the_old_one():
     assert_seqs(one + two)
     assert not [f for f in os.listdir(pin) if f.startswith("events_layout")], os.listdir(pin)
     assert new.stop() == 0
+
+
+def test_exec_records_made_while_down_wait_in_the_pinned_exec_ring_buffer():
+    """With --exec the exec ring buffer is pinned with the rest: execs made while nobody reads
+    are printed by the next ctrwatch, between their container's start and exit. One started with
+    another --ringbuf-size records into an exec ring buffer of its own and counts what the
+    pinned one held as lost; the lifecycle records are all printed."""
+    kept, dropped = f"ctrw-{os.getpid()}-exec-kept", f"ctrw-{os.getpid()}-exec-dropped"
+    assert ctrwatch("--cleanup", "--pin-path", pin).returncode == 0  # no takeover left unfinished
+    first = pinned("exec-first", "--exec").start()
+    first.stop(signal.SIGKILL)
+    assert ctd.run(kept, "/bin/sh", "-c", "/bin/true; /bin/true; exit 2").returncode == 2
+    st = status()
+    assert "in the exec ring buffer" in st, st
+    second = pinned("exec-second", "--exec").start()
+    assert "carrying on" in second.stderr() and "taking over" not in second.stderr(), \
+        second.stderr()
+    second.wait_for(kept, "container_remove")
+    evs = [e for e in second.events() if e.get("container", {}).get("id") == kept]
+    assert [e["event"] for e in evs] == LIFETIME[:2] + ["process_exec"] * 2 + LIFETIME[2:], evs
+    assert_seqs(second.events())
+    second.stop(signal.SIGKILL)
+
+    assert ctd.run(dropped, "/bin/sh", "-c", "/bin/true; /bin/true; /bin/true").returncode == 0
+    third = pinned("exec-third", "--exec", "--ringbuf-size", "2M").start()
+    err = third.stderr()
+    assert "another exec ring buffer size" in err and "counted as lost" in err, err
+    third.wait_for(dropped, "container_remove")
+    assert lifecycle(third.events(), dropped) == LIFETIME, lifecycle(third.events(), dropped)
+    assert not [e for e in third.events() if e["event"] == "process_exec"], third.events()
+    wait_until(lambda: sum(e["lost"]["process_exec"] for e in third.events()
+                           if e["event"] == "ctrwatch_lost") >= 3,
+               what="the dropped exec records counted as lost")
+    assert third.stop() == 0
 
 
 def test_maps_of_another_shape_are_refused():

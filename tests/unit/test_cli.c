@@ -32,6 +32,8 @@ static const struct argv_case argvs[] = {
     {"unknown option", 2, {"ctrwatch", "--bogus"}, CLI_EXIT_USAGE},
     {"missing value", 2, {"ctrwatch", "--output"}, CLI_EXIT_USAGE},
     {"bad size", 2, {"ctrwatch", "--ringbuf-size=3M"}, CLI_EXIT_USAGE},
+    {"bad lifecycle size", 2, {"ctrwatch", "--lifecycle-ringbuf-size=1000"}, CLI_EXIT_USAGE},
+    {"exec ring size without --exec", 2, {"ctrwatch", "--ringbuf-size=16M"}, CLI_EXIT_USAGE},
     {"stray argument", 2, {"ctrwatch", "extra"}, CLI_EXIT_USAGE},
     {"empty output", 3, {"ctrwatch", "-o", ""}, CLI_EXIT_USAGE},
     {"empty pin path", 2, {"ctrwatch", "--pin-path="}, CLI_EXIT_USAGE},
@@ -189,26 +191,28 @@ int main(void)
 		cli_parse(5, argv, &opts);
 		ASSERT_TRUE(opts.trace_exec && opts.verbose);
 		ASSERT_STREQ(opts.output_path, "/tmp/x");
-		ASSERT_EQ(opts.ringbuf_size, 16 << 20);
+		ASSERT_EQ(opts.exec_ringbuf_size, 16 << 20);
 	}
-	SUBTEST ("the ring buffer: 1M for lifecycle records alone, 8M with --exec, or as given") {
+	SUBTEST ("the ring buffers: lifecycle 1M, exec 8M with --exec only, or as given") {
 		static const struct {
 			int argc;
 			char *argv[4];
-			uint64_t want;
+			uint64_t lifecycle, exec;
 		} cases[] = {
-		    {1, {"ctrwatch"}, 1 << 20},
-		    {2, {"ctrwatch", "--exec"}, 8 << 20},
-		    {3, {"ctrwatch", "--exec", "--ringbuf-size=2M"}, 2 << 20},
-		    {3, {"ctrwatch", "--ringbuf-size=16M", "--exec"}, 16 << 20},
-		    {2, {"ctrwatch", "--ringbuf-size=64K"}, 64 << 10},
+		    {1, {"ctrwatch"}, 1 << 20, 0},
+		    {2, {"ctrwatch", "--exec"}, 1 << 20, 8 << 20},
+		    {3, {"ctrwatch", "--exec", "--ringbuf-size=2M"}, 1 << 20, 2 << 20},
+		    {3, {"ctrwatch", "--ringbuf-size=16M", "--exec"}, 1 << 20, 16 << 20},
+		    {2, {"ctrwatch", "--lifecycle-ringbuf-size=64K"}, 64 << 10, 0},
+		    {3, {"ctrwatch", "--lifecycle-ringbuf-size=2M", "--exec"}, 2 << 20, 8 << 20},
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			struct options opts;
 
 			ASSERT_EQ(cli_parse(cases[i].argc, (char **)cases[i].argv, &opts), CLI_RUN);
-			ASSERT_EQ(opts.ringbuf_size, cases[i].want);
+			ASSERT_EQ(opts.lifecycle_ringbuf_size, cases[i].lifecycle);
+			ASSERT_EQ(opts.exec_ringbuf_size, cases[i].exec);
 			cli_free(&opts);
 		}
 	}

@@ -54,7 +54,8 @@ int main(void)
 				       .kernel = "6.18",
 				       .hierarchy = "cgroup2",
 				       .format = "ecs",
-				       .ringbuf_size = 8 << 20,
+				       .lifecycle_ringbuf_size = 1 << 20,
+				       .exec_ringbuf_size = 8 << 20,
 				       .max_cgroups = 16384};
 	const char *why;
 
@@ -89,7 +90,7 @@ int main(void)
 		lost.ringbuf_full[RECORD_PROCESS_EXEC] = 7;
 		metrics_set_lost(&lost);
 		metrics_set_containers(4);
-		metrics_set_ringbuf_queued(4096);
+		metrics_set_ringbuf_queued(4096, 8192);
 		metrics_set_kernel_map_counter(twelve, NULL);
 		metrics_drained(1000000000ull);
 		ASSERT_TRUE(metrics_render(text, sizeof(text), 3500000000ull) < sizeof(text));
@@ -113,8 +114,12 @@ int main(void)
 		ASSERT_TRUE(has_line(text, "ctrwatch_events_lost_total{cause=\"unwritten\"} 1"));
 		ASSERT_TRUE(has_line(text, "ctrwatch_kernel_tracked_cgroups 12"));
 		ASSERT_TRUE(has_line(text, "ctrwatch_containers_tracked 4"));
-		ASSERT_TRUE(has_line(text, "ctrwatch_ringbuf_queued_bytes 4096"));
-		ASSERT_TRUE(has_line(text, "ctrwatch_ringbuf_size_bytes 8388608"));
+		ASSERT_TRUE(
+		    has_line(text, "ctrwatch_ringbuf_queued_bytes{ring=\"lifecycle\"} 4096"));
+		ASSERT_TRUE(has_line(text, "ctrwatch_ringbuf_queued_bytes{ring=\"exec\"} 8192"));
+		ASSERT_TRUE(
+		    has_line(text, "ctrwatch_ringbuf_size_bytes{ring=\"lifecycle\"} 1048576"));
+		ASSERT_TRUE(has_line(text, "ctrwatch_ringbuf_size_bytes{ring=\"exec\"} 8388608"));
 		ASSERT_TRUE(has_line(text, "ctrwatch_reader_last_drain_age_seconds 2.500"));
 		ASSERT_TRUE(has_line(text,
 				     "ctrwatch_build_info{version=\"v1\\\"x\",kernel=\"6.18\","

@@ -183,7 +183,17 @@ static void teardown(struct harness *h)
 	ASSERT_EQ(container_live_count(), 0);
 }
 
+/* The lifecycle ring buffer's oldest held record: every record here is one of its. */
+static uint64_t oldest_lifecycle_record(const struct pipeline *p)
+{
+	uint64_t oldest[EVENT_RINGS];
+
+	pipeline_oldest_records(p, oldest);
+	return oldest[EVENT_RING_LIFECYCLE];
+}
+
 static uint64_t next_ring_pos = 100; /* each record's place in a pretend ring buffer */
+static enum event_ring next_ring = EVENT_RING_LIFECYCLE;
 
 static void submit_if_made(struct harness *h, int made, struct event *ev, uint64_t now)
 {
@@ -192,6 +202,7 @@ static void submit_if_made(struct harness *h, int made, struct event *ev, uint64
 	next_ring_pos += 8;
 	if (made != 1)
 		return;
+	ev->ring = next_ring;
 	ev->ring_pos = pos;
 	pipeline_submit(h->p, ev, now);
 }
@@ -385,21 +396,47 @@ int main(void)
 	}
 	SUBTEST ("the ring buffer keeps the oldest record whose event is held, until it is out") {
 		setup(&h, (struct setup_opts){.containerd = true});
-		ASSERT_EQ(pipeline_oldest_record(h.p), EVENT_NO_RING_POS);
+		ASSERT_EQ(oldest_lifecycle_record(h.p), EVENT_NO_RING_POS);
 		next_ring_pos = 100;
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 12, "/default/c", 1000); /* 100 */
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 13, "/default/d", 1000); /* 108 */
 		process_record(&h, RECORD_CONTAINER_START, 13, 1000);		/* 116 */
-		ASSERT_EQ(pipeline_oldest_record(h.p), 100);
+		ASSERT_EQ(oldest_lifecycle_record(h.p), 100);
 		answer(&h, 12, LOOKUP_FOUND, NULL);
 		pipeline_take_results(h.p, 2000); /* c's create is out: d's is the oldest */
-		ASSERT_EQ(pipeline_oldest_record(h.p), 108);
+		ASSERT_EQ(oldest_lifecycle_record(h.p), 108);
 		answer(&h, 13, LOOKUP_FOUND, NULL);
 		pipeline_take_results(h.p, 2000);
-		ASSERT_EQ(pipeline_oldest_record(h.p), EVENT_NO_RING_POS);
+		ASSERT_EQ(oldest_lifecycle_record(h.p), EVENT_NO_RING_POS);
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "container_create:complete container_create:complete "
 				  "container_start:complete");
+		teardown(&h);
+	}
+	SUBTEST ("each ring buffer keeps its own oldest held record") {
+		uint64_t oldest[EVENT_RINGS];
+
+		setup(&h, (struct setup_opts){.containerd = true});
+		next_ring_pos = 100;
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 14, "/default/e", 1000); /* 100 */
+		process_record(&h, RECORD_CONTAINER_START, 14, 1000);		/* 108 */
+		next_ring = EVENT_RING_EXEC;
+		next_ring_pos = 16;
+		process_record(&h, RECORD_PROCESS_EXEC, 14, 1000); /* 16 in the exec ring */
+		process_record(&h, RECORD_PROCESS_EXEC, 14, 1000); /* 24 */
+		next_ring = EVENT_RING_LIFECYCLE;
+		pipeline_oldest_records(h.p, oldest);
+		ASSERT_EQ(oldest[EVENT_RING_LIFECYCLE], 100);
+		ASSERT_EQ(oldest[EVENT_RING_EXEC], 16);
+		ASSERT_EQ(oldest[EVENT_RING_DRAINING], EVENT_NO_RING_POS);
+		answer(&h, 14, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		pipeline_oldest_records(h.p, oldest);
+		ASSERT_EQ(oldest[EVENT_RING_LIFECYCLE], EVENT_NO_RING_POS);
+		ASSERT_EQ(oldest[EVENT_RING_EXEC], EVENT_NO_RING_POS);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_start:complete "
+				  "process_exec:complete process_exec:complete");
 		teardown(&h);
 	}
 	SUBTEST (
@@ -509,7 +546,7 @@ int main(void)
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "container_create:partial");
 		/* before: dropped unwritten, and the ring buffer gave its mkdir record back */
-		ASSERT_EQ(pipeline_oldest_record(h.p), 200);
+		ASSERT_EQ(oldest_lifecycle_record(h.p), 200);
 		ASSERT_EQ(container_live_count(), 2); /* still in the lifecycle's table */
 		teardown(&h);
 	}
