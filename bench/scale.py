@@ -3,8 +3,8 @@
 """Memory and startup with many live containers:
   - startup: from exec of ctrwatch to its "ready:" line (programs attached, running containers
     reported) with 0 and with S running containers;
-  - memory: ctrwatch's RSS idle, and with N live containers tracked and enriched; the memlock
-    of its BPF maps.
+  - memory: ctrwatch's RSS idle, and with N live containers tracked and enriched, with default
+    flags and with --exec (a second ctrwatch beside it); the memlock of its BPF maps.
 usage: scale.py [--startup-containers S] [--containers N] [--json OUT]"""
 
 import argparse
@@ -51,23 +51,33 @@ def main():
         before = all_map_ids()
         w = Ctrwatch(ctd.dir, "scale", socket=ctd.sock).start()
         maps = ctrwatch_map_ids(before)
+        before = all_map_ids()
+        wx = Ctrwatch(ctd.dir, "scale-exec", "--exec", socket=ctd.sock).start()
+        exec_maps = ctrwatch_map_ids(before)
         time.sleep(1)
         result["rss_kib_idle"] = rss_kib(w.proc.pid)
         result["rss_anon_kib_idle"] = rss_kib(w.proc.pid, "RssAnon")
         result["ringbuf_mapping_kib"] = ringbuf_rss_kib(w.proc.pid)
         result["bpf_memlock_bytes"] = map_memlock(maps)
+        result["exec_rss_kib_idle"] = rss_kib(wx.proc.pid)
+        result["exec_ringbuf_mapping_kib"] = ringbuf_rss_kib(wx.proc.pid)
+        result["exec_bpf_memlock_bytes"] = map_memlock(exec_maps)
         start_containers(ctd, 0, args.startup_containers)
         result["startup_containers"] = args.startup_containers
         result["startup_ms_loaded"] = startup_ms(ctd)
         start_containers(ctd, args.startup_containers,
                          args.containers - args.startup_containers)
-        wait_until(lambda: sum(e["event"] == "container_start" and e["enrichment"] == "complete"
-                               for e in w.events()) >= args.containers, timeout=300,
-                   what="every container reported, enriched")
+        for x in (w, wx):
+            wait_until(lambda: sum(e["event"] == "container_start" and
+                                   e["enrichment"] == "complete"
+                                   for e in x.events()) >= args.containers, timeout=300,
+                       what="every container reported, enriched")
         time.sleep(1)
         result["live_containers"] = args.containers
         result["rss_kib_loaded"] = rss_kib(w.proc.pid)
         result["rss_anon_kib_loaded"] = rss_kib(w.proc.pid, "RssAnon")
+        result["exec_rss_kib_loaded"] = rss_kib(wx.proc.pid)
+        wx.stop()
         w.stop()
     report(result, args.json)
 
