@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
+#include "kernel/load_heap.h"
 #include "kernel/records_upgrade.h"
 #include "kernel/ringbuf_reader.h"
 
@@ -716,8 +717,11 @@ static const char v1_freezer_unseen[] = "containers paused through cgroup v1's f
 static int load_programs(struct bpf_programs *progs, const struct bpf_programs_config *cfg,
 			 bool v1_freezer)
 {
-	int err = ctrwatch_bpf__load(progs->skel);
+	int err;
 
+	load_heap_reserve();
+	err = ctrwatch_bpf__load(progs->skel);
+	load_heap_release();
 	if (!err || !v1_freezer)
 		return err;
 	log_warn("the programs did not load with the one for cgroup v1's freezer (%s), trying "
@@ -729,7 +733,12 @@ static int load_programs(struct bpf_programs *progs, const struct bpf_programs_c
 		err = reuse_maps(progs, cfg->pin_path);
 	if (!err && progs->adopted && !progs->taking_over)
 		load_no_tracing(progs->skel);
-	return err ? err : ctrwatch_bpf__load(progs->skel);
+	if (err)
+		return err;
+	load_heap_reserve();
+	err = ctrwatch_bpf__load(progs->skel);
+	load_heap_release();
+	return err;
 }
 
 /* Ours attached; the cgroup v1 freezer's on its own, where the kernel allows it. */
