@@ -87,7 +87,7 @@ void cli_usage(FILE *f)
 	    "                          two, e.g. 16M (default: 8M)\n"
 	    "      --lifecycle-ringbuf-size SIZE  the ring buffer of creates, starts, exits and\n"
 	    "                          removes: ~680 container lifetimes per MiB while nobody\n"
-	    "                          reads (default: 1M)\n"
+	    "                          reads (default: 1M, 2M with --exec)\n"
 	    "      --cgroup-hierarchy auto|cgroup2|cpuset  the one hierarchy watched: cgroup2\n"
 	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
 	    "      --max-cgroups N     cgroups the kernel tracks at once: containers and the\n"
@@ -235,7 +235,6 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
-	opts->lifecycle_ringbuf_size = LIFECYCLE_RINGBUF_SIZE_DEFAULT;
 	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
 	opts->docker_socket = DOCKER_SOCKET_DEFAULT;
 	opts->podman_socket = PODMAN_SOCKET_DEFAULT;
@@ -373,6 +372,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				   "");
 	if (opts->trace_exec && !opts->exec_ringbuf_size)
 		opts->exec_ringbuf_size = EXEC_RINGBUF_SIZE_DEFAULT;
+	if (!opts->lifecycle_ringbuf_size)
+		opts->lifecycle_ringbuf_size = opts->trace_exec ? LIFECYCLE_RINGBUF_SIZE_EXEC_DEFAULT
+								: LIFECYCLE_RINGBUF_SIZE_DEFAULT;
 	if (opts->mode != MODE_TRACE && !opts->pin_path)
 		opts->pin_path = PIN_PATH_DEFAULT;
 	if (opts->wait_for_reader_ms && !opts->pin_path)

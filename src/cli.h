@@ -12,12 +12,15 @@
 
 /*
  * Two ring buffers. The lifecycle one carries ~1.5 KiB per container lifetime: 1 MiB holds ~680
- * lifetimes with the reader stopped (a restart bridges that much churn). The exec one exists
- * with --exec only (a page, unmapped, without it): its bursts of exec records get 8 MiB. The
- * reader maps the data pages twice, so a size counts twice in RSS.
+ * lifetimes with the reader stopped (a restart bridges that much churn). With --exec it gets
+ * 2 MiB, what the single ring buffer before it kept for lifecycle records alone (its last
+ * quarter), so that an outage bridges as much as before. The exec one exists with --exec only (a
+ * page, unmapped, without it): its bursts of exec records get 8 MiB. The reader maps the data
+ * pages twice, so a size counts twice in RSS.
  */
-#define LIFECYCLE_RINGBUF_SIZE_DEFAULT (1u << 20)
-#define EXEC_RINGBUF_SIZE_DEFAULT      (8u << 20)
+#define LIFECYCLE_RINGBUF_SIZE_DEFAULT	    (1u << 20)
+#define LIFECYCLE_RINGBUF_SIZE_EXEC_DEFAULT (2u << 20)
+#define EXEC_RINGBUF_SIZE_DEFAULT	    (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT      500
 #define CACHE_SIZE_DEFAULT	       4096
 #define MAX_CGROUPS_DEFAULT	       16384

@@ -193,16 +193,17 @@ int main(void)
 		ASSERT_STREQ(opts.output_path, "/tmp/x");
 		ASSERT_EQ(opts.exec_ringbuf_size, 16 << 20);
 	}
-	SUBTEST ("the ring buffers: lifecycle 1M, exec 8M with --exec only, or as given") {
+	SUBTEST ("the ring buffers: lifecycle 1M (2M with --exec), exec 8M with --exec only") {
 		static const struct {
 			int argc;
 			char *argv[4];
 			uint64_t lifecycle, exec;
 		} cases[] = {
 		    {1, {"ctrwatch"}, 1 << 20, 0},
-		    {2, {"ctrwatch", "--exec"}, 1 << 20, 8 << 20},
-		    {3, {"ctrwatch", "--exec", "--ringbuf-size=2M"}, 1 << 20, 2 << 20},
-		    {3, {"ctrwatch", "--ringbuf-size=16M", "--exec"}, 1 << 20, 16 << 20},
+		    {2, {"ctrwatch", "--exec"}, 2 << 20, 8 << 20},
+		    {3, {"ctrwatch", "--exec", "--ringbuf-size=2M"}, 2 << 20, 2 << 20},
+		    {3, {"ctrwatch", "--ringbuf-size=16M", "--exec"}, 2 << 20, 16 << 20},
+		    {3, {"ctrwatch", "--exec", "--lifecycle-ringbuf-size=1M"}, 1 << 20, 8 << 20},
 		    {2, {"ctrwatch", "--lifecycle-ringbuf-size=64K"}, 64 << 10, 0},
 		    {3, {"ctrwatch", "--lifecycle-ringbuf-size=2M", "--exec"}, 2 << 20, 8 << 20},
 		};
