@@ -3,10 +3,9 @@
  * Heap for loading the BPF programs. libbpf (1.1, Debian 12's) reads the kernel's BTF (5.5 MB on
  * 6.18) into a fresh malloc'd buffer and copies it into a second one: some 2 700 page faults,
  * the largest part of ctrwatch's startup where a page fault is dear (a nested VM: ~15-40 us
- * each, measured here). Served instead from heap room faulted in beforehand as transparent huge
- * pages, they cost a few huge-page faults (startup 116 -> 89 ms median, no change in RSS after:
- * bench/NOTES.md). Where THP is off, nothing is done: faulting the room in page by page would
- * only move libbpf's faults earlier.
+ * each, measured here). Served instead from heap room marked for transparent huge pages, they
+ * cost a few huge-page faults (startup 116 -> 79 ms median here, no change in RSS after:
+ * bench/NOTES.md). Where THP is off, nothing is done.
  *
  * glibc serves allocations that large with mmap; while loading, the mmap and trim thresholds are
  * raised so that they come from the heap room, which is then given back (malloc_trim) with the
@@ -61,9 +60,12 @@ void load_heap_reserve(void)
 	end = ((uintptr_t)room + LOAD_ROOM) & ~(HUGE_PAGE - 1);
 	if (end > start)
 		madvise((void *)start, end - start, MADV_HUGEPAGE); /* EINVAL without THP: fine */
-	for (uintptr_t p = (uintptr_t)room; p < (uintptr_t)room + LOAD_ROOM; p += 4096)
-		*(volatile char *)p = 0;
-	free(room); /* stays in the heap, faulted in, for libbpf's allocations */
+	/*
+	 * Back to the heap, which keeps it (the trim threshold): libbpf's allocations are carved
+	 * from it and fault it in, a huge page at a time. Touching it here first measured no
+	 * faster.
+	 */
+	free(room);
 }
 
 void load_heap_release(void)

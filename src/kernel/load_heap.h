@@ -3,8 +3,8 @@
 #define CTRWATCH_LOAD_HEAP_H
 
 /*
- * Around loading the BPF programs: heap room, faulted in as transparent huge pages, for the
- * copies libbpf makes of the kernel's BTF, and its return to the system afterwards.
+ * Around loading the BPF programs: heap room marked for transparent huge pages, for the copies
+ * libbpf makes of the kernel's BTF, and its return to the system afterwards.
  */
 void load_heap_reserve(void);
 void load_heap_release(void);
