@@ -127,44 +127,23 @@ static int hand_out(struct ringbuf_reader *r, const void *record, uint32_t size,
 	return n < 0 ? fn(ctx, record, 0, pos) : fn(ctx, r->upgraded, n, pos);
 }
 
-/*
- * Hands each complete record from *pos on to fn, up to the producer position or the first record
- * still being written, moving *pos past each. Returns 0, or fn's error.
- */
-static int walk(struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, void *ctx)
+/* Bytes a record of data_len takes in the buffer: its header, its data, rounded up to 8. */
+static uint64_t record_span(uint32_t data_len)
 {
-	uint64_t producer = load_acquire(r->producer_pos);
-	int err = 0;
-
-	while (*pos < producer && !err) {
-		const uint32_t *hdr = (const uint32_t *)(r->data + (*pos & (r->size - 1)));
-		uint32_t len = load_acquire32(hdr);
-		uint32_t data_len = len & ~BPF_RINGBUF_DISCARD_BIT;
-		uint64_t start = *pos;
-
-		if (len & BPF_RINGBUF_BUSY_BIT)
-			break;
-		if (data_len > r->size)
-			return -EBADMSG; /* not a header: the buffer is not what we think */
-		*pos += ((uint64_t)data_len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
-		if (!(len & BPF_RINGBUF_DISCARD_BIT))
-			err = hand_out(r, hdr + 2, data_len, start, fn, ctx);
-		if (*pos >= producer)
-			producer = load_acquire(r->producer_pos);
-	}
-	return err;
+	return ((uint64_t)data_len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
 }
 
 /*
- * The complete record at the read position, past any discarded ones: 1 and *hdr set, 0 when
- * there is none yet (empty, or the next one is still being written), -EBADMSG.
+ * The complete record at *pos, moving *pos past discarded ones: 1 and *hdr set; 0 when there is
+ * none yet (empty, or the next one is still being written); -EBADMSG when *pos is not at a
+ * header (the buffer is not what we think).
  */
-static int head(struct ringbuf_reader *r, const uint32_t **hdr)
+static int head(struct ringbuf_reader *r, uint64_t *pos, const uint32_t **hdr)
 {
 	uint64_t producer = load_acquire(r->producer_pos);
 
-	while (r->read_pos < producer) {
-		const uint32_t *h = (const uint32_t *)(r->data + (r->read_pos & (r->size - 1)));
+	while (*pos < producer) {
+		const uint32_t *h = (const uint32_t *)(r->data + (*pos & (r->size - 1)));
 		uint32_t len = load_acquire32(h);
 		uint32_t data_len = len & ~BPF_RINGBUF_DISCARD_BIT;
 
@@ -176,16 +155,36 @@ static int head(struct ringbuf_reader *r, const uint32_t **hdr)
 			*hdr = h;
 			return 1;
 		}
-		r->read_pos += ((uint64_t)data_len + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+		*pos += record_span(data_len);
 	}
 	return 0;
+}
+
+/*
+ * Hands each complete record from *pos on to fn, up to the producer position or the first record
+ * still being written, moving *pos past each. Returns 0, or fn's error.
+ */
+static int walk(struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, void *ctx)
+{
+	const uint32_t *hdr;
+	uint64_t start;
+	int n, err;
+
+	while ((n = head(r, pos, &hdr)) > 0) {
+		start = *pos;
+		*pos += record_span(hdr[0]);
+		err = hand_out(r, hdr + 2, hdr[0], start, fn, ctx);
+		if (err)
+			return err;
+	}
+	return n;
 }
 
 int ringbuf_reader_next_seq(struct ringbuf_reader *r, uint64_t *seq)
 {
 	const struct record_header *rec;
 	const uint32_t *hdr;
-	int n = head(r, &hdr);
+	int n = head(r, &r->read_pos, &hdr);
 
 	if (n <= 0)
 		return n;
@@ -198,12 +197,12 @@ int ringbuf_reader_hand_next(struct ringbuf_reader *r)
 {
 	const uint32_t *hdr;
 	uint64_t pos;
-	int n = head(r, &hdr);
+	int n = head(r, &r->read_pos, &hdr);
 
 	if (n <= 0)
 		return n;
 	pos = r->read_pos;
-	r->read_pos += ((uint64_t)hdr[0] + BPF_RINGBUF_HDR_SZ + 7) & ~7ull;
+	r->read_pos += record_span(hdr[0]);
 	n = hand_out(r, hdr + 2, hdr[0], pos, r->fn, r->ctx);
 	return n ? n : 1;
 }
