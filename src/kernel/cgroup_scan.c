@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +158,9 @@ static bool pids_are_global(void)
 	return stat("/proc/self/ns/pid", &st) != 0 || st.st_ino == 0xEFFFFFFCu;
 }
 
-/* nftw(3) has no context argument. */
+#define WALK_DEPTH_MAX 64 /* deeper than any cgroup hierarchy in use */
+
+/* The walk's context, for its visits. */
 static struct {
 	const char *mount_point;
 	size_t mount_len;
@@ -199,19 +200,17 @@ static void scan_sub_cgroups(const char *dir, int depth, struct existing_contain
 	closedir(dp);
 }
 
-static int visit(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+static void visit(const char *fpath)
 {
 	struct existing_container c = {};
 	const char *rel = fpath + scan.mount_len;
 
-	(void)sb;
-	(void)ftw;
-	if (type != FTW_D || !*rel)
-		return FTW_CONTINUE;
+	if (!*rel)
+		return;
 	if (!cgroup_classify(rel, &c.ident))
-		return FTW_CONTINUE;
+		return;
 	if (cgroup_id_of(fpath, &c.cgroup_id))
-		return FTW_CONTINUE; /* gone meanwhile */
+		return; /* gone meanwhile */
 	c.cgroup_path = rel;
 	c.init_pid = scan.pids_global ? cgroup_find_init(fpath) : 0;
 	scan_sub_cgroups(fpath, 0, &c);
@@ -225,11 +224,54 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 	 * Its own sub-cgroups were reported with it and name no container: the walk passes them
 	 * by. A container nested in it (a kind node's pods, Docker-in-Docker) is found below.
 	 */
-	return FTW_CONTINUE;
+}
+
+static bool is_dir(const char *path, const struct dirent *d)
+{
+	struct stat st;
+
+	if (d->d_type != DT_UNKNOWN)
+		return d->d_type == DT_DIR;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Every directory from path down, each before what it holds. nftw(3) stats every entry, and
+ * a cgroup directory holds a few dozen files: the entry's type is enough (kernfs gives it), and
+ * with 100 containers that was half the scan's system calls. path has room for PATH_MAX.
+ */
+static int walk(char *path, size_t len, int depth)
+{
+	struct dirent *d;
+	DIR *dp;
+
+	visit(path);
+	if (depth >= WALK_DEPTH_MAX)
+		return 0;
+	dp = opendir(path);
+	if (!dp)
+		return depth ? 0 : -errno; /* a cgroup gone meanwhile is no error */
+	while ((d = readdir(dp))) {
+		size_t n = strlen(d->d_name);
+
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		if (len + 1 + n >= PATH_MAX)
+			continue;
+		path[len] = '/';
+		memcpy(path + len + 1, d->d_name, n + 1);
+		if (is_dir(path, d))
+			walk(path, len + 1 + n, depth + 1);
+		path[len] = '\0';
+	}
+	closedir(dp);
+	return 0;
 }
 
 int cgroup_scan(const char *mount_point, cgroup_scan_fn fn, void *ctx)
 {
+	static char path[PATH_MAX];
+
 	scan.mount_point = mount_point;
 	scan.mount_len = strlen(mount_point);
 	while (scan.mount_len > 1 && mount_point[scan.mount_len - 1] == '/')
@@ -237,7 +279,9 @@ int cgroup_scan(const char *mount_point, cgroup_scan_fn fn, void *ctx)
 	scan.fn = fn;
 	scan.ctx = ctx;
 	scan.pids_global = pids_are_global();
-	if (nftw(mount_point, visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) < 0)
-		return -errno;
-	return 0;
+	if (scan.mount_len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(path, mount_point, scan.mount_len);
+	path[scan.mount_len] = '\0';
+	return walk(path, scan.mount_len, 0);
 }
