@@ -373,8 +373,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	if (opts->trace_exec && !opts->exec_ringbuf_size)
 		opts->exec_ringbuf_size = EXEC_RINGBUF_SIZE_DEFAULT;
 	if (!opts->lifecycle_ringbuf_size)
-		opts->lifecycle_ringbuf_size = opts->trace_exec ? LIFECYCLE_RINGBUF_SIZE_EXEC_DEFAULT
-								: LIFECYCLE_RINGBUF_SIZE_DEFAULT;
+		opts->lifecycle_ringbuf_size = opts->trace_exec
+						   ? LIFECYCLE_RINGBUF_SIZE_EXEC_DEFAULT
+						   : LIFECYCLE_RINGBUF_SIZE_DEFAULT;
 	if (opts->mode != MODE_TRACE && !opts->pin_path)
 		opts->pin_path = PIN_PATH_DEFAULT;
 	if (opts->wait_for_reader_ms && !opts->pin_path)

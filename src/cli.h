@@ -21,10 +21,10 @@
 #define LIFECYCLE_RINGBUF_SIZE_DEFAULT	    (1u << 20)
 #define LIFECYCLE_RINGBUF_SIZE_EXEC_DEFAULT (2u << 20)
 #define EXEC_RINGBUF_SIZE_DEFAULT	    (8u << 20)
-#define ENRICH_TIMEOUT_MS_DEFAULT      500
-#define CACHE_SIZE_DEFAULT	       4096
-#define MAX_CGROUPS_DEFAULT	       16384
-#define PIN_PATH_DEFAULT	       "/sys/fs/bpf/ctrwatch"
+#define ENRICH_TIMEOUT_MS_DEFAULT	    500
+#define CACHE_SIZE_DEFAULT		    4096
+#define MAX_CGROUPS_DEFAULT		    16384
+#define PIN_PATH_DEFAULT		    "/sys/fs/bpf/ctrwatch"
 
 enum run_mode {
 	MODE_TRACE = 0,
