@@ -714,14 +714,22 @@ static const char v1_freezer_unseen[] = "containers paused through cgroup v1's f
  * Loads the programs; when that fails with the cgroup v1 freezer's program in (the kernel may
  * have inlined the function, or configured it out), once more without it.
  */
-static int load_programs(struct bpf_programs *progs, const struct bpf_programs_config *cfg,
-			 bool v1_freezer)
+/* The skeleton loaded, libbpf's copies of the kernel's BTF on heap room of huge pages. */
+static int load_skeleton(struct ctrwatch_bpf *skel)
 {
 	int err;
 
 	load_heap_reserve();
-	err = ctrwatch_bpf__load(progs->skel);
+	err = ctrwatch_bpf__load(skel);
 	load_heap_release();
+	return err;
+}
+
+static int load_programs(struct bpf_programs *progs, const struct bpf_programs_config *cfg,
+			 bool v1_freezer)
+{
+	int err = load_skeleton(progs->skel);
+
 	if (!err || !v1_freezer)
 		return err;
 	log_warn("the programs did not load with the one for cgroup v1's freezer (%s), trying "
@@ -733,12 +741,7 @@ static int load_programs(struct bpf_programs *progs, const struct bpf_programs_c
 		err = reuse_maps(progs, cfg->pin_path);
 	if (!err && progs->adopted && !progs->taking_over)
 		load_no_tracing(progs->skel);
-	if (err)
-		return err;
-	load_heap_reserve();
-	err = ctrwatch_bpf__load(progs->skel);
-	load_heap_release();
-	return err;
+	return err ? err : load_skeleton(progs->skel);
 }
 
 /* Ours attached; the cgroup v1 freezer's on its own, where the kernel allows it. */
@@ -763,6 +766,22 @@ static int count_record(void *ctx, const void *record, size_t size, uint64_t pos
 	(void)pos;
 	++*(uint64_t *)ctx;
 	return 0;
+}
+
+/* Of a ring buffer (records of layout): bytes the kernel keeps for the next reader, and records. */
+static int count_unread(int fd, uint32_t layout, uint64_t *bytes, uint64_t *records)
+{
+	struct ringbuf_reader *r = ringbuf_reader_open(fd, count_record, records);
+	int err;
+
+	if (!r)
+		return -errno;
+	ringbuf_reader_set_layout(r, layout);
+	*bytes = ringbuf_reader_unreleased(r);
+	*records = 0;
+	err = ringbuf_reader_peek(r, count_record, records);
+	ringbuf_reader_close(r);
+	return err;
 }
 
 /* Adds n to a loss counter (its first CPU's slot), as if the kernel had counted them. */
@@ -790,19 +809,16 @@ static int add_lost(struct bpf_programs *progs, uint32_t slot, uint64_t n)
  */
 static void count_replaced_exec_ring(struct bpf_programs *progs)
 {
-	struct ringbuf_reader *r;
-	uint64_t unread = 0;
+	uint64_t bytes, unread;
 
 	if (progs->old_exec_fd < 0)
 		return;
-	r = ringbuf_reader_open(progs->old_exec_fd, count_record, &unread);
-	if (r && !ringbuf_reader_peek(r, count_record, &unread) && unread) {
+	if (!count_unread(progs->old_exec_fd, RECORDS_LAYOUT_VERSION, &bytes, &unread) && unread) {
 		log_warn("the pinned exec ring buffer (another size) held %llu records nobody "
 			 "printed: counted as lost process_exec",
 			 (unsigned long long)unread);
 		add_lost(progs, RECORD_PROCESS_EXEC, unread);
 	}
-	ringbuf_reader_close(r);
 	close(progs->old_exec_fd);
 	progs->old_exec_fd = -1;
 }
@@ -1081,22 +1097,11 @@ void bpf_programs_close(struct bpf_programs *progs)
 /* Of the ring buffer pinned at path: bytes the kernel keeps for the next reader, and records. */
 static int unread_in(const char *path, uint32_t layout, uint64_t *bytes, uint64_t *records)
 {
-	struct ringbuf_reader *r;
-	int fd = bpf_obj_get(path), err = 0;
+	int fd = bpf_obj_get(path), err;
 
 	if (fd < 0)
 		return -errno;
-	r = ringbuf_reader_open(fd, count_record, records);
-	if (!r) {
-		err = -errno;
-		goto out_close;
-	}
-	ringbuf_reader_set_layout(r, layout);
-	*bytes = ringbuf_reader_unreleased(r);
-	*records = 0;
-	err = ringbuf_reader_peek(r, count_record, records);
-	ringbuf_reader_close(r);
-out_close:
+	err = count_unread(fd, layout, bytes, records);
 	close(fd);
 	return err;
 }
