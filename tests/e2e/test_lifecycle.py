@@ -353,22 +353,27 @@ def test_oom_kill_in_container_is_reported_on_exit():
     plain.wait_for(cid, "container_remove")
 
 
-def test_exec_flood_is_counted_as_lost_and_spares_lifecycle():
-    runs = 300
-    w = Ctrwatch(workdir, "small", "--exec", "--ringbuf-size", "16K", socket=ctd.sock).start()
-    cid = name("flood")
+def execs_with_reader_frozen(w, cid, runs, then=""):
+    """A container that runs /bin/true runs times (then the shell's `then`), its whole life
+    while w's reader is stopped (SIGSTOP); w is stopped once it printed the remove."""
     try:
-        # The reader is frozen for the container's whole life: the buffer must overflow, and
-        # the create, start, exit and remove records must still fit.
         w.proc.send_signal(signal.SIGSTOP)
         try:
             ctd.run(cid, "/bin/sh", "-c",
-                    f"i=0; while [ $i -lt {runs} ]; do /bin/true; i=$((i+1)); done")
+                    f"i=0; while [ $i -lt {runs} ]; do /bin/true; i=$((i+1)); done{then}")
         finally:
             w.proc.send_signal(signal.SIGCONT)
         w.wait_for(cid, "container_remove")
     finally:
         assert w.stop() == 0, w.stderr()
+
+
+def test_exec_flood_is_counted_as_lost_and_spares_lifecycle():
+    runs = 300
+    w = Ctrwatch(workdir, "small", "--exec", "--ringbuf-size", "16K", socket=ctd.sock).start()
+    cid = name("flood")
+    # The exec buffer must overflow, and the create, start, exit and remove records must fit.
+    execs_with_reader_frozen(w, cid, runs)
     assert_one_lifetime(w, cid)
     printed = len([e for e in w.for_container(cid) if e["event"] == "process_exec"])
     lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
@@ -387,16 +392,7 @@ def test_execs_from_their_own_ring_buffer_print_between_start_and_exit():
     runs = 20
     w = Ctrwatch(workdir, "order", "--exec", socket=ctd.sock).start()
     cid = name("order")
-    try:
-        w.proc.send_signal(signal.SIGSTOP)
-        try:
-            ctd.run(cid, "/bin/sh", "-c",
-                    f"i=0; while [ $i -lt {runs} ]; do /bin/true; i=$((i+1)); done; exit 5")
-        finally:
-            w.proc.send_signal(signal.SIGCONT)
-        w.wait_for(cid, "container_remove")
-    finally:
-        assert w.stop() == 0, w.stderr()
+    execs_with_reader_frozen(w, cid, runs, then="; exit 5")
     evs = w.for_container(cid)
     kinds = [e["event"] for e in evs]
     assert kinds == LIFECYCLE[:2] + ["process_exec"] * runs + LIFECYCLE[2:], kinds
