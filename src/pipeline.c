@@ -117,7 +117,7 @@ static void set_meta(struct pipeline *p, struct slot *s, struct container_meta *
 		p->with_meta--;
 	}
 	s->enrichment.meta = m;
-	s->enrichment.sandbox = policy_is_sandbox(m);
+	s->enrichment.sandbox = policy_is_sandbox(&s->container->ident, m);
 	if (m)
 		p->with_meta++;
 }
@@ -376,7 +376,7 @@ static void decide(struct pipeline *p, struct slot *s)
 
 	if (s->verdict != VERDICT_PENDING)
 		return;
-	switch (policy_decide(&p->cfg.policy, s->enrichment.meta, c->ident.ns)) {
+	switch (policy_decide(&p->cfg.policy, &c->ident, s->enrichment.meta)) {
 	case POLICY_KEEP: s->verdict = VERDICT_KEEP; return;
 	case POLICY_DROP_SANDBOX: s->drop_reason = METRICS_DROP_SANDBOX; break;
 	case POLICY_DROP_FILTERED: s->drop_reason = METRICS_DROP_FILTER; break;
@@ -520,6 +520,16 @@ static void apply_result(struct pipeline *p, struct slot *s, struct lookup_resul
 		s->enrichment.state = ENRICHMENT_NONE;
 		free(s->enrichment.error);
 		s->enrichment.error = NULL;
+		break;
+	case LOOKUP_MISMATCH:
+		/* a lookalike named like a container that is elsewhere: let go as any lookalike */
+		if (!s->container->confirmed && forget(p, s)) {
+			p->pressure.lookalikes_forgotten++;
+			return;
+		}
+		set_meta(p, s, NULL);
+		s->enrichment.state = ENRICHMENT_MISMATCH;
+		set_error(s, "%s", r->error);
 		break;
 	case LOOKUP_FAILED:
 		/* containerd cannot vouch for a lookalike now; if it starts, its start will */

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/utf8.h"
 #include "enrich/container_meta.h"
+
+#define SPEC_PATH_MAX 4096
 
 void container_meta_free(struct container_meta *m)
 {
@@ -93,37 +96,57 @@ int container_meta_apply_labels(struct container_meta *m, const char *id)
 	return 0;
 }
 
-/* The last path component of s (without trailing slashes) as [*start, *start + *len). */
-static void last_component(const char *s, size_t n, const char **start, size_t *len)
+/*
+ * Where systemd puts a slice: "a-b-c.slice" is /a.slice/a-b.slice/a-b-c.slice ('-' is the
+ * separator in unit names; a literal one is escaped), "-.slice" is the root. Appends that path to
+ * out; false for a name that is no slice, or too long.
+ */
+static bool slice_path(const char *slice, size_t len, char *out, size_t size)
 {
-	while (n > 0 && s[n - 1] == '/')
-		n--;
-	*len = 0;
-	while (n > 0 && s[n - 1] != '/')
-		n--, (*len)++;
-	*start = s + n;
+	size_t base = len - 6, used = strlen(out);
+
+	if (len <= 6 || memcmp(slice + base, ".slice", 6) || memchr(slice, '/', len))
+		return false;
+	if (base == 1 && slice[0] == '-')
+		return true; /* the root slice */
+	for (size_t i = 0; i <= base; i++) {
+		int w;
+
+		if (i < base && slice[i] != '-')
+			continue;
+		if (i == 0 || slice[i - 1] == '-')
+			return false; /* an empty component */
+		w = snprintf(out + used, size - used, "/%.*s.slice", (int)i, slice);
+		if (w < 0 || (size_t)w >= size - used)
+			return false;
+		used += w;
+	}
+	return true;
 }
 
+/*
+ * The cgroup systemd's driver makes for "slice:prefix:name": <slice's path>/<prefix>-<name>.scope,
+ * under the system manager's root; an empty slice is runc's default, system.slice. Anything that
+ * only ends the same way (a delegated subtree of a user's own, /user.slice/.../app.slice/...) is
+ * not it.
+ */
 static bool matches_systemd(const char *spec, const char *path)
 {
-	const char *first = strchr(spec, ':'), *second, *leaf, *parent;
-	size_t leaf_len, parent_len, slice_len, prefix_len, name_len;
+	const char *first = strchr(spec, ':'), *second;
+	char want[SPEC_PATH_MAX] = "";
+	size_t used;
+	int w;
 
-	if (!first || !(second = strchr(first + 1, ':')) || strchr(second + 1, ':'))
+	if (!first || !(second = strchr(first + 1, ':')) || strchr(second + 1, ':') ||
+	    second == first + 1 || !second[1])
 		return false;
-	slice_len = first - spec;
-	prefix_len = second - first - 1;
-	name_len = strlen(second + 1);
-	last_component(path, strlen(path), &leaf, &leaf_len);
-	/* "<prefix>-<name>.scope" */
-	if (leaf_len != prefix_len + 1 + name_len + 6 || memcmp(leaf, first + 1, prefix_len) ||
-	    leaf[prefix_len] != '-' || memcmp(leaf + prefix_len + 1, second + 1, name_len) ||
-	    memcmp(leaf + leaf_len - 6, ".scope", 6))
+	if (first == spec ? !slice_path("system.slice", 12, want, sizeof(want))
+			  : !slice_path(spec, first - spec, want, sizeof(want)))
 		return false;
-	if (slice_len == 0)
-		return true; /* systemd's default slice */
-	last_component(path, leaf - path, &parent, &parent_len);
-	return parent_len == slice_len && memcmp(parent, spec, slice_len) == 0;
+	used = strlen(want);
+	w = snprintf(want + used, sizeof(want) - used, "/%.*s-%s.scope", (int)(second - first - 1),
+		     first + 1, second + 1);
+	return w >= 0 && (size_t)w < sizeof(want) - used && strcmp(want, path) == 0;
 }
 
 bool container_meta_cgroup_matches(const char *cgroups_path, const char *path)

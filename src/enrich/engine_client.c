@@ -15,8 +15,32 @@
 /* An inspect reply is a few KiB; labels can make it larger, never this large. */
 #define REPLY_MAX (4u << 20)
 
+/*
+ * Where an engine puts a container's cgroup, in the OCI spec's linux.cgroupsPath notation (what
+ * it hands runc): systemd's driver "<slice>:<scope prefix>:<id>", cgroupfs "<parent>/<leaf
+ * prefix><id>"; a container's own cgroup parent replaces the default slice or parent.
+ */
+struct engine_cgroups {
+	const char *default_slice;
+	const char *scope_prefix;
+	const char *default_parent;
+	const char *leaf_prefix;
+};
+
+static const struct engine_cgroups docker_cgroups = {"system.slice", "docker", "/docker", ""};
+static const struct engine_cgroups podman_cgroups = {"machine.slice", "libpod", "/libpod_parent",
+						     "libpod-"};
+
+enum cgroup_driver {
+	DRIVER_UNKNOWN, /* not asked yet, or /info did not answer */
+	DRIVER_CGROUPFS,
+	DRIVER_SYSTEMD,
+};
+
 struct engine_client {
 	char *engine;
+	const struct engine_cgroups *cgroups;
+	enum cgroup_driver driver;   /* GET /info's, asked once */
 	enum metrics_engine metrics; /* its series in ctrwatch_engine_* */
 	char *socket_path;
 	char *namespace;
@@ -37,6 +61,7 @@ struct engine_client *engine_client_open(const char *engine, const char *socket_
 	c->namespace = namespace ? strdup(namespace) : NULL;
 	c->timeout_ms = timeout_ms;
 	c->metrics = strcmp(engine, "podman") ? METRICS_ENGINE_DOCKER : METRICS_ENGINE_PODMAN;
+	c->cgroups = strcmp(engine, "podman") ? &docker_cgroups : &podman_cgroups;
 	if (!c->engine || !c->socket_path || (namespace && !c->namespace)) {
 		engine_client_close(c);
 		errno = ENOMEM;
@@ -159,8 +184,93 @@ static void find_digest(struct engine_client *c, struct container_meta *m, const
 		m->image_digest = strdup(image_id);
 }
 
-int engine_get_container(struct engine_client *c, const char *id, struct container_meta *m,
-			 char *err)
+/* The engine's cgroup driver, asked of /info once it answers. 0 or -errno with err filled. */
+static int cgroup_driver(struct engine_client *c, char *err)
+{
+	struct http_reply reply;
+	bool systemd;
+	int rc;
+
+	if (c->driver != DRIVER_UNKNOWN)
+		return 0;
+	rc = get(c, "info", "/info", &reply, err);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	rc = engine_decode_cgroup_driver(reply.body, reply.len, &systemd);
+	http_reply_free(&reply);
+	if (rc) {
+		snprintf(err, ENGINE_ERROR_MAX, "%s info: no CgroupDriver", c->engine);
+		return rc;
+	}
+	c->driver = systemd ? DRIVER_SYSTEMD : DRIVER_CGROUPFS;
+	return 0;
+}
+
+/* The cgroupsPath the engine gives container id under parent (NULL: its default). */
+static char *cgroups_path(const struct engine_client *c, const char *id, const char *parent)
+{
+	const struct engine_cgroups *g = c->cgroups;
+	char *path = NULL;
+	int n;
+
+	if (c->driver == DRIVER_SYSTEMD)
+		n = asprintf(&path, "%s:%s:%s", parent ? parent : g->default_slice, g->scope_prefix,
+			     id);
+	else
+		n = asprintf(&path, "%s%s/%s%s", parent && parent[0] != '/' ? "/" : "",
+			     parent ? parent : g->default_parent, g->leaf_prefix, id);
+	return n < 0 ? NULL : path;
+}
+
+/* The container's own cgroup parent, from its inspect (which waits while a start holds it). */
+static int cgroup_parent(struct engine_client *c, const char *id, char **parent, char *err)
+{
+	struct http_reply reply;
+	char target[160];
+	int rc;
+
+	if (snprintf(target, sizeof(target), "/containers/%s/json", id) >= (int)sizeof(target))
+		return -ENOENT;
+	rc = get(c, "inspect", target, &reply, err);
+	if (rc)
+		return rc;
+	rc = engine_decode_cgroup_parent(reply.body, reply.len, id, parent);
+	http_reply_free(&reply);
+	if (rc)
+		snprintf(err, ENGINE_ERROR_MAX, "%s inspect: %s", c->engine,
+			 rc == -ENOMEM ? strerror(ENOMEM) : "undecodable reply");
+	return rc;
+}
+
+/*
+ * Where the engine says the container's cgroup is, into m->cgroups_path: the default for its
+ * driver when that is cgroup_path (no inspect: a start holds the container's lock), else what
+ * its inspect's cgroup parent gives.
+ */
+static int find_cgroups_path(struct engine_client *c, const char *id, const char *cgroup_path,
+			     struct container_meta *m, char *err)
+{
+	char *parent = NULL;
+	int rc = cgroup_driver(c, err);
+
+	if (rc)
+		return rc;
+	m->cgroups_path = cgroups_path(c, id, NULL);
+	if (!m->cgroups_path)
+		return -ENOMEM;
+	if (container_meta_cgroup_matches(m->cgroups_path, cgroup_path))
+		return 0;
+	rc = cgroup_parent(c, id, &parent, err);
+	if (rc || !parent)
+		return rc;
+	free(m->cgroups_path);
+	m->cgroups_path = cgroups_path(c, id, parent);
+	free(parent);
+	return m->cgroups_path ? 0 : -ENOMEM;
+}
+
+int engine_get_container(struct engine_client *c, const char *id, const char *cgroup_path,
+			 struct container_meta *m, char *err)
 {
 	char target[160], why[ENGINE_ERROR_MAX - 40], *image_id = NULL;
 	struct http_reply reply;
@@ -189,6 +299,13 @@ int engine_get_container(struct engine_client *c, const char *id, struct contain
 		snprintf(err, ENGINE_ERROR_MAX, "%s list: %s", c->engine, why);
 	if (rc)
 		return rc;
+	/* unconfirmed, the engine's metadata is not given to the cgroup */
+	rc = find_cgroups_path(c, id, cgroup_path, m, err);
+	if (rc) {
+		container_meta_free(m);
+		free(image_id);
+		return rc == -ENOENT ? -EIO : rc;
+	}
 	find_digest(c, m, image_id, err);
 	free(image_id);
 	return 0;

@@ -32,12 +32,13 @@ int engine_version(struct engine_client *c, char *version, size_t size, char *er
 
 /*
  * The container id (GET /containers/json filtered by id, then /images/{id}/json for the digest)
- * into m.
+ * into m, with m->cgroups_path where the engine put its cgroup (GET /info's driver; the
+ * container's inspect too when that default is not cgroup_path): the caller compares.
  * Returns 0 with m filled (err non-empty if the image digest could not be had), -ENOENT (the
  * engine does not know it), -ECONNREFUSED (nothing answers on the socket), -ETIMEDOUT, or
  * -EIO / -EPROTO; err (ENGINE_ERROR_MAX bytes) says which request failed and why.
  */
-int engine_get_container(struct engine_client *c, const char *id, struct container_meta *m,
-			 char *err);
+int engine_get_container(struct engine_client *c, const char *id, const char *cgroup_path,
+			 struct container_meta *m, char *err);
 
 #endif

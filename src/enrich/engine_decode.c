@@ -247,3 +247,31 @@ int engine_decode_image_digest(const char *json, size_t len, const char *image, 
 	json_decref(root);
 	return 0;
 }
+
+int engine_decode_cgroup_driver(const char *json, size_t len, bool *systemd)
+{
+	json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
+	const char *driver = json_string_value(json_object_get(root, "CgroupDriver"));
+	int rc = driver ? 0 : -EPROTO;
+
+	if (driver)
+		*systemd = strcmp(driver, "systemd") == 0;
+	json_decref(root);
+	return rc;
+}
+
+int engine_decode_cgroup_parent(const char *json, size_t len, const char *id, char **parent)
+{
+	json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
+	const char *eid = json_string_value(json_object_get(root, "Id"));
+	const json_t *host_config = json_object_get(root, "HostConfig");
+	int rc = 0;
+
+	*parent = NULL;
+	if (!json_is_object(root) || !eid || strcmp(eid, id) != 0 || !json_is_object(host_config))
+		rc = -EPROTO;
+	else if (dup_member(host_config, "CgroupParent", parent))
+		rc = -ENOMEM;
+	json_decref(root);
+	return rc;
+}

@@ -2,6 +2,7 @@
 #ifndef CTRWATCH_ENGINE_DECODE_H
 #define CTRWATCH_ENGINE_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "enrich/container_meta.h"
@@ -35,5 +36,17 @@ int engine_decode_container(const char *json, size_t len, const char *id, const 
  */
 int engine_decode_image_digest(const char *json, size_t len, const char *image, char **digest,
 			       char *err);
+
+/*
+ * GET /info: whether the engine's cgroup driver is systemd's ("CgroupDriver": "systemd") or not
+ * (cgroupfs). Returns 0, or -EPROTO for a reply without one.
+ */
+int engine_decode_cgroup_driver(const char *json, size_t len, bool *systemd);
+/*
+ * An inspect reply of container id (GET /containers/{id}/json): its HostConfig.CgroupParent,
+ * malloc'ed, or NULL when it has none (the engine's default). Returns 0, -EPROTO (not such a
+ * reply, or one about another id) or -ENOMEM.
+ */
+int engine_decode_cgroup_parent(const char *json, size_t len, const char *id, char **parent);
 
 #endif

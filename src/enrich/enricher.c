@@ -73,25 +73,46 @@ static void request_free(struct enrich_request *req)
 	free(req);
 }
 
+/*
+ * The engine knows a container of that id elsewhere: said in res->error, which the search keeps
+ * (it goes on: another namespace may hold one whose cgroup this is), and meta dropped.
+ */
+static void note_mismatch(struct lookup_result *res, const char *engine, const char *ns,
+			  const char *id)
+{
+	snprintf(res->error, sizeof(res->error), "%s%s%s has container %.12s with its cgroup at %s",
+		 engine, ns ? " namespace " : "", ns ? ns : "", id,
+		 res->meta.cgroups_path ? res->meta.cgroups_path : "(none)");
+	res->mismatched = true;
+	container_meta_free(&res->meta);
+}
+
 /* Containers/Get in ns; tells whether the answer ends the search. */
 static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_request *req,
 		      struct lookup_result *res)
 {
+	char err[LOOKUP_ERROR_MAX];
 	int rc;
 
-	rc = containerd_get_container(e->client, ns, req->ident.id, &res->meta, res->error);
+	rc = containerd_get_container(e->client, ns, req->ident.id, &res->meta,
+				      res->mismatched ? err : res->error);
 	if (rc == -ENOENT) {
-		res->error[0] = '\0'; /* not being in one namespace is no failure */
+		if (!res->mismatched)
+			res->error[0] = '\0'; /* not being in one namespace is no failure */
 		return false;
 	}
+	if (rc && res->mismatched)
+		snprintf(res->error, sizeof(res->error), "%s", err);
 	if (rc) {
 		res->status = LOOKUP_FAILED;
 		return true;
 	}
-	/* A /<ns>/<id> lookalike is this container only if its spec names this cgroup. */
-	if (req->ident.ambiguous &&
-	    !container_meta_cgroup_matches(res->meta.cgroups_path, req->cgroup_path)) {
-		container_meta_free(&res->meta);
+	/*
+	 * A cgroup is this container only if its spec names this very cgroup: any cgroup can be
+	 * named like one (a user's delegated subtree, a writable cgroupfs), at any depth.
+	 */
+	if (!container_meta_cgroup_matches(res->meta.cgroups_path, req->cgroup_path)) {
+		note_mismatch(res, "containerd", ns, req->ident.id);
 		return false;
 	}
 	res->status = LOOKUP_FOUND;
@@ -113,8 +134,11 @@ static void find_container(struct enricher *e, const struct enrich_request *req,
 	res->status = LOOKUP_NOT_FOUND;
 	if (req->ident.ns[0] && lookup_in(e, req->ident.ns, req, res))
 		return;
-	if (!req->urgent)
+	if (!req->urgent) {
+		if (res->mismatched)
+			res->status = LOOKUP_MISMATCH;
 		return;
+	}
 	res->searched_all = true;
 	/* Else every namespace: the path's hint can be wrong (a custom cgroup parent). */
 	rc = containerd_list_namespaces(e->client, &names, &n, res->error);
@@ -127,7 +151,9 @@ static void find_container(struct enricher *e, const struct enrich_request *req,
 			break;
 	}
 	containerd_free_strings(names, n);
-	if (res->status == LOOKUP_NOT_FOUND)
+	if (res->status == LOOKUP_NOT_FOUND && res->mismatched)
+		res->status = LOOKUP_MISMATCH;
+	else if (res->status == LOOKUP_NOT_FOUND)
 		res->error[0] = '\0';
 }
 
@@ -192,9 +218,13 @@ static void lookup_containerd(struct enricher *e, const struct enrich_request *r
 static enum lookup_status lookup_engine(struct engine_client *c, struct source *src,
 					const struct enrich_request *req, struct lookup_result *res)
 {
-	int rc = engine_get_container(c, req->ident.id, &res->meta, res->error);
+	int rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta, res->error);
 
 	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
+	if (rc == 0 && !container_meta_cgroup_matches(res->meta.cgroups_path, req->cgroup_path)) {
+		note_mismatch(res, src->name, NULL, req->ident.id);
+		return LOOKUP_MISMATCH;
+	}
 	if (rc == 0)
 		return LOOKUP_FOUND;
 	return rc == -ENOENT ? LOOKUP_NOT_FOUND : LOOKUP_FAILED;
@@ -211,6 +241,10 @@ static void lookup_docker(struct enricher *e, const struct enrich_request *req,
 	char docker_error[LOOKUP_ERROR_MAX];
 	enum lookup_status st = lookup_engine(e->docker, &e->docker_source, req, res);
 
+	if (st == LOOKUP_MISMATCH) { /* containerd's moby namespace would say the same */
+		res->status = st;
+		return;
+	}
 	if (st == LOOKUP_FOUND) {
 		res->status = st;
 		if (req->want_init_pid)

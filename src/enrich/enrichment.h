@@ -11,6 +11,12 @@ enum enrichment_state {
 	ENRICHMENT_NONE,     /* containerd answered and does not know it, or is not used */
 	ENRICHMENT_PARTIAL,  /* error says what is missing */
 	ENRICHMENT_COMPLETE, /* meta holds everything */
+	/*
+	 * The engine knows a container of the id this cgroup's name claims, with its cgroup
+	 * elsewhere: an impostor (a cgroup anyone with a delegated subtree can name so). No meta;
+	 * error says where the engine's container is.
+	 */
+	ENRICHMENT_MISMATCH,
 };
 
 /* What the event encoders are told of a container beyond its identity. The pipeline's. */

@@ -9,8 +9,8 @@
 #include "enrich/container_meta.h"
 #include "lifecycle/cgroup_path.h"
 
-#define LOOKUP_ERROR_MAX 200
-#define EXEC_ID_MAX	 76 /* containerd's identifier limit */
+#define LOOKUP_ERROR_MAX 512 /* room for a mismatch's cgroup path */
+#define EXEC_ID_MAX	 76  /* containerd's identifier limit */
 
 /*
  * The seam between the pipeline and containerd: the pipeline asks who a container is and later
@@ -40,6 +40,12 @@ enum lookup_status {
 	LOOKUP_FOUND,	  /* meta is filled; error says what part of it, if any, failed */
 	LOOKUP_NOT_FOUND, /* containerd answered and knows no such container */
 	LOOKUP_FAILED,	  /* containerd did not answer: error says why */
+	/*
+	 * The engine knows a container of this id, but its record puts the container's cgroup
+	 * elsewhere: this cgroup only claims its name (error says where the engine's is). Nothing
+	 * of the engine's container is given.
+	 */
+	LOOKUP_MISMATCH,
 };
 
 struct lookup_result {
@@ -48,6 +54,7 @@ struct lookup_result {
 	struct container_meta meta;
 	uint32_t init_pid;    /* from Tasks/Get, when asked for: host pid of a running init */
 	bool searched_all;    /* NOT_FOUND in every namespace, not only the one the path names */
+	bool mismatched;      /* a container of that id was found with another cgroup */
 	uint32_t session_pid; /* a session's lookup: FOUND with its exec id */
 	char exec_id[EXEC_ID_MAX + 1];
 	char error[LOOKUP_ERROR_MAX];

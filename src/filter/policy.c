@@ -4,11 +4,12 @@
 #include "filter/pause_image.h"
 #include "filter/policy.h"
 
-bool policy_is_sandbox(const struct container_meta *m)
+bool policy_is_sandbox(const struct container_ident *ident, const struct container_meta *m)
 {
 	const char *kind;
 
-	if (!m)
+	if (!m || !ident || !ident->pod_uid[0] || ident->runtime == RUNTIME_DOCKER ||
+	    ident->runtime == RUNTIME_PODMAN || !m->namespace || strcmp(m->namespace, "moby") == 0)
 		return false;
 	kind = container_meta_label(m, "io.cri-containerd.kind");
 	if (kind)
@@ -16,13 +17,12 @@ bool policy_is_sandbox(const struct container_meta *m)
 	return pause_image_match(m->image);
 }
 
-enum policy_verdict policy_decide(const struct policy *p, const struct container_meta *m,
-				  const char *namespace_hint)
+enum policy_verdict policy_decide(const struct policy *p, const struct container_ident *ident,
+				  const struct container_meta *m)
 {
-	if (p->drop_sandboxes && policy_is_sandbox(m))
+	if (p->drop_sandboxes && policy_is_sandbox(ident, m))
 		return POLICY_DROP_SANDBOX;
-	if (!filter_set_keep(p->filters, m,
-			     namespace_hint && *namespace_hint ? namespace_hint : NULL))
+	if (!filter_set_keep(p->filters, m, ident->ns[0] ? ident->ns : NULL))
 		return POLICY_DROP_FILTERED;
 	return POLICY_KEEP;
 }

@@ -6,6 +6,7 @@
 
 #include "enrich/container_meta.h"
 #include "filter/filter.h"
+#include "lifecycle/cgroup_path.h"
 
 /*
  * Every keep/drop decision about a container, in one place: the Kubernetes sandbox ("pause")
@@ -23,11 +24,19 @@ enum policy_verdict {
 	POLICY_DROP_FILTERED, /* --namespace, --include, --exclude */
 };
 
-/* A sandbox by its CRI label; when the label is absent, by its image (the pause list). */
-bool policy_is_sandbox(const struct container_meta *m);
+/*
+ * A Kubernetes sandbox, where the runtime itself marks sandboxes: containerd's CRI, which sets
+ * io.cri-containerd.kind on every container it makes ("sandbox", or "container" whatever the
+ * image says), in the cgroups CRI makes (a pod's: ident names a pod uid). Then by that label;
+ * when it is absent, by the image (the pause list). Never Docker's or Podman's containers (their
+ * labels and image names are their users'), nor Docker's in containerd (namespace "moby"), nor a
+ * container outside a pod's cgroup: a workload must not be able to hide as a sandbox. ident may
+ * be NULL (no sandbox).
+ */
+bool policy_is_sandbox(const struct container_ident *ident, const struct container_meta *m);
 
-/* m may be NULL (containerd did not say); namespace_hint is what the cgroup path implies. */
-enum policy_verdict policy_decide(const struct policy *p, const struct container_meta *m,
-				  const char *namespace_hint);
+/* m may be NULL (containerd did not say); ident is what the cgroup path says. */
+enum policy_verdict policy_decide(const struct policy *p, const struct container_ident *ident,
+				  const struct container_meta *m);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include "metrics/metrics.h"
 
-#define ENRICHMENT_STATES (ENRICHMENT_COMPLETE + 1)
+#define ENRICHMENT_STATES (ENRICHMENT_MISMATCH + 1)
 
 static struct {
 	struct metrics_static s;
@@ -233,7 +233,8 @@ static void render_events(struct text *t)
 	static const char *const states[ENRICHMENT_STATES] = {[ENRICHMENT_UNKNOWN] = "none",
 							      [ENRICHMENT_NONE] = "none",
 							      [ENRICHMENT_PARTIAL] = "partial",
-							      [ENRICHMENT_COMPLETE] = "complete"};
+							      [ENRICHMENT_COMPLETE] = "complete",
+							      [ENRICHMENT_MISMATCH] = "mismatch"};
 	static const char *const reasons[METRICS_DROP_REASONS] = {
 	    [METRICS_DROP_SANDBOX] = "sandbox", [METRICS_DROP_FILTER] = "filter"};
 
@@ -247,6 +248,8 @@ static void render_events(struct text *t)
 	    get(&m.enrichment[ENRICHMENT_COMPLETE]));
 	put(t, "ctrwatch_enrichment_total{outcome=\"partial\"} %" PRIu64 "\n",
 	    get(&m.enrichment[ENRICHMENT_PARTIAL]));
+	put(t, "ctrwatch_enrichment_total{outcome=\"%s\"} %" PRIu64 "\n",
+	    states[ENRICHMENT_MISMATCH], get(&m.enrichment[ENRICHMENT_MISMATCH]));
 	put(t, "ctrwatch_enrichment_total{outcome=\"%s\"} %" PRIu64 "\n", states[ENRICHMENT_NONE],
 	    get(&m.enrichment[ENRICHMENT_NONE]) + get(&m.enrichment[ENRICHMENT_UNKNOWN]));
 	family(t, "ctrwatch_events_dropped_total", "counter",

@@ -142,7 +142,7 @@ static void encode_container(struct json_writer *w, const struct event *ev)
 static void encode_orchestrator(struct json_writer *w, const struct event *ev)
 {
 	const struct container_meta *m = event_meta(ev);
-	const char *uid = event_pod_uid(ev->container, m);
+	const char *uid = event_pod_uid(ev->container, ev->enrichment);
 
 	if (!uid && !(m && m->pod_name))
 		return;
@@ -210,8 +210,7 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
 	json_member_string(w, "enrichment", event_enrichment_name(ev->enrichment));
-	if (ev->enrichment && ev->enrichment->state == ENRICHMENT_PARTIAL)
-		json_member_string(w, "enrichment_error", ev->enrichment->error);
+	json_member_string(w, "enrichment_error", event_enrichment_error(ev->enrichment));
 	json_member_u64(w, "cgroup_id", c->cgroup_id);
 	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (c->cgroup_path_truncated)

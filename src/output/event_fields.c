@@ -22,11 +22,22 @@ const char *event_runtime_name(const struct container *c, const struct container
 	return container_runtime_name(c->ident.runtime);
 }
 
-const char *event_pod_uid(const struct container *c, const struct container_meta *m)
+const char *event_pod_uid(const struct container *c, const struct enrichment *e)
 {
+	const struct container_meta *m = e ? e->meta : NULL;
+
 	if (m && m->pod_uid)
 		return m->pod_uid;
+	if (e && e->state == ENRICHMENT_MISMATCH)
+		return NULL;
 	return c->ident.pod_uid[0] ? c->ident.pod_uid : NULL;
+}
+
+const char *event_enrichment_error(const struct enrichment *e)
+{
+	if (!e || (e->state != ENRICHMENT_PARTIAL && e->state != ENRICHMENT_MISMATCH))
+		return NULL;
+	return e->error;
 }
 
 const char *event_enrichment_name(const struct enrichment *e)
@@ -34,6 +45,7 @@ const char *event_enrichment_name(const struct enrichment *e)
 	switch (e ? e->state : ENRICHMENT_NONE) {
 	case ENRICHMENT_PARTIAL: return "partial";
 	case ENRICHMENT_COMPLETE: return "complete";
+	case ENRICHMENT_MISMATCH: return "mismatch";
 	case ENRICHMENT_UNKNOWN:
 	case ENRICHMENT_NONE: break;
 	}

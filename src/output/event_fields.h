@@ -20,9 +20,14 @@ uint32_t event_exit_code(uint32_t wait_status);
 uint32_t event_exit_signal(uint32_t wait_status);
 /* The runtime; a container whose path named none but that containerd knows is containerd's. */
 const char *event_runtime_name(const struct container *c, const struct container_meta *m);
-/* The pod uid from containerd's labels, else the one the cgroup path names; NULL: none. */
-const char *event_pod_uid(const struct container *c, const struct container_meta *m);
+/*
+ * The pod uid from containerd's labels, else the one the cgroup path names (not for a cgroup the
+ * engine placed elsewhere: that uid is the real container's); NULL: none.
+ */
+const char *event_pod_uid(const struct container *c, const struct enrichment *e);
 const char *event_enrichment_name(const struct enrichment *e);
+/* Why enrichment is partial, or where the engine's container is for a mismatch; NULL: none. */
+const char *event_enrichment_error(const struct enrichment *e);
 /* The metadata containerd gave, or NULL. */
 const struct container_meta *event_meta(const struct event *ev);
 

@@ -75,7 +75,7 @@ static void encode_container(struct json_writer *w, const struct container *c,
 static void encode_pod(struct json_writer *w, const struct container *c, const struct enrichment *e)
 {
 	const struct container_meta *m = e ? e->meta : NULL;
-	const char *uid = event_pod_uid(c, m);
+	const char *uid = event_pod_uid(c, e);
 
 	if (!uid && !(m && (m->pod_name || e->sandbox)))
 		return;
@@ -94,8 +94,7 @@ static void encode_pod(struct json_writer *w, const struct container *c, const s
 static void encode_enrichment(struct json_writer *w, const struct enrichment *e)
 {
 	json_member_string(w, "enrichment", event_enrichment_name(e));
-	if (e && e->state == ENRICHMENT_PARTIAL && e->error)
-		json_member_string(w, "enrichment_error", e->error);
+	json_member_string(w, "enrichment_error", event_enrichment_error(e));
 }
 
 /*

@@ -183,7 +183,7 @@ static void encode_container(struct json_writer *w, const struct event *ev)
 {
 	const struct container *c = ev->container;
 	const struct container_meta *m = event_meta(ev);
-	const char *pod_uid = event_pod_uid(c, m);
+	const char *pod_uid = event_pod_uid(c, ev->enrichment);
 
 	json_key(w, "container");
 	json_object_begin(w);
@@ -303,7 +303,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 {
 	const struct container *c = ev->container;
 	const struct container_meta *m = event_meta(ev);
-	const char *pod_uid = event_pod_uid(c, m);
+	const char *pod_uid = event_pod_uid(c, ev->enrichment);
 
 	json_key(w, "unmapped");
 	json_object_begin(w);
@@ -313,8 +313,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 	if (ev->seq)
 		json_member_u64(w, "seq", ev->seq);
 	json_member_string(w, "enrichment", event_enrichment_name(ev->enrichment));
-	if (ev->enrichment && ev->enrichment->state == ENRICHMENT_PARTIAL)
-		json_member_string(w, "enrichment_error", ev->enrichment->error);
+	json_member_string(w, "enrichment_error", event_enrichment_error(ev->enrichment));
 	json_member_u64(w, "cgroup_id", c->cgroup_id);
 	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (c->parent_id[0])

@@ -290,6 +290,52 @@ def kubepods_cgroup(pod_uid, cid, created):
     return f"/kubepods/besteffort/pod{pod_uid}/{cid}"
 
 
+def delegate_cgroup(rel, uid):
+    """rel made in cgroup2 and handed to uid as systemd's Delegate= does: the directory and its
+    cgroup.procs, cgroup.subtree_control and cgroup.threads are the user's."""
+    d = cgroup2_dir(rel)
+    os.makedirs(d, exist_ok=True)
+    for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+        os.chown(os.path.join(d, f), uid, uid)
+    return d
+
+
+def forge_cgroup(delegated, fake, uid=65534):
+    """An unprivileged user (uid) in the subtree delegated to it makes the cgroup fake (a path
+    under delegated), moves itself in, runs a program in new namespaces (what a container's
+    entrypoint does), moves out and removes the cgroup: what anyone with a delegated subtree
+    (user@UID.service has Delegate=) can do, without privilege."""
+    top = delegate_cgroup(delegated, uid)
+    made = cgroup2_dir(fake)
+    assert made.startswith(top + "/"), (fake, delegated)
+    script = (f'mkdir -p "{made}" && echo $$ > "{made}/cgroup.procs" && '
+              f'unshare -Urm /bin/true && echo $$ > "{top}/cgroup.procs" && rmdir "{made}"')
+    # root puts the shell in the subtree (as systemd starts user@.service there), then drops
+    r = subprocess.run(["sh", "-c", f'echo $$ > "{top}/cgroup.procs" && exec setpriv '
+                        f'--reuid {uid} --regid {uid} --clear-groups sh -c \'{script}\''],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert r.returncode == 0, f"forging a cgroup as uid {uid} failed: {r.stderr}"
+
+
+def assert_impostor(w, cid, fake, why):
+    """The forged cgroup fake, named like container cid: its four events are there, each saying
+    "mismatch" (why: part of what the engine said), none with the container's image, name,
+    labels or pod. Returns them."""
+    def forged():
+        evs = [e for e in w.for_container(cid) if e["container"]["cgroup_path"] == fake]
+        return evs if evs and evs[-1]["event"] == "container_remove" else None
+    evs = wait_until(forged, what="the forged cgroup's remove")
+    log("the forged cgroup's lines:\n  " + "\n  ".join(json.dumps(e) for e in evs))
+    assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                         "container_exit", "container_remove"], evs
+    for e in evs:
+        assert e["enrichment"] == "mismatch" and why in e["enrichment_error"], e
+        for field in ("image", "image_digest", "name", "labels", "namespace"):
+            assert field not in e["container"], (field, e)
+        assert "pod" not in e, e
+    return evs
+
+
 def remove_cgroup_tree(rel):
     """rmdir rel and its empty descendants in every hierarchy; deepest first."""
     for top in hierarchy_dirs(rel):

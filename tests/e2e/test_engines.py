@@ -15,8 +15,9 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (CTRWATCH, REPO, main, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     remove_cgroup_tree, stop_process, unmount_under, wait_until)
+from harness import (CTRWATCH, REPO, main, Ctrwatch, assert_impostor, forge_cgroup,  # noqa: E402
+                     hierarchy_dirs, log, remove_cgroup_tree, stop_process, unmount_under,
+                     wait_until)
 
 DOCKER_IMAGE = "ctrwatch-test/busybox:engines"
 PODMAN_IMAGE = "localhost/ctrwatch-test/busybox:engines"
@@ -32,6 +33,8 @@ podman_digest = None
 ENGINE_CGROUPS = ("/docker", "/libpod_parent")
 made_cgroups = []
 METRICS_PORT = 20000 + os.getpid() % 10000
+# A subtree delegated to an unprivileged user, as systemd's user@UID.service is
+DELEGATED = f"/ctrw-engines-{os.getpid()}.slice/user@65534.service"
 
 
 def name(suffix):
@@ -46,8 +49,16 @@ def run(cmd, check=True, timeout=120):
     return r
 
 
+def docker_cli():
+    """The client packaged with dockerd when there is one: a machine may have a newer docker
+    client elsewhere on PATH (seen: with client 28 before Debian's 20.10 daemon, a `run --rm`
+    container was found by no lookup, neither Docker's nor containerd's: enrichment "none")."""
+    packaged = os.path.join("/usr/bin", "docker")
+    return packaged if os.path.exists(packaged) else shutil.which("docker")
+
+
 def docker(*args, **kw):
-    return run([shutil.which("docker"), "-H", f"unix://{workdir}/docker.sock", *args], **kw)
+    return run([docker_cli(), "-H", f"unix://{workdir}/docker.sock", *args], **kw)
 
 
 def podman_flags():
@@ -139,6 +150,7 @@ def teardown():
     shutil.rmtree(workdir, ignore_errors=True)
     for cg in made_cgroups:
         remove_cgroup_tree(cg)
+    remove_cgroup_tree(DELEGATED.split("/user@")[0])
 
 
 def lifetime(w, cid, sessions=False):
@@ -155,9 +167,13 @@ def lifetime(w, cid, sessions=False):
 
 def id_named(w, cname):
     """The id of the container named cname in w's events (one --rm removed is gone)."""
-    return wait_until(lambda: [e["container"]["id"] for e in w.events()
-                               if e.get("container", {}).get("name") == cname],
-                      timeout=30, what="an event named " + cname)[0]
+    try:
+        return wait_until(lambda: [e["container"]["id"] for e in w.events()
+                                   if e.get("container", {}).get("name") == cname],
+                          timeout=30, what="an event named " + cname)[0]
+    except AssertionError:
+        log("lines so far:\n" + "\n".join(json.dumps(e) for e in w.events()[-8:]))
+        raise
 
 
 def docker_id(cname):
@@ -240,6 +256,55 @@ def test_podman_detached_exec_killed_and_removed():
     podman("rm", cname)
     evs = lifetime(watcher, cid, sessions=True)
     assert evs[-2]["exit"]["signal"] == 9, evs[-2]
+
+
+def test_scopes_named_like_running_engine_containers_are_not_them():
+    """A Docker and a Podman container run; an unprivileged user makes docker-<id>.scope and
+    libpod-<id>.scope in its own delegated subtree and runs a program in new namespaces there.
+    The engines place their containers elsewhere (their driver, the container's cgroup parent):
+    the forged cgroups' events say "mismatch", never the containers' names or images, and the
+    real containers get no exit."""
+    dname, pname = name("dk-victim"), name("pm-victim")
+    docker("run", "-d", "--network", "none", "--name", dname, DOCKER_IMAGE, "sleep", "300")
+    podman("run", "-d", *PODMAN_RUN, "--name", pname, PODMAN_IMAGE, "sleep", "300")
+    try:
+        did = docker_id(dname)
+        pid = podman("inspect", "-f", "{{.Id}}", pname).stdout.strip()
+        for cid, fake, engine in ((did, f"{DELEGATED}/app.slice/docker-{did}.scope", "docker"),
+                                  (pid, f"{DELEGATED}/app.slice/libpod-{pid}.scope", "podman")):
+            watcher.wait_for(cid, "container_start")
+            forge_cgroup(DELEGATED, fake)
+            assert_impostor(watcher, cid, fake, f"{engine} has container {cid[:12]}")
+            real = [e for e in watcher.for_container(cid)
+                    if e["container"]["cgroup_path"] != fake]
+            assert [e["event"] for e in real] == ["container_create", "container_start"], real
+            assert real[1]["container"]["name"] in (dname, pname), real
+    finally:
+        docker("rm", "-f", dname, check=False)
+        podman("rm", "-f", "-t", "0", pname, check=False)
+
+
+def test_engine_containers_cannot_hide_as_kubernetes_sandboxes():
+    """A Docker and a Podman container whose label says io.cri-containerd.kind=sandbox and whose
+    image is named like Kubernetes' pause image: the sandbox rule is CRI's (it marks its own
+    sandboxes, in a pod's cgroup), so the default ctrwatch, pause filter on, prints them whole."""
+    pause = "registry.k8s.io/pause:3.9"
+    docker("tag", DOCKER_IMAGE, pause)
+    podman("tag", PODMAN_IMAGE, pause)
+    dname, pname = name("dk-hide"), name("pm-hide")
+    try:
+        docker("run", "--rm", "--network", "none", "--name", dname,
+               "--label", "io.cri-containerd.kind=sandbox", pause, "/bin/true")
+        podman("run", "--rm", *PODMAN_RUN, "--name", pname,
+               "--label", "io.cri-containerd.kind=sandbox", pause, "/bin/true")
+        for cname in (dname, pname):
+            evs = lifetime(watcher, id_named(watcher, cname))
+            for e in evs:
+                assert e["enrichment"] == "complete" and e["container"]["image"] == pause, e
+                assert e["container"]["labels"]["io.cri-containerd.kind"] == "sandbox", e
+    finally:
+        docker("rmi", pause, check=False)
+        podman("rmi", pause, check=False)
 
 
 def test_engine_requests_are_counted_in_metrics():

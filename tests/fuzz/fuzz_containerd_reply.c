@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cgroup_classify("/default/web", &ident);
 	c = container_new(42, "/default/web", false, &ident);
 	enrichment.meta = &m;
-	enrichment.sandbox = policy_is_sandbox(&m);
-	(void)policy_decide(&policy, &m, "default");
+	enrichment.sandbox = policy_is_sandbox(&ident, &m);
+	(void)policy_decide(&policy, &ident, &m);
 	(void)container_meta_cgroup_matches(m.cgroups_path, "/default/web");
 	ev = (struct event){.kind = size & 1 ? EVENT_CONTAINER_CREATE : EVENT_CONTAINER_EXIT,
 			    .container = c,

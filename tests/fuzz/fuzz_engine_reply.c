@@ -30,7 +30,7 @@ static void encode(struct container_meta *m)
 	cgroup_classify("/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 			&ident);
 	c = container_new(42, "/docker/x", false, &ident);
-	enrichment.sandbox = policy_is_sandbox(m);
+	enrichment.sandbox = policy_is_sandbox(&ident, m);
 	ev = (struct event){
 	    .kind = EVENT_CONTAINER_CREATE, .container = c, .enrichment = &enrichment};
 	json_writer_init(&w);
@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_reply_parser *p;
 	struct http_reply reply = {0};
-	char err[ENGINE_ERROR_MAX], *image_id = NULL, *digest = NULL;
+	char err[ENGINE_ERROR_MAX], *image_id = NULL, *digest = NULL, *parent = NULL;
+	bool systemd;
 	struct container_meta m;
 	size_t step;
 	int rc = 0;
@@ -69,6 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)engine_decode_image_digest(reply.body, reply.len, m.image, &digest, err);
 		container_meta_free(&m);
 	}
+	/* where the engine puts a container: /info's driver, an inspect's cgroup parent */
+	if (engine_decode_cgroup_parent(reply.body, reply.len, FUZZ_ID, &parent) == 0 && parent)
+		(void)container_meta_cgroup_matches(parent, "/docker/" FUZZ_ID);
+	(void)engine_decode_cgroup_driver(reply.body, reply.len, &systemd);
+	free(parent);
 	free(image_id);
 	free(digest);
 	http_reply_free(&reply);

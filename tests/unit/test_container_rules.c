@@ -7,6 +7,7 @@
 #include "filter/filter.h"
 #include "filter/pause_image.h"
 #include "filter/policy.h"
+#include "lifecycle/cgroup_path.h"
 #include "test.h"
 
 struct image_case {
@@ -71,6 +72,26 @@ static const struct spec_case specs[] = {
     {"systemd wrong prefix", "kubepods-besteffort-podu.slice:docker:" ID,
      "/kubepods-besteffort-podu.slice/cri-containerd-" ID ".scope", false},
     {"systemd default slice", ":docker:" ID, "/system.slice/docker-" ID ".scope", true},
+    {"systemd slice path is the slice's whole name",
+     "kubepods-besteffort-podu.slice:cri-containerd:" ID,
+     "/kubepods-besteffort-podu.slice/cri-containerd-" ID ".scope", false},
+    {"systemd scope forged under a user's delegated subtree",
+     "kubepods-besteffort-podu.slice:cri-containerd:" ID,
+     "/user.slice/user-1000.slice/user@1000.service/app.slice/kubepods.slice/"
+     "kubepods-besteffort.slice/kubepods-besteffort-podu.slice/cri-containerd-" ID ".scope",
+     false},
+    {"systemd default slice elsewhere", ":docker:" ID,
+     "/user.slice/user-1000.slice/user@1000.service/system.slice/docker-" ID ".scope", false},
+    {"systemd top-level slice", "machine.slice:libpod:" ID, "/machine.slice/libpod-" ID ".scope",
+     true},
+    {"systemd root slice", "-.slice:docker:" ID, "/docker-" ID ".scope", true},
+    {"systemd slice with an empty component", "a--b.slice:docker:" ID,
+     "/a.slice/a-.slice/a--b.slice/docker-" ID ".scope", false},
+    {"systemd slice not a slice", "system.service:docker:" ID,
+     "/system.service/docker-" ID ".scope", false},
+    {"systemd empty name", "system.slice:docker:", "/system.slice/docker-.scope", false},
+    {"cgroupfs forged elsewhere", "/kubepods/besteffort/podu/" ID,
+     "/user.slice/kubepods/besteffort/podu/" ID, false},
     {"malformed systemd", "a:b:c:d", "/a/b-c.scope", false},
     {"empty spec", "", "/default/web", false},
 };
@@ -104,33 +125,58 @@ struct verdict_case {
 	const char *name;
 	const char *image; /* NULL: containerd said nothing */
 	const char *kind;  /* io.cri-containerd.kind label, or NULL */
-	const char *hint;  /* namespace the cgroup path implies */
+	const char *path;  /* the container's cgroup path: the namespace it implies, its shape */
+	const char *namespace; /* what the engine said (NULL: "k8s.io") */
 	bool drop_sandboxes;
 	const char *ns_only;
 	const char *exclude;
 	enum policy_verdict verdict;
 };
 
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+/* What CRI makes: a pod's cgroup, cgroupfs and systemd's */
+#define CRI_PATH "/kubepods/besteffort/pod0d1d0c7e-76ea-4a5e-b8a1-0e0c6a7b9f10/" HEX64
+#define CRI_SCOPE                                                                                  \
+	"/kubepods.slice/kubepods-besteffort.slice/"                                               \
+	"kubepods-besteffort-pod0d1d0c7e_76ea_4a5e_b8a1_0e0c6a7b9f10.slice/cri-containerd-" HEX64  \
+	".scope"
+#define PAUSE "registry.k8s.io/pause:3.9"
+
 static const struct verdict_case verdicts[] = {
-    {"policy: a sandbox by label is dropped", "nginx", "sandbox", "", true, NULL, NULL,
+    {"policy: a sandbox by label is dropped", "nginx", "sandbox", CRI_PATH, NULL, true, NULL, NULL,
      POLICY_DROP_SANDBOX},
-    {"policy: a label-less pause image is a sandbox", "registry.k8s.io/pause:3.9", NULL, "", true,
-     NULL, NULL, POLICY_DROP_SANDBOX},
-    {"policy: the container label beats a pause image", "registry.k8s.io/pause:3.9", "container",
-     "", true, NULL, NULL, POLICY_KEEP},
-    {"policy: sandboxes kept with the pause filter off", "nginx", "sandbox", "", false, NULL, NULL,
+    {"policy: a sandbox by label in CRI's systemd scope is dropped", "nginx", "sandbox", CRI_SCOPE,
+     NULL, true, NULL, NULL, POLICY_DROP_SANDBOX},
+    {"policy: a label-less pause image is a sandbox", PAUSE, NULL, CRI_PATH, NULL, true, NULL, NULL,
+     POLICY_DROP_SANDBOX},
+    {"policy: the container label beats a pause image", PAUSE, "container", CRI_PATH, NULL, true,
+     NULL, NULL, POLICY_KEEP},
+    {"policy: sandboxes kept with the pause filter off", "nginx", "sandbox", CRI_PATH, NULL, false,
+     NULL, NULL, POLICY_KEEP},
+    {"policy: the sandbox rule comes before the filters", "nginx", "sandbox", CRI_PATH, NULL, true,
+     "other", NULL, POLICY_DROP_SANDBOX},
+    {"policy: Docker's container labelled a sandbox is kept", "nginx", "sandbox", "/docker/" HEX64,
+     "moby", true, NULL, NULL, POLICY_KEEP},
+    {"policy: Docker's container of a pause image is kept", PAUSE, NULL,
+     "/system.slice/docker-" HEX64 ".scope", "moby", true, NULL, NULL, POLICY_KEEP},
+    {"policy: Podman's container labelled a sandbox is kept", "nginx", "sandbox",
+     "/machine.slice/libpod-" HEX64 ".scope", "", true, NULL, NULL, POLICY_KEEP},
+    {"policy: Podman's container of a pause image is kept", PAUSE, NULL,
+     "/libpod_parent/libpod-" HEX64, "", true, NULL, NULL, POLICY_KEEP},
+    {"policy: Docker's container in a pod's cgroup (--cgroup-parent) is kept", PAUSE, "sandbox",
+     CRI_PATH, "moby", true, NULL, NULL, POLICY_KEEP},
+    {"policy: a containerd container outside a pod's cgroup is no sandbox", PAUSE, "sandbox",
+     "/default/web", "default", true, NULL, NULL, POLICY_KEEP},
+    {"policy: --namespace drops another namespace", "nginx", "container", CRI_PATH, NULL, true,
+     "default", NULL, POLICY_DROP_FILTERED},
+    {"policy: no metadata, the path's namespace decides", NULL, NULL, "/default/web", NULL, true,
+     "default", NULL, POLICY_KEEP},
+    {"policy: no metadata, no hint, --namespace drops", NULL, NULL, CRI_PATH, NULL, true, "default",
+     NULL, POLICY_DROP_FILTERED},
+    {"policy: --exclude on the image", "nginx", "container", CRI_PATH, NULL, true, NULL,
+     "image:^ngi", POLICY_DROP_FILTERED},
+    {"policy: no metadata is never a sandbox", NULL, NULL, CRI_PATH, NULL, true, NULL, NULL,
      POLICY_KEEP},
-    {"policy: the sandbox rule comes before the filters", "nginx", "sandbox", "", true, "other",
-     NULL, POLICY_DROP_SANDBOX},
-    {"policy: --namespace drops another namespace", "nginx", "container", "", true, "default", NULL,
-     POLICY_DROP_FILTERED},
-    {"policy: no metadata, the path's namespace decides", NULL, NULL, "default", true, "default",
-     NULL, POLICY_KEEP},
-    {"policy: no metadata, no hint, --namespace drops", NULL, NULL, "", true, "default", NULL,
-     POLICY_DROP_FILTERED},
-    {"policy: --exclude on the image", "nginx", "container", "", true, NULL, "image:^ngi",
-     POLICY_DROP_FILTERED},
-    {"policy: no metadata is never a sandbox", NULL, NULL, "", true, NULL, NULL, POLICY_KEEP},
 };
 
 static void build_meta(struct container_meta *m)
@@ -166,7 +212,7 @@ int main(void)
 		ASSERT_STREQ(m.name, "web");
 		ASSERT_STREQ(m.pod_namespace, "kube-system");
 		ASSERT_TRUE(m.pod_name == NULL);
-		ASSERT_TRUE(!policy_is_sandbox(&m));
+		ASSERT_TRUE(!policy_is_sandbox(NULL, &m));
 	}
 	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
 		const struct filter_case *c = &filters[i];
@@ -237,6 +283,7 @@ int main(void)
 	}
 	SUBTEST ("sandbox label wins over image") {
 		struct container_meta s = {};
+		struct container_ident cri;
 
 		s.image = strdup("docker.io/library/nginx:1");
 		s.n_labels = 1;
@@ -244,13 +291,15 @@ int main(void)
 		s.labels[0] =
 		    (struct container_label){strdup("io.cri-containerd.kind"), strdup("sandbox")};
 		container_meta_apply_labels(&s, "id1");
-		ASSERT_TRUE(policy_is_sandbox(&s));
+		s.namespace = strdup("k8s.io");
+		ASSERT_EQ(cgroup_classify(CRI_PATH, &cri), 1);
+		ASSERT_TRUE(policy_is_sandbox(&cri, &s));
 		ASSERT_STREQ(s.name, "id1");
 		free(s.labels[0].value);
 		s.labels[0].value = strdup("container");
 		free(s.image);
 		s.image = strdup("registry.k8s.io/pause:3.9");
-		ASSERT_TRUE(!policy_is_sandbox(&s)); /* the label, when present, decides */
+		ASSERT_TRUE(!policy_is_sandbox(&cri, &s)); /* the label, when present, decides */
 		container_meta_free(&s);
 	}
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
@@ -258,6 +307,7 @@ int main(void)
 
 		SUBTEST (c->name) {
 			struct container_meta v = {};
+			struct container_ident ident;
 			struct filter_set fs;
 			struct policy p = {.filters = &fs, .drop_sandboxes = c->drop_sandboxes};
 
@@ -267,8 +317,11 @@ int main(void)
 			if (c->exclude)
 				ASSERT_EQ(filter_set_add(&fs, c->exclude, false, err, sizeof(err)),
 					  0);
+			ASSERT_EQ(cgroup_classify(c->path, &ident), 1);
 			if (c->image) {
-				v.namespace = strdup("k8s.io");
+				if (!c->namespace || *c->namespace)
+					v.namespace =
+					    strdup(c->namespace ? c->namespace : "k8s.io");
 				v.image = strdup(c->image);
 				v.labels = calloc(1, sizeof(*v.labels));
 				if (c->kind)
@@ -276,7 +329,7 @@ int main(void)
 					    strdup("io.cri-containerd.kind"), strdup(c->kind)};
 				container_meta_apply_labels(&v, "id");
 			}
-			ASSERT_EQ(policy_decide(&p, c->image ? &v : NULL, c->hint), c->verdict);
+			ASSERT_EQ(policy_decide(&p, &ident, c->image ? &v : NULL), c->verdict);
 			container_meta_free(&v);
 			filter_set_free(&fs);
 		}

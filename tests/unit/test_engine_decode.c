@@ -162,6 +162,54 @@ static void test_digests(void)
 	}
 }
 
+/* GET /info's cgroup driver and an inspect's cgroup parent: where the engine puts a container */
+static const struct cgroup_case {
+	const char *name;
+	const char *json;
+	int rc;
+	int systemd;	    /* driver cases: 1, 0; -1: a parent case */
+	const char *parent; /* parent cases: expected, NULL for none */
+} cgroup_cases[] = {
+    {"driver systemd", "{\"CgroupDriver\":\"systemd\",\"CgroupVersion\":\"2\"}", 0, 1},
+    {"driver cgroupfs", "{\"CgroupDriver\":\"cgroupfs\"}", 0, 0},
+    {"driver none is not systemd", "{\"CgroupDriver\":\"none\"}", 0, 0},
+    {"driver absent", "{\"Driver\":\"overlay2\"}", -EPROTO, 0},
+    {"driver not a string", "{\"CgroupDriver\":1}", -EPROTO, 0},
+    {"driver of no JSON", "<html>", -EPROTO, 0},
+    {"parent given", "{\"Id\":\"" ID "\",\"HostConfig\":{\"CgroupParent\":\"/ci\"}}", 0, -1, "/ci"},
+    {"parent empty is the default", "{\"Id\":\"" ID "\",\"HostConfig\":{\"CgroupParent\":\"\"}}", 0,
+     -1, NULL},
+    {"parent absent is the default", "{\"Id\":\"" ID "\",\"HostConfig\":{}}", 0, -1, NULL},
+    {"parent of another container", "{\"Id\":\"x\",\"HostConfig\":{\"CgroupParent\":\"/ci\"}}",
+     -EPROTO, -1, NULL},
+    {"parent without HostConfig", "{\"Id\":\"" ID "\"}", -EPROTO, -1, NULL},
+    {"parent of a list", "[{\"Id\":\"" ID "\"}]", -EPROTO, -1, NULL},
+};
+
+static void test_cgroups(void)
+{
+	for (size_t i = 0; i < sizeof(cgroup_cases) / sizeof(cgroup_cases[0]); i++) {
+		const struct cgroup_case *c = &cgroup_cases[i];
+		char *parent = NULL;
+		bool systemd = false;
+
+		SUBTEST (c->name) {
+			if (c->systemd >= 0) {
+				ASSERT_EQ(
+				    engine_decode_cgroup_driver(c->json, strlen(c->json), &systemd),
+				    c->rc);
+				ASSERT_EQ(systemd, c->systemd == 1);
+			} else {
+				ASSERT_EQ(engine_decode_cgroup_parent(c->json, strlen(c->json), ID,
+								      &parent),
+					  c->rc);
+				ASSERT_STREQ(or_empty(parent), or_empty(c->parent));
+			}
+		}
+		free(parent);
+	}
+}
+
 static const struct time_case {
 	const char *s;
 	int rc;
@@ -201,6 +249,7 @@ int main(void)
 {
 	test_containers();
 	test_digests();
+	test_cgroups();
 	test_times();
 	return test_summary("test_engine_decode");
 }

@@ -493,6 +493,41 @@ int main(void)
 		ASSERT_EQ(container_live_count(), 0);
 		teardown(&h);
 	}
+	SUBTEST ("a cgroup its engine places elsewhere goes out as mismatch, no meta, no pod") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(
+		    &h, RECORD_CGROUP_MKDIR, 30,
+		    "/user.slice/kubepods/besteffort/pod8a5b0d12-3f4c-4e5d-9a6b-7c8d9e0f1a2b/"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		    1000);
+		answer(&h, 30, LOOKUP_MISMATCH, NULL);
+		snprintf(
+		    STAILQ_FIRST(&h.answers)->error, LOOKUP_ERROR_MAX,
+		    "containerd namespace k8s.io has container 0123456789ab with its cgroup at "
+		    "/kubepods/x");
+		pipeline_take_results(h.p, 2000);
+		process_record(&h, RECORD_CONTAINER_START, 30, 3000);
+		exit_record(&h, 30, 4000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:mismatch container_start:mismatch "
+				  "container_exit:mismatch");
+		ASSERT_TRUE(written_has(&h,
+					"\"enrichment_error\":\"containerd namespace k8s.io has "
+					"container 0123456789ab with its cgroup at /kubepods/x\""));
+		ASSERT_TRUE(!written_has(&h, "\"pod\"") && !written_has(&h, "\"image\""));
+		teardown(&h);
+	}
+	SUBTEST ("a lookalike named like a container placed elsewhere is forgotten") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 31, "/default/web", 1000);
+		answer(&h, 31, LOOKUP_MISMATCH, NULL);
+		pipeline_take_results(h.p, 2000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "");
+		ASSERT_STREQ(h.untracked, "31");
+		ASSERT_EQ(lifecycle_count(h.lc), 0);
+		teardown(&h);
+	}
 	SUBTEST ("past --enrich-timeout events go out partial, with the reason") {
 		setup(&h, (struct setup_opts){.containerd = true});
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 15, "/default/d", 1000);
