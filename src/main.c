@@ -372,7 +372,7 @@ static int loop(struct ctrwatch *cw)
 			err = sink_reopen(cw->sink);
 			if (err)
 				log_warn("cannot reopen %s: %s; still writing to the old file",
-					 sink_name(cw->sink), strerror(-err));
+					 sink_name(cw->sink), sink_open_error(err));
 		}
 		if (now >= next_loss_check) {
 			report_counters(cw);
@@ -493,7 +493,7 @@ int main(int argc, char **argv)
 	cw.sink = sink_open(opts.output_path);
 	if (!cw.sink) {
 		err = -errno;
-		log_error("cannot open %s: %s", opts.output_path, strerror(-err));
+		log_error("cannot open %s: %s", opts.output_path, sink_open_error(err));
 		goto out;
 	}
 	clock_init();

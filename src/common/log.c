@@ -49,17 +49,39 @@ bool log_verbose(void)
 	return verbose;
 }
 
+void log_escape(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *in && o + 1 < size; in++) {
+		unsigned char c = *in;
+
+		if (c >= 0x20 && c != 0x7f) {
+			out[o++] = c;
+		} else if (o + 4 < size) {
+			snprintf(out + o, 5, "\\x%02x", c);
+			o += 4;
+		} else {
+			break;
+		}
+	}
+	out[o] = '\0';
+}
+
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char line[1024], escaped[4 * sizeof(line)];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (json)
+	if (json) {
 		log_json(level, line);
-	else if (level)
-		fprintf(stderr, "ctrwatch: %s: %s\n", level, line);
+		return;
+	}
+	log_escape(line, escaped, sizeof(escaped));
+	if (level)
+		fprintf(stderr, "ctrwatch: %s: %s\n", level, escaped);
 	else
-		fprintf(stderr, "ctrwatch: %s\n", line);
+		fprintf(stderr, "ctrwatch: %s\n", escaped);
 }
 
 #define DEFINE_LOG(name, level, enabled)                                                           \

@@ -232,7 +232,21 @@ static bool in_bpffs(const char *path)
 	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
 }
 
-/* The pin directory, made if missing (in a bpf filesystem), locked for us alone: its fd. */
+/*
+ * Whether the pin directory is ours alone: whoever else could write it could put their own maps
+ * there (a ring buffer of forged records, a tracking map that hides containers) for us to adopt.
+ */
+static bool owned_by_us(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * The pin directory, made if missing (in a bpf filesystem), locked for us alone: its fd.
+ * -EPERM: another user owns it, or others may write it; -ELOOP: a symbolic link.
+ */
 static int lock_pin_dir(const char *pin_path, bool create)
 {
 	char parent[PATH_MAX];
@@ -253,9 +267,13 @@ static int lock_pin_dir(const char *pin_path, bool create)
 	}
 	if (!in_bpffs(pin_path))
 		return -ENOTDIR;
-	fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOTDIR || errno == ELOOP ? -ELOOP : -errno;
+	if (!owned_by_us(fd)) {
+		close(fd);
+		return -EPERM;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 
@@ -591,6 +609,16 @@ static void log_pin_error(const char *pin_path, int err, const char *mismatch)
 	case -EINTR: log_info("stopped while waiting for %s", pin_path); break;
 	case -ENOTDIR:
 		log_error("%s is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", pin_path);
+		break;
+	case -EPERM:
+		log_error("refusing the pin path %s: another user owns it, or others may write it "
+			  "(its maps could be anyone's: chown it to this user and chmod 0700, or "
+			  "remove it)",
+			  pin_path);
+		break;
+	case -ELOOP:
+		log_error("refusing the pin path %s: a symbolic link (give the directory itself)",
+			  pin_path);
 		break;
 	case -ESTALE:
 		log_error("the maps pinned at %s were made with %s: start with the same "

@@ -37,9 +37,37 @@ static bool retryable(int err)
 	return err == -ENOSPC || err == -EDQUOT || err == -EIO || err == -EFBIG || err == -EAGAIN;
 }
 
+/*
+ * The --output file, never through a symbolic link and never one that another user owns or
+ * others may write: ctrwatch runs as root, so a link or a file someone else planted would have
+ * it append to (or truncate, taking a cut line back) a file of their choice, or let them write
+ * lines of their own among ours. A new file is 0640. Returns the fd, or -1 with errno set:
+ * ELOOP for a link, EPERM for a file not ours alone. Devices and pipes are not checked
+ * (/dev/null, a FIFO a log shipper reads).
+ */
 static int open_append(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd =
+	    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 &&
+	    (!S_ISREG(st.st_mode) || (st.st_uid == geteuid() && !(st.st_mode & S_IWOTH))))
+		return fd;
+	close(fd);
+	errno = EPERM;
+	return -1;
+}
+
+const char *sink_open_error(int err)
+{
+	switch (err) {
+	case -ELOOP: return "a symbolic link (ctrwatch follows none: give the file itself)";
+	case -EPERM: return "another user owns it, or others may write it";
+	default: return strerror(-err);
+	}
 }
 
 static bool is_regular(int fd)

@@ -19,8 +19,13 @@ struct sink;
 #define SINK_BACKLOG_MAX  (16u << 20)
 #define SINK_BACKLOG_HIGH (8u << 20)
 
-/* path NULL or "-" means stdout. Returns NULL with errno set. */
+/*
+ * path NULL or "-" means stdout. Returns NULL with errno set: ELOOP when path is a symbolic link,
+ * EPERM when it is a file another user owns or others may write (both refused).
+ */
 struct sink *sink_open(const char *path);
+/* What sink_open()'s or sink_reopen()'s -errno means, for the one-line error. */
+const char *sink_open_error(int err);
 /*
  * Writes one line, or keeps it for later. Returns 0 (written or kept; a line the full backlog
  * cannot keep either is counted in sink_unwritten()), -EPIPE when the reader is gone, or another

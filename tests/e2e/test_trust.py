@@ -6,13 +6,15 @@ needs no more: a cgroup named like a real, running container, made in a subtree 
 that user. Real BPF programs, a private containerd, real containers. Root."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, kubepods_cgroup, Containerd, Ctrwatch, assert_impostor, forge_cgroup,  # noqa: E402
-                     remove_cgroup_tree, wait_until)
+from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Containerd, Ctrwatch,  # noqa: E402
+                     assert_impostor, ensure_bpffs, forge_cgroup, release_bpffs,
+                     remove_cgroup_tree)
 
 K8S = "k8s.io"
 ctd = None
@@ -53,6 +55,61 @@ def test_cgroup_named_like_a_running_container_is_not_that_container():
         ctd.kill(cid, namespace=K8S)
         ctd.remove(cid, namespace=K8S)
     watcher.wait_for(cid, "container_remove")
+
+
+def refused(*args):
+    """ctrwatch with args must exit 1 before tracing anything, with one line saying why."""
+    r = subprocess.run([CTRWATCH, "--containerd-socket", ctd.sock, *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    lines = [line for line in r.stderr.splitlines() if "error" in line]
+    assert r.returncode == 1 and len(lines) == 1, (r.returncode, r.stderr)
+    return lines[0]
+
+
+def test_output_is_never_a_link_or_anyone_elses_file():
+    """As root, --output must not follow a link someone planted, nor append to a file another
+    user owns or everyone may write (their lines among ours, or ours in their file)."""
+    victim = os.path.join(workdir, "victim")
+    with open(victim, "w") as f:
+        f.write("untouched\n")
+    link = os.path.join(workdir, "out-link")
+    os.symlink(victim, link)
+    assert "symbolic link" in refused("--output", link)
+    theirs = os.path.join(workdir, "theirs.jsonl")
+    open(theirs, "w").close()
+    os.chown(theirs, 65534, 65534)
+    assert "another user owns it" in refused("--output", theirs)
+    shared = os.path.join(workdir, "shared.jsonl")
+    open(shared, "w").close()
+    os.chmod(shared, 0o666)
+    assert "others may write it" in refused("--output", shared)
+    assert open(victim).read() == "untouched\n"
+    for p in (theirs, shared):
+        assert os.path.getsize(p) == 0, p
+
+
+def test_pin_directory_of_another_user_is_not_adopted():
+    """A pin directory someone else made (their maps: forged records, a map that hides
+    containers) is refused, not adopted; so is a link to one."""
+    ensure_bpffs()
+    theirs = os.path.join(BPFFS, f"ctrw-trust-{os.getpid()}")
+    link = theirs + "-link"
+    os.mkdir(theirs, 0o700)
+    try:
+        os.chown(theirs, 65534, 65534)
+        assert "another user owns it" in refused("--pin-path", theirs)
+        os.chown(theirs, 0, 0)
+        os.chmod(theirs, 0o777)
+        assert "others may write it" in refused("--pin-path", theirs)
+        os.chmod(theirs, 0o700)
+        os.symlink(theirs, link)
+        assert "symbolic link" in refused("--pin-path", link)
+        assert os.listdir(theirs) == [], "nothing pinned in a refused directory"
+    finally:
+        if os.path.islink(link):
+            os.unlink(link)
+        shutil.rmtree(theirs, ignore_errors=True)
+        release_bpffs()
 
 
 def setup():

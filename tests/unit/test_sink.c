@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +52,69 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	close(mkstemp(path));
 
+	SUBTEST ("--output: a link, another user's file and a file others may write are refused") {
+		static const struct {
+			const char *name;
+			int make; /* 0: link to path; 1: owned by nobody; 2: mode 0666; 3: new; 4:
+				     dev */
+			int err;
+		} cases[] = {
+		    {"a symbolic link", 0, ELOOP},
+		    {"a file another user owns", 1, EPERM},
+		    {"a file others may write", 2, EPERM},
+		    {"a new file, made 0640", 3, 0},
+		    {"a device", 4, 0},
+		};
+		char other[64];
+
+		snprintf(other, sizeof(other), "/tmp/ctrwatch-test-sink-other.%d", (int)getpid());
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *target = cases[i].make == 4 ? "/dev/null" : other;
+			struct sink *s;
+			struct stat st;
+
+			close(open(other, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+			if (cases[i].make == 0) {
+				unlink(other);
+				ASSERT_EQ(symlink(path, other), 0);
+			}
+			if (cases[i].make == 1)
+				ASSERT_EQ(chown(other, 65534, 65534), 0);
+			if (cases[i].make == 2)
+				ASSERT_EQ(chmod(other, 0666), 0);
+			if (cases[i].make == 3)
+				unlink(other);
+			errno = 0;
+			s = sink_open(target);
+			ASSERT_EQ(s ? 0 : errno, cases[i].err);
+			if (cases[i].make == 3)
+				ASSERT_TRUE(stat(other, &st) == 0 && (st.st_mode & 0777) == 0640);
+			if (cases[i].err)
+				ASSERT_TRUE(strstr(sink_open_error(-cases[i].err), "symbolic") ||
+					    strstr(sink_open_error(-cases[i].err), "another user"));
+			sink_close(s);
+			unlink(other);
+		}
+	}
+	SUBTEST ("a reopen (SIGHUP) that finds a link keeps writing to the old file") {
+		char moved[sizeof(path) + 8];
+		struct sink *s;
+
+		truncate(path, 0);
+		s = sink_open(path);
+		snprintf(moved, sizeof(moved), "%s.1", path);
+		ASSERT_EQ(rename(path, moved), 0);
+		ASSERT_EQ(symlink("/etc/passwd-ctrwatch-test", path), 0);
+		ASSERT_EQ(sink_reopen(s), -ELOOP);
+		ASSERT_EQ(write_str(s, "{\"n\":1}\n"), 0);
+		file_content(moved, out, sizeof(out));
+		ASSERT_STREQ(out, "{\"n\":1}\n");
+		sink_close(s);
+		unlink(path);
+		ASSERT_EQ(rename(moved, path), 0);
+		truncate(path, 0);
+	}
 	SUBTEST ("a line cut short by a full disk is taken back; all go out in order later") {
 		struct sink *s = sink_open(path);
 
