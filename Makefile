@@ -112,10 +112,13 @@ FUZZ_CHECKS := tests/fuzz/check_line.c tests/fuzz/check_formats.c
 FUZZ_LIBS_fuzz_records := $(FUZZ_CHECKS) -ljansson
 FUZZ_LIBS_fuzz_engine_reply := $(FUZZ_CHECKS) src/enrich/http_unix.c \
 	src/enrich/engine_decode.c -lhttp_parser -ljansson
+# The gRPC framing: a server thread on a unix socket sends the input back to one call.
+FUZZ_LIBS_fuzz_grpc_reply := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 FUZZ_LIBS_fuzz_containerd_reply := $(FUZZ_CHECKS) src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_CHECKS) $(PURE_SRCS) $(HDRS) $(PROTO_H) \
-		src/enrich/containerd_decode.c src/enrich/http_unix.c src/enrich/engine_decode.c
+		src/enrich/containerd_decode.c src/enrich/http_unix.c src/enrich/engine_decode.c \
+		src/enrich/grpc_unary.c
 	mkdir -p $(OUT)/fuzz
 	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -I$(OUT) -fsanitize=fuzzer,address,undefined \
 		$< $(PURE_SRCS) $(FUZZ_LIBS_$*) -o $@
