@@ -24,6 +24,7 @@ enum {
 	OPT_PODMAN_SOCKET,
 	OPT_ENRICH_TIMEOUT,
 	OPT_CACHE_SIZE,
+	OPT_CACHE_BYTES,
 	OPT_NO_PAUSE_FILTER,
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
     {"podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET},
     {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+    {"cache-bytes", required_argument, NULL, OPT_CACHE_BYTES},
     {"no-pause-filter", no_argument, NULL, OPT_NO_PAUSE_FILTER},
     {"include", required_argument, NULL, OPT_INCLUDE},
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
@@ -117,6 +119,7 @@ void cli_usage(FILE *f)
 	    "      --enrich-timeout DURATION how long events wait for a lookup, e.g. 500ms, 2s;\n"
 	    "                          later they go out \"partial\" (default: 500ms)\n"
 	    "      --cache-size N      containers whose metadata is cached (default: 4096)\n"
+	    "      --cache-bytes SIZE  and its memory at most, e.g. 64M (default: 32M)\n"
 	    "\n"
 	    "Filters (a filtered container produces no event at all):\n"
 	    "      --no-pause-filter   report Kubernetes sandbox (pause) containers too\n"
@@ -240,6 +243,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	opts->podman_socket = PODMAN_SOCKET_DEFAULT;
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
+	opts->cache_bytes = CACHE_BYTES_DEFAULT;
 	opts->max_cgroups = MAX_CGROUPS_DEFAULT;
 	opts->pause_filter = true;
 	filter_set_init(&opts->filters);
@@ -302,6 +306,12 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		case OPT_CACHE_SIZE:
 			if (parse_count(optarg, &opts->cache_size))
 				return usage_error("bad --cache-size '%s': want 1 to 1000000",
+						   optarg);
+			break;
+		case OPT_CACHE_BYTES:
+			if (cli_parse_size(optarg, &opts->cache_bytes))
+				return usage_error("bad --cache-bytes '%s': want a power of two "
+						   "between 4K and 1G, e.g. 64M",
 						   optarg);
 			break;
 		case OPT_MAX_CGROUPS:

@@ -23,8 +23,10 @@
 #define EXEC_RINGBUF_SIZE_DEFAULT	    (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT	    500
 #define CACHE_SIZE_DEFAULT		    4096
-#define MAX_CGROUPS_DEFAULT		    16384
-#define PIN_PATH_DEFAULT		    "/sys/fs/bpf/ctrwatch"
+/* the metadata cache's bytes: under the DaemonSet's 128 MiB, whatever labels containers carry */
+#define CACHE_BYTES_DEFAULT (32u << 20)
+#define MAX_CGROUPS_DEFAULT 16384
+#define PIN_PATH_DEFAULT    "/sys/fs/bpf/ctrwatch"
 
 enum run_mode {
 	MODE_TRACE = 0,
@@ -47,6 +49,7 @@ struct options {
 	const char *podman_socket; /* NULL: Podman's are not looked up */
 	unsigned int enrich_timeout_ms;
 	unsigned int cache_size;
+	uint64_t cache_bytes; /* --cache-bytes */
 	bool pause_filter;
 	enum cgroup_hierarchy_choice hierarchy;
 	struct filter_set filters;	 /* --include, --exclude, --namespace */

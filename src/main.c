@@ -207,6 +207,7 @@ static int open_pipeline(struct ctrwatch *cw, const struct options *opts)
 	    .policy = {.filters = &opts->filters, .drop_sandboxes = opts->pause_filter},
 	    .enrich_timeout_ns = (uint64_t)opts->enrich_timeout_ms * 1000000ull,
 	    .cache_size = opts->cache_size,
+	    .cache_bytes = opts->cache_bytes,
 	    .encoder = event_encoder_get(opts->format),
 	};
 

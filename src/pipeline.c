@@ -41,6 +41,7 @@ enum verdict {
 struct slot {
 	struct container *container; /* a reference */
 	struct enrichment enrichment;
+	size_t meta_bytes; /* what enrichment.meta holds, counted in the cache */
 	bool lookup_pending;
 	bool lookup_urgent; /* the pending lookup searches everywhere, before any lookalike's */
 	uint64_t lookup_deadline_ns;
@@ -58,6 +59,7 @@ struct pipeline {
 	const struct event_encoder *encoder;
 	void *slots;		    /* tsearch(3) tree of struct slot *, keyed by cgroup id */
 	unsigned int with_meta;	    /* slots holding containerd metadata: the cache's size */
+	size_t meta_bytes;	    /* ... and what it holds (container_meta_size) */
 	TAILQ_HEAD(, slot) holding; /* slots with held events */
 	struct json_writer writer;
 	char hostname[HOSTNAME_MAX];
@@ -115,11 +117,14 @@ static void set_meta(struct pipeline *p, struct slot *s, struct container_meta *
 		container_meta_free(s->enrichment.meta);
 		free(s->enrichment.meta);
 		p->with_meta--;
+		p->meta_bytes -= s->meta_bytes;
 	}
 	s->enrichment.meta = m;
 	s->enrichment.sandbox = policy_is_sandbox(&s->container->ident, m);
+	s->meta_bytes = m ? container_meta_size(m) : 0;
 	if (m)
 		p->with_meta++;
+	p->meta_bytes += s->meta_bytes;
 }
 
 /* Drops whatever the slot still holds, unwritten, and its container reference. */
@@ -472,6 +477,13 @@ static void apply_found(struct pipeline *p, struct slot *s, struct lookup_result
 	if (p->with_meta >= p->cfg.cache_size) {
 		s->enrichment.state = ENRICHMENT_PARTIAL;
 		set_error(s, "metadata cache full (--cache-size %u)", p->cfg.cache_size);
+		return;
+	}
+	if (p->cfg.cache_bytes &&
+	    p->meta_bytes + container_meta_size(&r->meta) > p->cfg.cache_bytes) {
+		s->enrichment.state = ENRICHMENT_PARTIAL;
+		set_error(s, "metadata cache full (--cache-bytes %llu)",
+			  (unsigned long long)p->cfg.cache_bytes);
 		return;
 	}
 	m = malloc(sizeof(*m));

@@ -22,6 +22,7 @@ struct pipeline_config {
 	struct policy policy;
 	uint64_t enrich_timeout_ns;
 	unsigned int cache_size;	     /* containers whose metadata is kept */
+	uint64_t cache_bytes;		     /* ... and their memory; 0: unbounded */
 	const struct event_encoder *encoder; /* --format; NULL: ndjson */
 };
 

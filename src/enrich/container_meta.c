@@ -39,34 +39,87 @@ const char *container_meta_label(const struct container_meta *m, const char *key
 	return NULL;
 }
 
-/*
- * Labels are a map: a key given twice (an entry repeated on protobuf's wire, a JSON object with
- * a key twice) keeps its last value. Kept unique here, or the event would carry one key twice,
- * which JSON parsers resolve differently: a field a SIEM could be tricked into reading either
- * way.
- */
 int container_meta_add_label(struct container_meta *m, const char *key, const char *value)
 {
-	/* compared as printed: keys that differ only in bytes that are not UTF-8 print alike */
-	char *k = utf8_repaired(key), *v = strdup(value);
-	size_t i;
+	size_t bytes = strlen(key) + strlen(value);
+	char *k, *v;
 
+	if (m->n_labels >= LABELS_MAX || bytes > LABEL_BYTES_MAX - m->label_bytes) {
+		m->labels_truncated = true;
+		return 0;
+	}
+	/* compared as printed: keys that differ only in bytes that are not UTF-8 print alike */
+	k = utf8_repaired(key);
+	v = strdup(value);
 	if (!k || !v) {
 		free(k);
 		free(v);
 		return -ENOMEM;
 	}
-	for (i = 0; i < m->n_labels; i++) {
-		if (strcmp(m->labels[i].key, k) == 0) {
-			free(k);
-			free(m->labels[i].value);
-			m->labels[i].value = v;
-			return 0;
-		}
-	}
-	m->labels[i] = (struct container_label){k, v};
-	m->n_labels++;
+	m->labels[m->n_labels++] = (struct container_label){k, v};
+	m->label_bytes += bytes;
 	return 0;
+}
+
+/* Places in m->labels, by key, then by place: the last of a key comes last in its run. */
+static int compare_places(const void *a, const void *b, void *labels)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const struct container_label *l = labels;
+	int c = strcmp(l[x].key, l[y].key);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/*
+ * A duplicate key would make the event carry one key twice, which JSON parsers resolve
+ * differently: a field a SIEM could be tricked into reading either way.
+ */
+int container_meta_finish_labels(struct container_meta *m)
+{
+	size_t *places = malloc((m->n_labels ? m->n_labels : 1) * sizeof(*places));
+	struct container_label *sorted = malloc((m->n_labels ? m->n_labels : 1) * sizeof(*sorted));
+	size_t out = 0;
+
+	if (!places || !sorted) {
+		free(places);
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->n_labels; i++)
+		places[i] = i;
+	qsort_r(places, m->n_labels, sizeof(*places), compare_places, m->labels);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		struct container_label *l = &m->labels[places[i]];
+
+		if (i + 1 < m->n_labels && !strcmp(l->key, m->labels[places[i + 1]].key)) {
+			m->label_bytes -= strlen(l->key) + strlen(l->value);
+			free(l->key);
+			free(l->value);
+			continue;
+		}
+		sorted[out++] = *l;
+	}
+	free(places);
+	free(m->labels);
+	m->labels = sorted;
+	m->n_labels = out;
+	return 0;
+}
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+size_t container_meta_size(const struct container_meta *m)
+{
+	size_t n = sizeof(*m) + m->n_labels * (sizeof(*m->labels) + 2) + m->label_bytes;
+
+	n += str_size(m->namespace) + str_size(m->name) + str_size(m->image);
+	n += str_size(m->image_digest) + str_size(m->runtime_handler) + str_size(m->cgroups_path);
+	n += str_size(m->pod_name) + str_size(m->pod_namespace) + str_size(m->pod_uid);
+	return n;
 }
 
 static int dup_label(const struct container_meta *m, const char *key, char **out)

@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Labels kept per container: a container's labels are its user's, and every line of it carries
+ * them. Past either bound the rest are left out and labels_truncated says so.
+ */
+#define LABELS_MAX	512
+#define LABEL_BYTES_MAX (64u << 10) /* keys and values */
+
 struct container_label {
 	char *key;
 	char *value;
@@ -22,7 +29,9 @@ struct container_meta {
 	char *cgroups_path; /* linux.cgroupsPath of its OCI spec */
 	struct container_label *labels;
 	size_t n_labels;
-	uint64_t created_ns; /* wall clock; 0 if unknown */
+	size_t label_bytes;    /* of the kept keys and values */
+	bool labels_truncated; /* some were left out: LABELS_MAX, LABEL_BYTES_MAX */
+	uint64_t created_ns;   /* wall clock; 0 if unknown */
 	char *pod_name;
 	char *pod_namespace;
 	char *pod_uid;
@@ -32,10 +41,19 @@ void container_meta_free(struct container_meta *m);
 /* The label's value, or NULL. */
 const char *container_meta_label(const struct container_meta *m, const char *key);
 /*
- * Adds a label, or replaces the value of the key already there (keys compared as printed).
- * m->labels must have room for one more. Returns 0 or -ENOMEM.
+ * Adds a label (its key as printed: bad UTF-8 repaired), unless the bounds above are reached
+ * (then labels_truncated). m->labels must have room for one more. A key given twice is made
+ * unique by container_meta_finish_labels(), which must follow the last add. Returns 0 or
+ * -ENOMEM.
  */
 int container_meta_add_label(struct container_meta *m, const char *key, const char *value);
+/*
+ * Labels are a map: of a key given twice (an entry repeated on protobuf's wire, a JSON object
+ * with a key twice) the last value stays. Sorts them by key, in O(n log n). 0 or -ENOMEM.
+ */
+int container_meta_finish_labels(struct container_meta *m);
+/* About what m holds in memory, for the metadata cache's byte bound. */
+size_t container_meta_size(const struct container_meta *m);
 /*
  * Derives name and pod fields from the labels (CRI and nerdctl conventions); without such a
  * label the name is the one already set (an engine's), else the id.

@@ -37,13 +37,16 @@ static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
 	if (ct->created_at && ct->created_at->seconds > 0)
 		m->created_ns = (uint64_t)ct->created_at->seconds * 1000000000ull +
 				(uint64_t)ct->created_at->nanos;
-	m->labels = calloc(ct->n_labels ? ct->n_labels : 1, sizeof(*m->labels));
+	m->labels =
+	    calloc(ct->n_labels < LABELS_MAX ? ct->n_labels + 1 : LABELS_MAX, sizeof(*m->labels));
 	if (!m->namespace || !m->labels)
 		return -ENOMEM;
 	for (size_t i = 0; i < ct->n_labels; i++) {
 		if (container_meta_add_label(m, ct->labels[i]->key, ct->labels[i]->value))
 			return -ENOMEM;
 	}
+	if (container_meta_finish_labels(m))
+		return -ENOMEM;
 	return container_meta_apply_labels(m, ct->id);
 }
 

@@ -57,7 +57,9 @@ static int decode_labels(const json_t *labels, struct container_meta *m)
 
 	if (!json_is_object(labels))
 		return 0; /* null when the container has none */
-	m->labels = calloc(json_object_size(labels) + 1, sizeof(*m->labels));
+	m->labels = calloc(json_object_size(labels) < LABELS_MAX ? json_object_size(labels) + 1
+								 : LABELS_MAX,
+			   sizeof(*m->labels));
 	if (!m->labels)
 		return -ENOMEM;
 	json_object_foreach((json_t *)labels, key, value)
@@ -76,7 +78,7 @@ static int decode_labels(const json_t *labels, struct container_meta *m)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return container_meta_finish_labels(m);
 }
 
 /* Created: RFC 3339 in an inspect reply, seconds since the epoch in a list entry. */

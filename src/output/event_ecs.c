@@ -74,40 +74,56 @@ static void encode_head(struct json_writer *w, uint64_t boot_ns, const char *kin
 	json_object_end(w);
 }
 
+struct dedotted {
+	char *key;
+	size_t place; /* in m->labels */
+};
+
+static int compare_dedotted(const void *a, const void *b)
+{
+	const struct dedotted *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->place < y->place ? -1 : x->place > y->place);
+}
+
 /*
  * container.labels with dots in keys made underscores, as Beats' labels.dedot does:
  * Elasticsearch expands a dotted key into objects, so "app" and "app.kubernetes.io/name" on
  * one container would conflict in the mapping and the document be refused. A key that
- * dedots to one already written (or to nothing) is left out: a line never has a key twice.
+ * dedots to one an earlier label has (or to nothing) is left out: a line never has a key
+ * twice. Sorted once, not compared pairwise: a container's labels are its user's, and many.
  */
 static void encode_labels_dedotted(struct json_writer *w, const struct container_meta *m)
 {
-	char **done = calloc(m->n_labels ? m->n_labels : 1, sizeof(*done));
+	struct dedotted *d = calloc(m->n_labels ? m->n_labels : 1, sizeof(*d));
 	size_t n = 0;
 
 	json_key(w, "labels");
 	json_object_begin(w);
-	for (size_t i = 0; done && i < m->n_labels; i++) {
+	for (size_t i = 0; d && i < m->n_labels; i++) {
 		char *key = strdup(m->labels[i].key);
-		bool seen = !key || !*key;
 
-		for (char *c = key; c && *c; c++)
-			if (*c == '.')
-				*c = '_';
-		for (size_t j = 0; j < n && !seen; j++)
-			seen = !strcmp(done[j], key);
-		if (seen) {
+		if (!key || !*key) {
 			free(key);
 			continue;
 		}
-		done[n++] = key;
-		json_key(w, key);
-		json_string(w, m->labels[i].value);
+		for (char *c = key; *c; c++)
+			if (*c == '.')
+				*c = '_';
+		d[n++] = (struct dedotted){key, i};
+	}
+	qsort(d, n, sizeof(*d), compare_dedotted);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && !strcmp(d[i - 1].key, d[i].key))
+			continue; /* the first of a key, by place, is written */
+		json_key(w, d[i].key);
+		json_string(w, m->labels[d[i].place].value);
 	}
 	json_object_end(w);
-	for (size_t j = 0; j < n; j++)
-		free(done[j]);
-	free(done);
+	for (size_t i = 0; i < n; i++)
+		free(d[i].key);
+	free(d);
 }
 
 static void encode_container(struct json_writer *w, const struct event *ev)
@@ -222,6 +238,8 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 		json_member_string(w, "containerd_namespace", m->namespace);
 		json_member_string(w, "runtime_handler", m->runtime_handler);
 		json_member_bool(w, "pod_sandbox", ev->enrichment->sandbox);
+		if (m->labels_truncated)
+			json_member_bool(w, "labels_truncated", true);
 	}
 	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted)
 		json_member_bool(w, "readmitted", true);

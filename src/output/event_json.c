@@ -53,6 +53,8 @@ static void encode_container(struct json_writer *w, const struct container *c,
 		json_member_string(w, "image_digest", m->image_digest);
 		json_key(w, "labels");
 		event_json_labels(w, m);
+		if (m->labels_truncated)
+			json_member_bool(w, "labels_truncated", true);
 		if (m->created_ns) {
 			char created[RFC3339_NANO_LEN];
 

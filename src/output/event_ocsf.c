@@ -322,6 +322,8 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 	if (m) {
 		json_member_string(w, "containerd_namespace", m->namespace);
 		json_member_string(w, "runtime_handler", m->runtime_handler);
+		if (m->labels_truncated)
+			json_member_bool(w, "labels_truncated", true);
 	}
 	if (pod_uid || (m && m->pod_name)) {
 		json_key(w, "pod");

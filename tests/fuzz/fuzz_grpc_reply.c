@@ -63,7 +63,8 @@ static void listen_once(void)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
-	snprintf(socket_path, sizeof(socket_path), "/tmp/ctrwatch-fuzz-grpc.%d.sock", (int)getpid());
+	snprintf(socket_path, sizeof(socket_path), "/tmp/ctrwatch-fuzz-grpc.%d.sock",
+		 (int)getpid());
 	unlink(socket_path);
 	strcpy(addr.sun_path, socket_path);
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

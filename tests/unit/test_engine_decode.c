@@ -210,6 +210,90 @@ static void test_cgroups(void)
 	}
 }
 
+/* A container's labels are its user's: 160 000 of them (1.7 MB) stay in bounds, in linear time. */
+static void test_many_labels(void)
+{
+	size_t n = 160000, cap = 64 + n * 24;
+	char *json = malloc(cap), *image_id = NULL, err[ENGINE_ERROR_MAX];
+	struct container_meta m;
+	size_t len;
+
+	len = snprintf(json, cap, "[{\"Id\":\"" ID "\",\"Names\":[\"/x\"],\"Labels\":{");
+	for (size_t i = 0; i < n; i++)
+		len += snprintf(json + len, cap - len, "%s\"k%06zu\":\"v\"", i ? "," : "", n - i);
+	len += snprintf(json + len, cap - len, "}}]");
+	SUBTEST ("160 000 labels: 512 kept, the first keys in order, labels_truncated") {
+		ASSERT_EQ(engine_decode_container(json, len, ID, NULL, &m, &image_id, err), 0);
+		ASSERT_EQ(m.n_labels, LABELS_MAX);
+		ASSERT_TRUE(m.labels_truncated);
+		/* the first 512 given (keys 160000 down), sorted by key */
+		ASSERT_STREQ(m.labels[0].key, "k159489");
+		ASSERT_STREQ(m.labels[LABELS_MAX - 1].key, "k160000");
+		container_meta_free(&m);
+		free(image_id);
+	}
+	free(json);
+}
+
+static const struct label_case {
+	const char *name;
+	const char *json;
+	size_t n;
+	const char *keys; /* the kept keys, in order, with their values: "k=v k=v" */
+	bool truncated;
+} label_cases[] = {
+    {"a key given twice keeps its last value", "{\"b\":\"1\",\"a\":\"2\",\"b\":\"3\"}", 2,
+     "a=2 b=3", false},
+    {"keys that print alike are one", "{\"k\\u00e9\":\"1\",\"k\\u00e9\":\"2\"}", 1, "k\xc3\xa9=2",
+     false},
+    {"no labels", "{}", 0, "", false},
+    {"past 64 KiB of keys and values the rest is left out", NULL, 0, NULL, true},
+};
+
+static void test_labels(void)
+{
+	for (size_t i = 0; i < sizeof(label_cases) / sizeof(label_cases[0]); i++) {
+		const struct label_case *c = &label_cases[i];
+		char json[160000], got[512] = "", *image_id = NULL, err[ENGINE_ERROR_MAX];
+		struct container_meta m;
+		size_t len;
+
+		if (c->json) {
+			len = snprintf(json, sizeof(json),
+				       "[{\"Id\":\"" ID "\",\"Names\":[\"/x\"],\"Labels\":%s}]",
+				       c->json);
+		} else { /* three of 30 000 bytes each: two fit in 64 KiB */
+			char v[30001];
+
+			memset(v, 'v', 30000);
+			v[30000] = '\0';
+			len =
+			    snprintf(json, sizeof(json),
+				     "[{\"Id\":\"" ID
+				     "\",\"Names\":[\"/x\"],\"Labels\":{\"a\":\"%s\",\"b\":\"%s\","
+				     "\"c\":\"%s\"}}]",
+				     v, v, v);
+		}
+		SUBTEST (c->name) {
+			ASSERT_EQ(engine_decode_container(json, len, ID, NULL, &m, &image_id, err),
+				  0);
+			ASSERT_EQ(m.labels_truncated, c->truncated);
+			if (c->keys) {
+				ASSERT_EQ(m.n_labels, c->n);
+				for (size_t j = 0; j < m.n_labels; j++)
+					snprintf(got + strlen(got), sizeof(got) - strlen(got),
+						 "%s%s=%s", j ? " " : "", m.labels[j].key,
+						 m.labels[j].value);
+				ASSERT_STREQ(got, c->keys);
+			} else {
+				ASSERT_EQ(m.n_labels, 2);
+			}
+			container_meta_free(&m);
+			free(image_id);
+		}
+	}
+}
+
 static const struct time_case {
 	const char *s;
 	int rc;
@@ -250,6 +334,8 @@ int main(void)
 	test_containers();
 	test_digests();
 	test_cgroups();
+	test_labels();
+	test_many_labels();
 	test_times();
 	return test_summary("test_engine_decode");
 }

@@ -105,6 +105,7 @@ struct setup_opts {
 	bool containerd;
 	const char *exclude;
 	unsigned int cache_size;
+	uint64_t cache_bytes;
 };
 
 static void setup(struct harness *h, struct setup_opts o)
@@ -129,6 +130,7 @@ static void setup(struct harness *h, struct setup_opts o)
 	cfg.policy = (struct policy){.filters = &h->filters, .drop_sandboxes = true};
 	cfg.enrich_timeout_ns = 500 * MS;
 	cfg.cache_size = o.cache_size ? o.cache_size : 16;
+	cfg.cache_bytes = o.cache_bytes;
 	h->p = pipeline_new(&cfg);
 }
 
@@ -566,6 +568,19 @@ int main(void)
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "container_create:complete container_create:partial");
 		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-size 1)"));
+		teardown(&h);
+	}
+	SUBTEST ("the metadata cache is bounded in bytes too") {
+		/* room for one container's metadata, not two */
+		setup(&h, (struct setup_opts){.containerd = true, .cache_bytes = 250});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 19, "/default/h", 1000);
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 20, "/default/i", 1000);
+		answer(&h, 19, LOOKUP_FOUND, NULL);
+		answer(&h, 20, LOOKUP_FOUND, NULL);
+		pipeline_take_results(h.p, 2000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:complete container_create:partial");
+		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-bytes 250)"));
 		teardown(&h);
 	}
 	SUBTEST ("shutdown with events held: confirmed ones go out partial, unconfirmed ones stay "
