@@ -16,8 +16,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
-	-lnghttp2 -lhttp_parser -lprotobuf-c -ljansson -lpthread \
-	-lcivetweb
+	-lnghttp2 -lhttp_parser -lprotobuf-c -ljansson -lpthread
 BPF_CFLAGS := $(RECORDS_DEFINES) -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

@@ -23,6 +23,7 @@ static struct {
 	uint64_t enrichment[ENRICHMENT_STATES];
 	uint64_t dropped[METRICS_DROP_REASONS];
 	uint64_t output_errors;
+	uint64_t http_refused, http_evicted, http_timed_out;
 	uint64_t calls[METRICS_CALLS][2]; /* [call][ok] */
 	uint64_t containerd_up;
 	uint64_t engine_requests[METRICS_ENGINES][2]; /* [engine][ok] */
@@ -75,6 +76,21 @@ void metrics_event_dropped(enum metrics_drop_reason reason)
 {
 	if ((unsigned int)reason < METRICS_DROP_REASONS)
 		add(&m.dropped[reason], 1);
+}
+
+void metrics_http_refused(void)
+{
+	add(&m.http_refused, 1);
+}
+
+void metrics_http_evicted(void)
+{
+	add(&m.http_evicted, 1);
+}
+
+void metrics_http_timed_out(void)
+{
+	add(&m.http_timed_out, 1);
 }
 
 void metrics_output_error(void)
@@ -260,6 +276,16 @@ static void render_events(struct text *t)
 	family(t, "ctrwatch_output_write_errors_total", "counter",
 	       "Writes of a line that failed (the line waits and is retried, or ctrwatch ends).");
 	put(t, "ctrwatch_output_write_errors_total %" PRIu64 "\n", get(&m.output_errors));
+	family(t, "ctrwatch_http_connections_closed_total", "counter",
+	       "Connections to this port closed unanswered: refused (too many from one address), "
+	       "evicted (the oldest still sending its request, for a newcomer), timed out "
+	       "(request or answer not done in 2 s).");
+	put(t, "ctrwatch_http_connections_closed_total{reason=\"refused\"} %" PRIu64 "\n",
+	    get(&m.http_refused));
+	put(t, "ctrwatch_http_connections_closed_total{reason=\"evicted\"} %" PRIu64 "\n",
+	    get(&m.http_evicted));
+	put(t, "ctrwatch_http_connections_closed_total{reason=\"timeout\"} %" PRIu64 "\n",
+	    get(&m.http_timed_out));
 }
 
 static void render_loss(struct text *t)

@@ -53,6 +53,12 @@ void metrics_event_written(enum event_kind kind, enum enrichment_state state);
 void metrics_event_dropped(enum metrics_drop_reason reason);
 /* sink: a write that failed (retried later, or fatal) */
 void metrics_output_error(void);
+/* metrics server: a connection closed at once (too many, or too many from its address) */
+void metrics_http_refused(void);
+/* metrics server: a connection still sending its request, closed to make room for a new one */
+void metrics_http_evicted(void);
+/* metrics server: a connection closed at its deadline, its request or answer unfinished */
+void metrics_http_timed_out(void);
 /* containerd client: a call's outcome. ok includes "not found", an answer all the same. */
 void metrics_containerd_call(enum metrics_containerd_call call, bool ok);
 

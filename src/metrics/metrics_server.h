@@ -6,9 +6,10 @@
 #include <sys/socket.h>
 
 /*
- * --metrics-address: /metrics (Prometheus text) and /healthz over HTTP, served by
- * civetweb on threads of its own, so that a scrape never waits for the ring buffer's
- * reader, nor the reader for a scrape.
+ * --metrics-address: /metrics (Prometheus text) and /healthz over HTTP, served on a thread
+ * of its own, so that a scrape never waits for the ring buffer's reader, nor the reader for a
+ * scrape; event-driven, with a deadline per connection and a share per address, so that no
+ * client can keep /healthz from answering (metrics_server.c).
  */
 struct metrics_server;
 

@@ -35,6 +35,29 @@ def daemonset():
     raise AssertionError("no DaemonSet in the manifest")
 
 
+def test_network_policy_admits_only_the_scraper_to_the_metrics_port():
+    """The manifest's NetworkPolicy selects the DaemonSet's pods and admits one peer (a
+    Prometheus pod, by namespace and pod label) to one port, the one the probes and scrapes
+    use: no other pod can reach ctrwatch's port (issue 21: any pod could silence /healthz)."""
+    docs = [d for d in yaml.safe_load_all(open(MANIFEST)) if d]
+    ds = next(d for d in docs if d["kind"] == "DaemonSet")
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    assert len(policies) == 1, policies
+    spec = policies[0]["spec"]
+    assert policies[0]["metadata"]["namespace"] == ds["metadata"]["namespace"]
+    pod_labels = ds["spec"]["template"]["metadata"]["labels"]
+    assert all(pod_labels.get(k) == v for k, v in spec["podSelector"]["matchLabels"].items())
+    assert spec["policyTypes"] == ["Ingress"] and len(spec["ingress"]) == 1, spec
+    rule = spec["ingress"][0]
+    assert len(rule["from"]) == 1, rule
+    peer = rule["from"][0]
+    assert peer["namespaceSelector"]["matchLabels"] and peer["podSelector"]["matchLabels"], peer
+    port = ds["spec"]["template"]["spec"]["containers"][0]["ports"][0]
+    assert rule["ports"] == [{"port": port["name"], "protocol": "TCP"}], rule
+    probe = ds["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]
+    assert probe["port"] == port["name"], probe
+
+
 def manifest_contract():
     """(capabilities, [(host path, container path, read-only)], host pid) from the manifest."""
     pod = daemonset()

@@ -254,6 +254,69 @@ def test_rss_the_metrics_server_adds():
         served.stop()
 
 
+class Slowloris:
+    """Slow clients from several loopback addresses (several pods), each connection sending
+    its request one byte a second and opened again whenever ctrwatch closes it, for `seconds`."""
+
+    def __init__(self, port, addresses, per_address, seconds):
+        self.port, self.until = port, time.monotonic() + seconds
+        self.threads = [threading.Thread(target=self.hold, args=(a,), daemon=True)
+                        for a in addresses for _ in range(per_address)]
+        self.opened = 0
+
+    def hold(self, address):
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 64
+        while time.monotonic() < self.until:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=2,
+                                              source_address=(address, 0)) as c:
+                    self.opened += 1
+                    for byte in request:
+                        if time.monotonic() >= self.until:
+                            return
+                        c.sendall(bytes([byte]))
+                        time.sleep(1)
+            except OSError:
+                time.sleep(0.05)  # closed on us: open another
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def join(self):
+        for t in self.threads:
+            t.join(timeout=5)
+
+
+def test_slow_clients_cannot_silence_healthz():
+    """Any pod that reaches the port: 96 connections from 12 addresses, each sending its request
+    one byte a second and reconnecting when closed (civetweb with two threads stopped answering
+    with four). Meanwhile /healthz, asked every 0.25 s with the kubelet's 1 s timeout, answers
+    every time, and /metrics counts what was closed."""
+    port = free_port()
+    w = Ctrwatch(ctd.dir, "slowloris", "--metrics-address", f"127.0.0.1:{port}",
+                 socket=ctd.sock).start()
+    try:
+        attack = Slowloris(port, [f"127.0.0.{i}" for i in range(2, 14)], 8, 8).start()
+        time.sleep(1.5)  # every slot the attack can get is taken by now
+        answers = []
+        while time.monotonic() < attack.until - 0.5:
+            answers.append(get(f"http://127.0.0.1:{port}/healthz", timeout=1)[0])
+            time.sleep(0.25)
+        attack.join()
+        log(f"{attack.opened} slow connections opened; /healthz answered {answers}")
+        assert len(answers) >= 10 and answers == [200] * len(answers), answers
+        status, text = get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200, text
+        closed = {r: metric(text, "ctrwatch_http_connections_closed_total", reason=r)
+                  for r in ("refused", "evicted", "timeout")}
+        log(f"closed: {closed}")
+        assert closed["evicted"] > 0 and closed["timeout"] > 0, closed
+    finally:
+        w.stop()
+
+
 def setup():
     global ctd
     ensure_bpffs()

@@ -5,7 +5,6 @@ packages=(
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool # build
 	libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev     # containerd API
 	libhttp-parser-dev                                                      # Docker/Podman API
-	libcivetweb-dev                                                         # --metrics-address
 	libclang-rt-14-dev                                                      # fuzzing
 	containerd runc busybox-static python3 python3-yaml util-linux valgrind # tests
 	docker.io podman conmon                                                 # engines' tests
