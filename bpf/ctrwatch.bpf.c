@@ -42,6 +42,21 @@ struct {
 	__type(value, struct tracked_cgroup);
 } tracked_cgroups SEC(".maps");
 
+/*
+ * Processes that came into a container as an exec session: tgid → the cgroup id it came into.
+ * A session's later programs in the same process are the session's, not new sessions: busybox's
+ * `sh -c '...; prog'` execs its last command in place once runc exec has exited, and the shim,
+ * outside the container, is its parent by then (as it is for `kubectl exec -- sh -c '...; exec
+ * app'`). Removed when the process ends (its pid may come back as anything); LRU, so a flood of
+ * sessions costs the oldest markers, never a session event.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u64); /* cgroup id */
+} session_tasks SEC(".maps");
+
 /* Failed ring buffer reservations per record type, and untracked cgroups (LOST_UNTRACKED). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -402,6 +417,21 @@ static __always_inline bool entered_from_outside(struct task_struct *task, __u64
 }
 
 /*
+ * Whether this process already came into cgroup id as a session (a later program of it, run in
+ * place); else it is marked as one now.
+ */
+static __always_inline bool session_continues(struct task_struct *task, __u64 id)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 *came_into = bpf_map_lookup_elem(&session_tasks, &tgid);
+
+	if (came_into && *came_into == id)
+		return true;
+	bpf_map_update_elem(&session_tasks, &tgid, &id, BPF_ANY);
+	return false;
+}
+
+/*
  * process_exec records of --exec are many and nobody waits for one: queued in their own ring
  * buffer without waking the reader, unless enough have piled up (the reader also drains on a
  * short timer). A full exec ring buffer costs exec records only, counted.
@@ -489,7 +519,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 		t->init_tgid = BPF_CORE_READ(task, tgid);
 		type = RECORD_CONTAINER_START;
 		flags = BPF_RB_FORCE_WAKEUP;
-	} else if (BPF_CORE_READ(task, tgid) != t->init_tgid && entered_from_outside(task, id)) {
+	} else if (BPF_CORE_READ(task, tgid) != t->init_tgid && entered_from_outside(task, id) &&
+		   !session_continues(task, id)) {
 		/* an exec session (the init re-executing, as `exec "$@"` does, is not one) */
 		type = RECORD_PROCESS_EXEC; /* rare, and wanted like a start: woken at once */
 		record_flags = RECORD_F_EXEC_SESSION;
@@ -532,13 +563,21 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	struct tracked_cgroup *t;
 	struct record_exit *r;
 	__u64 id = task_cgroup_id(task);
+	__u32 tgid;
 
 	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
 	if (!t)
 		return 0;
 	if (BPF_CORE_READ(task, signal, oom_mm))
 		t->flags |= RECORD_F_OOM_KILLED;
-	if (t->state != TRACKED_STARTED || BPF_CORE_READ(task, tgid) != t->init_tgid)
+	tgid = BPF_CORE_READ(task, tgid);
+	if (tgid != t->init_tgid) {
+		/* a session's process gone: its pid may come back as another's */
+		if (BPF_CORE_READ(task, signal, live.counter) == 0)
+			bpf_map_delete_elem(&session_tasks, &tgid);
+		return 0;
+	}
+	if (t->state != TRACKED_STARTED)
 		return 0;
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0; /* other threads of init still run */

@@ -202,6 +202,34 @@ def test_exec_sessions_are_reported_and_the_containers_own_programs_are_not():
     assert ["/bin/true"] in own_execs, own_execs  # the session's child: its own program
 
 
+def test_a_session_that_execs_in_place_is_one_session():
+    """`ctr task exec ... sh -c 'sleep 0.3; /bin/true'`: busybox execs its last command in the
+    same pid once runc exec has exited, so the shim, outside the container, is its parent by
+    then. One session is one container_exec_session (the shell); /bin/true, run in place, is the
+    session's process_exec with --exec (same pid) and nothing without it."""
+    cid = name("inplace")
+    ctd.run(cid, "/bin/sh", "-c", "while :; do sleep 0.2; done", detach=True, check=True)
+    plain.wait_for(cid, "container_start")
+    r = ctd.ctr("task", "exec", "--exec-id", "inplace1", cid, "/bin/sh", "-c",
+                "sleep 0.3; /bin/true", check=False)
+    assert r.returncode == 0, r.stderr
+    execs.wait_for(cid, "container_exec_session")
+    time.sleep(0.5)  # what a second session event would need to arrive
+    ctd.kill(cid)
+    ctd.remove(cid)
+    for w in (plain, execs):
+        w.wait_for(cid, "container_remove")
+    assert [e["event"] for e in plain.for_container(cid)] == [
+        "container_create", "container_start", "container_exec_session", "container_exit",
+        "container_remove"], plain.for_container(cid)
+    sessions = [e for e in execs.for_container(cid) if e["event"] == "container_exec_session"]
+    assert len(sessions) == 1 and sessions[0]["process"]["exe"] == "/bin/sh", sessions
+    pid = sessions[0]["process"]["pid"]
+    in_place = [e for e in execs.for_container(cid)
+                if e["event"] == "process_exec" and e["process"]["pid"] == pid]
+    assert [e["process"]["exe"] for e in in_place] == ["/bin/true"], in_place
+
+
 def test_pause_and_resume_on_both_hierarchies():
     """ctr task pause/resume (runc freezes through cgroup v1's freezer on this hybrid host), then
     the same container frozen and thawed through cgroup2's cgroup.freeze: each change is one
