@@ -144,7 +144,8 @@ static void report_counters(struct ctrwatch *cw)
 	struct loss_counts totals = {0};
 	uint64_t now = clock_boottime_ns();
 
-	pipeline_report_pressure(cw->pipeline, now, lifecycle_readmitted(cw->lifecycle));
+	pipeline_report_pressure(cw->pipeline, now, lifecycle_readmitted(cw->lifecycle),
+				 lifecycle_aliases_refused(cw->lifecycle));
 	if (bpf_programs_read_lost(cw->programs, &totals))
 		return;
 	totals.malformed = lifecycle_malformed(cw->lifecycle);
@@ -261,6 +262,9 @@ static int open_stages(struct ctrwatch *cw, const struct options *opts)
 	cw->lifecycle = lifecycle_new(&map);
 	if (!cw->lifecycle)
 		goto out_errno;
+	/* sub-cgroups of containers take a quarter of the kernel map at most: new containers
+	 * need the rest */
+	lifecycle_limit_aliases(cw->lifecycle, opts->max_cgroups / 4);
 	open_enricher(cw, opts);
 	if (open_pipeline(cw, opts))
 		goto out_errno;

@@ -61,7 +61,8 @@ void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss
  * Writes a ctrwatch_pressure line if the work shed for floods of lookalike cgroups grew since the
  * last call; readmitted: the lifecycle's total.
  */
-void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted);
+void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted,
+			      uint64_t aliases_refused);
 /* The first failed write, -errno, or 0. Nothing more is written after one. */
 int pipeline_write_error(const struct pipeline *p);
 

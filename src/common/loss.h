@@ -27,6 +27,7 @@ struct pressure_counts {
 	uint64_t lookalikes_forgotten; /* /<ns>/<id> cgroups containerd did not know, let go */
 	uint64_t lookups_shed;	       /* lookalikes let go unasked: the lookup queue was full */
 	uint64_t readmitted;	       /* containers the kernel tracked again at their start */
+	uint64_t aliases_refused;      /* sub-cgroups of a container past its share, not followed */
 };
 
 #endif

@@ -46,6 +46,7 @@ struct container {
 	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */
 	uint32_t init_pid; /* 0 until known */
 	enum container_freeze freeze; /* what its last paused/resumed event said */
+	unsigned int aliases;	      /* its sub-cgroups followed as its own (lifecycle.c) */
 	/*
 	 * Taken back at startup in the phase the kernel's map gave: a start or exit the kernel
 	 * made just before may still have its record in the ring buffer, read after the scan. An

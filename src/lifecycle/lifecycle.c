@@ -23,8 +23,11 @@ struct lifecycle {
 	struct container_table table;
 	void *aliases; /* tsearch(3) tree of struct alias *, by cgroup id */
 	struct tracked_map map;
+	unsigned int alias_count; /* in aliases */
+	unsigned int aliases_max;
 	uint64_t malformed_records;
 	uint64_t readmitted;
+	uint64_t aliases_refused;
 };
 
 static int compare_alias(const void *a, const void *b)
@@ -45,6 +48,8 @@ static struct alias *alias_find(struct lifecycle *lc, uint64_t cgroup_id)
 static void alias_free(struct lifecycle *lc, struct alias *a)
 {
 	tdelete(a, &lc->aliases, compare_alias);
+	lc->alias_count--;
+	a->container->aliases--;
 	container_put(a->container);
 	free(a);
 }
@@ -105,6 +110,8 @@ static int alias_insert(struct lifecycle *lc, uint64_t cgroup_id, struct contain
 		free(a);
 		return -ENOMEM;
 	}
+	lc->alias_count++;
+	c->aliases++;
 	return 0;
 }
 
@@ -126,7 +133,9 @@ static void set_init_of_alias(const void *node, VISIT which, void *closure)
 /*
  * A new cgroup that names no container: inside a tracked container's cgroup it is that
  * container's (kept in the kernel map, so that a start or exit in it is seen); else nothing.
- * Returns whether it became an alias.
+ * A container's share is bounded, and so is everyone's: past it the cgroup is not followed
+ * (counted), so that a container with a writable cgroupfs cannot fill the kernel map. Returns
+ * whether it became an alias.
  */
 static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const char *path)
 {
@@ -140,6 +149,10 @@ static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const
 	if (!(r->hdr.flags & RECORD_F_PATH_TAIL) &&
 	    (strncmp(path, parent->cgroup_path, n) != 0 || path[n] != '/'))
 		return false; /* the kernel and the paths disagree: trust neither */
+	if (parent->aliases >= ALIASES_PER_CONTAINER || lc->alias_count >= lc->aliases_max) {
+		lc->aliases_refused++;
+		return false;
+	}
 	return alias_insert(lc, r->hdr.cgroup_id, parent) == 0;
 }
 
@@ -151,6 +164,7 @@ struct lifecycle *lifecycle_new(const struct tracked_map *map)
 		return NULL;
 	container_table_init(&lc->table);
 	lc->map = *map;
+	lc->aliases_max = ALIASES_MAX;
 	return lc;
 }
 
@@ -586,6 +600,16 @@ unsigned int lifecycle_count(const struct lifecycle *lc)
 uint64_t lifecycle_malformed(const struct lifecycle *lc)
 {
 	return lc->malformed_records;
+}
+
+void lifecycle_limit_aliases(struct lifecycle *lc, unsigned int max)
+{
+	lc->aliases_max = max;
+}
+
+uint64_t lifecycle_aliases_refused(const struct lifecycle *lc)
+{
+	return lc->aliases_refused;
 }
 
 uint64_t lifecycle_readmitted(const struct lifecycle *lc)

@@ -168,7 +168,8 @@ size_t event_pressure_counters(const struct pressure_counts *p, struct event_cou
 	out[0] = (struct event_counter){"lookalikes_forgotten", p->lookalikes_forgotten};
 	out[1] = (struct event_counter){"lookups_shed", p->lookups_shed};
 	out[2] = (struct event_counter){"readmitted", p->readmitted};
-	return 3;
+	out[3] = (struct event_counter){"aliases_refused", p->aliases_refused};
+	return 4;
 }
 
 void event_json_counters(struct json_writer *w, const char *key, const struct event_counter *c,

@@ -9,12 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Containerd, Ctrwatch,  # noqa: E402
-                     assert_impostor, ensure_bpffs, forge_cgroup, release_bpffs,
-                     remove_cgroup_tree)
+                     assert_impostor, cgroup2_dir, ensure_bpffs, forge_cgroup, log,
+                     release_bpffs, remove_cgroup_tree, wait_until)
 
 K8S = "k8s.io"
 ctd = None
@@ -55,6 +56,44 @@ def test_cgroup_named_like_a_running_container_is_not_that_container():
         ctd.kill(cid, namespace=K8S)
         ctd.remove(cid, namespace=K8S)
     watcher.wait_for(cid, "container_remove")
+
+
+def test_a_container_making_sub_cgroups_cannot_fill_the_kernel_map():
+    """A container with a writable cgroupfs makes 3 000 sub-cgroups (made here from the host
+    side: the kernel sees the same mkdirs under the container's cgroup); ctrwatch's map holds
+    2 048. Its sub-cgroups past its share (64) are not followed, counted in ctrwatch_pressure,
+    and a container started after that still gets its four events, its exit code right."""
+    w = Ctrwatch(workdir, "aliases", "--max-cgroups", "2048", socket=ctd.sock).start()
+    flooder, after = f"ctrw-{os.getpid()}-flooder", f"ctrw-{os.getpid()}-after"
+    top = cgroup2_dir(f"/{ctd.namespace}/{flooder}")
+    made = []
+    ctd.run(flooder, "/bin/sleep", "60", detach=True, check=True)
+    try:
+        w.wait_for(flooder, "container_start")
+        for i in range(3000):
+            made.append(os.path.join(top, f"s{i}"))
+            os.mkdir(made[-1])
+        time.sleep(1)  # ctrwatch has read them all by now
+        tracked = len(w.tracked())
+        assert ctd.run(after, "/bin/sh", "-c", "exit 7").returncode == 7
+        w.wait_for(after, "container_remove")
+        evs = [e["event"] for e in w.for_container(after)]
+        assert evs == ["container_create", "container_start", "container_exit",
+                       "container_remove"], evs
+        assert w.for_container(after)[2]["exit"]["code"] == 7
+        pressure = wait_until(lambda: [e for e in w.events()
+                                       if e["event"] == "ctrwatch_pressure"
+                                       and e["pressure"].get("aliases_refused")],
+                              timeout=5, what="ctrwatch_pressure with aliases_refused")
+        log(f"kernel map after 3 000 sub-cgroups: {tracked} entries; {pressure[-1]}")
+        assert tracked < 200, tracked
+        assert sum(e["pressure"]["aliases_refused"] for e in pressure) == 3000 - 64
+    finally:
+        for d in reversed(made):
+            os.rmdir(d)
+        ctd.kill(flooder)
+        ctd.remove(flooder)
+        w.stop()
 
 
 def refused(*args):
@@ -118,6 +157,7 @@ def setup():
     workdir = ctd.dir
     ctd.start()
     ctd.import_image(namespace=K8S)
+    ctd.import_image()
     watcher = Ctrwatch(workdir, "trust", socket=ctd.sock).start()
 
 
@@ -127,6 +167,7 @@ def teardown():
     if ctd:
         ctd.cleanup()
     remove_cgroup_tree(f"/{K8S}")
+    remove_cgroup_tree(f"/{ctd.namespace}")
     for cg in created_cgroups:
         remove_cgroup_tree(cg)
     remove_cgroup_tree(DELEGATED.split("/user@")[0])

@@ -598,6 +598,34 @@ int main(void)
 		ASSERT_STREQ(f.events, "container_existing:late container_exit:late");
 		teardown(lc);
 	}
+	SUBTEST ("a container's sub-cgroups past its share are not followed, and counted") {
+		char path[64];
+
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 90, "/default/many");
+		next_parent_id = 90;
+		for (uint64_t i = 0; i < ALIASES_PER_CONTAINER + 3; i++) {
+			snprintf(path, sizeof(path), "/default/many/s%llu", (unsigned long long)i);
+			cgroup_record(lc, RECORD_CGROUP_MKDIR, 1000 + i, path);
+		}
+		next_parent_id = 0;
+		/* the first 64 kept in the kernel map as the container's; the rest taken out */
+		ASSERT_STREQ(f.untracked, "1064 1065 1066");
+		ASSERT_EQ(lifecycle_aliases_refused(lc), 3);
+		/* a refused one is not the container's: a program there is no start of it */
+		process_record(lc, RECORD_CONTAINER_START, 1065, 77, "sh", 2);
+		ASSERT_STREQ(f.events, "container_create:many");
+		/* its removal gives its share back: a new container's sub-cgroup is followed */
+		f.untracked[0] = '\0';
+		cgroup_record(lc, RECORD_CGROUP_RMDIR, 90, "/default/many");
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 91, "/default/next");
+		next_parent_id = 91;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 2000, "/default/next/container");
+		next_parent_id = 0;
+		ASSERT_TRUE(strstr(f.untracked, "2000") == NULL);
+		ASSERT_EQ(lifecycle_aliases_refused(lc), 3);
+		teardown(lc);
+	}
 	SUBTEST (
 	    "only the init's exit is the container's, whichever of its cgroups it comes from") {
 		lc = setup(&f);
