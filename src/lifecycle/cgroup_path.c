@@ -6,6 +6,7 @@
  * container. Pure string logic: no I/O, so it is unit tested and fuzzed.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lifecycle/cgroup_path.h"
@@ -299,6 +300,41 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 	return 1;
 }
 
+/* A uid in decimal, the whole of [s, s + len). */
+static bool parse_uid(const char *s, size_t len, unsigned int *uid)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 10)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*uid = v;
+	return true;
+}
+
+/* "/user.slice/user-<uid>.slice/user@<uid>.service/...": the user systemd delegates it to. */
+static bool delegated_to(const struct path_parts *p, unsigned int *uid)
+{
+	static const char slice[] = "user-", service[] = "user@";
+	unsigned int a, b;
+
+	if (p->n < 4 || p->len[0] != 10 || memcmp(p->s[0], "user.slice", 10) ||
+	    !has_prefix(p->s[1], p->len[1], slice) || !has_suffix(p->s[1], p->len[1], ".slice") ||
+	    !parse_uid(p->s[1] + 5, p->len[1] - 5 - 6, &a) ||
+	    !has_prefix(p->s[2], p->len[2], service) ||
+	    !has_suffix(p->s[2], p->len[2], ".service") ||
+	    !parse_uid(p->s[2] + 5, p->len[2] - 5 - 8, &b) || a != b)
+		return false;
+	*uid = a;
+	return true;
+}
+
 int cgroup_classify(const char *path, struct container_ident *ident)
 {
 	struct path_parts parts;
@@ -307,8 +343,10 @@ int cgroup_classify(const char *path, struct container_ident *ident)
 	if (split_path(path, &parts) || parts.n < 2)
 		return 0;
 	if (classify_scope(&parts, ident) || classify_libpod(&parts, ident) ||
-	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident))
+	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident)) {
+		ident->user_owned = delegated_to(&parts, &ident->owner_uid);
 		return 1;
+	}
 	memset(ident, 0, sizeof(*ident));
 	return 0;
 }

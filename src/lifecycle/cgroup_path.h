@@ -34,6 +34,13 @@ struct container_ident {
 	char ns[NAMESPACE_MAX + 1];    /* containerd namespace the path implies, or "" */
 	char pod_uid[POD_UID_MAX + 1]; /* with dashes, or "" */
 	bool ambiguous;		       /* the path alone cannot tell: containerd must confirm */
+	/*
+	 * In a user's delegated subtree (systemd's /user.slice/user-UID.slice/user@UID.service,
+	 * which only systemd makes there): that user owns the cgroup. A rootless container's, or an
+	 * impostor's (docs/events.md).
+	 */
+	bool user_owned;
+	unsigned int owner_uid;
 };
 
 /*

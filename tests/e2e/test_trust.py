@@ -22,8 +22,15 @@ ctd = None
 watcher = None
 workdir = None
 created_cgroups = []
+made_delegated = []  # what of DELEGATED this suite made, to remove
 # What systemd gives a user with Delegate=: a subtree the user owns (user@UID.service).
-DELEGATED = f"/ctrw-trust-{os.getpid()}.slice/user@65534.service"
+DELEGATED = "/user.slice/user-65534.slice/user@65534.service"
+
+
+def remove_delegated():
+    """The delegated subtree, if this suite made it (a host with systemd has its own there)."""
+    if made_delegated:
+        remove_cgroup_tree(made_delegated[0])
 
 
 def test_cgroup_named_like_a_running_container_is_not_that_container():
@@ -47,7 +54,8 @@ def test_cgroup_named_like_a_running_container_is_not_that_container():
         for fake in (f"{DELEGATED}/app.slice/kubepods/besteffort/pod{pod_uid}/{cid}",
                      f"{DELEGATED}/app.slice/cri-containerd-{cid}.scope"):
             forge_cgroup(DELEGATED, fake)
-            assert_impostor(watcher, cid, fake, f"with its cgroup at {real}")
+            for e in assert_impostor(watcher, cid, fake, f"with its cgroup at {real}"):
+                assert e["container"]["cgroup_owner_uid"] == 65534, e
         real_lines = [e for e in watcher.for_container(cid)
                       if e["container"]["cgroup_path"] == real]
         assert [e["event"] for e in real_lines] == ["container_create", "container_start"], \
@@ -153,6 +161,10 @@ def test_pin_directory_of_another_user_is_not_adopted():
 
 def setup():
     global ctd, watcher, workdir
+    for top in ("/user.slice", "/user.slice/user-65534.slice"):
+        if not os.path.isdir(cgroup2_dir(top)):
+            made_delegated.append(top)
+            break
     ctd = Containerd()
     workdir = ctd.dir
     ctd.start()
@@ -170,7 +182,7 @@ def teardown():
     remove_cgroup_tree(f"/{ctd.namespace}")
     for cg in created_cgroups:
         remove_cgroup_tree(cg)
-    remove_cgroup_tree(DELEGATED.split("/user@")[0])
+    remove_delegated()
 
 
 if __name__ == "__main__":

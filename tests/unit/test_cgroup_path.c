@@ -131,9 +131,39 @@ static const char *const not_containers[] = {
     "/a/b.mount",
 };
 
+/* Who owns a container's cgroup: the user systemd delegated the subtree to, by position only. */
+static const struct owner_case {
+	const char *path;
+	bool user_owned;
+	unsigned int uid;
+} owners[] = {
+    {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope", true, 1000},
+    {"/user.slice/user-0.slice/user@0.service/app.slice/docker-" ID64 ".scope", true, 0},
+    {"/user.slice/user-4294967295.slice/user@4294967295.service/x/libpod-" ID64 ".scope", true,
+     4294967295u},
+    /* a user names a subtree of its own like another's: the first one counts */
+    {"/user.slice/user-1000.slice/user@1000.service/user.slice/user-0.slice/user@0.service/"
+     "docker-" ID64 ".scope",
+     true, 1000},
+    {"/user.slice/user-1000.slice/user@1001.service/a/docker-" ID64 ".scope", false, 0},
+    {"/user.slice/user-4294967296.slice/user@4294967296.service/a/docker-" ID64 ".scope", false, 0},
+    {"/user.slice/user-1x.slice/user@1x.service/a/docker-" ID64 ".scope", false, 0},
+    {"/x/user.slice/user-1000.slice/user@1000.service/docker-" ID64 ".scope", false, 0},
+    {"/system.slice/docker-" ID64 ".scope", false, 0},
+    {"/default/web1", false, 0},
+};
+
 int main(void)
 {
 	struct container_ident ident;
+
+	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		SUBTEST (owners[i].path) {
+			ASSERT_EQ(cgroup_classify(owners[i].path, &ident), 1);
+			ASSERT_EQ(ident.user_owned, owners[i].user_owned);
+			ASSERT_EQ(ident.owner_uid, owners[i].uid);
+		}
+	}
 
 	for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++) {
 		const struct container_case *c = &containers[i];
