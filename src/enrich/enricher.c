@@ -91,19 +91,15 @@ static void note_mismatch(struct lookup_result *res, const char *engine, const c
 static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_request *req,
 		      struct lookup_result *res)
 {
-	char err[LOOKUP_ERROR_MAX];
+	char err[CONTAINERD_ERROR_MAX] = "";
 	int rc;
 
-	rc = containerd_get_container(e->client, ns, req->ident.id, &res->meta,
-				      res->mismatched ? err : res->error);
-	if (rc == -ENOENT) {
-		if (!res->mismatched)
-			res->error[0] = '\0'; /* not being in one namespace is no failure */
-		return false;
-	}
-	if (rc && res->mismatched)
-		snprintf(res->error, sizeof(res->error), "%s", err);
+	/* into err: a mismatch found in another namespace keeps its words in res->error */
+	rc = containerd_get_container(e->client, ns, req->ident.id, &res->meta, err);
+	if (rc == -ENOENT)
+		return false; /* not being in one namespace is no failure */
 	if (rc) {
+		snprintf(res->error, sizeof(res->error), "%s", err);
 		res->status = LOOKUP_FAILED;
 		return true;
 	}

@@ -23,6 +23,8 @@
 #include "kernel/records_upgrade.h"
 #include "kernel/ringbuf_reader.h"
 
+enum { PIN_MAPS = 5, PIN_LINKS = 7, PIN_MAP_LOST = 2, PIN_MAP_EXEC = 4 };
+
 struct bpf_programs {
 	struct ctrwatch_bpf *skel;
 	int ncpus;
@@ -44,6 +46,8 @@ struct bpf_programs {
 	 */
 	int draining_fd;
 	uint32_t draining_layout;
+	/* the programs taken over, until they are gone (their links go a moment after) */
+	uint32_t old_progs[PIN_LINKS];
 	const char *pin_path;
 };
 
@@ -67,7 +71,6 @@ struct pinned_set_info {
 #define DRAINING_PREFIX "events_layout" /* bpffs refuses dots in names */
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
-enum { PIN_MAPS = 5, PIN_LINKS = 7, PIN_MAP_LOST = 2, PIN_MAP_EXEC = 4 };
 static const char *const pinned_maps[PIN_MAPS] = {"events", "tracked_cgroups", "lost_records",
 						  "record_seq", "exec_events"};
 static const char *const pinned_links[PIN_LINKS] = {
@@ -527,8 +530,31 @@ static int pin_maps(struct ctrwatch_bpf *skel, const char *pin_path, int first, 
 	return 0;
 }
 
-static int pin_links(struct ctrwatch_bpf *skel, const char *pin_path)
+/* The id of the program the link pinned at path runs, or 0. */
+static uint32_t pinned_link_prog(const char *path)
 {
+	struct bpf_link_info info = {};
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.prog_id = 0;
+	close(fd);
+	return info.prog_id;
+}
+
+/*
+ * Our links in place of the pinned ones. An old link whose pin went is not detached then: the
+ * kernel drops the pin's reference after an RCU grace period and detaches from a work queue, so
+ * the old programs run on a while (ms) and write their ring buffer. Their ids are kept: the
+ * buffer they write is not done with until they are gone (bpf_programs_taken_over_gone).
+ */
+static int pin_links(struct bpf_programs *progs, const char *pin_path)
+{
+	struct ctrwatch_bpf *skel = progs->skel;
+	uint32_t *old = progs->old_progs;
 	char path[PATH_MAX];
 	int err;
 
@@ -538,6 +564,7 @@ static int pin_links(struct ctrwatch_bpf *skel, const char *pin_path)
 		err = pin_file(path, sizeof(path), pin_path, pinned_links[i]);
 		if (err)
 			return err;
+		old[i] = progs->taking_over ? pinned_link_prog(path) : 0;
 		if (unlink(path) && errno != ENOENT)
 			return -errno;
 		err = bpf_link__pin(*skel_link(skel, i), path);
@@ -594,7 +621,7 @@ static int pin_new(struct bpf_programs *progs, const char *pin_path,
 	if (!err && progs->new_ring)
 		err = pin_seal(pin_path, info);
 	if (!err)
-		err = pin_links(skel, pin_path);
+		err = pin_links(progs, pin_path);
 	if (!err && !progs->new_ring)
 		err = pin_seal(pin_path, info);
 	return err;
@@ -948,6 +975,23 @@ int bpf_programs_drained(struct bpf_programs *progs)
 	close(progs->draining_fd);
 	progs->draining_fd = -1;
 	return err;
+}
+
+bool bpf_programs_taken_over_gone(struct bpf_programs *progs)
+{
+	for (int i = 0; i < PIN_LINKS; i++) {
+		int fd;
+
+		if (!progs->old_progs[i])
+			continue;
+		fd = bpf_prog_get_fd_by_id(progs->old_progs[i]);
+		if (fd >= 0) {
+			close(fd);
+			return false;
+		}
+		progs->old_progs[i] = 0; /* gone (or never ours to see: ENOENT either way) */
+	}
+	return true;
 }
 
 bool bpf_programs_adopted(const struct bpf_programs *progs)

@@ -57,6 +57,11 @@ int bpf_programs_status(const char *pin_path, FILE *f);
 int bpf_programs_draining_ringbuf_fd(const struct bpf_programs *progs, uint32_t *layout);
 /* The draining ring buffer is empty and its programs gone: unpinned. Returns 0 or -errno. */
 int bpf_programs_drained(struct bpf_programs *progs);
+/*
+ * Whether the programs we took over from have stopped running: their links detach a moment
+ * after their pins are replaced, and until then they write the buffer being drained.
+ */
+bool bpf_programs_taken_over_gone(struct bpf_programs *progs);
 /* The lifecycle records' ring buffer, for ringbuf_reader_open(). */
 int bpf_programs_ringbuf_fd(const struct bpf_programs *progs);
 /* The exec records' ring buffer, or -ENOENT without --exec (no program writes it). */

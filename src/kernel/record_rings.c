@@ -110,24 +110,43 @@ int record_rings_watch(const struct record_rings *rr, int epoll_fd)
 	return 0;
 }
 
-/* The lifecycle and exec buffers' records, lower seq first (see the top of this file). */
-static int drain_by_seq(struct ringbuf_reader *lifecycle, struct ringbuf_reader *exec)
+/*
+ * The buffers' records, lower seq first (see the top of this file): the lifecycle and exec
+ * buffers, and the one being drained. The programs we took over run on a moment after their
+ * links' pins are replaced (the kernel detaches them from a work queue), writing the drained
+ * buffer while ours write theirs: their records are ordered by seq like any other's.
+ */
+static int drain_by_seq(struct ringbuf_reader *const *readers)
 {
-	uint64_t lseq = 0, eseq = 0;
-	int l, e, err;
+	uint64_t seq[EVENT_RINGS];
+	int has[EVENT_RINGS], pick, err;
+	bool any;
 
-	ringbuf_reader_take_wakeups(lifecycle);
-	ringbuf_reader_take_wakeups(exec);
+	for (int i = 0; i < EVENT_RINGS; i++)
+		if (readers[i])
+			ringbuf_reader_take_wakeups(readers[i]);
 	for (;;) {
-		l = ringbuf_reader_next_seq(lifecycle, &lseq);
-		e = ringbuf_reader_next_seq(exec, &eseq);
-		if (e > 0 && l == 0)
-			l = ringbuf_reader_next_seq(lifecycle, &lseq); /* after exec's head */
-		if (l < 0 || e < 0)
-			return l < 0 ? l : e;
-		if (!l && !e)
+		any = false;
+		for (int i = 0; i < EVENT_RINGS; i++) {
+			has[i] = readers[i] ? ringbuf_reader_next_seq(readers[i], &seq[i]) : 0;
+			if (has[i] < 0)
+				return has[i];
+			any |= has[i] > 0;
+		}
+		/* a buffer that showed nothing is looked at again once another's head was seen */
+		for (int i = 0; any && i < EVENT_RINGS; i++) {
+			if (readers[i] && !has[i])
+				has[i] = ringbuf_reader_next_seq(readers[i], &seq[i]);
+			if (has[i] < 0)
+				return has[i];
+		}
+		pick = -1;
+		for (int i = 0; i < EVENT_RINGS; i++)
+			if (has[i] > 0 && (pick < 0 || seq[i] < seq[pick]))
+				pick = i;
+		if (pick < 0)
 			return 0;
-		err = ringbuf_reader_hand_next(l && (!e || lseq < eseq) ? lifecycle : exec);
+		err = ringbuf_reader_hand_next(readers[pick]);
 		if (err < 0)
 			return err;
 	}
@@ -135,23 +154,20 @@ static int drain_by_seq(struct ringbuf_reader *lifecycle, struct ringbuf_reader 
 
 int record_rings_drain(struct record_rings *rr)
 {
-	struct ringbuf_reader *draining = rr->readers[EVENT_RING_DRAINING];
-	struct ringbuf_reader *lifecycle = rr->readers[EVENT_RING_LIFECYCLE];
-	struct ringbuf_reader *exec = rr->readers[EVENT_RING_EXEC];
-	int err = draining ? ringbuf_reader_drain(draining) : 0;
-
-	if (err)
-		return err;
-	return exec ? drain_by_seq(lifecycle, exec) : ringbuf_reader_drain(lifecycle);
+	return drain_by_seq(rr->readers);
 }
 
-/* The draining buffer is done once all of it is read and released: then its pin goes. */
+/*
+ * The draining buffer is done once the programs that wrote it are gone and all of it is read
+ * and released: then its pin goes.
+ */
 static void finish_draining(struct record_rings *rr)
 {
 	struct ringbuf_reader **draining = &rr->readers[EVENT_RING_DRAINING];
 	int err;
 
-	if (ringbuf_reader_unreleased(*draining))
+	/* gone first: a record they make after the look at what is unreleased would be lost */
+	if (!bpf_programs_taken_over_gone(rr->progs) || ringbuf_reader_unreleased(*draining))
 		return;
 	ringbuf_reader_close(*draining);
 	*draining = NULL;

@@ -189,6 +189,14 @@ int ringbuf_reader_next_seq(struct ringbuf_reader *r, uint64_t *seq)
 	if (n <= 0)
 		return n;
 	rec = (const struct record_header *)(hdr + 2);
+	if (r->layout != RECORDS_LAYOUT_VERSION) { /* an older layout's header: read as today's */
+		int up =
+		    records_upgrade(r->layout, hdr + 2, hdr[0], r->upgraded, sizeof(r->upgraded));
+
+		rec = (const struct record_header *)r->upgraded;
+		*seq = up >= (int)sizeof(*rec) ? rec->seq : 0;
+		return 1;
+	}
 	*seq = hdr[0] >= sizeof(*rec) ? rec->seq : 0;
 	return 1;
 }

@@ -27,7 +27,7 @@ enum event_kind {
 enum event_ring {
 	EVENT_RING_LIFECYCLE, /* creates, starts, exits, removes, pauses, exec sessions */
 	EVENT_RING_EXEC,      /* --exec's exec records */
-	EVENT_RING_DRAINING,  /* the older programs' one, taken over: read before the others */
+	EVENT_RING_DRAINING,  /* the older programs' one, taken over: merged by seq too */
 	EVENT_RINGS,
 };
 

@@ -285,13 +285,14 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 }
 
 /*
- * A start record of a container taken back as started, its init's: the kernel started it
- * between the adoption's look at the ring buffer and its look at the map.
+ * A start record of a container taken back as started, or as exited, its init's: the kernel
+ * started it (and it may have exited too) between the adoption's look at the ring buffer and
+ * its look at the map. Its exit record, if any, follows.
  */
 static bool trailing_start(struct container *c, uint32_t pid)
 {
 	bool trailing =
-	    c->adopted_before_records && c->phase == CONTAINER_STARTED && c->init_pid == pid;
+	    c->adopted_before_records && c->phase != CONTAINER_CREATED && c->init_pid == pid;
 
 	if (trailing)
 		c->adopted_before_records = false;

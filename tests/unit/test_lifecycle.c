@@ -683,6 +683,12 @@ int main(void)
 	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}},
 	     REC_EXIT,
 	     "container_exit:adopted container_remove:adopted"},
+	    {"born, started and exited after the ring was looked at, before the map was: all of it "
+	     "comes (found by the restart suite: its start was dropped)",
+	     {.kernel = {.state = TRACKED_EXITED, .init_tgid = 7}},
+	     REC_MKDIR | REC_START | REC_EXIT,
+	     "container_create:adopted container_start:adopted container_exit:adopted "
+	     "container_remove:adopted"},
 	    {"born after the ring was looked at: its mkdir record makes its create",
 	     {.kernel = {.state = TRACKED_PENDING}},
 	     REC_MKDIR | REC_START | REC_EXIT,
