@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/utf8.h"
+#include "ctrwatch_records.h"
 #include "enrich/container_meta.h"
 
 #define SPEC_PATH_MAX 4096
@@ -183,38 +184,76 @@ static bool slice_path(const char *slice, size_t len, char *out, size_t size)
  * only ends the same way (a delegated subtree of a user's own, /user.slice/.../app.slice/...) is
  * not it.
  */
-static bool matches_systemd(const char *spec, const char *path)
+static bool systemd_path(const char *spec, char *want, size_t size)
 {
 	const char *first = strchr(spec, ':'), *second;
-	char want[SPEC_PATH_MAX] = "";
 	size_t used;
 	int w;
 
 	if (!first || !(second = strchr(first + 1, ':')) || strchr(second + 1, ':') ||
 	    second == first + 1 || !second[1])
 		return false;
-	if (first == spec ? !slice_path("system.slice", 12, want, sizeof(want))
-			  : !slice_path(spec, first - spec, want, sizeof(want)))
+	if (first == spec ? !slice_path("system.slice", 12, want, size)
+			  : !slice_path(spec, first - spec, want, size))
 		return false;
 	used = strlen(want);
-	w = snprintf(want + used, sizeof(want) - used, "/%.*s-%s.scope", (int)(second - first - 1),
+	w = snprintf(want + used, size - used, "/%.*s-%s.scope", (int)(second - first - 1),
 		     first + 1, second + 1);
-	return w >= 0 && (size_t)w < sizeof(want) - used && strcmp(want, path) == 0;
+	return w >= 0 && (size_t)w < size - used;
+}
+
+/* The cgroup path a spec's cgroupsPath names, into want; false for one that names none. */
+static bool spec_path(const char *cgroups_path, char *want, size_t size)
+{
+	size_t n;
+
+	want[0] = '\0';
+	if (!cgroups_path || !*cgroups_path)
+		return false;
+	if (cgroups_path[0] != '/')
+		return systemd_path(cgroups_path, want, size);
+	n = strlen(cgroups_path);
+	while (n > 1 && cgroups_path[n - 1] == '/')
+		n--;
+	if (n >= size)
+		return false;
+	memcpy(want, cgroups_path, n);
+	want[n] = '\0';
+	return true;
+}
+
+static size_t trimmed_len(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return n;
 }
 
 bool container_meta_cgroup_matches(const char *cgroups_path, const char *path)
 {
-	size_t a, b;
+	char want[SPEC_PATH_MAX];
 
-	if (!cgroups_path || !*cgroups_path || !path)
+	if (!path || !spec_path(cgroups_path, want, sizeof(want)))
 		return false;
-	if (cgroups_path[0] != '/')
-		return matches_systemd(cgroups_path, path);
-	a = strlen(cgroups_path);
-	b = strlen(path);
-	while (a > 1 && cgroups_path[a - 1] == '/')
-		a--;
-	while (b > 1 && path[b - 1] == '/')
-		b--;
-	return a == b && memcmp(cgroups_path, path, a) == 0;
+	return strlen(want) == trimmed_len(path) && !memcmp(want, path, strlen(want));
+}
+
+bool container_meta_cgroup_tail_matches(const char *cgroups_path, const char *tail,
+					const char *outer)
+{
+	char want[SPEC_PATH_MAX];
+	size_t w, t;
+
+	if (!tail || tail[0] != '/' || !spec_path(cgroups_path, want, sizeof(want)))
+		return false;
+	w = strlen(want);
+	t = trimmed_len(tail);
+	/* a path that fit the record was kept whole: a tail is the end of a longer one */
+	if (w < CGROUP_PATH_MAX || w < t || memcmp(want + w - t, tail, t))
+		return false;
+	if (!outer)
+		return false; /* nothing says where its beginning is */
+	return !strncmp(want, outer, strlen(outer)) && want[strlen(outer)] == '/';
 }

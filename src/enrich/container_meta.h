@@ -66,5 +66,14 @@ int container_meta_apply_labels(struct container_meta *m, const char *id);
  * under that slice.
  */
 bool container_meta_cgroup_matches(const char *cgroups_path, const char *path);
+/*
+ * The same for a cgroup whose path did not fit a record (longer than CGROUP_PATH_MAX - 1): the
+ * kernel kept its end, tail, from its first whole name on. It is the cgroup cgroupsPath names
+ * when that path is that long, ends with tail, and begins with the path of outer, the container
+ * the cgroup is nested in (kind's pods in a node's container); without outer, nothing says where
+ * its beginning is, and it is not.
+ */
+bool container_meta_cgroup_tail_matches(const char *cgroups_path, const char *tail,
+					const char *outer);
 
 #endif

@@ -26,6 +26,8 @@ struct enrich_request {
 	uint64_t cgroup_id;
 	struct container_ident ident;
 	char *cgroup_path;
+	bool cgroup_path_tail;
+	char *outer_path; /* or NULL */
 	bool want_init_pid;
 	bool urgent;
 	uint32_t session_pid;
@@ -69,8 +71,18 @@ _Static_assert(LOOKUP_ERROR_MAX >= ENGINE_ERROR_MAX, "engine errors fit a lookup
 static void request_free(struct enrich_request *req)
 {
 	free(req->cgroup_path);
+	free(req->outer_path);
 	free(req->namespace);
 	free(req);
+}
+
+/* Whether the engine's cgroupsPath for the container names the cgroup asked about. */
+static bool names_this_cgroup(const struct enrich_request *req, const char *cgroups_path)
+{
+	if (req->cgroup_path_tail)
+		return container_meta_cgroup_tail_matches(cgroups_path, req->cgroup_path,
+							  req->outer_path);
+	return container_meta_cgroup_matches(cgroups_path, req->cgroup_path);
 }
 
 /*
@@ -107,7 +119,7 @@ static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_re
 	 * A cgroup is this container only if its spec names this very cgroup: any cgroup can be
 	 * named like one (a user's delegated subtree, a writable cgroupfs), at any depth.
 	 */
-	if (!container_meta_cgroup_matches(res->meta.cgroups_path, req->cgroup_path)) {
+	if (!names_this_cgroup(req, res->meta.cgroups_path)) {
 		note_mismatch(res, "containerd", ns, req->ident.id);
 		return false;
 	}
@@ -217,7 +229,7 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	int rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta, res->error);
 
 	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
-	if (rc == 0 && !container_meta_cgroup_matches(res->meta.cgroups_path, req->cgroup_path)) {
+	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {
 		note_mismatch(res, src->name, NULL, req->ident.id);
 		return LOOKUP_MISMATCH;
 	}
@@ -496,8 +508,11 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 	req->urgent = lr->urgent;
 	req->session_pid = lr->session_pid;
 	req->cgroup_path = strdup(lr->cgroup_path);
+	req->cgroup_path_tail = lr->cgroup_path_tail;
+	req->outer_path = lr->outer_path ? strdup(lr->outer_path) : NULL;
 	req->namespace = lr->namespace ? strdup(lr->namespace) : NULL;
-	if (!req->cgroup_path || (lr->namespace && !req->namespace)) {
+	if (!req->cgroup_path || (lr->namespace && !req->namespace) ||
+	    (lr->outer_path && !req->outer_path)) {
 		request_free(req);
 		return -ENOMEM;
 	}

@@ -96,6 +96,31 @@ static const struct spec_case specs[] = {
     {"empty spec", "", "/default/web", false},
 };
 
+/* A cgroup whose path did not fit a record: its end, and the container it is nested in. */
+#define OUTER  "/system.slice/docker-" ID ID ID ID ".scope"
+#define MIDDLE "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice"
+#define POD    "/kubelet-kubepods-besteffort-pod0d1d0c7e_76ea_4a5e_b8a1_0e0c6a7b9f10.slice"
+#define INNER  "/cri-containerd-" ID ID ID ID ".scope"
+static const struct tail_case {
+	const char *name;
+	const char *spec;
+	const char *tail;
+	const char *outer;
+	bool match;
+} tails[] = {
+    {"nested, its end and its outer container's path", OUTER MIDDLE POD INNER, POD INNER, OUTER,
+     true},
+    {"nested, the end kept from a component in the middle", OUTER MIDDLE POD INNER,
+     "/kubelet-kubepods-besteffort.slice" POD INNER, OUTER, true},
+    {"another outer container", OUTER MIDDLE POD INNER, POD INNER,
+     "/system.slice/docker-other.scope", false},
+    {"no outer known", OUTER MIDDLE POD INNER, POD INNER, NULL, false},
+    {"a spec short enough to fit a record is no tail's", "/kubepods/podu" INNER, INNER, "/kubepods",
+     false},
+    {"another end", OUTER MIDDLE POD INNER, POD "/cri-containerd-other.scope", OUTER, false},
+    {"an end not at a component", OUTER MIDDLE POD INNER, "ods-besteffort-pod" INNER, OUTER, false},
+};
+
 struct filter_case {
 	const char *name;
 	const char *include[3];
@@ -206,6 +231,12 @@ int main(void)
 		SUBTEST (specs[i].name)
 			ASSERT_EQ(container_meta_cgroup_matches(specs[i].spec, specs[i].path),
 				  specs[i].match);
+
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
+		SUBTEST (tails[i].name)
+			ASSERT_EQ(container_meta_cgroup_tail_matches(tails[i].spec, tails[i].tail,
+								     tails[i].outer),
+				  tails[i].match);
 
 	build_meta(&m);
 	SUBTEST ("labels give name, pod fields, not a sandbox") {
