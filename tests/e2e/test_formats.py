@@ -3,7 +3,7 @@
 """End-to-end: --format ecs and --format ocsf. Three ctrwatch watch the same containers (a
 plain one with an exit code, one killed by a signal, one with hostile labels, a Kubernetes-style
 one with its pod, one running before ctrwatch, with --exec so that execs are there too; a full tracking map for the loss
-line): every line of ecs and ocsf validates against the schemas in ../shared/schemas
+line): every line of ecs and ocsf validates against the schemas in tests/schemas
 (tests/lib/schema_check.py), and tells the same events as ndjson. The validators themselves
 must fail on a misspelt field, a wrong type, a missing required attribute and an enum out of
 range. Root."""

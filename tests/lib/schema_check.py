@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Validators for ctrwatch's --format ecs and --format ocsf lines, against the schemas in
-../shared/schemas (ECS 9.4.0's flat field definitions; OCSF 1.8.0's schema source). Test code:
+tests/schemas (ECS 9.4.0's flat field definitions; OCSF 1.8.0's schema source; README there). Test code:
 each check returns a list of problems, empty when the document is valid.
 
 ECS: every leaf field is defined (fields under an `object` field such as container.labels are
@@ -23,7 +23,7 @@ import os
 import re
 
 SCHEMAS = os.environ.get("CTRWATCH_SCHEMAS") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "schemas")
+    os.path.dirname(__file__), "..", "schemas")
 ECS_CUSTOM = "ctrwatch"
 
 
