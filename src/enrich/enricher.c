@@ -37,11 +37,23 @@ struct enrich_request {
 
 TAILQ_HEAD(request_queue, enrich_request);
 
-/* Where answers come from, for the one log line each time it stops or starts answering. */
+/*
+ * Where answers come from, for the one log line each time it stops or starts answering. A
+ * socket that does not exist is an engine not installed (most Kubernetes nodes have no Docker
+ * and no Podman), not one that is down: a debug line, and a line when it appears; one that is
+ * there and does not answer is a warning, and its recovery is said.
+ */
+enum source_state {
+	SOURCE_UP,     /* the last call reached it (and at first: until a call says otherwise) */
+	SOURCE_ABSENT, /* no socket at its path */
+	SOURCE_DOWN,   /* a socket that does not answer */
+};
+
 struct source {
 	const char *name; /* "containerd", "docker", "podman" */
 	const char *path; /* its socket */
-	bool reachable;	  /* the last call reached it */
+	enum source_state state;
+	bool absent_said; /* a container of this engine was seen while its socket was absent */
 };
 
 /*
@@ -198,12 +210,37 @@ static void find_init_pid(struct enricher *e, struct lookup_result *res, const c
 /* Logs when a source stops or starts answering; one line per change. */
 static void note_reachability(struct source *src, bool reachable, const char *error)
 {
-	if (reachable && !src->reachable)
-		log_info("%s at %s answers again", src->name, src->path);
-	else if (!reachable && src->reachable)
-		log_warn("%s at %s is not answering (%s): events are partial until it does",
+	enum source_state now = reachable		       ? SOURCE_UP
+				: access(src->path, F_OK) == 0 ? SOURCE_DOWN
+							       : SOURCE_ABSENT;
+
+	if (now == src->state)
+		return;
+	__atomic_store_n(&src->state, now, __ATOMIC_RELAXED); /* the heartbeat reads it */
+	if (now == SOURCE_UP)
+		log_info("%s at %s answers%s", src->name, src->path,
+			 src->state == SOURCE_DOWN ? " again" : "");
+	else if (now == SOURCE_DOWN)
+		log_warn("%s at %s is not answering (%s): its containers' events are partial until "
+			 "it does",
 			 src->name, src->path, error);
-	src->reachable = reachable;
+	else
+		log_debug("%s at %s: no such socket (not installed, or not started yet)", src->name,
+			  src->path);
+}
+
+/*
+ * A container of an engine whose socket does not exist: installed after all, or its socket not
+ * given to ctrwatch (a pod without the mount). Said once.
+ */
+static void note_absent_engine(struct source *src, const char *id)
+{
+	if (src->state != SOURCE_ABSENT || src->absent_said)
+		return;
+	log_warn("a %s container (%.12s) runs, but there is no %s socket at %s: its events are "
+		 "partial until there is",
+		 src->name, id, src->name, src->path);
+	src->absent_said = true;
 }
 
 /* containerd's answer: the container, its image digest and, if asked for, its init. */
@@ -229,6 +266,7 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	int rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta, res->error);
 
 	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
+	note_absent_engine(src, req->ident.id);
 	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {
 		note_mismatch(res, src->name, NULL, req->ident.id);
 		return LOOKUP_MISMATCH;
@@ -324,20 +362,23 @@ static void log_version(struct enricher *e)
 
 	if (containerd_version(e->client, version, sizeof(version), err) == 0) {
 		log_info("containerd %s at %s", version, e->containerd_source.path);
-		e->containerd_source.reachable = true;
+		__atomic_store_n(&e->containerd_source.state, SOURCE_UP, __ATOMIC_RELAXED);
 	} else {
 		log_warn("containerd at %s is not answering (%s): events are partial until it "
 			 "does",
 			 e->containerd_source.path, err);
-		e->containerd_source.reachable = false;
+		__atomic_store_n(&e->containerd_source.state,
+				 access(e->containerd_source.path, F_OK) ? SOURCE_ABSENT
+									 : SOURCE_DOWN,
+				 __ATOMIC_RELAXED);
 	}
 }
 
 /*
- * An engine is optional: one that is not there at startup is only a debug line. If a container
- * of its kind then shows up and it still does not answer, that is the warning.
+ * An engine is optional: one whose socket is not there at startup is only a debug line (and a
+ * line when it answers later); one whose socket is there and does not answer is a warning.
  */
-static void log_engine_version(struct engine_client *c, const struct source *src)
+static void log_engine_version(struct engine_client *c, struct source *src)
 {
 	char version[64], err[ENGINE_ERROR_MAX] = "";
 
@@ -346,7 +387,7 @@ static void log_engine_version(struct engine_client *c, const struct source *src
 	if (engine_version(c, version, sizeof(version), err) == 0)
 		log_info("%s %s at %s", src->name, version, src->path);
 	else
-		log_debug("%s at %s: %s", src->name, src->path, err);
+		note_reachability(src, false, err);
 }
 
 /* The next request, urgent ones first; NULL when there is none. Under the lock. */
@@ -425,7 +466,7 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 		err = errno ? errno : ENOMEM;
 		goto out_close_fd;
 	}
-	e->containerd_source = (struct source){"containerd", e->socket_path, true};
+	e->containerd_source = (struct source){.name = "containerd", .path = e->socket_path};
 	if (cfg->docker_socket)
 		e->docker =
 		    engine_client_open("docker", cfg->docker_socket, "moby", cfg->rpc_timeout_ms);
@@ -437,9 +478,11 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 		goto out_close_clients;
 	}
 	if (e->docker)
-		e->docker_source = (struct source){"docker", engine_client_socket(e->docker), true};
+		e->docker_source =
+		    (struct source){.name = "docker", .path = engine_client_socket(e->docker)};
 	if (e->podman)
-		e->podman_source = (struct source){"podman", engine_client_socket(e->podman), true};
+		e->podman_source =
+		    (struct source){.name = "podman", .path = engine_client_socket(e->podman)};
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	err = pthread_create(&e->thread, NULL, worker, e);
@@ -568,3 +611,15 @@ const struct lookup_ops enricher_lookup_ops = {
     .promote = enricher_promote,
     .take = enricher_take,
 };
+
+const char *enricher_source_state(const struct enricher *e, enum enricher_source which)
+{
+	static const char *const names[] = {
+	    [SOURCE_UP] = "up", [SOURCE_ABSENT] = "absent", [SOURCE_DOWN] = "down"};
+	const struct source *src = which == ENRICHER_DOCKER ? (e->docker ? &e->docker_source : NULL)
+				   : which == ENRICHER_PODMAN
+				       ? (e->podman ? &e->podman_source : NULL)
+				       : &e->containerd_source;
+
+	return src ? names[__atomic_load_n(&src->state, __ATOMIC_RELAXED)] : "off";
+}

@@ -29,4 +29,13 @@ int enricher_fd(const struct enricher *e);
 
 extern const struct lookup_ops enricher_lookup_ops;
 
+/* Which source of answers, for enricher_source_state(). */
+enum enricher_source { ENRICHER_CONTAINERD, ENRICHER_DOCKER, ENRICHER_PODMAN };
+/*
+ * How that source answered last: "up", "down" (its socket is there and does not answer),
+ * "absent" (no socket: not installed), "off" (not asked: its socket option is empty). Any
+ * thread.
+ */
+const char *enricher_source_state(const struct enricher *e, enum enricher_source which);
+
 #endif

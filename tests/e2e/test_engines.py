@@ -377,7 +377,33 @@ def test_absent_engine_sockets_cost_enrichment_never_an_event():
         if engine == "docker":  # what containerd knows of it, under Docker's namespace
             assert evs[0]["container"]["namespace"] == "moby", evs[0]
     warned = blind.stderr()
-    assert "docker at" in warned and "podman at" in warned, warned
+    # not installed, yet their containers run: one warning each, naming the socket
+    for engine in ("docker", "podman"):
+        lines = [line for line in warned.splitlines()
+                 if f"no {engine} socket at {workdir}/no-{engine}.sock" in line]
+        assert len(lines) == 1 and "warning" in lines[0], warned
+
+
+def test_an_engine_installed_after_ctrwatch_is_used_without_a_restart():
+    """ctrwatch started before the engine's socket existed (Docker installed or started later):
+    one debug line at start, none at all without -v; once the socket is there, its containers are
+    enriched, and ctrwatch says the engine answers."""
+    late = os.path.join(workdir, "late-docker.sock")
+    w = Ctrwatch(workdir, "late", "--docker-socket", late, "--podman-socket", "",
+                 socket=f"{workdir}/docker-exec/containerd/containerd.sock").start()
+    try:
+        assert "docker" not in w.stderr(), w.stderr()
+        os.symlink(f"{workdir}/docker.sock", late)  # the socket appears
+        cname = name("dk-late")
+        docker("run", "--rm", "--network", "none", "--name", cname, DOCKER_IMAGE, "/bin/true")
+        evs = lifetime(w, id_named(w, cname))
+        assert all(e["enrichment"] == "complete" for e in evs), evs
+        assert f"docker at {late} answers" in w.stderr(), w.stderr()
+        assert "warning: docker" not in w.stderr() and "no docker socket" not in w.stderr()
+    finally:
+        w.stop()
+        if os.path.lexists(late):
+            os.unlink(late)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,23 @@ def test_missing_socket_is_a_warning_and_events_still_flow():
         assert w.stop() == 0
 
 
+def test_engines_not_installed_are_not_warned_about():
+    """A containerd-only node: no Docker socket, no Podman socket. That is engines not being
+    installed, not being down: no warning names them, and containerd's containers are complete."""
+    w = Ctrwatch(workdir, "plain-node", "--docker-socket", os.path.join(workdir, "no-docker.sock"),
+                 "--podman-socket", os.path.join(workdir, "no-podman.sock"),
+                 socket=ctd.sock).start()
+    try:
+        cid = name("plain-node")
+        ctd.run(cid, "/bin/sh", "-c", "exit 0", check=True)
+        w.wait_for(cid, "container_remove")
+        assert all(e["enrichment"] == "complete" for e in w.for_container(cid))
+        warnings = [line for line in w.stderr().splitlines() if "warning" in line]
+        assert not [line for line in warnings if "docker" in line or "podman" in line], warnings
+    finally:
+        assert w.stop() == 0
+
+
 def test_hung_containerd_neither_blocks_events_nor_exit():
     """A socket that accepts and never speaks (gRPC gives up on the HTTP/2 handshake): events
     still go out, partial, and SIGTERM ends ctrwatch within a second. A peer that completes the
