@@ -37,6 +37,7 @@ enum {
 	OPT_CLEANUP,
 	OPT_STATUS,
 	OPT_WAIT_FOR_READER,
+	OPT_HEARTBEAT,
 	OPT_FORMAT,
 	OPT_METRICS_ADDRESS,
 };
@@ -69,6 +70,7 @@ static const struct option long_options[] = {
     {"cleanup", no_argument, NULL, OPT_CLEANUP},
     {"status", no_argument, NULL, OPT_STATUS},
     {"wait-for-reader", required_argument, NULL, OPT_WAIT_FOR_READER},
+    {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
     {},
 };
 
@@ -134,6 +136,8 @@ void cli_usage(FILE *f)
 	    "Operations:\n"
 	    "      --metrics-address ADDR:PORT  serve /metrics (Prometheus) and /healthz there,\n"
 	    "                          e.g. 127.0.0.1:9469, [::1]:9469, :9469 (default: off)\n"
+	    "      --heartbeat DURATION  a ctrwatch_heartbeat line this often, e.g. 30s, 5m;\n"
+	    "                          0 turns it off (default: 60s)\n"
 	    "\n"
 	    "Other:\n"
 	    "  -v, --verbose           debug output, including libbpf's, on stderr\n"
@@ -175,6 +179,29 @@ int cli_parse_size(const char *s, uint64_t *size)
 	if (*end || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
 		return -EINVAL;
 	*size = v;
+	return 0;
+}
+
+int cli_parse_interval_s(const char *s, unsigned int *seconds)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || v > 86400)
+		return -EINVAL;
+	if (!strcmp(end, "m"))
+		v *= 60;
+	else if (!strcmp(end, "h"))
+		v *= 3600;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	if (v > 86400)
+		return -EINVAL;
+	*seconds = v;
 	return 0;
 }
 
@@ -244,6 +271,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
 	opts->cache_bytes = CACHE_BYTES_DEFAULT;
+	opts->heartbeat_s = HEARTBEAT_S_DEFAULT;
 	opts->max_cgroups = MAX_CGROUPS_DEFAULT;
 	opts->pause_filter = true;
 	filter_set_init(&opts->filters);
@@ -334,6 +362,13 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 				return usage_error("bad --wait-for-reader '%s': want 0s to 60s, "
 						   "e.g. 30s",
 						   optarg);
+			break;
+		case OPT_HEARTBEAT:
+			if (cli_parse_interval_s(optarg, &opts->heartbeat_s))
+				return usage_error(
+				    "bad --heartbeat '%s': want 0 (off) or 1s to 24h, "
+				    "e.g. 60s or 5m",
+				    optarg);
 			break;
 		case OPT_CLEANUP:
 		case OPT_STATUS:

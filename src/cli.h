@@ -23,6 +23,7 @@
 #define EXEC_RINGBUF_SIZE_DEFAULT	    (8u << 20)
 #define ENRICH_TIMEOUT_MS_DEFAULT	    500
 #define CACHE_SIZE_DEFAULT		    4096
+#define HEARTBEAT_S_DEFAULT		    60
 /* the metadata cache's bytes: under the DaemonSet's 128 MiB, whatever labels containers carry */
 #define CACHE_BYTES_DEFAULT (32u << 20)
 #define MAX_CGROUPS_DEFAULT 16384
@@ -55,6 +56,7 @@ struct options {
 	struct filter_set filters;	 /* --include, --exclude, --namespace */
 	const char *pin_path;		 /* --pin, --pin-path; NULL: nothing outlives the process */
 	unsigned int wait_for_reader_ms; /* 0: refuse at once when another ctrwatch reads */
+	unsigned int heartbeat_s;	 /* --heartbeat; 0: none */
 	enum run_mode mode;
 };
 
@@ -67,6 +69,8 @@ enum cli_action {
 /* Fills opts; free with cli_free() whatever it returns. */
 enum cli_action cli_parse(int argc, char **argv, struct options *opts);
 void cli_free(struct options *opts);
+/* "0" (none), "90", "90s", "5m", "1h": seconds, 0 to 86400. Returns 0 or -EINVAL. */
+int cli_parse_interval_s(const char *s, unsigned int *seconds);
 /* "500", "500ms", "2s": milliseconds, 1 to 60000. Returns 0 or -EINVAL. */
 int cli_parse_duration_ms(const char *s, unsigned int *ms);
 void cli_usage(FILE *f);

@@ -72,6 +72,9 @@ struct ctrwatch {
 	struct metrics_server *metrics; /* NULL without --metrics-address */
 	int epoll_fd;
 	bool pinned; /* --pin: the ring buffers outlive us, and so do the records we keep */
+	uint64_t heartbeat_ns; /* --heartbeat; 0: none */
+	uint64_t started_ns;   /* CLOCK_BOOTTIME at start, for the heartbeat's uptime */
+	char kernel_release[65];
 };
 
 static int on_record(void *ctx, const void *data, size_t size, enum event_ring ring, uint64_t pos)
@@ -338,9 +341,34 @@ static void publish_gauges(struct ctrwatch *cw)
 				   record_rings_kept(cw->rings, EVENT_RING_EXEC));
 }
 
+/* ctrwatch_heartbeat: the facts the stages hold; the pipeline adds its own and writes it. */
+static void heartbeat(struct ctrwatch *cw, uint64_t now)
+{
+	static const enum enricher_source sources[HEARTBEAT_ENGINES] = {
+	    [HEARTBEAT_CONTAINERD] = ENRICHER_CONTAINERD,
+	    [HEARTBEAT_DOCKER] = ENRICHER_DOCKER,
+	    [HEARTBEAT_PODMAN] = ENRICHER_PODMAN};
+	uint64_t oldest = record_rings_oldest_unread_ns(cw->rings);
+	struct heartbeat hb = {
+	    .version = CTRWATCH_VERSION,
+	    .kernel_release = cw->kernel_release,
+	    .interval_s = cw->heartbeat_ns / 1000000000ull,
+	    .uptime_s = (now - cw->started_ns) / 1000000000ull,
+	    .containers = lifecycle_count(cw->lifecycle),
+	    .reader_lag_ms = oldest && oldest < now ? (now - oldest) / 1000000 : 0,
+	    .pinned = cw->pinned,
+	};
+
+	for (int i = 0; i < HEARTBEAT_ENGINES; i++)
+		hb.engines[i] =
+		    cw->enricher ? enricher_source_state(cw->enricher, sources[i]) : "off";
+	pipeline_write_heartbeat(cw->pipeline, now, &hb);
+}
+
 static int loop(struct ctrwatch *cw)
 {
 	uint64_t next_loss_check = 0, now = clock_boottime_ns();
+	uint64_t next_heartbeat = now + cw->heartbeat_ns;
 	struct epoll_event events[EVENT_RINGS + 1];
 	int timeout, err;
 
@@ -382,6 +410,11 @@ static int loop(struct ctrwatch *cw)
 		if (now >= next_loss_check) {
 			report_counters(cw);
 			next_loss_check = now + LOSS_CHECK_INTERVAL_NS;
+		}
+		/* written even while the reader cannot drain: that is what it is there to say */
+		if (cw->heartbeat_ns && now >= next_heartbeat) {
+			heartbeat(cw, now);
+			next_heartbeat = now + cw->heartbeat_ns;
 		}
 	}
 	return 0;
@@ -437,9 +470,14 @@ static int serve_metrics(struct ctrwatch *cw, const struct options *opts)
 
 static int run(struct ctrwatch *cw, const struct options *opts)
 {
+	struct utsname u;
 	int err;
 
 	cw->pinned = opts->pin_path != NULL;
+	cw->heartbeat_ns = opts->heartbeat_s * 1000000000ull;
+	cw->started_ns = clock_boottime_ns();
+	snprintf(cw->kernel_release, sizeof(cw->kernel_release), "%s",
+		 uname(&u) == 0 ? u.release : "unknown");
 	init_metrics(cw, opts);
 	err = serve_metrics(cw, opts);
 	if (err)

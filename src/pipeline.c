@@ -9,9 +9,11 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "enrich/enrichment.h"
 #include "metrics/metrics.h"
+#include "output/event_fields.h"
 #include "output/event_format.h"
 #include "output/json_writer.h"
 #include "pipeline.h"
@@ -64,6 +66,8 @@ struct pipeline {
 	struct json_writer writer;
 	char hostname[HOSTNAME_MAX];
 	uint64_t no_memory; /* events not written for lack of memory */
+	uint64_t lines;	    /* events written (or waiting for the output), since the start */
+	uint64_t lines_at_heartbeat, lost_at_heartbeat;
 	struct loss_counts reported;
 	struct pressure_counts pressure, pressure_reported; /* ours: forgotten and shed */
 	int write_error;
@@ -199,8 +203,10 @@ static void write_event(struct pipeline *p, struct slot *s, struct event *ev)
 	ev->enrichment = &s->enrichment;
 	json_writer_reset(&p->writer);
 	p->encoder->event(&p->writer, ev, p->hostname);
-	if (write_line(p))
-		metrics_event_written(ev->kind, s->enrichment.state);
+	if (!write_line(p))
+		return;
+	metrics_event_written(ev->kind, s->enrichment.state);
+	p->lines++;
 }
 
 static void set_error(struct slot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -705,4 +711,30 @@ void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss
 	json_writer_reset(&p->writer);
 	p->encoder->lost(&p->writer, now_ns, &delta, p->hostname);
 	write_line(p);
+}
+
+static uint64_t lost_total(const struct loss_counts *lost)
+{
+	struct event_counter c[EVENT_LOST_COUNTERS];
+	uint64_t total;
+
+	event_lost_counters(lost, c, &total);
+	return total;
+}
+
+void pipeline_write_heartbeat(struct pipeline *p, uint64_t now_ns, struct heartbeat *hb)
+{
+	uint64_t lost = lost_total(&p->reported);
+
+	hb->written_total = p->lines;
+	hb->written = p->lines - p->lines_at_heartbeat;
+	hb->lost_total = lost;
+	hb->lost = lost - p->lost_at_heartbeat;
+	hb->output_stalled_ms = sink_stalled_ns(p->cfg.sink) / 1000000;
+	p->lines_at_heartbeat = p->lines;
+	p->lost_at_heartbeat = lost;
+	json_writer_reset(&p->writer);
+	p->encoder->heartbeat(&p->writer, now_ns, hb, p->hostname);
+	if (write_line(p))
+		metrics_heartbeat_written(clock_boot_to_realtime_ns(now_ns) / 1000000000ull);
 }

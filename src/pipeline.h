@@ -10,6 +10,7 @@
 #include "filter/policy.h"
 #include "lifecycle/event.h"
 #include "lifecycle/lifecycle.h"
+#include "output/event_format.h"
 #include "output/sink.h"
 
 struct event_encoder;
@@ -52,6 +53,12 @@ void pipeline_tick(struct pipeline *p, uint64_t now_ns, bool force);
 void pipeline_oldest_records(const struct pipeline *p, uint64_t oldest[EVENT_RINGS]);
 /* The earliest lookup deadline among held events, or 0. */
 uint64_t pipeline_next_deadline(const struct pipeline *p);
+/*
+ * Writes a ctrwatch_heartbeat line, in order with the events (a stalled output keeps it waiting
+ * with them): hb's facts, and the pipeline's own (lines written and lost since the last one and
+ * in all, how long the output has kept lines waiting).
+ */
+void pipeline_write_heartbeat(struct pipeline *p, uint64_t now_ns, struct heartbeat *hb);
 /*
  * Given the totals counted by the other stages (the pipeline adds its own), writes a
  * ctrwatch_lost line, and a warning per cause, if any grew since the last call.

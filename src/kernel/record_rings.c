@@ -152,6 +152,17 @@ static int drain_by_seq(struct ringbuf_reader *const *readers)
 	}
 }
 
+uint64_t record_rings_oldest_unread_ns(struct record_rings *rr)
+{
+	uint64_t oldest = 0, t;
+
+	for (int i = 0; i < EVENT_RINGS; i++)
+		if (rr->readers[i] && ringbuf_reader_next_time(rr->readers[i], &t) > 0 && t &&
+		    (!oldest || t < oldest))
+			oldest = t;
+	return oldest;
+}
+
 int record_rings_drain(struct record_rings *rr)
 {
 	return drain_by_seq(rr->readers);

@@ -30,6 +30,8 @@ struct ringbuf_reader *record_rings_reader(const struct record_rings *rr, enum e
 int record_rings_watch(const struct record_rings *rr, int epoll_fd);
 /* Hands out every queued record: the draining buffer's first, then the others by seq. */
 int record_rings_drain(struct record_rings *rr);
+/* The kernel timestamp (CLOCK_BOOTTIME) of the oldest record not read yet, or 0: none waits. */
+uint64_t record_rings_oldest_unread_ns(struct record_rings *rr);
 /*
  * Gives the kernel back the room of records whose lines are out: up to held[ring], the oldest
  * record whose event is held (EVENT_NO_RING_POS: none); nothing of ours while a record of the

@@ -180,25 +180,44 @@ static int walk(struct ringbuf_reader *r, uint64_t *pos, ringbuf_record_fn fn, v
 	return n;
 }
 
+/* The next record's header in today's layout: NULL when there is none yet, or it is too short. */
+static int next_header(struct ringbuf_reader *r, const struct record_header **rec)
+{
+	const uint32_t *hdr;
+	const void *data;
+	int n = head(r, &r->read_pos, &hdr);
+	long size;
+
+	*rec = NULL;
+	if (n <= 0)
+		return n;
+	data = hdr + 2;
+	size = hdr[0];
+	if (r->layout != RECORDS_LAYOUT_VERSION) { /* an older layout's header: read as today's */
+		size = records_upgrade(r->layout, data, size, r->upgraded, sizeof(r->upgraded));
+		data = r->upgraded;
+	}
+	if (size >= (long)sizeof(**rec))
+		*rec = data;
+	return 1;
+}
+
 int ringbuf_reader_next_seq(struct ringbuf_reader *r, uint64_t *seq)
 {
 	const struct record_header *rec;
-	const uint32_t *hdr;
-	int n = head(r, &r->read_pos, &hdr);
+	int n = next_header(r, &rec);
 
-	if (n <= 0)
-		return n;
-	rec = (const struct record_header *)(hdr + 2);
-	if (r->layout != RECORDS_LAYOUT_VERSION) { /* an older layout's header: read as today's */
-		int up =
-		    records_upgrade(r->layout, hdr + 2, hdr[0], r->upgraded, sizeof(r->upgraded));
+	*seq = rec ? rec->seq : 0;
+	return n;
+}
 
-		rec = (const struct record_header *)r->upgraded;
-		*seq = up >= (int)sizeof(*rec) ? rec->seq : 0;
-		return 1;
-	}
-	*seq = hdr[0] >= sizeof(*rec) ? rec->seq : 0;
-	return 1;
+int ringbuf_reader_next_time(struct ringbuf_reader *r, uint64_t *boot_ns)
+{
+	const struct record_header *rec;
+	int n = next_header(r, &rec);
+
+	*boot_ns = rec ? rec->timestamp_ns : 0;
+	return n;
 }
 
 int ringbuf_reader_hand_next(struct ringbuf_reader *r)

@@ -34,6 +34,8 @@ int ringbuf_reader_drain(struct ringbuf_reader *r);
  * complete record at the read position (1), or 0 when there is none yet, or -EBADMSG ...
  */
 int ringbuf_reader_next_seq(struct ringbuf_reader *r, uint64_t *seq);
+/* Likewise its kernel timestamp (CLOCK_BOOTTIME): how old the oldest record not read yet is. */
+int ringbuf_reader_next_time(struct ringbuf_reader *r, uint64_t *boot_ns);
 /* ... and that record handed to the callback: 1, 0 when there is none, or its error. */
 int ringbuf_reader_hand_next(struct ringbuf_reader *r);
 /* Consumes the kernel's wakeups; one that comes later wakes the epoll fd again. */

@@ -30,6 +30,7 @@ static struct {
 	uint64_t engine_up[METRICS_ENGINES];
 	struct loss_counts lost;
 	uint64_t containers;
+	uint64_t heartbeat_s; /* wall clock of the last ctrwatch_heartbeat; 0: none yet */
 	uint64_t lifecycle_queued;
 	uint64_t exec_queued;
 	uint64_t last_drain_ns;
@@ -121,6 +122,11 @@ void metrics_set_lost(const struct loss_counts *totals)
 	set(&m.lost.malformed, totals->malformed);
 	set(&m.lost.no_memory, totals->no_memory);
 	set(&m.lost.unwritten, totals->unwritten);
+}
+
+void metrics_heartbeat_written(uint64_t unix_s)
+{
+	set(&m.heartbeat_s, unix_s);
 }
 
 void metrics_set_containers(unsigned int tracked)
@@ -369,6 +375,11 @@ static void render_state(struct text *t, uint64_t now_ns)
 	family(t, "ctrwatch_containers_tracked", "gauge",
 	       "Containers ctrwatch follows (userspace), their cgroup existing.");
 	put(t, "ctrwatch_containers_tracked %" PRIu64 "\n", get(&m.containers));
+	if (get(&m.heartbeat_s)) {
+		family(t, "ctrwatch_heartbeat_timestamp_seconds", "gauge",
+		       "When the last ctrwatch_heartbeat line was written (Unix time).");
+		put(t, "ctrwatch_heartbeat_timestamp_seconds %" PRIu64 "\n", get(&m.heartbeat_s));
+	}
 	if (kernel >= 0) {
 		family(t, "ctrwatch_kernel_tracked_cgroups", "gauge",
 		       "Entries in the kernel's tracking map.");

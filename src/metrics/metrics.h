@@ -51,6 +51,8 @@ void metrics_init(const struct metrics_static *s);
 void metrics_event_written(enum event_kind kind, enum enrichment_state state);
 /* pipeline: an event the policy dropped */
 void metrics_event_dropped(enum metrics_drop_reason reason);
+/* pipeline: a ctrwatch_heartbeat line went out (or waits for the output), at this wall clock */
+void metrics_heartbeat_written(uint64_t unix_s);
 /* sink: a write that failed (retried later, or fatal) */
 void metrics_output_error(void);
 /* metrics server: a connection closed at once (too many, or too many from its address) */

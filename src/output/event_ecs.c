@@ -305,3 +305,22 @@ void event_ecs_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 	json_object_end(w);
 	json_newline(w);
 }
+
+void event_ecs_encode_heartbeat(struct json_writer *w, uint64_t boot_ns, const struct heartbeat *hb,
+				const char *hostname)
+{
+	encode_head(w, boot_ns, "state", (struct ecs_kind){"host", "info"}, "ctrwatch_heartbeat",
+		    "ctrwatch.heartbeat", 0, hostname);
+	json_key(w, "agent");
+	json_object_begin(w);
+	json_member_string(w, "name", "ctrwatch");
+	json_member_string(w, "type", "ctrwatch");
+	json_member_string(w, "version", hb->version);
+	json_object_end(w);
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	event_json_heartbeat(w, "heartbeat", hb);
+	json_object_end(w);
+	json_object_end(w);
+	json_newline(w);
+}

@@ -6,6 +6,7 @@
 
 #include "common/loss.h"
 #include "lifecycle/event.h"
+#include "output/event_format.h"
 #include "output/json_writer.h"
 
 /* --format ecs: Elastic Common Schema 9.x documents (docs/formats.md has the mapping, event by
@@ -15,5 +16,9 @@ void event_ecs_encode_lost(struct json_writer *w, uint64_t boot_ns, const struct
 			   const char *hostname);
 void event_ecs_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 			       const struct pressure_counts *pressure, const char *hostname);
+
+/* Appends a ctrwatch_heartbeat line: event.kind state, the facts under ctrwatch.heartbeat. */
+void event_ecs_encode_heartbeat(struct json_writer *w, uint64_t boot_ns, const struct heartbeat *hb,
+				const char *hostname);
 
 #endif

@@ -183,3 +183,41 @@ void event_json_counters(struct json_writer *w, const char *key, const struct ev
 		json_member_u64(w, "total", *total);
 	json_object_end(w);
 }
+
+const char *heartbeat_engine_name(enum heartbeat_engine engine)
+{
+	static const char *const names[HEARTBEAT_ENGINES] = {"containerd", "docker", "podman"};
+
+	return names[engine];
+}
+
+static void since_and_total(struct json_writer *w, const char *key, uint64_t since, uint64_t total)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	json_member_u64(w, "since_last", since);
+	json_member_u64(w, "total", total);
+	json_object_end(w);
+}
+
+void event_json_heartbeat(struct json_writer *w, const char *key, const struct heartbeat *hb)
+{
+	json_key(w, key);
+	json_object_begin(w);
+	json_member_string(w, "version", hb->version);
+	json_member_string(w, "kernel", hb->kernel_release);
+	json_member_u64(w, "interval_s", hb->interval_s);
+	json_member_u64(w, "uptime_s", hb->uptime_s);
+	json_member_u64(w, "containers", hb->containers);
+	since_and_total(w, "events_written", hb->written, hb->written_total);
+	since_and_total(w, "lost", hb->lost, hb->lost_total);
+	json_member_u64(w, "reader_lag_ms", hb->reader_lag_ms);
+	json_member_u64(w, "output_stalled_ms", hb->output_stalled_ms);
+	json_key(w, "engines");
+	json_object_begin(w);
+	for (int i = 0; i < HEARTBEAT_ENGINES; i++)
+		json_member_string(w, heartbeat_engine_name(i), hb->engines[i]);
+	json_object_end(w);
+	json_member_bool(w, "pinned", hb->pinned);
+	json_object_end(w);
+}

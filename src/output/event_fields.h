@@ -8,6 +8,7 @@
 #include "common/loss.h"
 #include "enrich/enrichment.h"
 #include "lifecycle/event.h"
+#include "output/event_format.h"
 #include "output/json_writer.h"
 
 /*
@@ -57,5 +58,8 @@ size_t event_pressure_counters(const struct pressure_counts *p, struct event_cou
 /* "key": {each counter, then "total" when total is not NULL} */
 void event_json_counters(struct json_writer *w, const char *key, const struct event_counter *c,
 			 size_t n, const uint64_t *total);
+
+/* key: the heartbeat's facts as an object, the same in every format (docs/events.md). */
+void event_json_heartbeat(struct json_writer *w, const char *key, const struct heartbeat *hb);
 
 #endif

@@ -8,9 +8,12 @@
 #include "output/event_ocsf.h"
 
 static const struct event_encoder encoders[] = {
-    [EVENT_FORMAT_NDJSON] = {event_json_encode, event_json_encode_lost, event_json_encode_pressure},
-    [EVENT_FORMAT_ECS] = {event_ecs_encode, event_ecs_encode_lost, event_ecs_encode_pressure},
-    [EVENT_FORMAT_OCSF] = {event_ocsf_encode, event_ocsf_encode_lost, event_ocsf_encode_pressure},
+    [EVENT_FORMAT_NDJSON] = {event_json_encode, event_json_encode_lost, event_json_encode_pressure,
+			     event_json_encode_heartbeat},
+    [EVENT_FORMAT_ECS] = {event_ecs_encode, event_ecs_encode_lost, event_ecs_encode_pressure,
+			  event_ecs_encode_heartbeat},
+    [EVENT_FORMAT_OCSF] = {event_ocsf_encode, event_ocsf_encode_lost, event_ocsf_encode_pressure,
+			   event_ocsf_encode_heartbeat},
 };
 
 static const char *const names[] = {

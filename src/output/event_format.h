@@ -15,6 +15,32 @@ enum event_format {
 	EVENT_FORMAT_OCSF,	 /* OCSF 1.8.0 */
 };
 
+/* The engines a heartbeat says the state of, in this order. */
+enum heartbeat_engine {
+	HEARTBEAT_CONTAINERD,
+	HEARTBEAT_DOCKER,
+	HEARTBEAT_PODMAN,
+	HEARTBEAT_ENGINES
+};
+
+/*
+ * A ctrwatch_heartbeat (docs/events.md): that ctrwatch runs, and how well it sees, every
+ * --heartbeat, so that a quiet node is told from a dead or cut-off ctrwatch in the log stream.
+ */
+struct heartbeat {
+	const char *version;
+	const char *kernel_release;
+	uint64_t interval_s;
+	uint64_t uptime_s;
+	unsigned int containers;	 /* followed now */
+	uint64_t written, written_total; /* lines, since the last heartbeat and since the start */
+	uint64_t lost, lost_total;	 /* what ctrwatch_lost counts, likewise */
+	uint64_t reader_lag_ms;		 /* the oldest record not read yet: its age */
+	uint64_t output_stalled_ms;	 /* lines have waited for the output this long; 0 */
+	const char *engines[HEARTBEAT_ENGINES]; /* "up", "down", "absent", "off" */
+	bool pinned;
+};
+
 /* One format's encoders; each appends one JSON object and a newline. */
 struct event_encoder {
 	void (*event)(struct json_writer *w, const struct event *ev, const char *hostname);
@@ -24,7 +50,12 @@ struct event_encoder {
 	/* the work shed for floods of lookalikes since the last one */
 	void (*pressure)(struct json_writer *w, uint64_t boot_ns,
 			 const struct pressure_counts *pressure, const char *hostname);
+	void (*heartbeat)(struct json_writer *w, uint64_t boot_ns, const struct heartbeat *hb,
+			  const char *hostname);
 };
+
+/* "containerd", "docker", "podman" */
+const char *heartbeat_engine_name(enum heartbeat_engine engine);
 
 /* "ndjson", "ecs", "ocsf". Returns 0 or -EINVAL. */
 int event_format_parse(const char *name, enum event_format *format);

@@ -183,3 +183,12 @@ void event_json_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 	json_object_end(w);
 	json_newline(w);
 }
+
+void event_json_encode_heartbeat(struct json_writer *w, uint64_t boot_ns,
+				 const struct heartbeat *hb, const char *hostname)
+{
+	encode_preamble(w, boot_ns, "ctrwatch_heartbeat", 0, hostname);
+	event_json_heartbeat(w, "heartbeat", hb);
+	json_object_end(w);
+	json_newline(w);
+}

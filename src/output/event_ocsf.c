@@ -408,3 +408,20 @@ void event_ocsf_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 	json_object_end(w);
 	json_newline(w);
 }
+
+void event_ocsf_encode_heartbeat(struct json_writer *w, uint64_t boot_ns,
+				 const struct heartbeat *hb, const char *hostname)
+{
+	encode_head(w, boot_ns, counters_class, 0, SEVERITY_INFORMATIONAL, hostname);
+	json_member_string(w, "message", "ctrwatch is running");
+	json_key(w, "unmapped");
+	json_object_begin(w);
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	json_member_string(w, "event", "ctrwatch_heartbeat");
+	event_json_heartbeat(w, "heartbeat", hb);
+	json_object_end(w);
+	json_object_end(w);
+	json_object_end(w);
+	json_newline(w);
+}

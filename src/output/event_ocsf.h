@@ -6,6 +6,7 @@
 
 #include "common/loss.h"
 #include "lifecycle/event.h"
+#include "output/event_format.h"
 #include "output/json_writer.h"
 
 /* --format ocsf: OCSF 1.8.0 events (docs/formats.md has the mapping, event by event). */
@@ -14,5 +15,9 @@ void event_ocsf_encode_lost(struct json_writer *w, uint64_t boot_ns, const struc
 			    const char *hostname);
 void event_ocsf_encode_pressure(struct json_writer *w, uint64_t boot_ns,
 				const struct pressure_counts *pressure, const char *hostname);
+
+/* Appends a ctrwatch_heartbeat line: a Base Event, the facts under unmapped.ctrwatch.heartbeat. */
+void event_ocsf_encode_heartbeat(struct json_writer *w, uint64_t boot_ns,
+				 const struct heartbeat *hb, const char *hostname);
 
 #endif

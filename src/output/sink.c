@@ -26,7 +26,8 @@ struct sink {
 	 */
 	char *buf;
 	size_t head, len, cap;
-	uint64_t waiting_lines; /* kept since the outage began */
+	uint64_t waiting_lines;	   /* kept since the outage began */
+	uint64_t stalled_since_ns; /* CLOCK_MONOTONIC when the outage began; 0: none */
 	uint64_t retry_at_ns, backoff_ns;
 	uint64_t unwritten;
 };
@@ -212,6 +213,7 @@ int sink_write(struct sink *s, const char *line, size_t len)
 	log_warn("cannot write to %s: %s; keeping events (up to %u MiB) and retrying", sink_name(s),
 		 strerror(-err), SINK_BACKLOG_MAX >> 20);
 	s->waiting_lines = 0;
+	s->stalled_since_ns = clock_monotonic_ns();
 	done = take_back(s, done);
 	keep(s, line + done, len - done, done > 0);
 	back_off(s);
@@ -244,7 +246,13 @@ int sink_flush(struct sink *s, bool now)
 		 (unsigned long long)s->waiting_lines);
 	s->head = s->len = 0;
 	s->backoff_ns = 0;
+	s->stalled_since_ns = 0;
 	return 0;
+}
+
+uint64_t sink_stalled_ns(const struct sink *s)
+{
+	return s->stalled_since_ns ? clock_monotonic_ns() - s->stalled_since_ns : 0;
 }
 
 size_t sink_backlog(const struct sink *s)

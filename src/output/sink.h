@@ -35,6 +35,8 @@ int sink_write(struct sink *s, const char *line, size_t len);
 /* Retries the backlog once its backoff has passed (now: at once). Returns 0 or an error that
  * ends the sink. */
 int sink_flush(struct sink *s, bool now);
+/* How long lines have waited for the output (the outage so far), in ns; 0 when none wait. */
+uint64_t sink_stalled_ns(const struct sink *s);
 /* Bytes waiting in the backlog. */
 size_t sink_backlog(const struct sink *s);
 /* Lines neither the disk nor the backlog could take, since the start. */

@@ -9,6 +9,7 @@ must fail on a misspelt field, a wrong type, a missing required attribute and an
 range. Root."""
 
 import copy
+import time
 import os
 import sys
 import uuid
@@ -108,6 +109,7 @@ def run_containers():
 
 def test_every_line_validates_and_tells_what_ndjson_tells():
     run_containers()
+    time.sleep(1.2)  # a heartbeat after the containers' events, in every format
     for f in FORMATS:
         assert runs[f].stop() == 0, runs[f].stderr()
     for name, checker in (("ecs", ecs), ("ocsf", ocsf)):
@@ -152,6 +154,24 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
     po = [e for e in oc if ocsf_id(e) == ids["pod"] and ocsf_event(e) == "container_start"][0]
     assert po["process"]["container"]["pod_uuid"] == pe["orchestrator"]["resource"]["id"], po
     assert po["unmapped"]["ctrwatch"]["pod"]["namespace"] == "shop", po
+    # heartbeats: one a second in each format (validated above), the same facts where each puts
+    # them; the events they count add up to the events written
+    hb = {"ndjson": [e["heartbeat"] for e in nd if e["event"] == "ctrwatch_heartbeat"],
+          "ecs": [e["ctrwatch"]["heartbeat"] for e in ec
+                  if e["event"]["action"] == "ctrwatch_heartbeat"],
+          "ocsf": [e["unmapped"]["ctrwatch"]["heartbeat"] for e in oc
+                   if e.get("unmapped", {}).get("ctrwatch", {}).get("event") ==
+                   "ctrwatch_heartbeat"]}
+    for f, beats in hb.items():
+        assert beats, (f, beats)
+        last = beats[-1]
+        assert last["interval_s"] == 1 and last["engines"]["containerd"] == "up", (f, last)
+        assert last["engines"]["docker"] in ("absent", "up", "down"), (f, last)
+        assert last["pinned"] is False and last["lost"]["total"] == 0, (f, last)
+        assert sum(b["events_written"]["since_last"] for b in beats) == \
+            last["events_written"]["total"], (f, beats)
+    events = [e for e in nd if "container" in e]
+    assert hb["ndjson"][-1]["events_written"]["total"] <= len(events)
 
 
 def test_the_loss_line_validates_in_each_format():
@@ -230,7 +250,8 @@ def setup():
     ids["before"] = cid("before")
     ctd.run(ids["before"], "/bin/sleep", "600", detach=True, check=True)
     for f in FORMATS:
-        runs[f] = Ctrwatch(ctd.dir, f, "--format", f, "--exec", socket=ctd.sock).start()
+        runs[f] = Ctrwatch(ctd.dir, f, "--format", f, "--exec", "--heartbeat", "1s",
+                           socket=ctd.sock).start()
 
 
 def teardown():

@@ -192,7 +192,9 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
 
 def test_full_disk_loses_nothing_and_never_writes_half_a_line():
     """--output on a tiny tmpfs that fills up, then gets room again: while full, the file holds
-    only whole lines; afterwards every event is there exactly once, in order."""
+    only whole lines; afterwards every event is there exactly once, in order. The heartbeats
+    made meanwhile (--heartbeat 1s) waited in order with the events and say how long the output
+    had been stalled; the first after the stall says 0 again."""
     disk = os.path.join(workdir, "disk")
     os.mkdir(disk)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", disk], check=True)
@@ -201,7 +203,7 @@ def test_full_disk_loses_nothing_and_never_writes_half_a_line():
         filler = os.path.join(disk, "filler")
         with open(filler, "wb") as f:
             f.write(b"f" * (56 * 1024))  # a page for the log, one for ~3 lines
-        w = Ctrwatch(disk, "full", socket=ctd.sock).start()
+        w = Ctrwatch(disk, "full", "--heartbeat", "1s", socket=ctd.sock).start()
         cids = [name(f"disk{i}") for i in range(4)]
         for cid in cids:
             ctd.run(cid, "/bin/sh", "-c", "exit 0", check=True)
@@ -209,11 +211,22 @@ def test_full_disk_loses_nothing_and_never_writes_half_a_line():
         assert w.stderr().count("cannot write to") == 1, w.stderr()  # said once
         full = w.events()  # parses: whole lines only, ending in a newline
         assert len(full) < 4 * len(LIFETIME), len(full)
+        time.sleep(2.5)  # heartbeats made while the disk is full
         os.unlink(filler)
         for cid in cids:
             w.wait_for(cid, "container_remove", timeout=20)
         for cid in cids:
             assert_one_lifetime(w, cid)
+
+        def after_stall():
+            beats = [e["heartbeat"] for e in w.events() if e["event"] == "ctrwatch_heartbeat"]
+            stalled = [b for b in beats if b["output_stalled_ms"] > 0]
+            return beats if stalled and beats[-1]["output_stalled_ms"] == 0 else None
+        beats = wait_until(after_stall, timeout=10, what="a heartbeat after the stall")
+        stalls = [b["output_stalled_ms"] for b in beats if b["output_stalled_ms"]]
+        log(f"heartbeats' output_stalled_ms: {[b['output_stalled_ms'] for b in beats]}")
+        assert len(stalls) >= 2 and stalls == sorted(stalls) and stalls[-1] >= 1000, stalls
+        assert [b["uptime_s"] for b in beats] == sorted(b["uptime_s"] for b in beats)
         assert "again" in w.stderr(), w.stderr()
         assert w.proc.poll() is None, w.stderr()
         log(f"{len(full)} lines fit before the disk was full, "

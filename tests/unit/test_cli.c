@@ -76,6 +76,26 @@ static const struct wait_case waits[] = {
     {"in ms", "--wait-for-reader=1500ms", 1500},
 };
 
+/* --heartbeat: seconds between ctrwatch_heartbeat lines, 0 for none; bad ones are usage errors. */
+static const struct heartbeat_case {
+	const char *name;
+	char *arg;
+	enum cli_action action;
+	unsigned int seconds;
+} heartbeats[] = {
+    {"60s by default", NULL, CLI_RUN, 60},
+    {"0 turns it off", "--heartbeat=0", CLI_RUN, 0},
+    {"seconds", "--heartbeat=30s", CLI_RUN, 30},
+    {"bare seconds", "--heartbeat=90", CLI_RUN, 90},
+    {"minutes", "--heartbeat=5m", CLI_RUN, 300},
+    {"hours, up to a day", "--heartbeat=24h", CLI_RUN, 86400},
+    {"past a day", "--heartbeat=25h", CLI_EXIT_USAGE, 0},
+    {"milliseconds are not a unit here", "--heartbeat=500ms", CLI_EXIT_USAGE, 0},
+    {"negative", "--heartbeat=-1s", CLI_EXIT_USAGE, 0},
+    {"no number", "--heartbeat=s", CLI_EXIT_USAGE, 0},
+    {"empty", "--heartbeat=", CLI_EXIT_USAGE, 0},
+};
+
 /* Where a run pins, and what it does: pinning is asked for; --status and --cleanup use the
  * default path unless told another. */
 struct pin_case {
@@ -162,6 +182,22 @@ int main(void)
 
 			ASSERT_EQ(cli_parse(waits[i].arg ? 3 : 2, argv, &opts), CLI_RUN);
 			ASSERT_EQ(opts.wait_for_reader_ms, waits[i].ms);
+			cli_free(&opts);
+		}
+	}
+	for (size_t i = 0; i < sizeof(heartbeats) / sizeof(heartbeats[0]); i++) {
+		SUBTEST (heartbeats[i].name) {
+			struct options opts;
+			char *argv[] = {"ctrwatch", heartbeats[i].arg, NULL};
+			FILE *saved = stderr;
+
+			stderr = fopen("/dev/null", "w"); /* the usage error's line */
+			ASSERT_EQ(cli_parse(heartbeats[i].arg ? 2 : 1, argv, &opts),
+				  heartbeats[i].action);
+			fclose(stderr);
+			stderr = saved;
+			if (heartbeats[i].action == CLI_RUN)
+				ASSERT_EQ(opts.heartbeat_s, heartbeats[i].seconds);
 			cli_free(&opts);
 		}
 	}

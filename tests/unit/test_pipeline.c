@@ -570,6 +570,31 @@ int main(void)
 		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-size 1)"));
 		teardown(&h);
 	}
+	SUBTEST ("heartbeats count the events written since the last one, and in all") {
+		struct heartbeat hb = {.version = "t", .kernel_release = "k"};
+
+		for (int i = 0; i < HEARTBEAT_ENGINES; i++)
+			hb.engines[i] = "off";
+		setup(&h, (struct setup_opts){0});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 40,
+			      "/kubepods/besteffort/pod8a5b0d12-3f4c-"
+			      "4e5d-9a6b-7c8d9e0f1a2b/0123456789abcdef0123"
+			      "456789abcdef0123456789abcdef0123456789abcdef",
+			      1000);
+		process_record(&h, RECORD_CONTAINER_START, 40, 2000);
+		pipeline_write_heartbeat(h.p, 3000, &hb);
+		ASSERT_EQ(hb.written, 2);
+		ASSERT_EQ(hb.written_total, 2);
+		exit_record(&h, 40, 4000);
+		pipeline_write_heartbeat(h.p, 5000, &hb);
+		ASSERT_EQ(hb.written, 1);
+		ASSERT_EQ(hb.written_total, 3);
+		ASSERT_EQ(hb.output_stalled_ms, 0);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "container_create:none container_start:none ctrwatch_heartbeat:- "
+				  "container_exit:none ctrwatch_heartbeat:-");
+		teardown(&h);
+	}
 	SUBTEST ("the metadata cache is bounded in bytes too") {
 		/* room for one container's metadata, not two */
 		setup(&h, (struct setup_opts){.containerd = true, .cache_bytes = 250});
