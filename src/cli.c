@@ -148,16 +148,22 @@ void cli_usage(FILE *f)
 	    "Needs root, or CAP_BPF and CAP_PERFMON, and a kernel >= 5.8 with BTF.\n");
 }
 
+/* The decimal number s begins with, and where its unit begins: 0, or -EINVAL for none. */
+static int leading_number(const char *s, unsigned long long *v, char **end)
+{
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, end, 10);
+	return errno || *end == s ? -EINVAL : 0;
+}
+
 int cli_parse_size(const char *s, uint64_t *size)
 {
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (leading_number(s, &v, &end))
 		return -EINVAL;
 	switch (*end) {
 	case 'k':
@@ -187,11 +193,7 @@ int cli_parse_interval_s(const char *s, unsigned int *seconds)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || v > 86400)
+	if (leading_number(s, &v, &end) || v > 86400)
 		return -EINVAL;
 	if (!strcmp(end, "m"))
 		v *= 60;
@@ -210,11 +212,7 @@ int cli_parse_duration_ms(const char *s, unsigned int *ms)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (leading_number(s, &v, &end))
 		return -EINVAL;
 	if (strcmp(end, "s") == 0)
 		v *= 1000;
