@@ -129,6 +129,13 @@ def setup():
                        socket=containerd).start()
     blind = Ctrwatch(workdir, "blind", "--docker-socket", f"{workdir}/no-docker.sock",
                      "--podman-socket", f"{workdir}/no-podman.sock", socket=containerd).start()
+    # The lookup thread asks each engine its version before it takes any lookup, and a fresh
+    # Podman service can take a while to answer its first request: a `run --rm` container
+    # made meanwhile is gone before its lookup is made (seen in CI: "none"). The tests are about
+    # lookups, not that first wait.
+    wait_until(lambda: " at " + f"{workdir}/podman.sock" in watcher.stderr() and
+               " at " + f"{workdir}/docker.sock" in watcher.stderr(), timeout=60,
+               what="ctrwatch's lookup thread to have asked both engines")
 
 
 def teardown():
