@@ -210,16 +210,17 @@ static void find_init_pid(struct enricher *e, struct lookup_result *res, const c
 /* Logs when a source stops or starts answering; one line per change. */
 static void note_reachability(struct source *src, bool reachable, const char *error)
 {
+	enum source_state was = src->state;
 	enum source_state now = reachable		       ? SOURCE_UP
 				: access(src->path, F_OK) == 0 ? SOURCE_DOWN
 							       : SOURCE_ABSENT;
 
-	if (now == src->state)
+	if (now == was)
 		return;
 	__atomic_store_n(&src->state, now, __ATOMIC_RELAXED); /* the heartbeat reads it */
 	if (now == SOURCE_UP)
 		log_info("%s at %s answers%s", src->name, src->path,
-			 src->state == SOURCE_DOWN ? " again" : "");
+			 was == SOURCE_DOWN ? " again" : "");
 	else if (now == SOURCE_DOWN)
 		log_warn("%s at %s is not answering (%s): its containers' events are partial until "
 			 "it does",
