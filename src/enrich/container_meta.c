@@ -202,6 +202,16 @@ static bool systemd_path(const char *spec, char *want, size_t size)
 	return w >= 0 && (size_t)w < size - used;
 }
 
+/* A path's length without its trailing slashes ("/" stays). */
+static size_t trimmed_len(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return n;
+}
+
 /* The cgroup path a spec's cgroupsPath names, into want; false for one that names none. */
 static bool spec_path(const char *cgroups_path, char *want, size_t size)
 {
@@ -212,23 +222,12 @@ static bool spec_path(const char *cgroups_path, char *want, size_t size)
 		return false;
 	if (cgroups_path[0] != '/')
 		return systemd_path(cgroups_path, want, size);
-	n = strlen(cgroups_path);
-	while (n > 1 && cgroups_path[n - 1] == '/')
-		n--;
+	n = trimmed_len(cgroups_path);
 	if (n >= size)
 		return false;
 	memcpy(want, cgroups_path, n);
 	want[n] = '\0';
 	return true;
-}
-
-static size_t trimmed_len(const char *path)
-{
-	size_t n = strlen(path);
-
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	return n;
 }
 
 bool container_meta_cgroup_matches(const char *cgroups_path, const char *path)
