@@ -53,6 +53,15 @@ def metric(text, name, **labels):
     return None
 
 
+def all_threads_stopped(pid):
+    """Whether every thread of pid is in the stopped state (T in /proc/PID/task/TID/stat)."""
+    states = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            states.append(f.read().rsplit(")", 1)[1].split()[0])
+    return bool(states) and all(st == "T" for st in states)
+
+
 def rss_kib(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -180,6 +189,10 @@ def test_healthz_follows_the_reader():
         wait_until(lambda: get(url)[0] == 200, timeout=20, what="200 once the pipe is read")
         os.kill(proc.pid, signal.SIGSTOP)
         try:
+            # kill(2) returns once the signal is queued: the request is made once every thread
+            # has stopped (seen once in CI: an answer from a thread not yet stopped)
+            wait_until(lambda: all_threads_stopped(proc.pid), timeout=5,
+                       what="every thread of ctrwatch stopped")
             status, why = get(url, timeout=2)
             assert status is None, (status, why)  # a stopped process answers nothing
         finally:
