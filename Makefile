@@ -85,11 +85,13 @@ UNIT_LIBS_test_grpc_unary := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 # HTTP on a unix socket against a scripted server in a thread; the engines' JSON replies.
 UNIT_LIBS_test_http_unix := src/enrich/http_unix.c -lhttp_parser -lpthread
 UNIT_LIBS_test_engine_decode := src/enrich/engine_decode.c -ljansson
+# The readmission gate's reasons, timed without a map (the map calls need libbpf to link).
+UNIT_LIBS_test_readmit_gate := src/kernel/readmit_gate.c -lbpf
 # Built with the next record layout: the upgrade from today's is then a real one.
 UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/grpc_unary.c src/enrich/http_unix.c \
-		src/enrich/engine_decode.c | $(OUT)/tests
+		src/enrich/engine_decode.c src/kernel/readmit_gate.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
 unit-test: $(UNIT_TESTS)

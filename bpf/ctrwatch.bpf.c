@@ -14,11 +14,12 @@
 #define EEXIST		  17	     /* uapi errno; vmlinux.h has no macros */
 
 /* Set by userspace between open and load. */
-const volatile __u32 watched_hierarchy_id = 0;	  /* 0 is cgroup2 */
-const volatile bool watch_cgroup_v1 = false;	  /* cgroup ids come from the cpuset hierarchy */
-const volatile bool trace_exec = false;		  /* --exec */
-const volatile __u64 exec_wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
-const volatile __u64 bulk_drop_bytes = 768 << 10; /* past this, mkdir records are dropped */
+const volatile __u32 watched_hierarchy_id = 0;	     /* 0 is cgroup2 */
+const volatile bool watch_cgroup_v1 = false;	     /* cgroup ids come from the cpuset hierarchy */
+const volatile bool trace_exec = false;		     /* --exec */
+const volatile __u64 exec_wakeup_bytes = 1 << 20;    /* wake the reader once this much is queued */
+const volatile __u64 bulk_drop_bytes = 768 << 10;    /* past this, mkdir records are dropped */
+const volatile __u64 readmit_drop_bytes = 896 << 10; /* past this, readmissions are refused */
 
 /*
  * Lifecycle records (mkdir, start, exit, rmdir, pause, exec sessions): a handful per container,
@@ -64,6 +65,27 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost_records SEC(".maps");
+
+/* Readmission's gate: see struct readmit_gate. Pinned: the programs outlive a ctrwatch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, READMIT_GATE_KEYS);
+	__type(key, __u32);
+	__type(value, struct readmit_gate);
+} readmit_gate SEC(".maps");
+
+/*
+ * Cgroups readmitted lately: cgroup id → when. A cgroup userspace found no container in is
+ * not sent again before READMIT_CGROUP_INTERVAL_NS (a loop of `unshare` in one scope costs a
+ * lookup per exec, not records). LRU: a flood of cgroups evicts the oldest, and is then bounded
+ * by READMIT_RATE_MAX.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);   /* cgroup id */
+	__type(value, __u64); /* bpf_ktime_get_boot_ns() of its readmission */
+} readmitted_recently SEC(".maps");
 
 /* Where a readmitted cgroup's path is put together: twice a path, for the verifier's bounds. */
 struct {
@@ -112,6 +134,29 @@ static __always_inline void count_lost(__u32 slot)
 		(*n)++; /* per-CPU slot: no other writer */
 }
 
+static __always_inline struct readmit_gate *gate_entry(__u32 key)
+{
+	return bpf_map_lookup_elem(&readmit_gate, &key);
+}
+
+/* A cgroup the kernel could not track at its mkdir: the gate opens until userspace ages it out. */
+static __always_inline void gate_note_missed(void)
+{
+	struct readmit_gate *kernel = gate_entry(READMIT_GATE_KERNEL);
+
+	if (kernel)
+		__sync_fetch_and_add(&kernel->missed, 1);
+}
+
+/* Two inlined array lookups and three loads: what a host exec pays for readmission. */
+static __always_inline bool readmission_open(void)
+{
+	struct readmit_gate *kernel = gate_entry(READMIT_GATE_KERNEL);
+	struct readmit_gate *user = gate_entry(READMIT_GATE_USER);
+
+	return kernel && user && (user->held_open || kernel->missed != user->missed_aged);
+}
+
 /* A record in the lifecycle ring buffer (events); a failure is counted. */
 static __always_inline void *reserve_record(__u64 size, __u32 type)
 {
@@ -139,14 +184,18 @@ static __always_inline bool cgroup_is_watched(struct cgroup *cgrp)
 	return BPF_CORE_READ(cgrp, root, hierarchy_id) == watched_hierarchy_id;
 }
 
-/* The id of the task's cgroup in the watched hierarchy. */
+/*
+ * The id of the task's cgroup in the watched hierarchy. Plain loads through the tracepoint's BTF
+ * pointer, for every exec on the host: bpf_get_current_cgroup_id() or a chain of probe reads
+ * cost a helper call each (measured: ~20 ns of a host exec's ~100).
+ */
 static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 {
 	if (!watch_cgroup_v1)
-		return bpf_get_current_cgroup_id();
+		return task->cgroups->dfl_cgrp->kn->id;
 	int cpuset = bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id);
 
-	return BPF_CORE_READ(task, cgroups, subsys[cpuset], cgroup, kn, id);
+	return task->cgroups->subsys[cpuset]->cgroup->kn->id;
 }
 
 /* The task's cgroup in the watched hierarchy. */
@@ -350,16 +399,20 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	id = BPF_CORE_READ(cgrp, kn, id);
 	if (!bulk_room()) {
 		count_lost(RECORD_CGROUP_MKDIR);
+		gate_note_missed();
 		return 0;
 	}
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_MKDIR);
-	if (!r)
+	if (!r) {
+		gate_note_missed();
 		return 0;
+	}
 	/* -EEXIST: the startup scan seeded it first; its record still goes out */
 	err = bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		bpf_ringbuf_discard(r, 0);
 		count_lost(LOST_UNTRACKED);
+		gate_note_missed();
 		return 0;
 	}
 	fill_cgroup(r, RECORD_CGROUP_MKDIR, id, cgrp, path);
@@ -452,22 +505,62 @@ static __always_inline void send_exec(struct task_struct *task, struct linux_bin
 }
 
 /*
- * A task entering new namespaces in an untracked cgroup two or more levels deep: a container the
- * kernel could not track at its mkdir, or that userspace let go as a lookalike. Tracked again,
- * as started: a cgroup_mkdir record with its path, then its start record. Host tasks that enter
- * namespaces (a service with a private /tmp) are classified and let go again by userspace.
+ * Whether a readmission may go out now: not twice for one cgroup within
+ * READMIT_CGROUP_INTERVAL_NS, not past READMIT_RATE_MAX a second, never into the lifecycle ring
+ * buffer's last eighth. Each refusal is counted. The second's window is shared by every CPU
+ * without a lock: a race between two can let a few more through, never many.
+ */
+static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u64 id, __u64 now)
+{
+	__u64 *last = bpf_map_lookup_elem(&readmitted_recently, &id);
+
+	if (last && now - *last < READMIT_CGROUP_INTERVAL_NS) {
+		__sync_fetch_and_add(&kernel->refused_recent, 1);
+		return false;
+	}
+	if (now - kernel->window_start_ns >= 1000000000ull) {
+		kernel->window_start_ns = now;
+		kernel->window_count = 0;
+	}
+	if (__sync_fetch_and_add(&kernel->window_count, 1) >= READMIT_RATE_MAX) {
+		__sync_fetch_and_add(&kernel->refused_rate, 1);
+		return false;
+	}
+	/*
+	 * A readmission is a start, of a container whose mkdir found no room: it may take the
+	 * first half of the quarter kept for starts, exits and removes, never the second.
+	 */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= readmit_drop_bytes) {
+		__sync_fetch_and_add(&kernel->refused_room, 1);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A task entering new namespaces in an untracked cgroup two or more levels deep, while the gate
+ * is open: a container the kernel could not track at its mkdir, or that userspace let go as a
+ * lookalike. Tracked again, as started: a cgroup_mkdir record with its path, then its start
+ * record. Host tasks that enter namespaces (a service with a private /tmp) are classified and
+ * let go again by userspace, and not sent again for a while (readmitted_recently).
  */
 static __always_inline void readmit(struct task_struct *task, struct linux_binprm *bprm, __u64 id)
 {
 	struct tracked_cgroup started = {.state = TRACKED_STARTED};
+	struct readmit_gate *kernel;
 	struct record_process *rp;
 	struct record_cgroup *rc;
 	struct cgroup *cgrp;
+	__u64 now;
 
 	if (!entered_new_namespaces(task))
 		return;
 	cgrp = task_cgroup(task);
 	if (BPF_CORE_READ(cgrp, level) < 2)
+		return;
+	kernel = gate_entry(READMIT_GATE_KERNEL);
+	now = bpf_ktime_get_boot_ns();
+	if (!kernel || !readmission_allowed(kernel, id, now))
 		return;
 	rc = reserve_record(sizeof(*rc), RECORD_CGROUP_MKDIR);
 	if (!rc)
@@ -491,12 +584,14 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	fill_process(rp, task, bprm);
 	submit_record(rc, &rc->hdr, BPF_RB_NO_WAKEUP);
 	submit_record(rp, &rp->hdr, BPF_RB_FORCE_WAKEUP);
+	bpf_map_update_elem(&readmitted_recently, &id, &now, BPF_ANY);
+	__sync_fetch_and_add(&kernel->sent, 1);
 }
 
 /*
  * sched_process_exec: end of a successful execve(), in the context of the task, with its new mm.
- * For a task outside tracked cgroups this is the hot path: one helper call, one lookup, and the
- * three reads that tell it shares its parent's namespaces.
+ * For a task outside tracked cgroups this is the hot path: the cgroup id, one lookup, and the
+ * gate's two loads; readmission's namespace reads only while the gate is open.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
@@ -509,7 +604,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 
 	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
 	if (!t) {
-		readmit(task, bprm, id);
+		if (readmission_open())
+			readmit(task, bprm, id);
 		return 0;
 	}
 	if (t->state == TRACKED_PENDING) {

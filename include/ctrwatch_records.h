@@ -139,6 +139,40 @@ struct tracked_cgroup {
 	__u32 pad;
 };
 
+/*
+ * Readmission's gate, the readmit_gate map: readmission (a start in a cgroup the kernel does not
+ * track, docs/architecture.md) is looked for only while the gate is open, so that a host exec
+ * costs one lookup. Open while the kernel has missed a cgroup at its mkdir that userspace has not
+ * yet aged out (missed != missed_aged), or while userspace holds it (it let a lookalike go).
+ * Two entries, one writer each: the kernel's (READMIT_GATE_KERNEL) and userspace's
+ * (READMIT_GATE_USER); the fields of the other entry stay zero.
+ */
+enum readmit_gate_key {
+	READMIT_GATE_KERNEL = 0,
+	READMIT_GATE_USER = 1,
+	READMIT_GATE_KEYS = 2,
+};
+
+struct readmit_gate {
+	/* READMIT_GATE_KERNEL */
+	__u64 missed; /* cgroups the kernel could not track at their mkdir, ever */
+	__u64 sent;   /* readmissions sent (a mkdir and a start record each) */
+	__u64
+	    refused_recent; /* the cgroup was readmitted less than READMIT_CGROUP_INTERVAL_NS ago */
+	__u64 refused_rate; /* past READMIT_RATE_MAX in the current second */
+	__u64 refused_room; /* the lifecycle ring buffer was past its bulk share */
+	__u64 window_start_ns;
+	__u64 window_count;
+	/* READMIT_GATE_USER */
+	__u64 held_open;   /* nonzero while userspace has a reason of its own */
+	__u64 missed_aged; /* the kernel's missed count userspace has seen go quiet */
+};
+
+/* One readmission per cgroup per interval; a second look is userspace's to ask for. */
+#define READMIT_CGROUP_INTERVAL_NS 10000000000ull
+/* Readmissions per second, all cgroups: a burst of containers missed at once fits. */
+#define READMIT_RATE_MAX 256
+
 #ifndef __bpf__
 /* Userspace's check of what the kernel sent: a record's size by its type, 0 for none. */
 static inline __u64 record_size(__u32 type)
@@ -185,5 +219,6 @@ _Static_assert(sizeof(struct record_freeze) == RECORD_HEADER_SIZE + 8 + CGROUP_P
 	       "record_freeze layout");
 _Static_assert(sizeof(struct take_seq_args) == 8, "take_seq_args layout");
 _Static_assert(sizeof(struct tracked_cgroup) == 16, "tracked_cgroup layout");
+_Static_assert(sizeof(struct readmit_gate) == 72, "readmit_gate layout");
 
 #endif

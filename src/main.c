@@ -145,10 +145,23 @@ static int find_running(struct ctrwatch *cw)
 static void report_counters(struct ctrwatch *cw)
 {
 	struct loss_counts totals = {0};
+	struct pressure_counts others = {
+	    .readmitted = lifecycle_readmitted(cw->lifecycle),
+	    .aliases_refused = lifecycle_aliases_refused(cw->lifecycle),
+	};
+	struct readmission_counts readmission;
 	uint64_t now = clock_boottime_ns();
 
-	pipeline_report_pressure(cw->pipeline, now, lifecycle_readmitted(cw->lifecycle),
-				 lifecycle_aliases_refused(cw->lifecycle));
+	/* also where the gate's reasons age out: once a second is often enough for a minute */
+	if (!bpf_programs_readmission(cw->programs, now, &readmission)) {
+		others.readmissions = readmission.sent;
+		others.readmissions_refused = readmission.refused_recent +
+					      readmission.refused_rate + readmission.refused_room;
+		metrics_set_readmission(readmission.open, readmission.sent,
+					readmission.refused_recent, readmission.refused_rate,
+					readmission.refused_room);
+	}
+	pipeline_report_pressure(cw->pipeline, now, &others);
 	if (bpf_programs_read_lost(cw->programs, &totals))
 		return;
 	totals.malformed = lifecycle_malformed(cw->lifecycle);

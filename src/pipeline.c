@@ -674,19 +674,22 @@ static bool counters_delta(const void *now, const void *before, void *delta, siz
 _Static_assert(sizeof(struct loss_counts) % sizeof(uint64_t) == 0, "counters only");
 _Static_assert(sizeof(struct pressure_counts) % sizeof(uint64_t) == 0, "counters only");
 
-void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted,
-			      uint64_t aliases_refused)
+void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns,
+			      const struct pressure_counts *others)
 {
-	struct pressure_counts now = p->pressure, d;
+	struct pressure_counts now = *others, d;
 	bool first =
 	    !p->pressure_reported.lookalikes_forgotten && !p->pressure_reported.lookups_shed;
 
-	now.readmitted = readmitted;
-	if (aliases_refused && !p->pressure_reported.aliases_refused)
+	now.lookalikes_forgotten = p->pressure.lookalikes_forgotten;
+	now.lookups_shed = p->pressure.lookups_shed;
+	if (now.aliases_refused && !p->pressure_reported.aliases_refused)
 		log_warn(
 		    "a container makes more sub-cgroups than ctrwatch follows; the rest are not "
 		    "followed (ctrwatch_pressure)");
-	now.aliases_refused = aliases_refused;
+	if (now.readmissions_refused && !p->pressure_reported.readmissions_refused)
+		log_warn("starts in cgroups ctrwatch does not track come faster than it looks at "
+			 "them; the rest are not looked at (ctrwatch_pressure)");
 	if (!counters_delta(&now, &p->pressure_reported, &d, sizeof(now)))
 		return;
 	if (first && (d.lookalikes_forgotten || d.lookups_shed))

@@ -66,10 +66,10 @@ void pipeline_write_heartbeat(struct pipeline *p, uint64_t now_ns, struct heartb
 void pipeline_report_loss(struct pipeline *p, uint64_t now_ns, const struct loss_counts *totals);
 /*
  * Writes a ctrwatch_pressure line if the work shed for floods of lookalike cgroups grew since the
- * last call; readmitted: the lifecycle's total.
+ * last call. others: the totals the other stages count (the pipeline's own fields are ignored).
  */
-void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns, uint64_t readmitted,
-			      uint64_t aliases_refused);
+void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns,
+			      const struct pressure_counts *others);
 /* The first failed write, -errno, or 0. Nothing more is written after one. */
 int pipeline_write_error(const struct pipeline *p);
 

@@ -28,6 +28,9 @@ struct pressure_counts {
 	uint64_t lookups_shed;	       /* lookalikes let go unasked: the lookup queue was full */
 	uint64_t readmitted;	       /* containers the kernel tracked again at their start */
 	uint64_t aliases_refused;      /* sub-cgroups of a container past its share, not followed */
+	uint64_t readmissions; /* kernel: cgroups sent again at a start, containers or not */
+	uint64_t readmissions_refused; /* kernel: starts not sent (a cgroup sent lately, the rate,
+					  the ring buffer's room) */
 };
 
 #endif

@@ -16,14 +16,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/load_heap.h"
+#include "kernel/readmit_gate.h"
 #include "kernel/records_upgrade.h"
 #include "kernel/ringbuf_reader.h"
 
-enum { PIN_MAPS = 5, PIN_LINKS = 7, PIN_MAP_LOST = 2, PIN_MAP_EXEC = 4 };
+enum { PIN_MAPS = 6, PIN_LINKS = 7, PIN_MAP_LOST = 2, PIN_MAP_EXEC = 4, PIN_MAP_GATE = 5 };
 
 struct bpf_programs {
 	struct ctrwatch_bpf *skel;
@@ -39,6 +41,8 @@ struct bpf_programs {
 	 */
 	bool new_exec_ring;
 	int old_exec_fd;
+	bool new_gate; /* ... and our own readmission gate: none is pinned (an earlier build) */
+	struct readmit_gate_keeper gate;
 	bool trace_exec;
 	/*
 	 * The ring buffer of older programs (another record layout) that we took over from,
@@ -71,8 +75,8 @@ struct pinned_set_info {
 #define DRAINING_PREFIX "events_layout" /* bpffs refuses dots in names */
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
-static const char *const pinned_maps[PIN_MAPS] = {"events", "tracked_cgroups", "lost_records",
-						  "record_seq", "exec_events"};
+static const char *const pinned_maps[PIN_MAPS] = {"events",	"tracked_cgroups", "lost_records",
+						  "record_seq", "exec_events",	   "readmit_gate"};
 static const char *const pinned_links[PIN_LINKS] = {
     "link_cgroup_mkdir",       "link_cgroup_rmdir",  "link_sched_process_exec",
     "link_sched_process_exit", "link_cgroup_freeze", "link_cgroup_unfreeze",
@@ -132,6 +136,8 @@ static void configure(struct ctrwatch_bpf *skel, const struct bpf_programs_confi
 	skel->rodata->exec_wakeup_bytes = cfg->exec_ringbuf_size / 8;
 	/* The last quarter is kept for start, exit and remove records (see bulk_room). */
 	skel->rodata->bulk_drop_bytes = cfg->lifecycle_ringbuf_size / 4 * 3;
+	/* Readmissions (starts the kernel had missed) may take half of that quarter. */
+	skel->rodata->readmit_drop_bytes = cfg->lifecycle_ringbuf_size / 8 * 7;
 	bpf_program__set_autoload(skel->progs.freezer_apply_state, v1_freezer);
 	/*
 	 * The tests' way to a kernel whose function cannot be traced (the retry in
@@ -172,9 +178,9 @@ static int open_skeleton(struct bpf_programs *progs, const struct bpf_programs_c
 
 static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
 {
-	struct bpf_map *maps[PIN_MAPS] = {skel->maps.events, skel->maps.tracked_cgroups,
+	struct bpf_map *maps[PIN_MAPS] = {skel->maps.events,	   skel->maps.tracked_cgroups,
 					  skel->maps.lost_records, skel->maps.record_seq,
-					  skel->maps.exec_events};
+					  skel->maps.exec_events,  skel->maps.readmit_gate};
 	return maps[i];
 }
 
@@ -449,6 +455,10 @@ static int reuse_maps(struct bpf_programs *progs, const char *pin_path)
 			progs->new_exec_ring = true; /* pinned by a build before the exec one */
 			continue;
 		}
+		if (fd < 0 && errno == ENOENT && i == PIN_MAP_GATE) {
+			progs->new_gate = true; /* pinned by a build before the gate */
+			continue;
+		}
 		if (fd < 0)
 			return -errno;
 		err = check_shape(skel_map(skel, i), fd);
@@ -618,6 +628,8 @@ static int pin_new(struct bpf_programs *progs, const char *pin_path,
 		err = pin_maps(skel, pin_path, PIN_MAP_EXEC, PIN_MAP_EXEC);
 	if (!err && progs->fresh_lost)
 		err = pin_maps(skel, pin_path, PIN_MAP_LOST, PIN_MAP_LOST);
+	if (!err && progs->adopted && progs->new_gate)
+		err = pin_maps(skel, pin_path, PIN_MAP_GATE, PIN_MAP_GATE);
 	if (!err && progs->new_ring)
 		err = pin_seal(pin_path, info);
 	if (!err)
@@ -924,6 +936,12 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 	if (cfg->v1_freezer_mounted && !v1_freezer) /* said once running: errors stay one line */
 		log_warn("this kernel does not let ctrwatch trace cgroup v1's freezer: %s",
 			 v1_freezer_unseen);
+	err = readmit_gate_open(&progs->gate, bpf_map__fd(progs->skel->maps.readmit_gate),
+				clock_boottime_ns());
+	if (err) {
+		log_error("cannot read the readmission gate: %s", strerror(-err));
+		goto out_destroy;
+	}
 	if (progs->adopted && !progs->taking_over) {
 		*out = progs;
 		return 0;
@@ -1051,9 +1069,18 @@ static int tracked_fd(void *ctx)
 	return bpf_map__fd(((struct bpf_programs *)ctx)->skel->maps.tracked_cgroups);
 }
 
+/* A cgroup the map has no room for: if it is a container, only its start can bring it back. */
 static int tracked_insert(void *ctx, uint64_t cgroup_id, const struct tracked_cgroup *value)
 {
-	return bpf_map_update_elem(tracked_fd(ctx), &cgroup_id, value, BPF_NOEXIST) ? -errno : 0;
+	struct bpf_programs *progs = ctx;
+	int err = 0;
+
+	if (bpf_map_update_elem(tracked_fd(ctx), &cgroup_id, value, BPF_NOEXIST)) {
+		err = -errno;
+		if (err != -EEXIST)
+			readmit_gate_hold(&progs->gate, clock_boottime_ns());
+	}
+	return err;
 }
 
 static int tracked_remove(void *ctx, uint64_t cgroup_id)
@@ -1065,12 +1092,18 @@ static int tracked_remove(void *ctx, uint64_t cgroup_id)
 
 /*
  * Atomic against the kernel's start rule: the entry leaves the map whole, then goes back if it
- * says started. A start after the delete finds the cgroup untracked and readmits it.
+ * says started. A start after the delete finds the cgroup untracked and readmits it: the gate
+ * is open before the entry goes, or that start could find it closed.
  */
 static int tracked_forget(void *ctx, uint64_t cgroup_id)
 {
+	struct bpf_programs *progs = ctx;
 	struct tracked_cgroup value;
-	int fd = tracked_fd(ctx);
+	int fd = tracked_fd(ctx), err;
+
+	err = readmit_gate_hold(&progs->gate, clock_boottime_ns());
+	if (err)
+		return err; /* kept: a closed gate would miss its start */
 
 	if (bpf_map_lookup_and_delete_elem(fd, &cgroup_id, &value))
 		return errno == ENOENT ? 0 : -errno;
@@ -1134,6 +1167,22 @@ static int read_slot(struct bpf_programs *progs, uint32_t slot, uint64_t *percpu
 	*sum = 0;
 	for (int cpu = 0; cpu < progs->ncpus; cpu++)
 		*sum += percpu[cpu];
+	return 0;
+}
+
+int bpf_programs_readmission(struct bpf_programs *progs, uint64_t now_ns,
+			     struct readmission_counts *out)
+{
+	struct readmit_gate kernel;
+	int err = readmit_gate_update(&progs->gate, now_ns, &kernel);
+
+	if (err)
+		return err;
+	out->open = readmit_gate_is_open(&progs->gate);
+	out->sent = kernel.sent;
+	out->refused_recent = kernel.refused_recent;
+	out->refused_rate = kernel.refused_rate;
+	out->refused_room = kernel.refused_room;
 	return 0;
 }
 

@@ -74,6 +74,18 @@ long bpf_programs_tracked_count(void *ctx);
 /* The tracking map's writes, for the lifecycle (its only caller). */
 struct tracked_map bpf_programs_tracked_map(struct bpf_programs *progs);
 /* Fills the kernel's counters of lost: ringbuf_full and untracked, summed over CPUs. */
+/* Readmission (kernel/readmit_gate.h): whether its gate is open, and what the kernel did. */
+struct readmission_counts {
+	bool open;
+	uint64_t sent;		 /* readmissions sent, containers or not */
+	uint64_t refused_recent; /* the cgroup was readmitted moments before */
+	uint64_t refused_rate;	 /* past the kernel's rate */
+	uint64_t refused_room;	 /* the lifecycle ring buffer had no room to spare */
+};
+
+/* Ages the gate's reasons out (call every second or so) and reads the kernel's counts. */
+int bpf_programs_readmission(struct bpf_programs *progs, uint64_t now_ns,
+			     struct readmission_counts *out);
 int bpf_programs_read_lost(struct bpf_programs *progs, struct loss_counts *lost);
 void bpf_programs_close(struct bpf_programs *progs);
 

@@ -29,6 +29,8 @@ static struct {
 	uint64_t engine_requests[METRICS_ENGINES][2]; /* [engine][ok] */
 	uint64_t engine_up[METRICS_ENGINES];
 	struct loss_counts lost;
+	uint64_t readmission_open;
+	uint64_t readmissions, refused_recent, refused_rate, refused_room;
 	uint64_t containers;
 	uint64_t heartbeat_s; /* wall clock of the last ctrwatch_heartbeat; 0: none yet */
 	uint64_t lifecycle_queued;
@@ -294,6 +296,35 @@ static void render_events(struct text *t)
 	    get(&m.http_timed_out));
 }
 
+void metrics_set_readmission(bool open, uint64_t sent, uint64_t refused_recent,
+			     uint64_t refused_rate, uint64_t refused_room)
+{
+	set(&m.readmission_open, open);
+	set(&m.readmissions, sent);
+	set(&m.refused_recent, refused_recent);
+	set(&m.refused_rate, refused_rate);
+	set(&m.refused_room, refused_room);
+}
+
+static void render_readmission(struct text *t)
+{
+	family(t, "ctrwatch_kernel_readmission_open", "gauge",
+	       "1 while the kernel looks for starts in cgroups it does not track (it missed a "
+	       "cgroup, or ctrwatch let a lookalike go, within the last minute).");
+	put(t, "ctrwatch_kernel_readmission_open %" PRIu64 "\n", get(&m.readmission_open));
+	family(t, "ctrwatch_kernel_readmissions_total", "counter",
+	       "Starts in untracked cgroups: sent to ctrwatch, or refused (the cgroup was sent "
+	       "lately, the rate, the ring buffer's room).");
+	put(t, "ctrwatch_kernel_readmissions_total{result=\"sent\"} %" PRIu64 "\n",
+	    get(&m.readmissions));
+	put(t, "ctrwatch_kernel_readmissions_total{result=\"recent\"} %" PRIu64 "\n",
+	    get(&m.refused_recent));
+	put(t, "ctrwatch_kernel_readmissions_total{result=\"rate\"} %" PRIu64 "\n",
+	    get(&m.refused_rate));
+	put(t, "ctrwatch_kernel_readmissions_total{result=\"room\"} %" PRIu64 "\n",
+	    get(&m.refused_room));
+}
+
 static void render_loss(struct text *t)
 {
 	family(t, "ctrwatch_kernel_records_lost_total", "counter",
@@ -434,6 +465,7 @@ size_t metrics_render(char *buf, size_t size, uint64_t now_ns)
 		buf[0] = '\0';
 	render_events(&t);
 	render_loss(&t);
+	render_readmission(&t);
 	render_containerd(&t);
 	render_engines(&t);
 	render_state(&t, now_ns);

@@ -169,7 +169,9 @@ size_t event_pressure_counters(const struct pressure_counts *p, struct event_cou
 	out[1] = (struct event_counter){"lookups_shed", p->lookups_shed};
 	out[2] = (struct event_counter){"readmitted", p->readmitted};
 	out[3] = (struct event_counter){"aliases_refused", p->aliases_refused};
-	return 4;
+	out[4] = (struct event_counter){"readmissions", p->readmissions};
+	out[5] = (struct event_counter){"readmissions_refused", p->readmissions_refused};
+	return 6;
 }
 
 void event_json_counters(struct json_writer *w, const char *key, const struct event_counter *c,

@@ -5,16 +5,20 @@ docs/security.md). Each test is one attack, made as an unprivileged user where t
 needs no more: a cgroup named like a real, running container, made in a subtree delegated to
 that user. Real BPF programs, a private containerd, real containers. Root."""
 
+import json
 import os
+import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Containerd, Ctrwatch,  # noqa: E402
-                     assert_impostor, cgroup2_dir, ensure_bpffs, forge_cgroup, log,
+from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Churn, Containerd,  # noqa: E402
+                     Ctrwatch, assert_impostor, cgroup2_dir, ensure_bpffs, forge_cgroup, log,
                      release_bpffs, remove_cgroup_tree, wait_until)
 
 K8S = "k8s.io"
@@ -102,6 +106,128 @@ def test_a_container_making_sub_cgroups_cannot_fill_the_kernel_map():
         ctd.kill(flooder)
         ctd.remove(flooder)
         w.stop()
+
+
+def array_maps(name):
+    """{map id} of every loaded map called name."""
+    shown = subprocess.run(["bpftool", "-j", "map", "show"], stdout=subprocess.PIPE,
+                           text=True, check=True).stdout
+    return {m["id"] for m in json.loads(shown or "[]") if m.get("name") == name}
+
+
+def record_seq(map_id):
+    """The kernel's record counter: every record any program of that ctrwatch has made."""
+    dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
+                          stdout=subprocess.PIPE, text=True, check=True).stdout
+    return json.loads(dump)[0]["formatted"]["value"]
+
+
+def scrape(port, name, **labels):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    key = f"{name}{{{want}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"no {key} in /metrics")
+
+
+def unshare_loop(scope, user, seconds):
+    """user, put in scope (as logind puts a session), loops `unshare -Urm /bin/true` for
+    seconds; prints how many it ran."""
+    loop = (f'end=$(($(date +%s) + {seconds})); n=0; while [ "$(date +%s)" -lt "$end" ]; do '
+            'unshare -Urm /bin/true || exit 1; n=$((n + 1)); done; echo "$n"')
+    return subprocess.Popen(["sh", "-c", f'echo $$ > "{scope}/cgroup.procs" && exec setpriv '
+                             f'--reuid {user} --regid {user} --clear-groups sh -c \'{loop}\''],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def loop_count(proc):
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, f"the unshare loop failed: {err}"
+    return int(out.strip())
+
+
+def test_an_unshare_loop_costs_the_kernel_a_lookup_not_records():
+    """A user the test creates loops `unshare -Urm /bin/true` in its session scope, each exec a
+    task in new namespaces in a cgroup ctrwatch does not track. With readmission's gate closed
+    (nothing missed) the loop makes no record at all, and containers churning meanwhile lose
+    nothing. Then a lookalike is let go, which opens the gate: the loop's scope is sent once,
+    the rest of its execs are refused and counted, and the gate closes once the reason is a
+    window old (CTRWATCH_TEST_READMIT_WINDOW_MS shortens the minute to 2 s)."""
+    user = f"ctrwl{os.getpid() % 100000}"
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", user],
+                   check=True)
+    uid = pwd.getpwnam(user).pw_uid
+    slice_ = f"/user.slice/user-{uid}.slice"
+    scope = cgroup2_dir(f"{slice_}/session-ctrw.scope")
+    lookalike = cgroup2_dir(f"/{ctd.namespace}/{os.urandom(32).hex()}")
+    os.makedirs(scope)
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    seq_maps = array_maps("record_seq")
+    os.environ["CTRWATCH_TEST_READMIT_WINDOW_MS"] = "2000"
+    w = Ctrwatch(workdir, "unshare", "--heartbeat", "0", "--metrics-address",
+                 f"127.0.0.1:{port}", socket=ctd.sock)
+    try:
+        w.start()
+    except BaseException:
+        remove_cgroup_tree(slice_)
+        subprocess.run(["userdel", user], check=False)
+        raise
+    finally:
+        del os.environ["CTRWATCH_TEST_READMIT_WINDOW_MS"]
+    try:
+        (seq_map,) = array_maps("record_seq") - seq_maps
+        # lookalikes the host had at start may hold the gate open: a window, then it closes
+        wait_until(lambda: scrape(port, "ctrwatch_kernel_readmission_open") == 0, timeout=10,
+                   what="the readmission gate to close")
+        tracked = len(w.tracked())
+
+        before = record_seq(seq_map)
+        n = loop_count(unshare_loop(scope, user, 3))
+        idle = record_seq(seq_map) - before
+        log(f"gate closed, no container: {n} unshare execs made {idle} records")
+        assert n > 30 and idle == 0, (n, idle)
+
+        loop = unshare_loop(scope, user, 10)
+        churn = Churn(ctd, f"ctrw-{os.getpid()}-unsh", workers=2).start()
+        n = loop_count(loop)
+        ids = churn.stop()
+        for cid in ids:
+            w.wait_for(cid, "container_remove")
+            evs = w.for_container(cid)
+            assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                                 "container_exit", "container_remove"], evs
+            assert all(e["enrichment"] == "complete" for e in evs), evs
+            assert evs[2]["exit"]["code"] == Churn.exit_code(cid), evs[2]
+        log(f"gate closed, {len(ids)} containers churning: {n} unshare execs")
+        assert scrape(port, "ctrwatch_kernel_readmissions_total", result="sent") == 0
+        assert scrape(port, "ctrwatch_kernel_readmissions_total", result="recent") == 0
+        wait_until(lambda: len(w.tracked()) == tracked, what="the map back to its fill")
+
+        os.mkdir(lookalike)  # containerd does not know it: let go, and the gate opens
+        wait_until(lambda: scrape(port, "ctrwatch_kernel_readmission_open") == 1,
+                   what="the gate to open for a lookalike let go")
+        n = loop_count(unshare_loop(scope, user, 1))
+
+        def counted():  # the metrics are read from the kernel once a second
+            sent = scrape(port, "ctrwatch_kernel_readmissions_total", result="sent")
+            recent = scrape(port, "ctrwatch_kernel_readmissions_total", result="recent")
+            return (sent, recent) if sent + recent >= n else None
+        sent, recent = wait_until(counted, what="the loop's execs counted")
+        log(f"gate open: {n} unshare execs, {sent:.0f} sent, {recent:.0f} refused as recent")
+        assert sent == 1 and recent == n - 1, (n, sent, recent)
+        wait_until(lambda: scrape(port, "ctrwatch_kernel_readmission_open") == 0, timeout=10,
+                   what="the gate to close a window after the lookalike")
+        lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
+        assert not lost, lost
+    finally:
+        remove_cgroup_tree(slice_)
+        os.rmdir(lookalike) if os.path.isdir(lookalike) else None
+        w.stop()
+        subprocess.run(["userdel", user], check=False)
 
 
 def refused(*args):

@@ -644,10 +644,11 @@ int main(void)
 		ASSERT_STREQ(h.untracked, "22");
 		ASSERT_EQ(lifecycle_count(h.lc), 0);
 		ASSERT_EQ(container_live_count(), 0);
-		pipeline_report_pressure(h.p, 3000, 0, 0);
-		ASSERT_TRUE(
-		    written_has(&h, "\"pressure\":{\"lookalikes_forgotten\":1,"
-				    "\"lookups_shed\":0,\"readmitted\":0,\"aliases_refused\":0}"));
+		pipeline_report_pressure(h.p, 3000, &(struct pressure_counts){0});
+		ASSERT_TRUE(written_has(&h,
+					"\"pressure\":{\"lookalikes_forgotten\":1,"
+					"\"lookups_shed\":0,\"readmitted\":0,\"aliases_refused\":0,"
+					"\"readmissions\":0,\"readmissions_refused\":0}"));
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "ctrwatch_pressure:-");
 		teardown(&h);
@@ -667,10 +668,13 @@ int main(void)
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 24, "/flood/c4", 1000);
 		ASSERT_STREQ(h.untracked, "24");
 		ASSERT_EQ(container_live_count(), 0);
-		pipeline_report_pressure(h.p, 3000, 2, 0);
+		pipeline_report_pressure(h.p, 3000, &(struct pressure_counts){.readmitted = 2});
 		ASSERT_TRUE(written_has(&h, "\"lookalikes_forgotten\":0,\"lookups_shed\":1,"
-					    "\"readmitted\":2,\"aliases_refused\":0}"));
-		pipeline_report_pressure(h.p, 4000, 2, 0); /* nothing grew: no line */
+					    "\"readmitted\":2,\"aliases_refused\":0,"
+					    "\"readmissions\":0,\"readmissions_refused\":0}"));
+		pipeline_report_pressure(
+		    h.p, 4000,
+		    &(struct pressure_counts){.readmitted = 2}); /* nothing grew: no line */
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "ctrwatch_pressure:-");
 		teardown(&h);
