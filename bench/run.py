@@ -127,8 +127,8 @@ def write_doc(results, facts, path):
     rows = [
         ("1a. kernel ns per host exec (filter path)",
          f"{cw_h} / {cw2_h} ns (two instances); empty program {empty_h} ns",
-         "≤ 400 ns, ≤ empty + 300", ec and verdict(host_worst <= 400 and
-                                                  host_worst - empty_h <= 300),
+         "≤ 400 ns, ≤ empty + 100", ec and verdict(host_worst <= 400 and
+                                                  host_worst - empty_h <= 100),
          "bench/exec_cost.py --execs 5000"),
         ("1b. kernel ns per container exec, `--exec` (record path)",
          f"{cw_c} ns; execsnoop {snoop_c} ns ({snoop_c / cw_c:.0f}×); bpftrace {bt_c} ns"
