@@ -13,7 +13,7 @@ PKG_CONFIG ?= pkg-config
 RECORDS_DEFINES ?=
 BIN ?= ctrwatch
 CFLAGS ?= -O2 -g
-CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) \
+CFLAGS += $(RECORDS_DEFINES) -Wall -Wextra -Werror -std=gnu11 -Ulinux -Iinclude -Isrc -I$(OUT) \
 	-DCTRWATCH_VERSION='"$(VERSION)"' -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDLIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) \
 	-lnghttp2 -lhttp_parser -lprotobuf-c -ljansson -lpthread
@@ -30,8 +30,9 @@ PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/outp
 	src/enrich/container_meta.c src/enrich/lookup.c src/cli.c src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)
 HDRS := $(wildcard src/*.h src/*/*.h)
-OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o
-PROTO_H := $(OUT)/proto/containerd.pb-c.h
+OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o \
+	$(OUT)/proto/cri.pb-c.o
+PROTO_H := $(OUT)/proto/containerd.pb-c.h $(OUT)/proto/cri.pb-c.h
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .SECONDARY:
@@ -85,13 +86,15 @@ UNIT_LIBS_test_grpc_unary := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 # HTTP on a unix socket against a scripted server in a thread; the engines' JSON replies.
 UNIT_LIBS_test_http_unix := src/enrich/http_unix.c -lhttp_parser -lpthread
 UNIT_LIBS_test_engine_decode := src/enrich/engine_decode.c -ljansson
+# A CRI runtime's replies, packed by protobuf-c in the test.
+UNIT_LIBS_test_cri_decode := src/enrich/cri_decode.c $(OUT)/proto/cri.pb-c.c -lprotobuf-c -ljansson
 # The readmission gate's reasons, timed without a map (the map calls need libbpf to link).
 UNIT_LIBS_test_readmit_gate := src/kernel/readmit_gate.c -lbpf
 # Built with the next record layout: the upgrade from today's is then a real one.
 UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/grpc_unary.c src/enrich/http_unix.c \
-		src/enrich/engine_decode.c src/kernel/readmit_gate.c | $(OUT)/tests
+		src/enrich/engine_decode.c src/kernel/readmit_gate.c src/enrich/cri_decode.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
 unit-test: $(UNIT_TESTS)
@@ -117,11 +120,13 @@ FUZZ_LIBS_fuzz_engine_reply := $(FUZZ_CHECKS) src/enrich/http_unix.c \
 FUZZ_LIBS_fuzz_grpc_reply := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 FUZZ_LIBS_fuzz_containerd_reply := $(FUZZ_CHECKS) src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
+FUZZ_LIBS_fuzz_cri_reply := $(FUZZ_CHECKS) src/enrich/cri_decode.c $(OUT)/proto/cri.pb-c.c \
+	-lprotobuf-c -ljansson
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_CHECKS) $(PURE_SRCS) $(HDRS) $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/http_unix.c src/enrich/engine_decode.c \
-		src/enrich/grpc_unary.c
+		src/enrich/grpc_unary.c src/enrich/cri_decode.c
 	mkdir -p $(OUT)/fuzz
-	$(CLANG) -g -O1 -std=gnu11 -Iinclude -Isrc -I$(OUT) -fsanitize=fuzzer,address,undefined \
+	$(CLANG) -g -O1 -std=gnu11 -Ulinux -Iinclude -Isrc -I$(OUT) -fsanitize=fuzzer,address,undefined \
 		$< $(PURE_SRCS) $(FUZZ_LIBS_$*) -o $@
 fuzz-build: $(FUZZ_TARGETS)
 fuzz: $(FUZZ_TARGETS)

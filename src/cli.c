@@ -12,6 +12,7 @@
 #endif
 
 #include "enrich/containerd_client.h"
+#include "enrich/cri_client.h"
 #include "enrich/engine_client.h"
 #include "metrics/metrics_server.h"
 
@@ -22,6 +23,7 @@ enum {
 	OPT_CONTAINERD_SOCKET,
 	OPT_DOCKER_SOCKET,
 	OPT_PODMAN_SOCKET,
+	OPT_CRIO_SOCKET,
 	OPT_ENRICH_TIMEOUT,
 	OPT_CACHE_SIZE,
 	OPT_CACHE_BYTES,
@@ -55,6 +57,7 @@ static const struct option long_options[] = {
     {"containerd-socket", required_argument, NULL, OPT_CONTAINERD_SOCKET},
     {"docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET},
     {"podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET},
+    {"crio-socket", required_argument, NULL, OPT_CRIO_SOCKET},
     {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"cache-bytes", required_argument, NULL, OPT_CACHE_BYTES},
@@ -116,6 +119,8 @@ void cli_usage(FILE *f)
 	    "                          (default: " DOCKER_SOCKET_DEFAULT ")\n"
 	    "      --podman-socket PATH  Podman's API service; empty: not asked\n"
 	    "                          (default: " PODMAN_SOCKET_DEFAULT ")\n"
+	    "      --crio-socket PATH  CRI-O's (a CRI runtime's) API; empty: not asked\n"
+	    "                          (default: " CRIO_SOCKET_DEFAULT ")\n"
 	    "                          an absent socket is no error: those containers'\n"
 	    "                          events say \"partial\" and why\n"
 	    "      --enrich-timeout DURATION how long events wait for a lookup, e.g. 500ms, 2s;\n"
@@ -266,6 +271,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	opts->containerd_socket = CONTAINERD_SOCKET_DEFAULT;
 	opts->docker_socket = DOCKER_SOCKET_DEFAULT;
 	opts->podman_socket = PODMAN_SOCKET_DEFAULT;
+	opts->crio_socket = CRIO_SOCKET_DEFAULT;
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
 	opts->cache_bytes = CACHE_BYTES_DEFAULT;
@@ -323,6 +329,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_DOCKER_SOCKET: opts->docker_socket = *optarg ? optarg : NULL; break;
 		case OPT_PODMAN_SOCKET: opts->podman_socket = *optarg ? optarg : NULL; break;
+		case OPT_CRIO_SOCKET: opts->crio_socket = *optarg ? optarg : NULL; break;
 		case OPT_ENRICH_TIMEOUT:
 			if (cli_parse_duration_ms(optarg, &opts->enrich_timeout_ms))
 				return usage_error("bad --enrich-timeout '%s': want 1ms to 60s, "

@@ -48,6 +48,7 @@ struct options {
 	const char *containerd_socket;
 	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
 	const char *podman_socket; /* NULL: Podman's are not looked up */
+	const char *crio_socket;   /* NULL: CRI-O's (a CRI runtime's) are not looked up */
 	unsigned int enrich_timeout_ms;
 	unsigned int cache_size;
 	uint64_t cache_bytes; /* --cache-bytes */

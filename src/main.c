@@ -202,12 +202,10 @@ static void open_enricher(struct ctrwatch *cw, const struct options *opts)
 	    .socket_path = opts->containerd_socket,
 	    .docker_socket = opts->docker_socket,
 	    .podman_socket = opts->podman_socket,
+	    .crio_socket = opts->crio_socket,
 	    .rpc_timeout_ms = RPC_TIMEOUT_MS,
 	};
 
-	if (access(opts->containerd_socket, F_OK))
-		log_warn("no containerd socket at %s: events are not enriched until it appears",
-			 opts->containerd_socket);
 	cw->enricher = enricher_start(&cfg);
 	if (!cw->enricher)
 		log_warn("cannot start the containerd client: %s; events are not enriched",
@@ -360,7 +358,8 @@ static void heartbeat(struct ctrwatch *cw, uint64_t now)
 	static const enum enricher_source sources[HEARTBEAT_ENGINES] = {
 	    [HEARTBEAT_CONTAINERD] = ENRICHER_CONTAINERD,
 	    [HEARTBEAT_DOCKER] = ENRICHER_DOCKER,
-	    [HEARTBEAT_PODMAN] = ENRICHER_PODMAN};
+	    [HEARTBEAT_PODMAN] = ENRICHER_PODMAN,
+	    [HEARTBEAT_CRIO] = ENRICHER_CRIO};
 	uint64_t oldest = record_rings_oldest_unread_ns(cw->rings);
 	struct heartbeat hb = {
 	    .version = CTRWATCH_VERSION,

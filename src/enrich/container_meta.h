@@ -35,6 +35,7 @@ struct container_meta {
 	char *pod_name;
 	char *pod_namespace;
 	char *pod_uid;
+	bool sandbox; /* a CRI runtime's pod sandbox (its PodSandboxStatus answered for it) */
 };
 
 void container_meta_free(struct container_meta *m);

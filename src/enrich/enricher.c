@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "enrich/containerd_client.h"
+#include "enrich/cri_client.h"
 #include "enrich/engine_client.h"
 #include "enrich/enricher.h"
 #include "common/log.h"
@@ -21,6 +23,14 @@
 /* An exec session's exec id is asked this many times, this far apart, before it is "none". */
 #define SESSION_ATTEMPTS 5
 #define SESSION_RETRY_US 20000
+/*
+ * A started pod container no runtime knows yet is asked again, this far apart, this many times:
+ * containerd's CRI names a pod sandbox only once its pause process runs, after its start. Waiting
+ * requests are bounded; past the bound the "not found" stands.
+ */
+#define CRI_ATTEMPTS	4
+#define CRI_RETRY_NS	100000000ull
+#define CRI_WAITING_MAX 64
 
 struct enrich_request {
 	uint64_t cgroup_id;
@@ -30,6 +40,8 @@ struct enrich_request {
 	char *outer_path; /* or NULL */
 	bool want_init_pid;
 	bool urgent;
+	unsigned int attempts;	/* CRI lookups made (a pod's container not known yet) */
+	uint64_t not_before_ns; /* CLOCK_MONOTONIC: in the waiting queue until then */
 	uint32_t session_pid;
 	char *namespace; /* with session_pid */
 	TAILQ_ENTRY(enrich_request) link;
@@ -64,7 +76,8 @@ struct enricher {
 	struct containerd_client *client;
 	struct engine_client *docker; /* NULL: not asked */
 	struct engine_client *podman; /* NULL: not asked */
-	struct source containerd_source, docker_source, podman_source;
+	struct cri_client *cri;	      /* NULL: not asked (--crio-socket "") */
+	struct source containerd_source, docker_source, podman_source, cri_source;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -72,6 +85,8 @@ struct enricher {
 	struct request_queue urgent;	 /* known containers: served first */
 	struct request_queue background; /* lookalikes, at most BACKGROUND_MAX */
 	unsigned int background_len;
+	struct request_queue waiting; /* asked again at not_before_ns, in that order */
+	unsigned int waiting_len;
 	struct lookup_result_list results;
 	int event_fd;
 	char socket_path[4096];
@@ -79,6 +94,7 @@ struct enricher {
 
 _Static_assert(LOOKUP_ERROR_MAX >= CONTAINERD_ERROR_MAX, "containerd errors fit a lookup result");
 _Static_assert(LOOKUP_ERROR_MAX >= ENGINE_ERROR_MAX, "engine errors fit a lookup result");
+_Static_assert(LOOKUP_ERROR_MAX >= CRI_ERROR_MAX, "CRI errors fit a lookup result");
 
 static void request_free(struct enrich_request *req)
 {
@@ -312,6 +328,65 @@ static void lookup_docker(struct enricher *e, const struct enrich_request *req,
 }
 
 /*
+ * A CRI runtime's answer (CRI-O's socket, or any runtime's CRI endpoint given as --crio-socket):
+ * the container and its pod, or, for an id it knows as no container, the pod sandbox whose
+ * cgroup this is. Its spec's cgroupsPath must name this cgroup, as containerd's must.
+ */
+static enum lookup_status lookup_cri(struct enricher *e, const struct enrich_request *req,
+				     struct lookup_result *res)
+{
+	int rc = cri_get_container(e->cri, req->ident.id, &res->meta, res->error);
+
+	if (rc == -ENOENT)
+		rc = cri_get_sandbox(e->cri, req->ident.id, &res->meta, res->error);
+	note_reachability(&e->cri_source, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
+	if (req->ident.runtime == RUNTIME_CRIO)
+		note_absent_engine(&e->cri_source, req->ident.id);
+	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {
+		note_mismatch(res, e->cri_source.name, NULL, req->ident.id);
+		return LOOKUP_MISMATCH;
+	}
+	if (rc == 0)
+		return LOOKUP_FOUND; /* res->error set: its pod could not be asked, partial */
+	if (rc == -ENOENT) {
+		res->error[0] = '\0';
+		return LOOKUP_NOT_FOUND;
+	}
+	return LOOKUP_FAILED;
+}
+
+/*
+ * A pod's container under the kubelet's cgroupfs layout, whose path does not name the runtime:
+ * containerd first, then, where containerd does not have it (not installed, not answering, or
+ * not its container), the CRI runtime. containerd's failure stands only if the CRI runtime has
+ * nothing either and containerd's socket is there.
+ */
+static void lookup_pod_container(struct enricher *e, const struct enrich_request *req,
+				 struct lookup_result *res)
+{
+	char containerd_error[LOOKUP_ERROR_MAX];
+	enum lookup_status st;
+
+	lookup_containerd(e, req, res);
+	if (!e->cri || !req->ident.pod_uid[0] || res->status == LOOKUP_FOUND ||
+	    res->status == LOOKUP_MISMATCH) {
+		note_absent_engine(&e->containerd_source, req->ident.id);
+		return;
+	}
+	snprintf(containerd_error, sizeof(containerd_error), "%s", res->error);
+	container_meta_free(&res->meta);
+	res->error[0] = '\0';
+	st = lookup_cri(e, req, res);
+	if (st == LOOKUP_NOT_FOUND && res->status == LOOKUP_FAILED &&
+	    e->containerd_source.state != SOURCE_ABSENT) {
+		snprintf(res->error, sizeof(res->error), "%s", containerd_error);
+		return; /* containerd's failure: it may have had it */
+	}
+	res->status = st;
+	res->searched_all = true; /* both runtimes were asked (and the CRI one may be again) */
+}
+
+/*
  * An exec session's exec id. The session's program runs a moment before the shim learns its
  * pid from runc (runc exec writes it once the process has started): asked a few times while
  * the pid is listed without one. A session that has ended is listed no more: none.
@@ -352,8 +427,14 @@ static struct lookup_result *lookup(struct enricher *e, const struct enrich_requ
 		res->status = lookup_engine(e->podman, &e->podman_source, req, res);
 	else if (req->ident.runtime == RUNTIME_PODMAN)
 		res->status = LOOKUP_NOT_FOUND; /* Podman keeps nothing in containerd */
-	else
+	else if (req->ident.runtime == RUNTIME_CRIO)
+		res->status = e->cri ? lookup_cri(e, req, res) : LOOKUP_NOT_FOUND;
+	else if (req->ident.form == CGROUP_FORM_KUBEPODS_CGROUPFS)
+		lookup_pod_container(e, req, res);
+	else {
 		lookup_containerd(e, req, res);
+		note_absent_engine(&e->containerd_source, req->ident.id);
+	}
 	return res;
 }
 
@@ -365,13 +446,9 @@ static void log_version(struct enricher *e)
 		log_info("containerd %s at %s", version, e->containerd_source.path);
 		__atomic_store_n(&e->containerd_source.state, SOURCE_UP, __ATOMIC_RELAXED);
 	} else {
-		log_warn("containerd at %s is not answering (%s): events are partial until it "
-			 "does",
-			 e->containerd_source.path, err);
-		__atomic_store_n(&e->containerd_source.state,
-				 access(e->containerd_source.path, F_OK) ? SOURCE_ABSENT
-									 : SOURCE_DOWN,
-				 __ATOMIC_RELAXED);
+		/* absent: a debug line (CRI-O's nodes have none), and a warning with its first
+		 * container; there and silent: a warning now */
+		note_reachability(&e->containerd_source, false, err);
 	}
 }
 
@@ -391,13 +468,59 @@ static void log_engine_version(struct engine_client *c, struct source *src)
 		note_reachability(src, false, err);
 }
 
-/* The next request, urgent ones first; NULL when there is none. Under the lock. */
+/* The CRI runtime, as optional as an engine. */
+static void log_cri_version(struct enricher *e)
+{
+	char version[128], err[CRI_ERROR_MAX] = "";
+
+	if (!e->cri)
+		return;
+	if (cri_version(e->cri, version, sizeof(version), err) == 0)
+		log_info("CRI runtime %s at %s", version, e->cri_source.path);
+	else
+		note_reachability(&e->cri_source, false, err);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Whether a lookup's "not found" may be early: a started pod container (or CRI-O's) that no
+ * runtime knows yet, with a CRI runtime to ask again. Then req waits (true), else its answer
+ * goes out.
+ */
+static bool wait_and_retry(struct enricher *e, struct enrich_request *req,
+			   const struct lookup_result *res)
+{
+	if (res->status != LOOKUP_NOT_FOUND || !e->cri || !req->urgent || req->session_pid ||
+	    ++req->attempts >= CRI_ATTEMPTS || e->waiting_len >= CRI_WAITING_MAX ||
+	    (req->ident.form != CGROUP_FORM_KUBEPODS_CGROUPFS &&
+	     req->ident.runtime != RUNTIME_CRIO))
+		return false;
+	req->not_before_ns = monotonic_ns() + CRI_RETRY_NS;
+	TAILQ_INSERT_TAIL(&e->waiting, req, link);
+	e->waiting_len++;
+	return true;
+}
+
+/* The next request, urgent ones first, then those whose wait is over; NULL when none. Locked. */
 static struct enrich_request *next_request(struct enricher *e)
 {
 	struct enrich_request *req = TAILQ_FIRST(&e->urgent);
 
 	if (req) {
 		TAILQ_REMOVE(&e->urgent, req, link);
+		return req;
+	}
+	req = TAILQ_FIRST(&e->waiting);
+	if (req && (e->stopping || req->not_before_ns <= monotonic_ns())) {
+		TAILQ_REMOVE(&e->waiting, req, link);
+		e->waiting_len--;
 		return req;
 	}
 	req = TAILQ_FIRST(&e->background);
@@ -416,13 +539,24 @@ static void *worker(void *arg)
 	log_version(e);
 	log_engine_version(e->docker, &e->docker_source);
 	log_engine_version(e->podman, &e->podman_source);
+	log_cri_version(e);
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		struct enrich_request *req;
 		struct lookup_result *res;
 
-		while (!(req = next_request(e)) && !e->stopping)
-			pthread_cond_wait(&e->wake, &e->lock);
+		while (!(req = next_request(e)) && !e->stopping) {
+			struct enrich_request *first = TAILQ_FIRST(&e->waiting);
+			struct timespec until;
+
+			if (!first) {
+				pthread_cond_wait(&e->wake, &e->lock);
+				continue;
+			}
+			until.tv_sec = first->not_before_ns / 1000000000ull;
+			until.tv_nsec = first->not_before_ns % 1000000000ull;
+			pthread_cond_timedwait(&e->wake, &e->lock, &until);
+		}
 		if (e->stopping) {
 			if (req)
 				request_free(req);
@@ -433,9 +567,13 @@ static void *worker(void *arg)
 		res = lookup(e, req);
 		if (!res)
 			log_warn("out of memory looking up container %s", req->ident.id);
-		request_free(req);
 
 		pthread_mutex_lock(&e->lock);
+		if (res && wait_and_retry(e, req, res)) {
+			lookup_result_free(res);
+			continue;
+		}
+		request_free(req);
 		if (res) {
 			STAILQ_INSERT_TAIL(&e->results, res, link);
 			/* a doorbell: a counter that cannot grow still rings */
@@ -444,6 +582,17 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
+}
+
+/* The worker's condition, timed on CLOCK_MONOTONIC (the waiting queue's clock). */
+static void init_wake(pthread_cond_t *wake)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(wake, &attr);
+	pthread_condattr_destroy(&attr);
 }
 
 struct enricher *enricher_start(const struct enricher_config *cfg)
@@ -456,6 +605,7 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	snprintf(e->socket_path, sizeof(e->socket_path), "%s", cfg->socket_path);
 	TAILQ_INIT(&e->urgent);
 	TAILQ_INIT(&e->background);
+	TAILQ_INIT(&e->waiting);
 	STAILQ_INIT(&e->results);
 	e->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->event_fd < 0) {
@@ -474,7 +624,10 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	if (cfg->podman_socket)
 		e->podman =
 		    engine_client_open("podman", cfg->podman_socket, NULL, cfg->rpc_timeout_ms);
-	if ((cfg->docker_socket && !e->docker) || (cfg->podman_socket && !e->podman)) {
+	if (cfg->crio_socket)
+		e->cri = cri_client_open(cfg->crio_socket, cfg->rpc_timeout_ms);
+	if ((cfg->docker_socket && !e->docker) || (cfg->podman_socket && !e->podman) ||
+	    (cfg->crio_socket && !e->cri)) {
 		err = ENOMEM;
 		goto out_close_clients;
 	}
@@ -484,8 +637,10 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	if (e->podman)
 		e->podman_source =
 		    (struct source){.name = "podman", .path = engine_client_socket(e->podman)};
+	if (e->cri)
+		e->cri_source = (struct source){.name = "crio", .path = cri_client_socket(e->cri)};
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->wake, NULL);
+	init_wake(&e->wake);
 	err = pthread_create(&e->thread, NULL, worker, e);
 	if (err)
 		goto out_destroy_sync;
@@ -497,6 +652,7 @@ out_destroy_sync:
 out_close_clients:
 	engine_client_close(e->docker);
 	engine_client_close(e->podman);
+	cri_client_close(e->cri);
 	containerd_client_close(e->client);
 out_close_fd:
 	close(e->event_fd);
@@ -527,6 +683,7 @@ void enricher_stop(struct enricher *e)
 	containerd_client_close(e->client);
 	engine_client_close(e->docker);
 	engine_client_close(e->podman);
+	cri_client_close(e->cri);
 	close(e->event_fd);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->wake);
@@ -620,7 +777,8 @@ const char *enricher_source_state(const struct enricher *e, enum enricher_source
 	const struct source *src = which == ENRICHER_DOCKER ? (e->docker ? &e->docker_source : NULL)
 				   : which == ENRICHER_PODMAN
 				       ? (e->podman ? &e->podman_source : NULL)
-				       : &e->containerd_source;
+				   : which == ENRICHER_CRIO ? (e->cri ? &e->cri_source : NULL)
+							    : &e->containerd_source;
 
 	return src ? names[__atomic_load_n(&src->state, __ATOMIC_RELAXED)] : "off";
 }

@@ -17,6 +17,7 @@ struct enricher_config {
 	const char *socket_path;   /* containerd's */
 	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
 	const char *podman_socket; /* NULL: Podman's containers are not looked up */
+	const char *crio_socket;   /* a CRI runtime's (CRI-O's); NULL: not asked */
 	int rpc_timeout_ms;	   /* one call, to any of them */
 };
 
@@ -30,7 +31,7 @@ int enricher_fd(const struct enricher *e);
 extern const struct lookup_ops enricher_lookup_ops;
 
 /* Which source of answers, for enricher_source_state(). */
-enum enricher_source { ENRICHER_CONTAINERD, ENRICHER_DOCKER, ENRICHER_PODMAN };
+enum enricher_source { ENRICHER_CONTAINERD, ENRICHER_DOCKER, ENRICHER_PODMAN, ENRICHER_CRIO };
 /*
  * How that source answered last: "up", "down" (its socket is there and does not answer),
  * "absent" (no socket: not installed), "off" (not asked: its socket option is empty). Any

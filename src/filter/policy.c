@@ -9,7 +9,11 @@ bool policy_is_sandbox(const struct container_ident *ident, const struct contain
 	const char *kind;
 
 	if (!m || !ident || !ident->pod_uid[0] || ident->runtime == RUNTIME_DOCKER ||
-	    ident->runtime == RUNTIME_PODMAN || !m->namespace || strcmp(m->namespace, "moby") == 0)
+	    ident->runtime == RUNTIME_PODMAN)
+		return false;
+	if (m->sandbox) /* a CRI runtime's PodSandboxStatus answered for this very cgroup */
+		return true;
+	if (!m->namespace || strcmp(m->namespace, "moby") == 0)
 		return false;
 	kind = container_meta_label(m, "io.cri-containerd.kind");
 	if (kind)

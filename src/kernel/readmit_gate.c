@@ -23,8 +23,8 @@ struct readmit_gate readmit_gate_wanted(struct readmit_gate_keeper *g,
 		g->missed_changed_ns = now_ns;
 	}
 	/* the kernel's reasons close once its count has been still for a window */
-	want.missed_aged = now_ns - g->missed_changed_ns >= g->window_ns ? g->missed_seen
-									 : g->user.missed_aged;
+	want.missed_aged =
+	    now_ns - g->missed_changed_ns >= g->window_ns ? g->missed_seen : g->user.missed_aged;
 	want.held_open = now_ns < g->held_until_ns;
 	return want;
 }

@@ -40,7 +40,8 @@ int readmit_gate_open(struct readmit_gate_keeper *g, int fd, uint64_t now_ns);
 /* A reason of userspace's: the gate is open when this returns 0 (-errno if it cannot be). */
 int readmit_gate_hold(struct readmit_gate_keeper *g, uint64_t now_ns);
 /* Ages the reasons out; the kernel's entry in *kernel (counters included). Returns 0 or -errno. */
-int readmit_gate_update(struct readmit_gate_keeper *g, uint64_t now_ns, struct readmit_gate *kernel);
+int readmit_gate_update(struct readmit_gate_keeper *g, uint64_t now_ns,
+			struct readmit_gate *kernel);
 /* Whether the gate is open, as userspace last wrote it and the kernel last counted. */
 bool readmit_gate_is_open(const struct readmit_gate_keeper *g);
 

@@ -243,6 +243,12 @@ static int classify_kubepods(const struct path_parts *parts, struct container_id
 	ident->form = CGROUP_FORM_KUBEPODS_CGROUPFS;
 	ident->runtime = RUNTIME_UNKNOWN; /* kubelet's cgroupfs layout does not name it */
 	copy_part(ident->id, sizeof(ident->id), parts->s[n - 1], parts->len[n - 1]);
+	/* ...but CRI-O's cgroupfs manager does: crio-<id> */
+	if (has_prefix(parts->s[n - 1], parts->len[n - 1], "crio-") &&
+	    is_hex64(parts->s[n - 1] + 5, parts->len[n - 1] - 5)) {
+		ident->runtime = RUNTIME_CRIO;
+		copy_part(ident->id, sizeof(ident->id), parts->s[n - 1] + 5, 64);
+	}
 	strcpy(ident->ns, "k8s.io");
 	return 1;
 }

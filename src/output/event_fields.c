@@ -188,7 +188,8 @@ void event_json_counters(struct json_writer *w, const char *key, const struct ev
 
 const char *heartbeat_engine_name(enum heartbeat_engine engine)
 {
-	static const char *const names[HEARTBEAT_ENGINES] = {"containerd", "docker", "podman"};
+	static const char *const names[HEARTBEAT_ENGINES] = {"containerd", "docker", "podman",
+							     "crio"};
 
 	return names[engine];
 }

@@ -7,6 +7,7 @@ packages=(
 	libhttp-parser-dev                                                      # Docker/Podman API
 	libclang-rt-14-dev                                                      # fuzzing
 	containerd runc busybox-static python3 python3-yaml util-linux valgrind # tests
+	python3-grpcio python3-protobuf protobuf-compiler                      # CRI test client
 	docker.io podman conmon                                                 # engines' tests
 	prometheus                                                              # metrics test
 	mmdebstrap                                                              # make image

@@ -25,6 +25,11 @@ static const struct container_case containers[] = {
      CGROUP_FORM_KUBEPODS_CGROUPFS, false},
     {"/kubepods/burstable/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,
      CGROUP_FORM_KUBEPODS_CGROUPFS, false},
+    /* CRI-O's cgroupfs manager names its runtime; a crio- name without 64 hex is an id */
+    {"/kubepods/burstable/pod" UID "/crio-" ID64, "crio", ID64, "k8s.io", UID,
+     CGROUP_FORM_KUBEPODS_CGROUPFS, false},
+    {"/kubepods/burstable/pod" UID "/crio-abc", "unknown", "crio-abc", "k8s.io", UID,
+     CGROUP_FORM_KUBEPODS_CGROUPFS, false},
     {"/kubepods/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID, CGROUP_FORM_KUBEPODS_CGROUPFS,
      false},
     {"/kubelet/kubepods/besteffort/pod" UID "/" ID64, "unknown", ID64, "k8s.io", UID,

@@ -219,6 +219,27 @@ int main(void)
 			cli_free(&opts);
 		}
 	}
+	SUBTEST ("engine sockets: defaults, a path, empty for not asked") {
+		static const struct {
+			char *arg;
+			const char *want;
+		} crio[] = {{NULL, "/var/run/crio/crio.sock"},
+			    {"--crio-socket=/run/containerd/containerd.sock",
+			     "/run/containerd/containerd.sock"},
+			    {"--crio-socket=", NULL}};
+
+		for (size_t i = 0; i < sizeof(crio) / sizeof(crio[0]); i++) {
+			struct options opts;
+			char *argv[] = {"ctrwatch", crio[i].arg, NULL};
+
+			ASSERT_EQ(cli_parse(crio[i].arg ? 2 : 1, argv, &opts), CLI_RUN);
+			if (crio[i].want)
+				ASSERT_STREQ(opts.crio_socket, crio[i].want);
+			else
+				ASSERT_TRUE(opts.crio_socket == NULL);
+			cli_free(&opts);
+		}
+	}
 	SUBTEST ("all options are read") {
 		struct options opts;
 		char *argv[] = {"ctrwatch",	      "--exec", "-v", "--output=/tmp/x",

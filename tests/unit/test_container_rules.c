@@ -156,6 +156,7 @@ struct verdict_case {
 	const char *ns_only;
 	const char *exclude;
 	enum policy_verdict verdict;
+	bool cri_sandbox; /* a CRI runtime's PodSandboxStatus answered for the cgroup */
 };
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -165,43 +166,56 @@ struct verdict_case {
 	"/kubepods.slice/kubepods-besteffort.slice/"                                               \
 	"kubepods-besteffort-pod0d1d0c7e_76ea_4a5e_b8a1_0e0c6a7b9f10.slice/cri-containerd-" HEX64  \
 	".scope"
+#define CRIO_SCOPE                                                                                 \
+	"/kubepods.slice/kubepods-besteffort.slice/"                                               \
+	"kubepods-besteffort-pod0d1d0c7e_76ea_4a5e_b8a1_0e0c6a7b9f10.slice/crio-" HEX64 ".scope"
 #define PAUSE "registry.k8s.io/pause:3.9"
 
 static const struct verdict_case verdicts[] = {
     {"policy: a sandbox by label is dropped", "nginx", "sandbox", CRI_PATH, NULL, true, NULL, NULL,
-     POLICY_DROP_SANDBOX},
+     POLICY_DROP_SANDBOX, false},
     {"policy: a sandbox by label in CRI's systemd scope is dropped", "nginx", "sandbox", CRI_SCOPE,
-     NULL, true, NULL, NULL, POLICY_DROP_SANDBOX},
+     NULL, true, NULL, NULL, POLICY_DROP_SANDBOX, false},
     {"policy: a label-less pause image is a sandbox", PAUSE, NULL, CRI_PATH, NULL, true, NULL, NULL,
-     POLICY_DROP_SANDBOX},
+     POLICY_DROP_SANDBOX, false},
     {"policy: the container label beats a pause image", PAUSE, "container", CRI_PATH, NULL, true,
-     NULL, NULL, POLICY_KEEP},
+     NULL, NULL, POLICY_KEEP, false},
     {"policy: sandboxes kept with the pause filter off", "nginx", "sandbox", CRI_PATH, NULL, false,
-     NULL, NULL, POLICY_KEEP},
+     NULL, NULL, POLICY_KEEP, false},
     {"policy: the sandbox rule comes before the filters", "nginx", "sandbox", CRI_PATH, NULL, true,
-     "other", NULL, POLICY_DROP_SANDBOX},
+     "other", NULL, POLICY_DROP_SANDBOX, false},
     {"policy: Docker's container labelled a sandbox is kept", "nginx", "sandbox", "/docker/" HEX64,
-     "moby", true, NULL, NULL, POLICY_KEEP},
+     "moby", true, NULL, NULL, POLICY_KEEP, false},
     {"policy: Docker's container of a pause image is kept", PAUSE, NULL,
-     "/system.slice/docker-" HEX64 ".scope", "moby", true, NULL, NULL, POLICY_KEEP},
+     "/system.slice/docker-" HEX64 ".scope", "moby", true, NULL, NULL, POLICY_KEEP, false},
     {"policy: Podman's container labelled a sandbox is kept", "nginx", "sandbox",
-     "/machine.slice/libpod-" HEX64 ".scope", "", true, NULL, NULL, POLICY_KEEP},
+     "/machine.slice/libpod-" HEX64 ".scope", "", true, NULL, NULL, POLICY_KEEP, false},
     {"policy: Podman's container of a pause image is kept", PAUSE, NULL,
-     "/libpod_parent/libpod-" HEX64, "", true, NULL, NULL, POLICY_KEEP},
+     "/libpod_parent/libpod-" HEX64, "", true, NULL, NULL, POLICY_KEEP, false},
     {"policy: Docker's container in a pod's cgroup (--cgroup-parent) is kept", PAUSE, "sandbox",
-     CRI_PATH, "moby", true, NULL, NULL, POLICY_KEEP},
+     CRI_PATH, "moby", true, NULL, NULL, POLICY_KEEP, false},
     {"policy: a containerd container outside a pod's cgroup is no sandbox", PAUSE, "sandbox",
-     "/default/web", "default", true, NULL, NULL, POLICY_KEEP},
+     "/default/web", "default", true, NULL, NULL, POLICY_KEEP, false},
     {"policy: --namespace drops another namespace", "nginx", "container", CRI_PATH, NULL, true,
-     "default", NULL, POLICY_DROP_FILTERED},
+     "default", NULL, POLICY_DROP_FILTERED, false},
     {"policy: no metadata, the path's namespace decides", NULL, NULL, "/default/web", NULL, true,
-     "default", NULL, POLICY_KEEP},
+     "default", NULL, POLICY_KEEP, false},
     {"policy: no metadata, no hint, --namespace drops", NULL, NULL, CRI_PATH, NULL, true, "default",
-     NULL, POLICY_DROP_FILTERED},
+     NULL, POLICY_DROP_FILTERED, false},
     {"policy: --exclude on the image", "nginx", "container", CRI_PATH, NULL, true, NULL,
-     "image:^ngi", POLICY_DROP_FILTERED},
+     "image:^ngi", POLICY_DROP_FILTERED, false},
     {"policy: no metadata is never a sandbox", NULL, NULL, CRI_PATH, NULL, true, NULL, NULL,
-     POLICY_KEEP},
+     POLICY_KEEP, false},
+    {"policy: a CRI runtime's pod sandbox is dropped", "busybox", NULL, CRIO_SCOPE, "", true, NULL,
+     NULL, POLICY_DROP_SANDBOX, true},
+    {"policy: a CRI runtime's container of a pause image is kept", PAUSE, NULL, CRIO_SCOPE, "",
+     true, NULL, NULL, POLICY_KEEP, false},
+    {"policy: a CRI runtime's sandbox kept with the pause filter off", "busybox", NULL, CRIO_SCOPE,
+     "", false, NULL, NULL, POLICY_KEEP, true},
+    {"policy: a CRI sandbox answer for a cgroup outside a pod is no sandbox", "busybox", NULL,
+     "/default/web", "", true, NULL, NULL, POLICY_KEEP, true},
+    {"policy: Docker's container is never a sandbox, whatever was said", "busybox", NULL,
+     "/docker/" HEX64, "moby", true, NULL, NULL, POLICY_KEEP, true},
 };
 
 static void build_meta(struct container_meta *m)
@@ -359,6 +373,7 @@ int main(void)
 					v.labels[v.n_labels++] = (struct container_label){
 					    strdup("io.cri-containerd.kind"), strdup(c->kind)};
 				container_meta_apply_labels(&v, "id");
+				v.sandbox = c->cri_sandbox;
 			}
 			ASSERT_EQ(policy_decide(&p, &ident, c->image ? &v : NULL), c->verdict);
 			container_meta_free(&v);

@@ -7,7 +7,7 @@
 #include "kernel/readmit_gate.h"
 #include "test.h"
 
-#define S 1000000000ull
+#define S      1000000000ull
 #define WINDOW (60 * S)
 
 struct step {
@@ -55,7 +55,8 @@ int main(void)
 
 				if (st->hold)
 					ASSERT_EQ(readmit_gate_hold(&g, st->at_s * S), 0);
-				/* what the kernel's program tests: the user entry against its own */
+				/* what the kernel's program tests: the user entry against its own
+				 */
 				g.user = readmit_gate_wanted(&g, &kernel, st->at_s * S);
 				ASSERT_EQ(g.user.held_open || kernel.missed != g.user.missed_aged,
 					  st->open);

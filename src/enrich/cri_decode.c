@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Decoding a CRI runtime's replies: untrusted bytes (labels, names and specs are the user's). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "enrich/cri_decode.h"
+#include "proto/cri.pb-c.h"
+
+/* What a runtime's verbose info["info"] JSON says: its spec's cgroupsPath, its sandbox's id. */
+struct verbose_info {
+	char *cgroups_path;
+	char *sandbox_id;
+};
+
+static char *dup_json_string(json_t *v)
+{
+	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+/* info is a map (repeated key/value entries); the last "info" entry counts, as for any map. */
+static void parse_info(char **keys, char **values, size_t n, struct verbose_info *out)
+{
+	const char *json = NULL;
+	json_t *root;
+
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] && !strcmp(keys[i], "info"))
+			json = values[i];
+	if (!json)
+		return;
+	root = json_loads(json, 0, NULL);
+	/* containerd's CRI and CRI-O both name them so (crictl inspect reads the same) */
+	out->cgroups_path = dup_json_string(
+	    json_object_get(json_object_get(json_object_get(root, "runtimeSpec"), "linux"),
+			    "cgroupsPath"));
+	out->sandbox_id = dup_json_string(json_object_get(root, "sandboxID"));
+	json_decref(root);
+}
+
+/* "repo@sha256:…" or a bare "sha256:…" (an image id where the image has no repo digest). */
+static char *digest_of(const char *image_ref)
+{
+	const char *at = image_ref ? strrchr(image_ref, '@') : NULL;
+
+	if (at && at[1])
+		return strdup(at + 1);
+	if (image_ref && !strncmp(image_ref, "sha256:", 7))
+		return strdup(image_ref);
+	return NULL;
+}
+
+static char *dup_nonempty(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+/* Room for n labels (bounded as container_meta_add_label bounds them). */
+static int alloc_labels(struct container_meta *m, size_t n)
+{
+	m->labels = calloc(n < LABELS_MAX ? n + 1 : LABELS_MAX, sizeof(*m->labels));
+	return m->labels ? 0 : -ENOMEM;
+}
+
+static int fill_container(const Runtime__V1__ContainerStatusResponse *resp,
+			  struct container_meta *m, char **sandbox_id)
+{
+	const Runtime__V1__ContainerStatus *st = resp->status;
+	struct verbose_info info = {0};
+	char **keys = NULL, **values = NULL;
+	int rc;
+
+	keys = calloc(resp->n_info + 1, sizeof(*keys));
+	values = calloc(resp->n_info + 1, sizeof(*values));
+	if (!keys || !values) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < resp->n_info; i++) {
+		keys[i] = resp->info[i]->key;
+		values[i] = resp->info[i]->value;
+	}
+	parse_info(keys, values, resp->n_info, &info);
+	m->cgroups_path = info.cgroups_path;
+	*sandbox_id = info.sandbox_id;
+	m->name = st->metadata ? dup_nonempty(st->metadata->name) : NULL;
+	m->image = st->image ? dup_nonempty(st->image->image) : NULL;
+	m->image_digest = digest_of(st->image_ref);
+	if (st->created_at > 0)
+		m->created_ns = (uint64_t)st->created_at;
+	rc = alloc_labels(m, st->n_labels);
+	for (size_t i = 0; !rc && i < st->n_labels; i++)
+		rc = container_meta_add_label(m, st->labels[i]->key, st->labels[i]->value);
+	if (!rc)
+		rc = container_meta_finish_labels(m); /* a map: the last of a key twice counts */
+	if (!rc)
+		rc = container_meta_apply_labels(m, st->id);
+out:
+	free(keys);
+	free(values);
+	return rc;
+}
+
+int cri_decode_container_status(const uint8_t *data, size_t len, struct container_meta *m,
+				char **sandbox_id, char *err)
+{
+	Runtime__V1__ContainerStatusResponse *resp;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	*sandbox_id = NULL;
+	resp = runtime__v1__container_status_response__unpack(NULL, len, data);
+	if (!resp) {
+		snprintf(err, CRI_ERROR_MAX, "ContainerStatus: undecodable reply");
+		return -EPROTO;
+	}
+	if (!resp->status || !resp->status->id) {
+		snprintf(err, CRI_ERROR_MAX, "ContainerStatus: empty reply");
+		rc = -EPROTO;
+	} else {
+		rc = fill_container(resp, m, sandbox_id);
+		if (rc) {
+			snprintf(err, CRI_ERROR_MAX, "ContainerStatus: %s", strerror(-rc));
+			container_meta_free(m);
+			free(*sandbox_id);
+			*sandbox_id = NULL;
+		}
+	}
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}
+
+static int set_string(char **field, const char *value)
+{
+	free(*field);
+	*field = dup_nonempty(value);
+	return value && *value && !*field ? -ENOMEM : 0;
+}
+
+/* The pod, as the sandbox's metadata says (the kubelet's labels on a container may say more). */
+static int fill_pod(const Runtime__V1__PodSandboxStatus *st, struct container_meta *m)
+{
+	const Runtime__V1__PodSandboxMetadata *md = st->metadata;
+	int rc = 0;
+
+	if (md && md->name && *md->name)
+		rc = set_string(&m->pod_name, md->name);
+	if (!rc && md && md->namespace_ && *md->namespace_)
+		rc = set_string(&m->pod_namespace, md->namespace_);
+	if (!rc && md && md->uid && *md->uid)
+		rc = set_string(&m->pod_uid, md->uid);
+	if (!rc && st->runtime_handler && *st->runtime_handler)
+		rc = set_string(&m->runtime_handler, st->runtime_handler);
+	return rc;
+}
+
+static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp,
+			struct container_meta *m)
+{
+	const Runtime__V1__PodSandboxStatus *st = resp->status;
+	struct verbose_info info = {0};
+	char **keys = calloc(resp->n_info + 1, sizeof(char *));
+	char **values = calloc(resp->n_info + 1, sizeof(char *));
+	int rc = keys && values ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < resp->n_info; i++) {
+		keys[i] = resp->info[i]->key;
+		values[i] = resp->info[i]->value;
+	}
+	if (!rc)
+		parse_info(keys, values, resp->n_info, &info);
+	free(keys);
+	free(values);
+	free(info.sandbox_id);
+	m->cgroups_path = info.cgroups_path;
+	m->sandbox = true;
+	if (st->created_at > 0)
+		m->created_ns = (uint64_t)st->created_at;
+	if (!rc)
+		rc = alloc_labels(m, st->n_labels);
+	for (size_t i = 0; !rc && i < st->n_labels; i++)
+		rc = container_meta_add_label(m, st->labels[i]->key, st->labels[i]->value);
+	if (!rc)
+		rc = container_meta_finish_labels(m);
+	if (!rc)
+		rc = fill_pod(st, m);
+	if (!rc)
+		rc = set_string(&m->name, st->metadata ? st->metadata->name : NULL);
+	if (!rc && !m->name)
+		m->name = strdup(st->id);
+	return rc ? rc : m->name ? 0 : -ENOMEM;
+}
+
+int cri_decode_sandbox_status(const uint8_t *data, size_t len, struct container_meta *m,
+			      bool pod_only, char *err)
+{
+	Runtime__V1__PodSandboxStatusResponse *resp;
+	int rc;
+
+	if (!pod_only)
+		memset(m, 0, sizeof(*m));
+	resp = runtime__v1__pod_sandbox_status_response__unpack(NULL, len, data);
+	if (!resp) {
+		snprintf(err, CRI_ERROR_MAX, "PodSandboxStatus: undecodable reply");
+		return -EPROTO;
+	}
+	if (!resp->status || !resp->status->id)
+		rc = -EPROTO;
+	else
+		rc = pod_only ? fill_pod(resp->status, m) : fill_sandbox(resp, m);
+	if (rc) {
+		snprintf(err, CRI_ERROR_MAX, "PodSandboxStatus: %s",
+			 rc == -EPROTO ? "empty reply" : strerror(-rc));
+		if (!pod_only)
+			container_meta_free(m);
+	}
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}
