@@ -18,6 +18,7 @@
 #include "kernel/bpf_programs.h"
 #include "kernel/cgroup_hierarchy.h"
 #include "kernel/cgroup_scan.h"
+#include "kernel/kernel_features.h"
 #include "kernel/privileges.h"
 #include "kernel/record_rings.h"
 #include "lifecycle/lifecycle.h"
@@ -176,14 +177,20 @@ static int check_environment(const struct options *opts, struct cgroup_hierarchy
 	int err;
 
 	if (privileges_check_btf(&btf)) {
-		log_error("kernel BTF not found at %s: needs a kernel >= 5.8 built with "
-			  "CONFIG_DEBUG_INFO_BTF=y",
+		log_error("kernel BTF not found at %s: needs Linux >= " KERNEL_FEATURES_OLDEST
+			  " built with CONFIG_DEBUG_INFO_BTF=y",
 			  btf);
 		return -ENOENT;
 	}
 	err = privileges_check(missing, sizeof(missing));
 	if (err) {
 		log_error("not privileged enough: missing %s (or run as root)", missing);
+		return err;
+	}
+	err = kernel_features_check(missing, sizeof(missing));
+	if (err) {
+		log_error("this kernel lacks %s: ctrwatch needs Linux >= " KERNEL_FEATURES_OLDEST,
+			  missing);
 		return err;
 	}
 	err = cgroup_hierarchy_find(opts->hierarchy, h);

@@ -34,9 +34,8 @@ static void parse_info(char **keys, char **values, size_t n, struct verbose_info
 		return;
 	root = json_loads(json, 0, NULL);
 	/* containerd's CRI and CRI-O both name them so (crictl inspect reads the same) */
-	out->cgroups_path = dup_json_string(
-	    json_object_get(json_object_get(json_object_get(root, "runtimeSpec"), "linux"),
-			    "cgroupsPath"));
+	out->cgroups_path = dup_json_string(json_object_get(
+	    json_object_get(json_object_get(root, "runtimeSpec"), "linux"), "cgroupsPath"));
 	out->sandbox_id = dup_json_string(json_object_get(root, "sandboxID"));
 	json_decref(root);
 }
@@ -157,8 +156,7 @@ static int fill_pod(const Runtime__V1__PodSandboxStatus *st, struct container_me
 	return rc;
 }
 
-static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp,
-			struct container_meta *m)
+static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp, struct container_meta *m)
 {
 	const Runtime__V1__PodSandboxStatus *st = resp->status;
 	struct verbose_info info = {0};

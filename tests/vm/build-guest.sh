@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The guest of `make vmtest`: Debian 12 with systemd as PID 1, containerd (CRI plugin, systemd
 # cgroup driver), runc and crun, and Debian's 6.1 kernel, built with mmdebstrap from Debian's
-# packages (no downloaded VM image). Writes OUT/{vmlinuz,initrd.img,rootfs.img}; rebuilt only
-# when this script, the package lists or the guest's files change (their hash is OUT/inputs).
+# packages (no downloaded VM image). Debian 11's 5.10 kernel is installed beside it, for the leg
+# that checks ctrwatch refuses a kernel older than it needs. Writes
+# OUT/{vmlinuz,initrd.img,vmlinuz-5.10,initrd.img-5.10,rootfs.img}; rebuilt only when this
+# script, the package lists or the guest's files change (their hash is OUT/inputs).
 # usage: build-guest.sh OUT
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +24,10 @@ echo "vm: building the guest root filesystem (mmdebstrap bookworm)"
 mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--customize-hook='echo "deb http://deb.debian.org/debian bullseye main" >"$1/etc/apt/sources.list.d/bullseye.list"' \
+	--customize-hook='chroot "$1" apt-get update -q >/dev/null' \
+	--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-5\.10\.0-[0-9]+-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null' \
+	--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null' \
 	--customize-hook='echo ctrwatch-vm >"$1/etc/hostname"' \
 	--customize-hook='printf "127.0.0.1 localhost\n127.0.1.1 ctrwatch-vm\n::1 localhost\n" >"$1/etc/hosts"' \
 	--customize-hook=': >"$1/etc/resolv.conf"' \
@@ -30,10 +36,13 @@ mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
 	--customize-hook='chroot "$1" systemctl enable ctrwatch-vmtest.service' \
 	--customize-hook="mkdir -p \"\$1/etc/containerd\" && cp '$here/guest/containerd-config.toml' \"\$1/etc/containerd/config.toml\"" \
 	--customize-hook='mkdir -p "$1/repo" "$1/results"' \
+	--customize-hook='echo 9pnet_virtio >"$1/etc/modules-load.d/9p.conf"' \
 	--customize-hook='printf "repo /repo 9p trans=virtio,version=9p2000.L,ro,nofail 0 0\nresults /results 9p trans=virtio,version=9p2000.L,nofail 0 0\n" >>"$1/etc/fstab"' \
 	bookworm "$work/root" >&2
-cp "$work"/root/boot/vmlinuz-* "$out/vmlinuz"
-cp "$work"/root/boot/initrd.img-* "$out/initrd.img"
+cp "$work"/root/boot/vmlinuz-6.* "$out/vmlinuz"
+cp "$work"/root/boot/initrd.img-6.* "$out/initrd.img"
+cp "$work"/root/boot/vmlinuz-5.10.* "$out/vmlinuz-5.10"
+cp "$work"/root/boot/initrd.img-5.10.* "$out/initrd.img-5.10"
 rm -f "$out/rootfs.img"
 mke2fs -q -t ext4 -L ctrwatch-vm -d "$work/root" "$out/rootfs.img" 3G
 echo "$inputs" >"$out/inputs"
