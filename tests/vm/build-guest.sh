@@ -2,14 +2,16 @@
 # The guest of `make vmtest`: Debian 12 with systemd as PID 1, containerd (CRI plugin, systemd
 # cgroup driver), runc and crun, and Debian's 6.1 kernel, built with mmdebstrap from Debian's
 # packages (no downloaded VM image). Debian 11's 5.10 kernel is installed beside it, for the leg
-# that checks ctrwatch refuses a kernel older than it needs. Writes
-# OUT/{vmlinuz,initrd.img,vmlinuz-5.10,initrd.img-5.10,rootfs.img}; rebuilt only when this
-# script, the package lists or the guest's files change (their hash is OUT/inputs).
+# that checks ctrwatch refuses a kernel older than it needs, and trixie-backports' 7.x, the
+# newest, which runs the node suite too. Writes OUT/{vmlinuz,initrd.img,vmlinuz-5.10,
+# initrd.img-5.10,vmlinuz-7,initrd.img-7,rootfs.img}; rebuilt only when this script, the
+# package lists or the guest's files change (their hash is OUT/inputs).
 # usage: build-guest.sh OUT
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
-inputs=$(cat "$0" "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" \
+inputs=$(cat "$0" "$here/install-backports-kernel.sh" "$here/guest-packages.txt" \
+	"$here/../../deploy/image/runtime-packages.txt" \
 	"$here"/guest/*.service "$here"/guest/*.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ] && [ -f "$out/rootfs.img" ]; then
 	echo "vm: guest is up to date ($out)"
@@ -28,6 +30,7 @@ mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
 	--customize-hook='chroot "$1" apt-get update -q >/dev/null' \
 	--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-5\.10\.0-[0-9]+-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null' \
 	--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null' \
+	--customize-hook="'$here/install-backports-kernel.sh' \"\$1\" >&2" \
 	--customize-hook='echo ctrwatch-vm >"$1/etc/hostname"' \
 	--customize-hook='printf "127.0.0.1 localhost\n127.0.1.1 ctrwatch-vm\n::1 localhost\n" >"$1/etc/hosts"' \
 	--customize-hook=': >"$1/etc/resolv.conf"' \
@@ -43,6 +46,8 @@ cp "$work"/root/boot/vmlinuz-6.* "$out/vmlinuz"
 cp "$work"/root/boot/initrd.img-6.* "$out/initrd.img"
 cp "$work"/root/boot/vmlinuz-5.10.* "$out/vmlinuz-5.10"
 cp "$work"/root/boot/initrd.img-5.10.* "$out/initrd.img-5.10"
+cp "$work"/root/boot/vmlinuz-7.* "$out/vmlinuz-7"
+cp "$work"/root/boot/initrd.img-7.* "$out/initrd.img-7"
 rm -f "$out/rootfs.img"
 mke2fs -q -t ext4 -L ctrwatch-vm -d "$work/root" "$out/rootfs.img" 3G
 echo "$inputs" >"$out/inputs"

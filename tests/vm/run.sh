@@ -25,8 +25,8 @@ python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.a
 	deploy/kubernetes/ctrwatch.yaml >"$out/gen/manifest.json"
 # One guest boot: the cached image under a throw-away overlay, the given kernel, the tests the
 # kernel command line selects. Returns the guest tests' status.
-run_leg() { # label kernel initrd suite
-	local label=$1 kernel=$2 initrd=$3 suite=$4
+run_leg() { # label kernel initrd suite [kernel release prefix the guest checks]
+	local label=$1 kernel=$2 initrd=$3 suite=$4 release=${5:-}
 	echo "vm: $label"
 	rm -rf "$out/results"
 	mkdir -p "$out/results"
@@ -41,6 +41,7 @@ run_leg() { # label kernel initrd suite
 	[ "$mode" = --shell ] && append="$append systemd.mask=ctrwatch-vmtest.service"
 	[ -n "${VMTEST_ONLY:-}" ] && append="$append ctrwatch.tests=$VMTEST_ONLY"
 	[ -n "$suite" ] && append="$append ctrwatch.suite=$suite"
+	[ -n "$release" ] && append="$append ctrwatch.kernel=$release"
 	qemu_args=(-m 4096 -smp 2 -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "$append" -drive "file=$out/run.qcow2,if=virtio,format=qcow2"
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on"
@@ -129,10 +130,12 @@ run_leg() { # label kernel initrd suite
 	return "$(cat "$out/results/status")"
 }
 
-# Debian 12's own kernel runs the node suite; Debian 11's 5.10, older than ctrwatch needs,
-# checks that it is refused in one line (tests/vm/guest/test_older_kernel.py).
+# Debian 12's own kernel and trixie-backports' 7.x run the node suite; Debian 11's 5.10, older
+# than ctrwatch needs, checks that it is refused in one line (tests/vm/guest/test_older_kernel.py).
 status=0
 run_leg "Debian 12, kernel 6.1: the node suite" "$out/vmlinuz" "$out/initrd.img" "" || status=$?
+run_leg "Debian 12 with trixie-backports' kernel 7.x: the node suite" "$out/vmlinuz-7" \
+	"$out/initrd.img-7" "" 7. || status=$?
 if [ -z "${VMTEST_ONLY:-}" ]; then
 	run_leg "Debian 12 with Debian 11's kernel 5.10: refused" "$out/vmlinuz-5.10" \
 		"$out/initrd.img-5.10" older-kernel || status=$?
