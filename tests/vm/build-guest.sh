@@ -6,11 +6,14 @@
 # newest, which runs the node suite too. Writes OUT/{vmlinuz,initrd.img,vmlinuz-5.10,
 # initrd.img-5.10,vmlinuz-7,initrd.img-7,rootfs.img}; rebuilt only when this script, the
 # package lists or the guest's files change (their hash is OUT/inputs).
-# usage: build-guest.sh OUT
+# With SUITE trixie: the same node, Debian 13 (kernel 6.12, systemd 257, containerd 1.7), its own
+# kernel only. OUT/{vmlinuz,initrd.img,rootfs.img}.
+# usage: build-guest.sh OUT [SUITE]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
-inputs=$(cat "$0" "$here/install-backports-kernel.sh" "$here/guest-packages.txt" \
+suite=${2:-bookworm}
+inputs=$(echo "$suite" | cat - "$0" "$here/install-backports-kernel.sh" "$here/guest-packages.txt" \
 	"$here/../../deploy/image/runtime-packages.txt" \
 	"$here"/guest/*.service "$here"/guest/*.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ] && [ -f "$out/rootfs.img" ]; then
@@ -21,33 +24,43 @@ mkdir -p "$out"
 rm -f "$out/inputs"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" | paste -sd,)
-echo "vm: building the guest root filesystem (mmdebstrap bookworm)"
+packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" |
+	{ if [ "$suite" = trixie ]; then sed 's/^libelf1$/libelf1t64/'; else cat; fi } | paste -sd,)
+# Debian 12's guest also gets Debian 11's 5.10 (refused) and trixie-backports' 7.x (the suite).
+kernels=()
+if [ "$suite" = bookworm ]; then
+	kernels=(
+		--customize-hook='echo "deb http://deb.debian.org/debian bullseye main" >"$1/etc/apt/sources.list.d/bullseye.list"'
+		--customize-hook='chroot "$1" apt-get update -q >/dev/null'
+		--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-5\.10\.0-[0-9]+-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null'
+		--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null'
+		--customize-hook="'$here/install-backports-kernel.sh' \"\$1\" >&2"
+	)
+fi
+echo "vm: building the guest root filesystem (mmdebstrap $suite)"
 mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
-	--customize-hook='echo "deb http://deb.debian.org/debian bullseye main" >"$1/etc/apt/sources.list.d/bullseye.list"' \
-	--customize-hook='chroot "$1" apt-get update -q >/dev/null' \
-	--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-5\.10\.0-[0-9]+-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null' \
-	--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null' \
-	--customize-hook="'$here/install-backports-kernel.sh' \"\$1\" >&2" \
+	"${kernels[@]}" \
 	--customize-hook='echo ctrwatch-vm >"$1/etc/hostname"' \
 	--customize-hook='printf "127.0.0.1 localhost\n127.0.1.1 ctrwatch-vm\n::1 localhost\n" >"$1/etc/hosts"' \
 	--customize-hook=': >"$1/etc/resolv.conf"' \
-	--customize-hook='chroot "$1" passwd -d root' \
+	--customize-hook='sed -i "s/^root:[^:]*:/root::/" "$1/etc/shadow"' \
 	--customize-hook="cp '$here/guest/ctrwatch-vmtest.service' \"\$1/etc/systemd/system/\"" \
 	--customize-hook='chroot "$1" systemctl enable ctrwatch-vmtest.service' \
 	--customize-hook="mkdir -p \"\$1/etc/containerd\" && cp '$here/guest/containerd-config.toml' \"\$1/etc/containerd/config.toml\"" \
 	--customize-hook='mkdir -p "$1/repo" "$1/results"' \
 	--customize-hook='echo 9pnet_virtio >"$1/etc/modules-load.d/9p.conf"' \
 	--customize-hook='printf "repo /repo 9p trans=virtio,version=9p2000.L,ro,nofail 0 0\nresults /results 9p trans=virtio,version=9p2000.L,nofail 0 0\n" >>"$1/etc/fstab"' \
-	bookworm "$work/root" >&2
+	"$suite" "$work/root" >&2
 cp "$work"/root/boot/vmlinuz-6.* "$out/vmlinuz"
 cp "$work"/root/boot/initrd.img-6.* "$out/initrd.img"
-cp "$work"/root/boot/vmlinuz-5.10.* "$out/vmlinuz-5.10"
-cp "$work"/root/boot/initrd.img-5.10.* "$out/initrd.img-5.10"
-cp "$work"/root/boot/vmlinuz-7.* "$out/vmlinuz-7"
-cp "$work"/root/boot/initrd.img-7.* "$out/initrd.img-7"
+if [ "$suite" = bookworm ]; then
+	cp "$work"/root/boot/vmlinuz-5.10.* "$out/vmlinuz-5.10"
+	cp "$work"/root/boot/initrd.img-5.10.* "$out/initrd.img-5.10"
+	cp "$work"/root/boot/vmlinuz-7.* "$out/vmlinuz-7"
+	cp "$work"/root/boot/initrd.img-7.* "$out/initrd.img-7"
+fi
 rm -f "$out/rootfs.img"
 mke2fs -q -t ext4 -L ctrwatch-vm -d "$work/root" "$out/rootfs.img" 3G
 echo "$inputs" >"$out/inputs"

@@ -12,6 +12,9 @@ mode=${1:-} # --shell
 
 tests/lib/install-deps.sh --vm
 tests/vm/build-guest.sh "$out"
+if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *,debian13,* ]]; }; then
+	tests/vm/build-guest.sh "$out/trixie" trixie
+fi
 mkdir -p "$out/gen" "$out/images"
 protoc --python_out="$out/gen" -Iproto proto/cri.proto
 tests/lib/make-image.sh "$out/images/busybox.tar" docker.io/ctrwatch/busybox:test \
@@ -25,14 +28,14 @@ python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.a
 	deploy/kubernetes/ctrwatch.yaml >"$out/gen/manifest.json"
 # One guest boot: the cached image under a throw-away overlay, the given kernel, the tests the
 # kernel command line selects. Returns the guest tests' status.
-run_leg() { # label kernel initrd suite [kernel release prefix the guest checks]
-	local label=$1 kernel=$2 initrd=$3 suite=$4 release=${5:-}
+run_leg() { # label kernel initrd suite [kernel release prefix the guest checks [root image]]
+	local label=$1 kernel=$2 initrd=$3 suite=$4 release=${5:-} image=${6:-$out/rootfs.img}
 	echo "vm: $label"
 	rm -rf "$out/results"
 	mkdir -p "$out/results"
 	# A throw-away overlay keeps the cached image as built.
 	rm -f "$out/run.qcow2"
-	qemu-img create -q -f qcow2 -b "$out/rootfs.img" -F raw "$out/run.qcow2"
+	qemu-img create -q -f qcow2 -b "$image" -F raw "$out/run.qcow2"
 
 	# The guest needs no virtualization of its own: kvm_amd/kvm_intel (and powernow_k8, which
 	# probes for a host CPU feature) are kept out, so nothing loads them as the node comes up.
@@ -103,7 +106,7 @@ run_leg() { # label kernel initrd suite [kernel release prefix the guest checks]
 			kill "$qemu_pid" 2>/dev/null || true
 			wait "$qemu_pid" 2>/dev/null || true
 			rm -f "$out/run.qcow2" "$out/results/"*
-			qemu-img create -q -f qcow2 -b "$out/rootfs.img" -F raw "$out/run.qcow2"
+			qemu-img create -q -f qcow2 -b "$image" -F raw "$out/run.qcow2"
 			accel=tcg
 			boot tcg max
 			echo "vm: booted with $accel"
@@ -130,13 +133,29 @@ run_leg() { # label kernel initrd suite [kernel release prefix the guest checks]
 	return "$(cat "$out/results/status")"
 }
 
-# Debian 12's own kernel and trixie-backports' 7.x run the node suite; Debian 11's 5.10, older
-# than ctrwatch needs, checks that it is refused in one line (tests/vm/guest/test_older_kernel.py).
+# The legs, by name (VMTEST_LEGS=name,name runs those only). Debian 12's own kernel,
+# trixie-backports' 7.x and Debian 13 run the node suite; Debian 11's 5.10, older than ctrwatch
+# needs, checks that it is refused in one line (tests/vm/guest/test_older_kernel.py).
+# VMTEST_ONLY (some tests of the node suite) runs the first leg only.
+leg_wanted() { # name
+	if [ -n "${VMTEST_ONLY:-}" ]; then [ "$1" = debian12 ]; return; fi
+	[ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *",$1,"* ]]
+}
 status=0
-run_leg "Debian 12, kernel 6.1: the node suite" "$out/vmlinuz" "$out/initrd.img" "" || status=$?
-run_leg "Debian 12 with trixie-backports' kernel 7.x: the node suite" "$out/vmlinuz-7" \
-	"$out/initrd.img-7" "" 7. || status=$?
-if [ -z "${VMTEST_ONLY:-}" ]; then
+if leg_wanted debian12; then
+	run_leg "Debian 12, kernel 6.1: the node suite" "$out/vmlinuz" "$out/initrd.img" "" ||
+		status=$?
+fi
+if leg_wanted kernel7; then
+	run_leg "Debian 12 with trixie-backports' kernel 7.x: the node suite" "$out/vmlinuz-7" \
+		"$out/initrd.img-7" "" 7. || status=$?
+fi
+if leg_wanted debian13; then
+	run_leg "Debian 13, kernel 6.12, systemd 257, containerd 1.7: the node suite" \
+		"$out/trixie/vmlinuz" "$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" ||
+		status=$?
+fi
+if leg_wanted kernel5.10; then
 	run_leg "Debian 12 with Debian 11's kernel 5.10: refused" "$out/vmlinuz-5.10" \
 		"$out/initrd.img-5.10" older-kernel || status=$?
 fi
