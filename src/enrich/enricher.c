@@ -282,6 +282,16 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 {
 	int rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta, res->error);
 
+	/*
+	 * A socket-activated engine (podman.socket: its service exits after 5 s idle) starts on
+	 * the first call after a quiet spell, which can outlast one call's deadline; the one
+	 * after finds it up.
+	 */
+	if (rc == -ETIMEDOUT) {
+		res->error[0] = '\0';
+		rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta,
+					  res->error);
+	}
 	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
 	note_absent_engine(src, req->ident.id);
 	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {

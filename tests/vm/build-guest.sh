@@ -26,6 +26,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" |
 	{ if [ "$suite" = trixie ]; then sed 's/^libelf1$/libelf1t64/'; else cat; fi } | paste -sd,)
+# Debian 13's guest also runs Docker and Podman as users do (their systemd units, drivers)
+[ "$suite" = trixie ] && packages="$packages,docker.io,docker-cli,podman"
 # Debian 12's guest also gets Debian 11's 5.10 (refused) and trixie-backports' 7.x (the suite).
 kernels=()
 if [ "$suite" = bookworm ]; then

@@ -12,7 +12,8 @@ mode=${1:-} # --shell
 
 tests/lib/install-deps.sh --vm
 tests/vm/build-guest.sh "$out"
-if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *,debian13,* ]]; }; then
+if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *,debian13,* ]] ||
+	[[ ",$VMTEST_LEGS," == *,engines,* ]]; }; then
 	tests/vm/build-guest.sh "$out/trixie" trixie
 fi
 mkdir -p "$out/gen" "$out/images"
@@ -154,6 +155,10 @@ if leg_wanted debian13; then
 	run_leg "Debian 13, kernel 6.12, systemd 257, containerd 1.7: the node suite" \
 		"$out/trixie/vmlinuz" "$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" ||
 		status=$?
+fi
+if leg_wanted engines; then
+	run_leg "Debian 13: Docker 26 and Podman 5 on systemd" "$out/trixie/vmlinuz" \
+		"$out/trixie/initrd.img" engines "" "$out/trixie/rootfs.img" || status=$?
 fi
 if leg_wanted kernel5.10; then
 	run_leg "Debian 12 with Debian 11's kernel 5.10: refused" "$out/vmlinuz-5.10" \

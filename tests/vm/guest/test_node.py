@@ -572,9 +572,13 @@ def teardown():
 
 if __name__ == "__main__":
     # the older-kernel leg (run.sh) boots 5.10 with ctrwatch.suite=older-kernel
-    if "ctrwatch.suite=older-kernel" in open("/proc/cmdline").read().split():
-        os.execv(sys.executable, [sys.executable,
-                                  os.path.join(os.path.dirname(__file__), "test_older_kernel.py")])
+    # and the Debian 13 guest's engines leg with ctrwatch.suite=engines
+    suites = {"ctrwatch.suite=older-kernel": "test_older_kernel.py",
+              "ctrwatch.suite=engines": "test_engines_systemd.py"}
+    for arg in open("/proc/cmdline").read().split():
+        if arg in suites:
+            os.execv(sys.executable, [sys.executable,
+                                      os.path.join(os.path.dirname(__file__), suites[arg])])
     # `VMTEST_ONLY=crun make vmtest` reaches here as ctrwatch.tests= on the kernel command line
     for arg in open("/proc/cmdline").read().split():
         if arg.startswith("ctrwatch.tests="):

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""The engines leg of `make vmtest`, in the Debian 13 guest: Docker (26, systemd's docker.service,
+the systemd cgroup driver: docker-<id>.scope) and Podman (5, its systemd cgroup manager:
+libpod-<id>.scope; its API from podman.socket) as users run them on a systemd node. Each
+container's four events enriched through its engine's API, an exec session, pause and resume.
+Asserts on the JSON ctrwatch printed."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, "/repo/tests/e2e")
+from harness import Ctrwatch, log, run_tests, wait_until  # noqa: E402
+
+OCI = "/repo/build/vm/images/busybox.tar"
+IMAGE = "docker.io/ctrwatch/busybox:test"
+DOCKER_IMAGE = "ctrwatch/busybox:docker"
+LIFETIME = ["container_create", "container_start", "container_paused", "container_resumed",
+            "container_exit", "container_remove"]
+watcher = None
+
+
+def run(*cmd, check=True, timeout=300):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+def lifetime_of(cid):
+    watcher.wait_for(cid, "container_remove", timeout=120)
+    evs = [e for e in watcher.for_container(cid) if e["event"] != "container_exec_session"]
+    assert [e["event"] for e in evs] == LIFETIME, watcher.for_container(cid)
+    return evs
+
+
+def exercise(engine, image, scope):
+    """A detached container of engine: an exec session, pause, resume, SIGKILL, remove."""
+    cname = f"ctrw-{engine}-{os.getpid()}"
+    run(engine, "run", "-d", "--network", "none", "--name", cname, image, "sleep", "300")
+    cid = run(engine, "inspect", "-f", "{{.Id}}", cname).stdout.strip()
+    start = watcher.wait_for(cid, "container_start", timeout=120)
+    log(f"{engine}: {start['container']['cgroup_path']}")
+    run(engine, "exec", cname, "sleep", "0.5")
+    session = watcher.wait_for(cid, "container_exec_session", timeout=120)
+    assert session["process"]["exe"] == "/bin/sleep", session
+    run(engine, "pause", cname)
+    watcher.wait_for(cid, "container_paused", timeout=120)
+    run(engine, "unpause", cname)
+    watcher.wait_for(cid, "container_resumed", timeout=120)
+    run(engine, "kill", cname)
+    run(engine, "rm", cname)
+    evs = lifetime_of(cid)
+    for e in evs + [session]:
+        c = e["container"]
+        assert e["enrichment"] == "complete", e
+        assert c["name"] == cname and c["runtime"] == engine and c["image"] == image, c
+        assert c["cgroup_path"].endswith(f"/{scope}-{cid}.scope"), c
+    assert evs[-2]["exit"]["signal"] == 9, evs[-2]
+
+
+def test_docker_on_systemd():
+    """docker.service with its systemd cgroup driver: /system.slice/docker-<id>.scope."""
+    assert run("docker", "info", "-f", "{{.CgroupDriver}}").stdout.strip() == "systemd"
+    exercise("docker", DOCKER_IMAGE, "docker")
+
+
+def test_podman_on_systemd():
+    """Podman with its systemd cgroup manager: /machine.slice/libpod-<id>.scope."""
+    assert run("podman", "info", "-f", "{{.Host.CgroupManager}}").stdout.strip() == "systemd"
+    exercise("podman", IMAGE, "libpod")
+
+
+def setup():
+    global watcher
+    # no network in the guest: Docker without its bridge and iptables
+    os.makedirs("/etc/docker", exist_ok=True)
+    with open("/etc/docker/daemon.json", "w") as f:
+        f.write('{"bridge": "none", "iptables": false, "ip6tables": false}\n')
+    run("systemctl", "restart", "docker.service")
+    # podman.socket as installed; its service exits after 5 s idle, and under emulation its
+    # start takes longer than two of ctrwatch's calls (750 ms each): kept up, as users who
+    # query it often do (podman system service --time=0)
+    os.makedirs("/etc/systemd/system/podman.service.d", exist_ok=True)
+    with open("/etc/systemd/system/podman.service.d/keep-up.conf", "w") as f:
+        f.write("[Service]\nExecStart=\nExecStart=/usr/bin/podman system service --time=0\n")
+    run("systemctl", "daemon-reload")
+    run("systemctl", "start", "podman.socket", "podman.service")
+    wait_until(lambda: run("docker", "version", check=False).returncode == 0, timeout=120,
+               what="dockerd")
+    run("podman", "load", "-i", OCI)
+    # Docker gets the same busybox, exported from Podman's copy
+    tar = os.path.join(tempfile.mkdtemp(), "rootfs.tar")
+    run("podman", "create", "--name", "ctrw-export", IMAGE, "/bin/true")
+    run("podman", "export", "-o", tar, "ctrw-export")
+    run("podman", "rm", "ctrw-export")
+    run("docker", "import", tar, DOCKER_IMAGE)
+    watcher = Ctrwatch(tempfile.mkdtemp(prefix="ctrwatch-vm."), "engines", "--enrich-timeout",
+                       "10s").start(timeout=180)
+    for line in watcher.stderr().splitlines():
+        log(line)
+
+
+if __name__ == "__main__":
+    start = time.monotonic()
+    ok = False
+    try:
+        setup()
+        ok = run_tests("vm-engines", [(n, f) for n, f in list(globals().items())
+                                      if n.startswith("test_")])
+    finally:
+        if watcher:
+            rc = watcher.stop()
+            log(f"ctrwatch exited {rc}")
+            ok = ok and rc == 0
+        log(f"engine tests took {time.monotonic() - start:.0f}s")
+    sys.exit(0 if ok else 1)
