@@ -21,15 +21,11 @@ static char *dup_json_string(json_t *v)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
-/* info is a map (repeated key/value entries); the last "info" entry counts, as for any map. */
-static void parse_info(char **keys, char **values, size_t n, struct verbose_info *out)
+/* The verbose info["info"] JSON (NULL: not verbose, or no such entry). */
+static void parse_info(const char *json, struct verbose_info *out)
 {
-	const char *json = NULL;
 	json_t *root;
 
-	for (size_t i = 0; i < n; i++)
-		if (keys[i] && !strcmp(keys[i], "info"))
-			json = values[i];
 	if (!json)
 		return;
 	root = json_loads(json, 0, NULL);
@@ -69,20 +65,14 @@ static int fill_container(const Runtime__V1__ContainerStatusResponse *resp,
 {
 	const Runtime__V1__ContainerStatus *st = resp->status;
 	struct verbose_info info = {0};
-	char **keys = NULL, **values = NULL;
+	const char *json = NULL;
 	int rc;
 
-	keys = calloc(resp->n_info + 1, sizeof(*keys));
-	values = calloc(resp->n_info + 1, sizeof(*values));
-	if (!keys || !values) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < resp->n_info; i++) {
-		keys[i] = resp->info[i]->key;
-		values[i] = resp->info[i]->value;
-	}
-	parse_info(keys, values, resp->n_info, &info);
+	/* info is a map: of an "info" entry given twice the last counts */
+	for (size_t i = 0; i < resp->n_info; i++)
+		if (resp->info[i]->key && !strcmp(resp->info[i]->key, "info"))
+			json = resp->info[i]->value;
+	parse_info(json, &info);
 	m->cgroups_path = info.cgroups_path;
 	*sandbox_id = info.sandbox_id;
 	m->name = st->metadata ? dup_nonempty(st->metadata->name) : NULL;
@@ -97,9 +87,6 @@ static int fill_container(const Runtime__V1__ContainerStatusResponse *resp,
 		rc = container_meta_finish_labels(m); /* a map: the last of a key twice counts */
 	if (!rc)
 		rc = container_meta_apply_labels(m, st->id);
-out:
-	free(keys);
-	free(values);
 	return rc;
 }
 
@@ -160,25 +147,19 @@ static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp, struc
 {
 	const Runtime__V1__PodSandboxStatus *st = resp->status;
 	struct verbose_info info = {0};
-	char **keys = calloc(resp->n_info + 1, sizeof(char *));
-	char **values = calloc(resp->n_info + 1, sizeof(char *));
-	int rc = keys && values ? 0 : -ENOMEM;
+	const char *json = NULL;
+	int rc;
 
-	for (size_t i = 0; !rc && i < resp->n_info; i++) {
-		keys[i] = resp->info[i]->key;
-		values[i] = resp->info[i]->value;
-	}
-	if (!rc)
-		parse_info(keys, values, resp->n_info, &info);
-	free(keys);
-	free(values);
+	for (size_t i = 0; i < resp->n_info; i++)
+		if (resp->info[i]->key && !strcmp(resp->info[i]->key, "info"))
+			json = resp->info[i]->value;
+	parse_info(json, &info);
 	free(info.sandbox_id);
 	m->cgroups_path = info.cgroups_path;
 	m->sandbox = true;
 	if (st->created_at > 0)
 		m->created_ns = (uint64_t)st->created_at;
-	if (!rc)
-		rc = alloc_labels(m, st->n_labels);
+	rc = alloc_labels(m, st->n_labels);
 	for (size_t i = 0; !rc && i < st->n_labels; i++)
 		rc = container_meta_add_label(m, st->labels[i]->key, st->labels[i]->value);
 	if (!rc)
