@@ -15,7 +15,9 @@ packages=(
 # `make bench` also compares with execsnoop and bpftrace and plots with gnuplot.
 [ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)
 # `make vmtest` boots a Debian guest under qemu and drives it through CRI.
-[ "${1:-}" = --vm ] && packages=(qemu-system-x86 qemu-utils protobuf-compiler e2fsprogs mmdebstrap)
+# Its containerd 2.0 leg builds containerd with Go 1.23 (golang-1.23-go, from bookworm-backports).
+[ "${1:-}" = --vm ] && packages=(qemu-system-x86 qemu-utils protobuf-compiler e2fsprogs mmdebstrap
+	golang-1.23-go)
 # An engine installed another way (Docker's docker-ce and containerd.io, a Podman build) is
 # used as it is: Debian's package would conflict with it.
 provided_by() {
@@ -40,6 +42,16 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "deps: installing ${missing[*]} needs root" >&2; exit 1; }
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Go 1.23 is in bookworm-backports: its source added where it is missing (Debian 12 hosts)
+for i in "${!missing[@]}"; do
+	[ "${missing[$i]}" = golang-1.23-go ] || continue
+	if grep -q '^VERSION_CODENAME=bookworm' /etc/os-release &&
+		! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d; then
+		echo "deb http://deb.debian.org/debian bookworm-backports main" \
+			>/etc/apt/sources.list.d/bookworm-backports.list
+	fi
+	missing[$i]=golang-1.23-go/bookworm-backports
+done
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 # The Debian containerd package starts the host's daemon; the tests use their own private one.

@@ -13,7 +13,7 @@ mode=${1:-} # --shell
 tests/lib/install-deps.sh --vm
 tests/vm/build-guest.sh "$out"
 if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *,debian13,* ]] ||
-	[[ ",$VMTEST_LEGS," == *,engines,* ]]; }; then
+	[[ ",$VMTEST_LEGS," == *,engines,* ]] || [[ ",$VMTEST_LEGS," == *,containerd2.0,* ]]; }; then
 	tests/vm/build-guest.sh "$out/trixie" trixie
 fi
 mkdir -p "$out/gen" "$out/images"
@@ -29,8 +29,9 @@ python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.a
 	deploy/kubernetes/ctrwatch.yaml >"$out/gen/manifest.json"
 # One guest boot: the cached image under a throw-away overlay, the given kernel, the tests the
 # kernel command line selects. Returns the guest tests' status.
-run_leg() { # label kernel initrd suite [kernel release prefix the guest checks [root image]]
+run_leg() { # label kernel initrd suite [kernel release prefix [root image [more of the cmdline]]]
 	local label=$1 kernel=$2 initrd=$3 suite=$4 release=${5:-} image=${6:-$out/rootfs.img}
+	local more=${7:-}
 	echo "vm: $label"
 	rm -rf "$out/results"
 	mkdir -p "$out/results"
@@ -46,6 +47,7 @@ run_leg() { # label kernel initrd suite [kernel release prefix the guest checks 
 	[ -n "${VMTEST_ONLY:-}" ] && append="$append ctrwatch.tests=$VMTEST_ONLY"
 	[ -n "$suite" ] && append="$append ctrwatch.suite=$suite"
 	[ -n "$release" ] && append="$append ctrwatch.kernel=$release"
+	[ -n "$more" ] && append="$append $more"
 	qemu_args=(-m 4096 -smp 2 -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "$append" -drive "file=$out/run.qcow2,if=virtio,format=qcow2"
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on"
@@ -155,6 +157,18 @@ if leg_wanted debian13; then
 	run_leg "Debian 13, kernel 6.12, systemd 257, containerd 1.7: the node suite" \
 		"$out/trixie/vmlinuz" "$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" ||
 		status=$?
+fi
+if leg_wanted containerd2.0; then
+	# containerd 2.0 from its release source (../shared/containerd or CONTAINERD_SRC_DIR)
+	rc=0
+	tests/vm/build-containerd.sh "$repo/build/containerd" 2.0.11 || rc=$?
+	if [ "$rc" = 0 ]; then
+		run_leg "Debian 13 with containerd 2.0.11: the node suite" "$out/trixie/vmlinuz" \
+			"$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" \
+			ctrwatch.containerd=/repo/build/containerd/containerd-2.0.11/bin || status=$?
+	elif [ "$rc" != 2 ]; then
+		status=$rc
+	fi
 fi
 if leg_wanted engines; then
 	run_leg "Debian 13: Docker 26 and Podman 5 on systemd" "$out/trixie/vmlinuz" \

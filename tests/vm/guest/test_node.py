@@ -540,9 +540,27 @@ def test_daemonset_pod_as_the_manifest_declares():
                 log(f"cleanup: {e}")
 
 
+def use_built_containerd():
+    """The containerd 2.x leg: ctrwatch.containerd=DIR names containerd's binaries built on the
+    host (tests/vm/build-containerd.sh), run by the distribution's unit in place of its own."""
+    built = [a.split("=", 1)[1] for a in open("/proc/cmdline").read().split()
+             if a.startswith("ctrwatch.containerd=")]
+    if not built:
+        return
+    path = f"{built[0]}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    os.makedirs("/etc/systemd/system/containerd.service.d", exist_ok=True)
+    with open("/etc/systemd/system/containerd.service.d/built.conf", "w") as f:
+        f.write(f"[Service]\nEnvironment=PATH={path}\nExecStart=\n"
+                f"ExecStart={built[0]}/containerd\n")
+    os.environ["PATH"] = path
+    subprocess.run(["systemctl", "daemon-reload"], check=True)
+    subprocess.run(["systemctl", "restart", "containerd.service"], check=True)
+
+
 def setup():
     global workdir, cri, default, nofilter, digest
     workdir = tempfile.mkdtemp(prefix="ctrwatch-vm.")
+    use_built_containerd()
     wait_until(lambda: subprocess.run(["ctr", "version"], capture_output=True).returncode == 0,
                timeout=120, what="containerd")
     for tar in sorted(glob.glob(os.path.join(IMAGES, "*.tar"))):
