@@ -285,9 +285,10 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	/*
 	 * A socket-activated engine (podman.socket: its service exits after 5 s idle) starts on
 	 * the first call after a quiet spell, which can outlast one call's deadline; the one
-	 * after finds it up.
+	 * after finds it up. Only for an engine that answered last: a hung one is not asked
+	 * twice per container, holding up every lookup behind it.
 	 */
-	if (rc == -ETIMEDOUT) {
+	if (rc == -ETIMEDOUT && src->state == SOURCE_UP) {
 		res->error[0] = '\0';
 		rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta,
 					  res->error);
