@@ -1,6 +1,6 @@
 # ctrwatch build. `make` builds ./ctrwatch; `make test` (root) runs unit and end-to-end tests.
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
-VMLINUX_ARCH := $(shell uname -m)
+VMLINUX_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
 CC ?= cc
@@ -27,7 +27,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/output/*.c) \
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
 	src/kernel/records_upgrade.c src/metrics/metrics.c src/metrics/metrics_address.c \
-	src/enrich/container_meta.c src/enrich/lookup.c src/cli.c src/pipeline.c
+	src/enrich/container_meta.c src/enrich/lookup.c src/enrich/user_socket.c src/cli.c \
+	src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)
 HDRS := $(wildcard src/*.h src/*/*.h)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o \
@@ -43,7 +44,7 @@ MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/ctrwatch
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: layout-next all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench soak vmtest
+.PHONY: arm64 arm64-unit-test vmlinux-arm64 layout-next all clean test install uninstall image unit-test e2e-test deps bench-deps vmlinux fuzz fuzz-build format bench soak vmtest
 
 all: ctrwatch
 
@@ -69,6 +70,25 @@ $(OUT)/obj/%.o: src/%.c $(HDRS) include/ctrwatch_records.h $(SKELS) $(PROTO_H) |
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# ctrwatch for arm64 from an x86_64 host: build/arm64/ctrwatch, cross-compiled by Debian's
+# gcc-aarch64-linux-gnu against a sysroot of Debian's arm64 -dev packages, the BPF object
+# built for __TARGET_ARCH_arm64 against vmlinux/arm64/vmlinux.h (docs/architecture.md).
+ARM64_SYSROOT := $(abspath $(OUT))/arm64/sysroot
+ARM64_MAKE := $(MAKE) --no-print-directory ARCH=arm64 VMLINUX_ARCH=arm64 OUT=$(OUT)/arm64 \
+	BIN=$(OUT)/arm64/ctrwatch CC="aarch64-linux-gnu-gcc --sysroot=$(ARM64_SYSROOT)" \
+	PKG_CONFIG=false
+arm64:
+	@deploy/image/cross-sysroot.sh arm64 $(ARM64_SYSROOT)
+	@$(ARM64_MAKE) $(OUT)/arm64/ctrwatch
+
+# The unit tests built for arm64 and run under qemu-user (no sanitizers: ASan's shadow does not
+# map under qemu-user): what they assume of the architecture (sizes, alignment, atomics).
+arm64-unit-test: arm64
+	@$(ARM64_MAKE) TEST_CFLAGS='$$(filter-out -D_FORTIFY_SOURCE=2,$$(CFLAGS)) -O1 -Itests/unit' \
+		$(patsubst $(OUT)/tests/%,$(OUT)/arm64/tests/%,$(UNIT_TESTS))
+	@QEMU_LD_PREFIX=$(ARM64_SYSROOT) UNIT_RUNNER=qemu-aarch64-static tests/run-unit.sh \
+		$(patsubst $(OUT)/tests/%,$(OUT)/arm64/tests/%,$(UNIT_TESTS))
+
 # The same ctrwatch with the next record layout, for the upgrade test (tests/e2e/test_restart.py):
 # it must take over from ./ctrwatch's pinned programs and drain their ring buffer.
 layout-next:
@@ -86,6 +106,9 @@ UNIT_LIBS_test_grpc_unary := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 # HTTP on a unix socket against a scripted server in a thread; the engines' JSON replies.
 UNIT_LIBS_test_http_unix := src/enrich/http_unix.c -lhttp_parser -lpthread
 UNIT_LIBS_test_engine_decode := src/enrich/engine_decode.c -ljansson
+# The users' engines' table (clients are made, never called).
+UNIT_LIBS_test_user_engines := src/enrich/user_engines.c src/enrich/engine_client.c \
+	src/enrich/engine_decode.c src/enrich/http_unix.c -lhttp_parser -ljansson
 # A CRI runtime's replies, packed by protobuf-c in the test.
 UNIT_LIBS_test_cri_decode := src/enrich/cri_decode.c $(OUT)/proto/cri.pb-c.c -lprotobuf-c -ljansson
 # The readmission gate's reasons, timed without a map (the map calls need libbpf to link).
@@ -94,7 +117,8 @@ UNIT_LIBS_test_readmit_gate := src/kernel/readmit_gate.c -lbpf
 UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/grpc_unary.c src/enrich/http_unix.c \
-		src/enrich/engine_decode.c src/kernel/readmit_gate.c src/enrich/cri_decode.c | $(OUT)/tests
+		src/enrich/engine_decode.c src/kernel/readmit_gate.c src/enrich/cri_decode.c \
+		src/enrich/user_engines.c src/enrich/engine_client.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
 unit-test: $(UNIT_TESTS)
@@ -160,6 +184,17 @@ bench: ctrwatch bench-deps $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_obj
 vmlinux:
 	mkdir -p vmlinux/$(VMLINUX_ARCH)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(VMLINUX_ARCH)/vmlinux.h
+
+# vmlinux/arm64/vmlinux.h from Debian 12's arm64 kernel image (vmlinux/README.md)
+vmlinux-arm64:
+	rm -rf $(OUT)/arm64/kernel
+	mmdebstrap --quiet --variant=extract --mode=root --architectures=arm64 \
+		--include=linux-image-arm64 bookworm $(OUT)/arm64/kernel
+	vmlinux/btf-from-image.py $$(ls $(OUT)/arm64/kernel/boot/vmlinuz-* | sort -V | tail -1) \
+		$(OUT)/arm64/vmlinux.btf
+	mkdir -p vmlinux/arm64
+	$(BPFTOOL) btf dump file $(OUT)/arm64/vmlinux.btf format c > vmlinux/arm64/vmlinux.h
+	rm -rf $(OUT)/arm64/kernel
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')

@@ -208,16 +208,26 @@ static __always_inline struct cgroup *task_cgroup(struct task_struct *task)
 	return BPF_CORE_READ(task, cgroups, subsys[cpuset], cgroup);
 }
 
-/* kernfs_node's parent before Linux 6.15 renamed it __parent (now RCU-managed). */
-struct kernfs_node___parent {
+/*
+ * kernfs_node's parent: "parent" before Linux 6.15 renamed it "__parent" (now RCU-managed). Both
+ * are named through flavours, not the header's own struct: each architecture's vmlinux.h comes
+ * from another kernel (x86_64's from 6.18, arm64's from 6.1), and the build must not depend on
+ * which side of the rename it is.
+ */
+struct kernfs_node___since_6_15 {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+struct kernfs_node___before_6_15 {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
 
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
-	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___parent *)kn, parent);
+	struct kernfs_node___since_6_15 *now = (void *)kn;
+
+	if (bpf_core_field_exists(now->__parent))
+		return BPF_CORE_READ(now, __parent);
+	return BPF_CORE_READ((struct kernfs_node___before_6_15 *)kn, parent);
 }
 
 /* The id of a cgroup's parent (its kernfs node's parent), 0 for a root. */

@@ -14,6 +14,7 @@
 #include "enrich/containerd_client.h"
 #include "enrich/cri_client.h"
 #include "enrich/engine_client.h"
+#include "enrich/user_socket.h"
 #include "metrics/metrics_server.h"
 
 enum {
@@ -24,6 +25,7 @@ enum {
 	OPT_DOCKER_SOCKET,
 	OPT_PODMAN_SOCKET,
 	OPT_CRIO_SOCKET,
+	OPT_ROOTLESS_PODMAN_SOCKET,
 	OPT_ENRICH_TIMEOUT,
 	OPT_CACHE_SIZE,
 	OPT_CACHE_BYTES,
@@ -58,6 +60,7 @@ static const struct option long_options[] = {
     {"docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET},
     {"podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET},
     {"crio-socket", required_argument, NULL, OPT_CRIO_SOCKET},
+    {"rootless-podman-socket", required_argument, NULL, OPT_ROOTLESS_PODMAN_SOCKET},
     {"enrich-timeout", required_argument, NULL, OPT_ENRICH_TIMEOUT},
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
     {"cache-bytes", required_argument, NULL, OPT_CACHE_BYTES},
@@ -119,6 +122,9 @@ void cli_usage(FILE *f)
 	    "                          (default: " DOCKER_SOCKET_DEFAULT ")\n"
 	    "      --podman-socket PATH  Podman's API service; empty: not asked\n"
 	    "                          (default: " PODMAN_SOCKET_DEFAULT ")\n"
+	    "      --rootless-podman-socket TEMPLATE  a user's own Podman, for containers in\n"
+	    "                          that user's subtree; %%u is the uid; empty: not asked\n"
+	    "                          (default: %s)\n"
 	    "      --crio-socket PATH  CRI-O's (a CRI runtime's) API; empty: not asked\n"
 	    "                          (default: " CRIO_SOCKET_DEFAULT ")\n"
 	    "                          an absent socket is no error: those containers'\n"
@@ -150,7 +156,8 @@ void cli_usage(FILE *f)
 	    "  -V, --version           print the version and exit\n"
 	    "  -h, --help              print this help and exit\n"
 	    "\n"
-	    "Needs root, or CAP_BPF and CAP_PERFMON, and a kernel >= 5.8 with BTF.\n");
+	    "Needs root, or CAP_BPF and CAP_PERFMON, and a kernel >= 5.14 with BTF.\n",
+	    USER_PODMAN_SOCKET_DEFAULT);
 }
 
 /* The decimal number s begins with, and where its unit begins: 0, or -EINVAL for none. */
@@ -161,6 +168,11 @@ static int leading_number(const char *s, unsigned long long *v, char **end)
 	errno = 0;
 	*v = strtoull(s, end, 10);
 	return errno || *end == s ? -EINVAL : 0;
+}
+
+uint64_t cli_ring_size_for_page(uint64_t size, uint64_t page_size)
+{
+	return size < page_size ? page_size : size;
 }
 
 int cli_parse_size(const char *s, uint64_t *size)
@@ -272,6 +284,7 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	opts->docker_socket = DOCKER_SOCKET_DEFAULT;
 	opts->podman_socket = PODMAN_SOCKET_DEFAULT;
 	opts->crio_socket = CRIO_SOCKET_DEFAULT;
+	opts->user_podman_socket = USER_PODMAN_SOCKET_DEFAULT;
 	opts->enrich_timeout_ms = ENRICH_TIMEOUT_MS_DEFAULT;
 	opts->cache_size = CACHE_SIZE_DEFAULT;
 	opts->cache_bytes = CACHE_BYTES_DEFAULT;
@@ -330,6 +343,18 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		case OPT_DOCKER_SOCKET: opts->docker_socket = *optarg ? optarg : NULL; break;
 		case OPT_PODMAN_SOCKET: opts->podman_socket = *optarg ? optarg : NULL; break;
 		case OPT_CRIO_SOCKET: opts->crio_socket = *optarg ? optarg : NULL; break;
+		case OPT_ROOTLESS_PODMAN_SOCKET: {
+			char path[108];
+
+			if (*optarg && user_socket_path(optarg, UINT32_MAX, path, sizeof(path)))
+				return usage_error(
+				    "bad --rootless-podman-socket '%s': want a socket "
+				    "path with one %%u for the uid, e.g. "
+				    "/run/user/%%u/podman/podman.sock",
+				    optarg);
+			opts->user_podman_socket = *optarg ? optarg : NULL;
+			break;
+		}
 		case OPT_ENRICH_TIMEOUT:
 			if (cli_parse_duration_ms(optarg, &opts->enrich_timeout_ms))
 				return usage_error("bad --enrich-timeout '%s': want 1ms to 60s, "

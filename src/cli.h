@@ -46,9 +46,10 @@ struct options {
 	uint64_t exec_ringbuf_size;	 /* --ringbuf-size; 0 without --exec */
 	unsigned int max_cgroups;	 /* entries of the kernel's tracking map */
 	const char *containerd_socket;
-	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
-	const char *podman_socket; /* NULL: Podman's are not looked up */
-	const char *crio_socket;   /* NULL: CRI-O's (a CRI runtime's) are not looked up */
+	const char *docker_socket;	/* NULL: Docker's containers are asked of containerd only */
+	const char *podman_socket;	/* NULL: Podman's are not looked up */
+	const char *crio_socket;	/* NULL: CRI-O's (a CRI runtime's) are not looked up */
+	const char *user_podman_socket; /* a template (%u: uid); NULL: rootless not looked up */
 	unsigned int enrich_timeout_ms;
 	unsigned int cache_size;
 	uint64_t cache_bytes; /* --cache-bytes */
@@ -77,5 +78,11 @@ int cli_parse_duration_ms(const char *s, unsigned int *ms);
 void cli_usage(FILE *f);
 /* "8M", "65536", "1G": a power of two, at least one page, at most 1 GiB. Returns 0 or -EINVAL. */
 int cli_parse_size(const char *s, uint64_t *size);
+/*
+ * A ring buffer's size on a kernel of this page size: the kernel wants a power of two that is
+ * a multiple of the page, and arm64 kernels may have 16 KiB or 64 KiB pages, larger than the
+ * smallest size the options take (4K). The size, or the page size if that is larger.
+ */
+uint64_t cli_ring_size_for_page(uint64_t size, uint64_t page_size);
 
 #endif

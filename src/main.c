@@ -27,8 +27,14 @@
 #include "output/sink.h"
 #include "pipeline.h"
 
-#define POLL_INTERVAL_MS       100 /* also the longest a process_exec record waits */
-#define RPC_TIMEOUT_MS	       750 /* one containerd call; also bounds the wait for the worker at exit */
+#define POLL_INTERVAL_MS 100 /* also the longest a process_exec record waits */
+/*
+ * One call to containerd or an engine: this long, or as long as events wait for a lookup
+ * (--enrich-timeout) up to the cap: an operator who lets events wait 10 s for a slow node's
+ * engine lets its calls take longer than 750 ms. Also bounds the wait for the worker at exit.
+ */
+#define RPC_TIMEOUT_MS	       750
+#define RPC_TIMEOUT_CAP_MS     5000
 #define LOSS_CHECK_INTERVAL_NS 1000000000ull
 /* /healthz says 503 once the ring buffer has not been drained for this long */
 #define HEALTH_STALE_NS 5000000000ull
@@ -210,7 +216,11 @@ static void open_enricher(struct ctrwatch *cw, const struct options *opts)
 	    .docker_socket = opts->docker_socket,
 	    .podman_socket = opts->podman_socket,
 	    .crio_socket = opts->crio_socket,
-	    .rpc_timeout_ms = RPC_TIMEOUT_MS,
+	    .user_podman_socket = opts->user_podman_socket,
+	    .rpc_timeout_ms = opts->enrich_timeout_ms < RPC_TIMEOUT_MS ? RPC_TIMEOUT_MS
+			      : opts->enrich_timeout_ms > RPC_TIMEOUT_CAP_MS
+				  ? RPC_TIMEOUT_CAP_MS
+				  : (int)opts->enrich_timeout_ms,
 	};
 
 	cw->enricher = enricher_start(&cfg);
@@ -527,6 +537,25 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	return err == -EPIPE ? 0 : err;
 }
 
+/* Ring buffers no smaller than this kernel's page (16 or 64 KiB on some arm64 kernels). */
+static void fit_rings_to_page(struct options *opts)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t *sizes[] = {&opts->lifecycle_ringbuf_size, &opts->exec_ringbuf_size};
+	const char *names[] = {"--lifecycle-ringbuf-size", "--ringbuf-size"};
+
+	for (size_t i = 0; i < 2; i++) {
+		uint64_t fit = cli_ring_size_for_page(*sizes[i], page);
+
+		if (*sizes[i] && fit != *sizes[i]) {
+			log_info("%s %llu is less than this kernel's page (%llu bytes): using %llu",
+				 names[i], (unsigned long long)*sizes[i], (unsigned long long)page,
+				 (unsigned long long)fit);
+			*sizes[i] = fit;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct ctrwatch cw = {.epoll_fd = -1};
@@ -541,6 +570,7 @@ int main(int argc, char **argv)
 	log_set_verbose(opts.verbose);
 	log_set_json(opts.log_json);
 	bpf_programs_log_to_logger();
+	fit_rings_to_page(&opts);
 	if (opts.mode == MODE_CLEANUP) {
 		err = bpf_programs_cleanup(opts.pin_path);
 		goto out;

@@ -263,6 +263,10 @@ static int request_lookup(struct pipeline *p, struct slot *s, uint64_t now_ns)
 	err = p->cfg.lookup->submit(p->cfg.lookup_ctx, &req);
 	if (err == -EBUSY)
 		return err;
+	if (err == -EAGAIN) {
+		set_partial(s, "too many lookups of rootless containers wait: not asked");
+		return 0;
+	}
 	if (err) {
 		set_partial(s, "out of memory queueing the containerd lookup");
 		return 0;

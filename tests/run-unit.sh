@@ -3,7 +3,7 @@
 set -u
 passed=0 failed=0
 for t in "$@"; do
-	out=$("$t" 2>&1)
+	out=$(${UNIT_RUNNER:-} "$t" 2>&1)
 	rc=$?
 	echo "$out" | grep -v -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$'
 	line=$(echo "$out" | grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)

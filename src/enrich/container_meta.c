@@ -230,6 +230,16 @@ static bool spec_path(const char *cgroups_path, char *want, size_t size)
 	return true;
 }
 
+char *container_meta_cgroup_under(const char *cgroups_path, const char *root)
+{
+	char want[SPEC_PATH_MAX], *path;
+
+	if (!spec_path(cgroups_path, want, sizeof(want)) ||
+	    asprintf(&path, "%.*s%s", (int)trimmed_len(root), root, want) < 0)
+		return NULL;
+	return path;
+}
+
 bool container_meta_cgroup_matches(const char *cgroups_path, const char *path)
 {
 	char want[SPEC_PATH_MAX];

@@ -68,6 +68,12 @@ int container_meta_apply_labels(struct container_meta *m, const char *id);
  */
 bool container_meta_cgroup_matches(const char *cgroups_path, const char *path);
 /*
+ * The cgroup a spec's cgroupsPath names for a systemd manager whose root is the cgroup root
+ * (a user's manager: "/user.slice/user-UID.slice/user@UID.service"), as a path from the
+ * hierarchy's root; malloc'ed, NULL for a cgroupsPath that names none (or out of memory).
+ */
+char *container_meta_cgroup_under(const char *cgroups_path, const char *root);
+/*
  * The same for a cgroup whose path did not fit a record (longer than CGROUP_PATH_MAX - 1): the
  * kernel kept its end, tail, from its first whole name on. It is the cgroup cgroupsPath names
  * when that path is that long, ends with tail, and begins with the path of outer, the container

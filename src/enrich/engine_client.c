@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "enrich/engine_client.h"
 #include "enrich/http_unix.h"
 #include "lifecycle/cgroup_path.h"
@@ -30,6 +31,9 @@ struct engine_cgroups {
 static const struct engine_cgroups docker_cgroups = {"system.slice", "docker", "/docker", ""};
 static const struct engine_cgroups podman_cgroups = {"machine.slice", "libpod", "/libpod_parent",
 						     "libpod-"};
+/* rootless Podman: under its user's systemd manager, whose root is user@UID.service */
+static const struct engine_cgroups podman_user_cgroups = {"user.slice", "libpod", "/libpod_parent",
+							  "libpod-"};
 
 enum cgroup_driver {
 	DRIVER_UNKNOWN, /* not asked yet, or /info did not answer */
@@ -45,6 +49,9 @@ struct engine_client {
 	char *socket_path;
 	char *namespace;
 	int timeout_ms;
+	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none (engine_client_set_deadline) */
+	uid_t owner;	     /* a user's own engine: its socket must be served by them */
+	char *manager_root;  /* and its cgroups are under their manager's; else NULL */
 };
 
 _Static_assert(ENGINE_ERROR_MAX > HTTP_UNIX_ERROR_MAX + 40, "an HTTP error fits with its prefix");
@@ -62,6 +69,7 @@ struct engine_client *engine_client_open(const char *engine, const char *socket_
 	c->timeout_ms = timeout_ms;
 	c->metrics = strcmp(engine, "podman") ? METRICS_ENGINE_DOCKER : METRICS_ENGINE_PODMAN;
 	c->cgroups = strcmp(engine, "podman") ? &docker_cgroups : &podman_cgroups;
+	c->owner = HTTP_UNIX_ANY_OWNER;
 	if (!c->engine || !c->socket_path || (namespace && !c->namespace)) {
 		engine_client_close(c);
 		errno = ENOMEM;
@@ -70,10 +78,34 @@ struct engine_client *engine_client_open(const char *engine, const char *socket_
 	return c;
 }
 
+struct engine_client *engine_client_open_user(const char *socket_path, uid_t uid, int timeout_ms)
+{
+	struct engine_client *c = engine_client_open("podman", socket_path, NULL, timeout_ms);
+
+	if (!c)
+		return NULL;
+	c->owner = uid;
+	c->cgroups = &podman_user_cgroups;
+	if (asprintf(&c->manager_root, "/user.slice/user-%u.slice/user@%u.service",
+		     (unsigned int)uid, (unsigned int)uid) < 0) {
+		c->manager_root = NULL;
+		engine_client_close(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void engine_client_set_deadline(struct engine_client *c, int64_t deadline_ms)
+{
+	c->deadline_ms = deadline_ms;
+}
+
 void engine_client_close(struct engine_client *c)
 {
 	if (!c)
 		return;
+	free(c->manager_root);
 	free(c->engine);
 	free(c->socket_path);
 	free(c->namespace);
@@ -103,9 +135,21 @@ static int get(struct engine_client *c, const char *what, const char *target,
 	       struct http_reply *reply, char *err)
 {
 	char why[HTTP_UNIX_ERROR_MAX];
-	int rc;
+	int timeout_ms = c->timeout_ms, rc;
 
-	rc = http_unix_get(c->socket_path, target, c->timeout_ms, REPLY_MAX, reply, why);
+	if (c->deadline_ms) {
+		int64_t left = c->deadline_ms - clock_monotonic_ms();
+
+		if (left <= 0) {
+			snprintf(err, ENGINE_ERROR_MAX, "%s %s: its share of time is used",
+				 c->engine, what);
+			return -ETIMEDOUT;
+		}
+		if (left < timeout_ms)
+			timeout_ms = (int)left;
+	}
+	rc = http_unix_get_owned(c->socket_path, c->owner, target, timeout_ms, REPLY_MAX, reply,
+				 why);
 	metrics_engine_request(c->metrics, rc == 0);
 	if (rc) {
 		snprintf(err, ENGINE_ERROR_MAX, "%s %s: %s", c->engine, what, why);
@@ -206,11 +250,15 @@ static int cgroup_driver(struct engine_client *c, char *err)
 	return 0;
 }
 
-/* The cgroupsPath the engine gives container id under parent (NULL: its default). */
+/*
+ * The cgroupsPath the engine gives container id under parent (NULL: its default). A user's
+ * engine names it in its manager's tree: made a path from the hierarchy's root here, so that it
+ * is compared with the cgroup's whole path (and can name nothing outside the user's subtree).
+ */
 static char *cgroups_path(const struct engine_client *c, const char *id, const char *parent)
 {
 	const struct engine_cgroups *g = c->cgroups;
-	char *path = NULL;
+	char *path = NULL, *placed;
 	int n;
 
 	if (c->driver == DRIVER_SYSTEMD)
@@ -219,7 +267,13 @@ static char *cgroups_path(const struct engine_client *c, const char *id, const c
 	else
 		n = asprintf(&path, "%s%s/%s%s", parent && parent[0] != '/' ? "/" : "",
 			     parent ? parent : g->default_parent, g->leaf_prefix, id);
-	return n < 0 ? NULL : path;
+	if (n < 0)
+		return NULL;
+	if (!c->manager_root)
+		return path;
+	placed = container_meta_cgroup_under(path, c->manager_root);
+	free(path);
+	return placed;
 }
 
 /* The container's own cgroup parent, from its inspect (which waits while a start holds it). */

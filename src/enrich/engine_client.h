@@ -3,6 +3,8 @@
 #define CTRWATCH_ENGINE_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "enrich/container_meta.h"
 #include "enrich/engine_decode.h"
@@ -24,6 +26,15 @@ struct engine_client;
  */
 struct engine_client *engine_client_open(const char *engine, const char *socket_path,
 					 const char *namespace, int timeout_ms);
+/*
+ * A rootless Podman's API, on a socket its user (uid) controls: every call is refused (-EPERM)
+ * unless the socket is served by uid, and the cgroups it names are under that user's systemd
+ * manager (/user.slice/user-UID.slice/user@UID.service).
+ */
+struct engine_client *engine_client_open_user(const char *socket_path, uid_t uid, int timeout_ms);
+/* Calls made after deadline_ms (CLOCK_MONOTONIC, clock.h) fail at once, and none outlasts it;
+ * 0: each call has its own timeout only. */
+void engine_client_set_deadline(struct engine_client *c, int64_t deadline_ms);
 void engine_client_close(struct engine_client *c);
 const char *engine_client_socket(const struct engine_client *c);
 

@@ -13,6 +13,9 @@
 #include "enrich/cri_client.h"
 #include "enrich/engine_client.h"
 #include "enrich/enricher.h"
+#include "enrich/source.h"
+#include "enrich/user_engines.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 /*
@@ -31,6 +34,13 @@
 #define CRI_ATTEMPTS	4
 #define CRI_RETRY_NS	100000000ull
 #define CRI_WAITING_MAX 64
+/*
+ * Rootless containers' lookups wait in a lane of their own, served by a thread of their own:
+ * a user's socket is the user's to answer slowly or never, and must not hold up any other
+ * container's lookup. At most this many wait; past it, a lookalike's is refused (-EBUSY) and a
+ * started container's goes out partial (-EAGAIN).
+ */
+#define USER_QUEUE_MAX 256
 
 struct enrich_request {
 	uint64_t cgroup_id;
@@ -50,33 +60,15 @@ struct enrich_request {
 TAILQ_HEAD(request_queue, enrich_request);
 
 /*
- * Where answers come from, for the one log line each time it stops or starts answering. A
- * socket that does not exist is an engine not installed (most Kubernetes nodes have no Docker
- * and no Podman), not one that is down: a debug line, and a line when it appears; one that is
- * there and does not answer is a warning, and its recovery is said.
- */
-enum source_state {
-	SOURCE_UP,     /* the last call reached it (and at first: until a call says otherwise) */
-	SOURCE_ABSENT, /* no socket at its path */
-	SOURCE_DOWN,   /* a socket that does not answer */
-};
-
-struct source {
-	const char *name; /* "containerd", "docker", "podman" */
-	const char *path; /* its socket */
-	enum source_state state;
-	bool absent_said; /* a container of this engine was seen while its socket was absent */
-};
-
-/*
- * Owned by the worker thread: the clients and their sources. Shared under lock: stopping, the
- * request queues and the results.
+ * Owned by the worker thread: the clients and their sources; by the user worker: users (the
+ * rootless engines). Shared under lock: stopping, the request queues and the results.
  */
 struct enricher {
 	struct containerd_client *client;
 	struct engine_client *docker; /* NULL: not asked */
 	struct engine_client *podman; /* NULL: not asked */
 	struct cri_client *cri;	      /* NULL: not asked (--crio-socket "") */
+	struct user_engines *users;   /* rootless Podman; NULL: not asked */
 	struct source containerd_source, docker_source, podman_source, cri_source;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -87,6 +79,10 @@ struct enricher {
 	unsigned int background_len;
 	struct request_queue waiting; /* asked again at not_before_ns, in that order */
 	unsigned int waiting_len;
+	struct request_queue user_queue; /* rootless containers', for the user worker */
+	unsigned int user_len;
+	pthread_t user_thread; /* with users only */
+	pthread_cond_t user_wake;
 	struct lookup_result_list results;
 	int event_fd;
 	char socket_path[4096];
@@ -234,7 +230,13 @@ static void note_reachability(struct source *src, bool reachable, const char *er
 	if (now == was)
 		return;
 	__atomic_store_n(&src->state, now, __ATOMIC_RELAXED); /* the heartbeat reads it */
-	if (now == SOURCE_UP)
+	if (src->quiet)
+		log_debug("%s at %s: %s%s%s", src->name, src->path,
+			  now == SOURCE_UP     ? "answers"
+			  : now == SOURCE_DOWN ? "not answering"
+					       : "no such socket",
+			  now == SOURCE_DOWN ? ": " : "", now == SOURCE_DOWN ? error : "");
+	else if (now == SOURCE_UP)
 		log_info("%s at %s answers%s", src->name, src->path,
 			 was == SOURCE_DOWN ? " again" : "");
 	else if (now == SOURCE_DOWN)
@@ -252,7 +254,7 @@ static void note_reachability(struct source *src, bool reachable, const char *er
  */
 static void note_absent_engine(struct source *src, const char *id)
 {
-	if (src->state != SOURCE_ABSENT || src->absent_said)
+	if (src->state != SOURCE_ABSENT || src->absent_said || src->quiet)
 		return;
 	log_warn("a %s container (%.12s) runs, but there is no %s socket at %s: its events are "
 		 "partial until there is",
@@ -293,7 +295,7 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 		rc = engine_get_container(c, req->ident.id, req->cgroup_path, &res->meta,
 					  res->error);
 	}
-	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
+	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT && rc != -EPERM, res->error);
 	note_absent_engine(src, req->ident.id);
 	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {
 		note_mismatch(res, src->name, NULL, req->ident.id);
@@ -302,6 +304,38 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	if (rc == 0)
 		return LOOKUP_FOUND;
 	return rc == -ENOENT ? LOOKUP_NOT_FOUND : LOOKUP_FAILED;
+}
+
+static uint64_t monotonic_ns(void);
+
+/*
+ * A rootless Podman's container (a libpod scope in a user's delegated subtree): asked of that
+ * user's own Podman only, on a socket it must be the one serving, within its share of the
+ * worker's time. What it says is what the user says of their own container: the lines carry
+ * container.cgroup_owner_uid, and the filters do not take it (policy.c).
+ */
+static enum lookup_status lookup_user_podman(struct enricher *e, const struct enrich_request *req,
+					     struct lookup_result *res)
+{
+	uint64_t now = monotonic_ns();
+	struct user_engine *u = user_engines_get(e->users, req->ident.owner_uid, now);
+	enum lookup_status st;
+
+	if (!u) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return LOOKUP_FAILED;
+	}
+	if (!user_engine_may_ask(u, now)) {
+		snprintf(res->error, sizeof(res->error),
+			 "%s used its share of lookup time (%llu ms in %llu s): not asked", u->name,
+			 USER_BUDGET_NS / 1000000, USER_BUDGET_WINDOW_NS / 1000000000);
+		return LOOKUP_FAILED;
+	}
+	/* no call outlasts what is left of its share (each call's own deadline is longer) */
+	engine_client_set_deadline(u->client, clock_monotonic_ms() + user_engine_left_ms(u));
+	st = lookup_engine(u->client, &u->source, req, res);
+	user_engine_spent(u, monotonic_ns() - now);
+	return st;
 }
 
 /*
@@ -434,6 +468,8 @@ static struct lookup_result *lookup(struct enricher *e, const struct enrich_requ
 		lookup_session(e, req, res);
 	else if (req->ident.runtime == RUNTIME_DOCKER && e->docker)
 		lookup_docker(e, req, res);
+	else if (req->ident.runtime == RUNTIME_PODMAN && req->ident.user_owned)
+		res->status = e->users ? lookup_user_podman(e, req, res) : LOOKUP_NOT_FOUND;
 	else if (req->ident.runtime == RUNTIME_PODMAN && e->podman)
 		res->status = lookup_engine(e->podman, &e->podman_source, req, res);
 	else if (req->ident.runtime == RUNTIME_PODMAN)
@@ -542,10 +578,21 @@ static struct enrich_request *next_request(struct enricher *e)
 	return req;
 }
 
+/* Hands an answer to the pipeline. Locked. */
+static void post_result(struct enricher *e, struct lookup_result *res)
+{
+	uint64_t one = 1;
+
+	if (!res)
+		return;
+	STAILQ_INSERT_TAIL(&e->results, res, link);
+	/* a doorbell: a counter that cannot grow still rings */
+	(void)!write(e->event_fd, &one, sizeof(one));
+}
+
 static void *worker(void *arg)
 {
 	struct enricher *e = arg;
-	uint64_t one = 1;
 
 	log_version(e);
 	log_engine_version(e->docker, &e->docker_source);
@@ -585,11 +632,37 @@ static void *worker(void *arg)
 			continue;
 		}
 		request_free(req);
-		if (res) {
-			STAILQ_INSERT_TAIL(&e->results, res, link);
-			/* a doorbell: a counter that cannot grow still rings */
-			(void)!write(e->event_fd, &one, sizeof(one));
-		}
+		post_result(e, res);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* The rootless containers' lane: one lookup at a time, in order, never the other worker's. */
+static void *user_worker(void *arg)
+{
+	struct enricher *e = arg;
+
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		struct enrich_request *req;
+		struct lookup_result *res;
+
+		while (!(req = TAILQ_FIRST(&e->user_queue)) && !e->stopping)
+			pthread_cond_wait(&e->user_wake, &e->lock);
+		if (e->stopping)
+			break;
+		TAILQ_REMOVE(&e->user_queue, req, link);
+		e->user_len--;
+		pthread_mutex_unlock(&e->lock);
+
+		res = lookup(e, req);
+		if (!res)
+			log_warn("out of memory looking up container %s", req->ident.id);
+
+		pthread_mutex_lock(&e->lock);
+		request_free(req);
+		post_result(e, res);
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
@@ -617,6 +690,7 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	TAILQ_INIT(&e->urgent);
 	TAILQ_INIT(&e->background);
 	TAILQ_INIT(&e->waiting);
+	TAILQ_INIT(&e->user_queue);
 	STAILQ_INIT(&e->results);
 	e->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->event_fd < 0) {
@@ -637,9 +711,11 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 		    engine_client_open("podman", cfg->podman_socket, NULL, cfg->rpc_timeout_ms);
 	if (cfg->crio_socket)
 		e->cri = cri_client_open(cfg->crio_socket, cfg->rpc_timeout_ms);
+	if (cfg->user_podman_socket)
+		e->users = user_engines_new(cfg->user_podman_socket, cfg->rpc_timeout_ms);
 	if ((cfg->docker_socket && !e->docker) || (cfg->podman_socket && !e->podman) ||
-	    (cfg->crio_socket && !e->cri)) {
-		err = ENOMEM;
+	    (cfg->crio_socket && !e->cri) || (cfg->user_podman_socket && !e->users)) {
+		err = cfg->user_podman_socket && !e->users ? errno : ENOMEM;
 		goto out_close_clients;
 	}
 	if (e->docker)
@@ -652,18 +728,32 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 		e->cri_source = (struct source){.name = "crio", .path = cri_client_socket(e->cri)};
 	pthread_mutex_init(&e->lock, NULL);
 	init_wake(&e->wake);
+	pthread_cond_init(&e->user_wake, NULL);
 	err = pthread_create(&e->thread, NULL, worker, e);
 	if (err)
 		goto out_destroy_sync;
+	if (e->users) {
+		err = pthread_create(&e->user_thread, NULL, user_worker, e);
+		if (err)
+			goto out_stop_worker;
+	}
 	return e;
 
+out_stop_worker:
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
 out_destroy_sync:
+	pthread_cond_destroy(&e->user_wake);
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
 out_close_clients:
 	engine_client_close(e->docker);
 	engine_client_close(e->podman);
 	cri_client_close(e->cri);
+	user_engines_free(e->users);
 	containerd_client_close(e->client);
 out_close_fd:
 	close(e->event_fd);
@@ -683,10 +773,17 @@ void enricher_stop(struct enricher *e)
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
 	pthread_cond_signal(&e->wake);
+	pthread_cond_signal(&e->user_wake);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
+	if (e->users)
+		pthread_join(e->user_thread, NULL);
 	while ((req = next_request(e)))
 		request_free(req);
+	while ((req = TAILQ_FIRST(&e->user_queue))) {
+		TAILQ_REMOVE(&e->user_queue, req, link);
+		request_free(req);
+	}
 	while ((res = STAILQ_FIRST(&e->results))) {
 		STAILQ_REMOVE_HEAD(&e->results, link);
 		lookup_result_free(res);
@@ -695,15 +792,24 @@ void enricher_stop(struct enricher *e)
 	engine_client_close(e->docker);
 	engine_client_close(e->podman);
 	cri_client_close(e->cri);
+	user_engines_free(e->users);
 	close(e->event_fd);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->wake);
+	pthread_cond_destroy(&e->user_wake);
 	free(e);
 }
 
 int enricher_fd(const struct enricher *e)
 {
 	return e->event_fd;
+}
+
+/* Whether req is a rootless container's, for the user worker's lane. */
+static bool is_users(const struct enricher *e, const struct enrich_request *req)
+{
+	return e->users && !req->session_pid && req->ident.user_owned &&
+	       req->ident.runtime == RUNTIME_PODMAN;
 }
 
 static int enricher_submit(void *ctx, const struct lookup_request *lr)
@@ -729,6 +835,19 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&e->lock);
+	if (is_users(e, req)) {
+		if (e->user_len < USER_QUEUE_MAX) {
+			TAILQ_INSERT_TAIL(&e->user_queue, req, link);
+			e->user_len++;
+			pthread_cond_signal(&e->user_wake);
+		} else {
+			err = req->urgent ? -EAGAIN : -EBUSY;
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (err)
+			request_free(req);
+		return err;
+	}
 	if (req->urgent) {
 		TAILQ_INSERT_TAIL(&e->urgent, req, link);
 	} else if (e->background_len < BACKGROUND_MAX) {

@@ -18,7 +18,9 @@ struct enricher_config {
 	const char *docker_socket; /* NULL: Docker's containers are asked of containerd only */
 	const char *podman_socket; /* NULL: Podman's containers are not looked up */
 	const char *crio_socket;   /* a CRI runtime's (CRI-O's); NULL: not asked */
-	int rpc_timeout_ms;	   /* one call, to any of them */
+	/* rootless Podman's, "%u" for the uid (user_engines.h); NULL: not asked */
+	const char *user_podman_socket;
+	int rpc_timeout_ms; /* one call, to any of them */
 };
 
 /* Starts the worker. Returns NULL with errno set. */

@@ -173,6 +173,28 @@ static int connect_unix(const char *socket_path, int64_t deadline, int *fd_out, 
 	return 0;
 }
 
+/*
+ * Whether the process that listens on fd's peer socket runs as owner (SO_PEERCRED: its
+ * credentials when it called listen(2)), for a socket a user controls: a link or a rebind to
+ * anyone else's socket is refused before a byte is sent. -EPERM with err saying whose it is.
+ */
+static int check_owner(int fd, uid_t owner, const char *socket_path, char *err)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		snprintf(err, HTTP_UNIX_ERROR_MAX, "unix:%s: SO_PEERCRED: %s", socket_path,
+			 strerror(errno));
+		return -EPERM;
+	}
+	if (cred.uid == owner)
+		return 0;
+	snprintf(err, HTTP_UNIX_ERROR_MAX, "unix:%s is served by uid %u, not by uid %u: not asked",
+		 socket_path, (unsigned int)cred.uid, (unsigned int)owner);
+	return -EPERM;
+}
+
 static int send_all(int fd, const char *buf, size_t len, int64_t deadline, char *err)
 {
 	while (len > 0) {
@@ -222,6 +244,13 @@ static int receive(int fd, struct http_reply_parser *p, int64_t deadline, char *
 int http_unix_get(const char *socket_path, const char *target, int timeout_ms, size_t max_body,
 		  struct http_reply *reply, char *err)
 {
+	return http_unix_get_owned(socket_path, HTTP_UNIX_ANY_OWNER, target, timeout_ms, max_body,
+				   reply, err);
+}
+
+int http_unix_get_owned(const char *socket_path, uid_t owner, const char *target, int timeout_ms,
+			size_t max_body, struct http_reply *reply, char *err)
+{
 	int64_t deadline = clock_monotonic_ms() + timeout_ms;
 	struct http_reply_parser *p = NULL;
 	char request[1024];
@@ -242,7 +271,10 @@ int http_unix_get(const char *socket_path, const char *target, int timeout_ms, s
 	rc = connect_unix(socket_path, deadline, &fd, err);
 	if (rc)
 		goto out;
-	rc = send_all(fd, request, (size_t)n, deadline, err);
+	if (owner != HTTP_UNIX_ANY_OWNER)
+		rc = check_owner(fd, owner, socket_path, err);
+	if (!rc)
+		rc = send_all(fd, request, (size_t)n, deadline, err);
 	if (!rc)
 		rc = receive(fd, p, deadline, err);
 	if (rc == -ETIMEDOUT)

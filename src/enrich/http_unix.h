@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define HTTP_UNIX_ERROR_MAX 144
 
@@ -27,6 +28,14 @@ struct http_reply {
  */
 int http_unix_get(const char *socket_path, const char *target, int timeout_ms, size_t max_body,
 		  struct http_reply *reply, char *err);
+/*
+ * The same, on a socket its owner controls (a rootless engine's, in the user's runtime
+ * directory): the listening process must run as owner, or -EPERM (nothing sent). An owner of
+ * HTTP_UNIX_ANY_OWNER checks nothing.
+ */
+#define HTTP_UNIX_ANY_OWNER ((uid_t)-1)
+int http_unix_get_owned(const char *socket_path, uid_t owner, const char *target, int timeout_ms,
+			size_t max_body, struct http_reply *reply, char *err);
 void http_reply_free(struct http_reply *reply);
 
 /* The response parser alone, fed bytes as they come: fuzzed and unit tested on its own. */

@@ -66,8 +66,9 @@ struct lookup_result {
 STAILQ_HEAD(lookup_result_list, lookup_result);
 
 struct lookup_ops {
-	/* Queues a lookup; the request is copied. Returns 0, -ENOMEM, or -EBUSY when the queue
-	 * of lookups that are not urgent is full (nothing was queued). */
+	/* Queues a lookup; the request is copied. Returns 0, -ENOMEM, -EBUSY when the queue
+	 * of lookups that are not urgent is full, or -EAGAIN when a rootless container's lane is
+	 * (nothing was queued). */
 	int (*submit)(void *ctx, const struct lookup_request *req);
 	/* Makes a queued lookup urgent: its container was just confirmed. */
 	void (*promote)(void *ctx, uint64_t cgroup_id);

@@ -26,7 +26,13 @@ enum policy_verdict policy_decide(const struct policy *p, const struct container
 {
 	if (p->drop_sandboxes && policy_is_sandbox(ident, m))
 		return POLICY_DROP_SANDBOX;
-	if (!filter_set_keep(p->filters, m, ident->ns[0] ? ident->ns : NULL))
+	/*
+	 * A container in a user's own subtree is named by that user (their rootless engine): what
+	 * it says cannot steer a filter, or the user could hide it behind an --exclude. It is
+	 * judged as if not enriched.
+	 */
+	if (!filter_set_keep(p->filters, ident->user_owned ? NULL : m,
+			     ident->ns[0] ? ident->ns : NULL))
 		return POLICY_DROP_FILTERED;
 	return POLICY_KEEP;
 }

@@ -35,7 +35,10 @@ enum policy_verdict {
  */
 bool policy_is_sandbox(const struct container_ident *ident, const struct container_meta *m);
 
-/* m may be NULL (containerd did not say); ident is what the cgroup path says. */
+/*
+ * m may be NULL (containerd did not say); ident is what the cgroup path says. The filters never
+ * see what a user's own engine said of a container in their subtree (ident->user_owned).
+ */
 enum policy_verdict policy_decide(const struct policy *p, const struct container_ident *ident,
 				  const struct container_meta *m);
 

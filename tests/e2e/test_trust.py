@@ -12,6 +12,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -259,6 +261,108 @@ def test_output_is_never_a_link_or_anyone_elses_file():
     assert open(victim).read() == "untouched\n"
     for p in (theirs, shared):
         assert os.path.getsize(p) == 0, p
+
+
+def rootless_lines(w, cid):
+    """The four lines of the cgroup forged as cid's rootless Podman scope, once all are out."""
+    def four():
+        evs = w.for_container(cid)
+        return evs if evs and evs[-1]["event"] == "container_remove" else None
+    evs = wait_until(four, what=f"the remove of rootless {cid[:12]}")
+    assert [e["event"] for e in evs] == ["container_create", "container_start", "container_exit",
+                                         "container_remove"], evs
+    for e in evs:
+        assert e["container"]["cgroup_owner_uid"] == 65534, e
+        assert e["container"]["runtime"] == "podman", e
+    return evs
+
+
+def serve_as(uid, path, *args):
+    """fake_engine.py on path as uid (root: 0)."""
+    cmd = [sys.executable, os.path.join(os.path.dirname(__file__), "fake_engine.py"), path, *args]
+    if uid:
+        cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", *cmd]
+    if os.path.exists(path):
+        os.unlink(path)  # the last one's
+    proc = subprocess.Popen(cmd)
+    wait_until(lambda: os.path.exists(path) or proc.poll() is not None, what=f"{path} served")
+    assert proc.poll() is None, "the fake engine exited"
+    return proc
+
+
+def test_a_rootless_container_is_what_its_own_user_says_and_nothing_more():
+    """nobody runs a "rootless Podman" (a stand-in that says what nobody wants) on the socket
+    ctrwatch asks for nobody's containers, and makes libpod scopes in its own subtree:
+    - its answer names the container: the lines say so, and whose (cgroup_owner_uid), and the
+      name it picked to match the operator's --exclude does not hide them;
+    - the same socket path served by root (a link or rebind to someone else's engine) is not
+      asked: partial, saying whose socket it is;
+    - a socket that accepts and never answers costs nobody's own lane a bounded share of time
+      (its lookups are then refused at once: "used its share"), while a real container
+      started meanwhile is enriched in full."""
+    sockdir = tempfile.mkdtemp(prefix="ctrw-user-")  # not under workdir: nobody must reach it
+    os.chown(sockdir, 65534, 65534)
+    path = os.path.join(sockdir, "65534.sock")
+    w = Ctrwatch(workdir, "rootless", "--rootless-podman-socket", os.path.join(sockdir, "%u.sock"),
+                 "--exclude", "name:^hidden", socket=ctd.sock).start()
+    scope = f"{DELEGATED}/user.slice/libpod-%s.scope"
+    procs = []
+    try:
+        # a socket that accepts and never answers, while a real container starts
+        procs.append(serve_as(65534, path, "--stall"))
+        began = time.monotonic()
+        stalled = [os.urandom(32).hex() for _ in range(10)]
+        real = f"ctrw-{os.getpid()}-beside"
+        forging = threading.Thread(target=lambda: [forge_cgroup(DELEGATED, scope % c)
+                                                   for c in stalled])
+        forging.start()
+        ctd.run(real, "/bin/sleep", "1", check=True)
+        forging.join()
+        start = w.wait_for(real, "container_start")
+        assert start["enrichment"] == "complete", start
+        for c in stalled:
+            assert all(e["enrichment"] != "complete" for e in rootless_lines(w, c))
+        # nobody's ten stalled lookups (750 ms each, the first one's retry too: 8 s) took its
+        # share, 5 s, and no more: by 6.5 s the lane is free, and until its window ends (10 s)
+        # the next container, whose socket answers now, is told so at once
+        time.sleep(max(0.0, began + 6.5 - time.monotonic()))
+        procs.pop().kill()
+        cid = os.urandom(32).hex()
+        procs.append(serve_as(65534, path, "--container", cid, "next-app", "docker.io/me/app:1"))
+        forge_cgroup(DELEGATED, scope % cid)
+        evs = rootless_lines(w, cid)
+        log("after the stalled socket: " + evs[0].get("enrichment_error", "(none)"))
+        for e in evs:
+            assert "podman (uid 65534) used its share of lookup time" in \
+                e.get("enrichment_error", ""), e
+        procs.pop().kill()
+
+        # the next window: nobody's answer names its container, whatever name it picked
+        time.sleep(max(0.0, began + 10.5 - time.monotonic()))
+        cid = os.urandom(32).hex()
+        procs.append(serve_as(65534, path, "--container", cid, "hidden-app", "docker.io/me/app:1"))
+        forge_cgroup(DELEGATED, scope % cid)
+        for e in rootless_lines(w, cid):
+            c = e["container"]
+            assert e["enrichment"] == "complete", e
+            assert c["name"] == "hidden-app" and c["image"] == "docker.io/me/app:1", c
+            assert c["cgroup_path"] == scope % cid, c
+        procs.pop().kill()
+
+        # the same path served by root
+        cid = os.urandom(32).hex()
+        procs.append(serve_as(0, path, "--container", cid, "root-app", "docker.io/me/app:1"))
+        os.chown(path, 65534, 65534)  # owned by nobody, served by root
+        forge_cgroup(DELEGATED, scope % cid)
+        for e in rootless_lines(w, cid):
+            assert e["enrichment"] != "complete" and "name" not in e["container"], e
+            assert "is served by uid 0, not by uid 65534" in e["enrichment_error"], e
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        w.stop()
+        shutil.rmtree(sockdir, ignore_errors=True)
 
 
 def test_pin_directory_of_another_user_is_not_adopted():

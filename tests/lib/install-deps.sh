@@ -16,8 +16,10 @@ packages=(
 [ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)
 # `make vmtest` boots a Debian guest under qemu and drives it through CRI.
 # Its containerd 2.0 leg builds containerd with Go 1.23 (golang-1.23-go, from bookworm-backports).
+# Its arm64 part cross-builds ctrwatch (gcc-aarch64-linux-gnu) and runs the unit tests under
+# qemu-user.
 [ "${1:-}" = --vm ] && packages=(qemu-system-x86 qemu-utils protobuf-compiler e2fsprogs mmdebstrap
-	golang-1.23-go)
+	golang-1.23-go gcc-aarch64-linux-gnu qemu-user-static)
 # An engine installed another way (Docker's docker-ce and containerd.io, a Podman build) is
 # used as it is: Debian's package would conflict with it.
 provided_by() {

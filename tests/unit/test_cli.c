@@ -54,6 +54,21 @@ static const struct argv_case argvs[] = {
      3,
      {"ctrwatch", "--pin", "--wait-for-reader=-1s"},
      CLI_EXIT_USAGE},
+    {"a rootless socket template without %u",
+     2,
+     {"ctrwatch", "--rootless-podman-socket=/run/podman/podman.sock"},
+     CLI_EXIT_USAGE},
+    {"a rootless socket template with another conversion",
+     2,
+     {"ctrwatch", "--rootless-podman-socket=/run/user/%s/%u.sock"},
+     CLI_EXIT_USAGE},
+    {"a rootless socket template too long for a socket",
+     2,
+     {"ctrwatch",
+      "--rootless-podman-socket=/run/user/%u/"
+      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      "xxxxxxxxxxxxxxxxx.sock"},
+     CLI_EXIT_USAGE},
     {"waiting without a unit word is refused",
      3,
      {"ctrwatch", "--pin", "--wait-for-reader=5m"},
@@ -237,6 +252,40 @@ int main(void)
 				ASSERT_STREQ(opts.crio_socket, crio[i].want);
 			else
 				ASSERT_TRUE(opts.crio_socket == NULL);
+			cli_free(&opts);
+		}
+	}
+	SUBTEST ("ring sizes on 4K, 16K and 64K pages (arm64 kernels have all three)") {
+		static const struct {
+			uint64_t size, page, want;
+		} rings[] = {
+		    {4096, 4096, 4096},		 {4096, 16384, 16384},
+		    {4096, 65536, 65536},	 {32768, 65536, 65536},
+		    {65536, 65536, 65536},	 {1u << 20, 65536, 1u << 20},
+		    {8u << 20, 16384, 8u << 20}, {1u << 30, 65536, 1u << 30},
+		};
+
+		for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++)
+			ASSERT_EQ(cli_ring_size_for_page(rings[i].size, rings[i].page),
+				  rings[i].want);
+	}
+	SUBTEST ("rootless Podman's sockets: the default template, another, empty for not asked") {
+		static const struct {
+			char *arg;
+			const char *want;
+		} user[] = {{NULL, "/run/user/%u/podman/podman.sock"},
+			    {"--rootless-podman-socket=/srv/%u.sock", "/srv/%u.sock"},
+			    {"--rootless-podman-socket=", NULL}};
+
+		for (size_t i = 0; i < sizeof(user) / sizeof(user[0]); i++) {
+			struct options opts;
+			char *argv[] = {"ctrwatch", user[i].arg, NULL};
+
+			ASSERT_EQ(cli_parse(user[i].arg ? 2 : 1, argv, &opts), CLI_RUN);
+			if (user[i].want)
+				ASSERT_STREQ(opts.user_podman_socket, user[i].want);
+			else
+				ASSERT_TRUE(opts.user_podman_socket == NULL);
 			cli_free(&opts);
 		}
 	}

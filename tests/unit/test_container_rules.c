@@ -170,6 +170,23 @@ struct verdict_case {
 	"/kubepods.slice/kubepods-besteffort.slice/"                                               \
 	"kubepods-besteffort-pod0d1d0c7e_76ea_4a5e_b8a1_0e0c6a7b9f10.slice/crio-" HEX64 ".scope"
 #define PAUSE "registry.k8s.io/pause:3.9"
+/* rootless Podman's, under its user's systemd manager */
+#define USER_ROOT  "/user.slice/user-1000.slice/user@1000.service"
+#define USER_SCOPE USER_ROOT "/user.slice/libpod-" HEX64 ".scope"
+
+/* container_meta_cgroup_under: what a user's manager's cgroupsPath names, from the root. */
+static const struct {
+	const char *spec, *root, *want; /* want NULL: names none */
+} unders[] = {
+    {"user.slice:libpod:" HEX64, USER_ROOT, USER_SCOPE},
+    {"user.slice:libpod:" HEX64, USER_ROOT "/", USER_SCOPE},
+    {":libpod:x", USER_ROOT, USER_ROOT "/system.slice/libpod-x.scope"},
+    {"a-b.slice:libpod:x", USER_ROOT, USER_ROOT "/a.slice/a-b.slice/libpod-x.scope"},
+    {"/libpod_parent/libpod-x", USER_ROOT, USER_ROOT "/libpod_parent/libpod-x"},
+    {"user.slice:libpod", USER_ROOT, NULL},
+    {"", USER_ROOT, NULL},
+    {"../x.slice:libpod:x", USER_ROOT, NULL},
+};
 
 static const struct verdict_case verdicts[] = {
     {"policy: a sandbox by label is dropped", "nginx", "sandbox", CRI_PATH, NULL, true, NULL, NULL,
@@ -216,6 +233,17 @@ static const struct verdict_case verdicts[] = {
      "/default/web", "", true, NULL, NULL, POLICY_KEEP, true},
     {"policy: Docker's container is never a sandbox, whatever was said", "busybox", NULL,
      "/docker/" HEX64, "moby", true, NULL, NULL, POLICY_KEEP, true},
+    {"policy: --exclude on the image drops a system Podman's container", "nginx", NULL,
+     "/machine.slice/libpod-" HEX64 ".scope", "", true, NULL, "image:^ngi", POLICY_DROP_FILTERED,
+     false},
+    {"policy: a rootless container's own image cannot match --exclude", "nginx", NULL, USER_SCOPE,
+     "", true, NULL, "image:^ngi", POLICY_KEEP, false},
+    {"policy: a rootless container's own name cannot match --exclude", "nginx", NULL, USER_SCOPE,
+     "", true, NULL, "name:^id$", POLICY_KEEP, false},
+    {"policy: a rootless container is judged as if not enriched", "nginx", NULL, USER_SCOPE, "",
+     true, NULL, "image:^$", POLICY_DROP_FILTERED, false},
+    {"policy: a rootless container of a pause image is no sandbox", PAUSE, "sandbox", USER_SCOPE,
+     "k8s.io", true, NULL, NULL, POLICY_KEEP, true},
 };
 
 static void build_meta(struct container_meta *m)
@@ -246,6 +274,16 @@ int main(void)
 			ASSERT_EQ(container_meta_cgroup_matches(specs[i].spec, specs[i].path),
 				  specs[i].match);
 
+	for (size_t i = 0; i < sizeof(unders) / sizeof(unders[0]); i++)
+		SUBTEST (unders[i].spec) {
+			char *got = container_meta_cgroup_under(unders[i].spec, unders[i].root);
+
+			if (unders[i].want)
+				ASSERT_STREQ(got, unders[i].want);
+			else
+				ASSERT_TRUE(got == NULL);
+			free(got);
+		}
 	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
 		SUBTEST (tails[i].name)
 			ASSERT_EQ(container_meta_cgroup_tail_matches(tails[i].spec, tails[i].tail,

@@ -206,6 +206,23 @@ static void test_get(void)
 		ASSERT_EQ(rc, -ECONNREFUSED);
 		ASSERT_TRUE(strstr(err, "No such file") != NULL);
 	}
+	SUBTEST ("GET from an owner: a socket its owner serves answers") {
+		ASSERT_EQ(server_start(&sv, ANSWER_CHUNKED), 0);
+		rc = http_unix_get_owned(sv.path, getuid(), "/version", 1000, 1024, &reply, err);
+		server_stop(&sv);
+		ASSERT_EQ(rc, 0);
+		ASSERT_STREQ(reply.body, CHUNKED_BODY);
+		http_reply_free(&reply);
+	}
+	SUBTEST ("GET from an owner: anyone else's socket is refused before a byte is sent") {
+		ASSERT_EQ(server_start(&sv, CLOSE_EARLY), 0);
+		rc =
+		    http_unix_get_owned(sv.path, getuid() + 1, "/version", 1000, 1024, &reply, err);
+		server_stop(&sv);
+		ASSERT_EQ(rc, -EPERM);
+		ASSERT_STREQ(sv.request, "");
+		ASSERT_TRUE(strstr(err, "is served by uid") != NULL);
+	}
 	SUBTEST ("GET: a socket path longer than a sockaddr holds") {
 		char path[200];
 

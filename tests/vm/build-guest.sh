@@ -2,18 +2,18 @@
 # The guest of `make vmtest`: Debian 12 with systemd as PID 1, containerd (CRI plugin, systemd
 # cgroup driver), runc and crun, and Debian's 6.1 kernel, built with mmdebstrap from Debian's
 # packages (no downloaded VM image). Debian 11's 5.10 kernel is installed beside it, for the leg
-# that checks ctrwatch refuses a kernel older than it needs, and trixie-backports' 7.x, the
-# newest, which runs the node suite too. Writes OUT/{vmlinuz,initrd.img,vmlinuz-5.10,
-# initrd.img-5.10,vmlinuz-7,initrd.img-7,rootfs.img}; rebuilt only when this script, the
-# package lists or the guest's files change (their hash is OUT/inputs).
-# With SUITE trixie: the same node, Debian 13 (kernel 6.12, systemd 257, containerd 1.7), its own
-# kernel only. OUT/{vmlinuz,initrd.img,rootfs.img}.
+# that checks ctrwatch refuses a kernel older than it needs. Writes OUT/{vmlinuz,initrd.img,
+# vmlinuz-5.10,initrd.img-5.10,rootfs.img}; rebuilt only when this script, the package lists or
+# the guest's files change (their hash is OUT/inputs).
+# With SUITE trixie: the same node, Debian 13 (kernel 6.12, systemd 257, containerd 1.7), with
+# Docker and Podman (rootless too), and trixie-backports' 7.x kernel, the newest, beside its own.
+# OUT/{vmlinuz,initrd.img,vmlinuz-7,initrd.img-7,rootfs.img}.
 # usage: build-guest.sh OUT [SUITE]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
 suite=${2:-bookworm}
-inputs=$(echo "$suite" | cat - "$0" "$here/install-backports-kernel.sh" "$here/guest-packages.txt" \
+inputs=$(echo "$suite" | cat - "$0" "$here/guest-packages.txt" \
 	"$here/../../deploy/image/runtime-packages.txt" \
 	"$here"/guest/*.service "$here"/guest/*.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ] && [ -f "$out/rootfs.img" ]; then
@@ -26,17 +26,26 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" |
 	{ if [ "$suite" = trixie ]; then sed 's/^libelf1$/libelf1t64/'; else cat; fi } | paste -sd,)
-# Debian 13's guest also runs Docker and Podman as users do (their systemd units, drivers)
-[ "$suite" = trixie ] && packages="$packages,docker.io,docker-cli,podman"
-# Debian 12's guest also gets Debian 11's 5.10 (refused) and trixie-backports' 7.x (the suite).
 kernels=()
+if [ "$suite" = trixie ]; then
+	# Docker and Podman as users run them (their systemd units, drivers), Podman rootless too
+	# (a user's systemd manager and session bus, subordinate ids)
+	packages="$packages,docker.io,docker-cli,podman,uidmap,dbus-user-session,libpam-systemd"
+	# trixie-backports' newest 7.x kernel beside Debian 13's own
+	kernels=(
+		--customize-hook='echo "deb http://deb.debian.org/debian trixie-backports main" >"$1/etc/apt/sources.list.d/trixie-backports.list"'
+		--customize-hook='chroot "$1" apt-get update -q >/dev/null'
+		--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-7\.[0-9.]+\+deb13-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && [ -n "$pkg" ] && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -t trixie-backports "$pkg" >/dev/null'
+		--customize-hook='rm "$1/etc/apt/sources.list.d/trixie-backports.list" && chroot "$1" apt-get update -q >/dev/null'
+	)
+fi
+# Debian 12's guest also gets Debian 11's 5.10 (refused).
 if [ "$suite" = bookworm ]; then
 	kernels=(
 		--customize-hook='echo "deb http://deb.debian.org/debian bullseye main" >"$1/etc/apt/sources.list.d/bullseye.list"'
 		--customize-hook='chroot "$1" apt-get update -q >/dev/null'
 		--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-5\.10\.0-[0-9]+-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null'
 		--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null'
-		--customize-hook="'$here/install-backports-kernel.sh' \"\$1\" >&2"
 	)
 fi
 echo "vm: building the guest root filesystem (mmdebstrap $suite)"
@@ -60,6 +69,8 @@ cp "$work"/root/boot/initrd.img-6.* "$out/initrd.img"
 if [ "$suite" = bookworm ]; then
 	cp "$work"/root/boot/vmlinuz-5.10.* "$out/vmlinuz-5.10"
 	cp "$work"/root/boot/initrd.img-5.10.* "$out/initrd.img-5.10"
+fi
+if [ "$suite" = trixie ]; then
 	cp "$work"/root/boot/vmlinuz-7.* "$out/vmlinuz-7"
 	cp "$work"/root/boot/initrd.img-7.* "$out/initrd.img-7"
 fi

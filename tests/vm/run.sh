@@ -11,9 +11,13 @@ timeout_s=${VMTEST_TIMEOUT:-900}
 mode=${1:-} # --shell
 
 tests/lib/install-deps.sh --vm
+# arm64: the same ctrwatch cross-built, its unit tests run under qemu-user
+if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *,arm64,* ]]; }; then
+	make -s arm64-unit-test
+fi
 tests/vm/build-guest.sh "$out"
-if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *,debian13,* ]] ||
-	[[ ",$VMTEST_LEGS," == *,engines,* ]] || [[ ",$VMTEST_LEGS," == *,containerd2.0,* ]]; }; then
+if [ -z "${VMTEST_ONLY:-}" ] && { [ -z "${VMTEST_LEGS:-}" ] ||
+	[[ ",$VMTEST_LEGS," =~ ,(debian13|kernel7|containerd2\.[03]|engines), ]]; }; then
 	tests/vm/build-guest.sh "$out/trixie" trixie
 fi
 mkdir -p "$out/gen" "$out/images"
@@ -136,8 +140,8 @@ run_leg() { # label kernel initrd suite [kernel release prefix [root image [more
 	return "$(cat "$out/results/status")"
 }
 
-# The legs, by name (VMTEST_LEGS=name,name runs those only). Debian 12's own kernel,
-# trixie-backports' 7.x and Debian 13 run the node suite; Debian 11's 5.10, older than ctrwatch
+# The legs, by name (VMTEST_LEGS=name,name runs those only). Debian 12, Debian 13 with its own
+# 6.12, with trixie-backports' 7.x, with containerd 2.3 and 2.0 run the node suite; Debian 11's 5.10, older than ctrwatch
 # needs, checks that it is refused in one line (tests/vm/guest/test_older_kernel.py).
 # VMTEST_ONLY (some tests of the node suite) runs the first leg only.
 leg_wanted() { # name
@@ -149,26 +153,33 @@ if leg_wanted debian12; then
 	run_leg "Debian 12, kernel 6.1: the node suite" "$out/vmlinuz" "$out/initrd.img" "" ||
 		status=$?
 fi
-if leg_wanted kernel7; then
-	run_leg "Debian 12 with trixie-backports' kernel 7.x: the node suite" "$out/vmlinuz-7" \
-		"$out/initrd.img-7" "" 7. || status=$?
-fi
 if leg_wanted debian13; then
 	run_leg "Debian 13, kernel 6.12, systemd 257, containerd 1.7: the node suite" \
 		"$out/trixie/vmlinuz" "$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" ||
 		status=$?
 fi
-if leg_wanted containerd2.0; then
-	# containerd 2.0 from its release source (../shared/containerd or CONTAINERD_SRC_DIR)
-	rc=0
-	tests/vm/build-containerd.sh "$repo/build/containerd" 2.0.11 || rc=$?
+if leg_wanted kernel7; then
+	run_leg "Debian 13 with trixie-backports' kernel 7.x: the node suite" "$out/trixie/vmlinuz-7" \
+		"$out/trixie/initrd.img-7" "" 7. "$out/trixie/rootfs.img" || status=$?
+fi
+# containerd 2.x from its release source (../shared/containerd or CONTAINERD_SRC_DIR), in the
+# Debian 13 guest in place of its own 1.7
+containerd_leg() { # version
+	local rc=0
+	tests/vm/build-containerd.sh "$repo/build/containerd" "$1" || rc=$?
 	if [ "$rc" = 0 ]; then
-		run_leg "Debian 13 with containerd 2.0.11: the node suite" "$out/trixie/vmlinuz" \
+		run_leg "Debian 13 with containerd $1: the node suite" "$out/trixie/vmlinuz" \
 			"$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" \
-			ctrwatch.containerd=/repo/build/containerd/containerd-2.0.11/bin || status=$?
+			"ctrwatch.containerd=/repo/build/containerd/containerd-$1/bin" || return
 	elif [ "$rc" != 2 ]; then
-		status=$rc
+		return "$rc"
 	fi
+}
+if leg_wanted containerd2.3; then
+	containerd_leg 2.3.4 || status=$?
+fi
+if leg_wanted containerd2.0; then
+	containerd_leg 2.0.11 || status=$?
 fi
 if leg_wanted engines; then
 	run_leg "Debian 13: Docker 26 and Podman 5 on systemd" "$out/trixie/vmlinuz" \

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """The engines leg of `make vmtest`, in the Debian 13 guest: Docker (26, systemd's docker.service,
-the systemd cgroup driver: docker-<id>.scope) and Podman (5, its systemd cgroup manager:
-libpod-<id>.scope; its API from podman.socket) as users run them on a systemd node. Each
-container's four events enriched through its engine's API, an exec session, pause and resume.
-Asserts on the JSON ctrwatch printed."""
+the systemd cgroup driver: docker-<id>.scope), Podman (5, its systemd cgroup manager:
+libpod-<id>.scope; its API from podman.socket) and a user's rootless Podman (under
+user@UID.service, its API on the user's own podman.socket) as users run them on a systemd node.
+Each container's four events enriched through its engine's API, an exec session, pause and
+resume. Asserts on the JSON ctrwatch printed."""
 
 import os
+import pwd
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,7 @@ IMAGE = "docker.io/ctrwatch/busybox:test"
 DOCKER_IMAGE = "ctrwatch/busybox:docker"
 LIFETIME = ["container_create", "container_start", "container_paused", "container_resumed",
             "container_exit", "container_remove"]
+ROOTLESS = "ctrwuser"
 watcher = None
 
 
@@ -38,22 +41,33 @@ def lifetime_of(cid):
     return evs
 
 
-def exercise(engine, image, scope):
-    """A detached container of engine: an exec session, pause, resume, SIGKILL, remove."""
+def as_user(*cmd, check=True, timeout=300):
+    """cmd as the rootless user, in its systemd session's environment."""
+    uid = pwd.getpwnam(ROOTLESS).pw_uid
+    return run("runuser", "-u", ROOTLESS, "--", "env", f"HOME=/home/{ROOTLESS}",
+               f"XDG_RUNTIME_DIR=/run/user/{uid}",
+               f"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus", *cmd, check=check,
+               timeout=timeout)
+
+
+def exercise(engine, image, scope, cli=None):
+    """A detached container of engine (cli: its command line, run as whom): an exec session,
+    pause, resume, SIGKILL, remove. Returns its lines."""
+    cli = cli or (lambda *a: run(engine, *a))
     cname = f"ctrw-{engine}-{os.getpid()}"
-    run(engine, "run", "-d", "--network", "none", "--name", cname, image, "sleep", "300")
-    cid = run(engine, "inspect", "-f", "{{.Id}}", cname).stdout.strip()
+    cli("run", "-d", "--network", "none", "--name", cname, image, "sleep", "300")
+    cid = cli("inspect", "-f", "{{.Id}}", cname).stdout.strip()
     start = watcher.wait_for(cid, "container_start", timeout=120)
     log(f"{engine}: {start['container']['cgroup_path']}")
-    run(engine, "exec", cname, "sleep", "0.5")
+    cli("exec", cname, "sleep", "0.5")
     session = watcher.wait_for(cid, "container_exec_session", timeout=120)
     assert session["process"]["exe"] == "/bin/sleep", session
-    run(engine, "pause", cname)
+    cli("pause", cname)
     watcher.wait_for(cid, "container_paused", timeout=120)
-    run(engine, "unpause", cname)
+    cli("unpause", cname)
     watcher.wait_for(cid, "container_resumed", timeout=120)
-    run(engine, "kill", cname)
-    run(engine, "rm", cname)
+    cli("kill", cname)
+    cli("rm", cname)
     evs = lifetime_of(cid)
     for e in evs + [session]:
         c = e["container"]
@@ -61,6 +75,7 @@ def exercise(engine, image, scope):
         assert c["name"] == cname and c["runtime"] == engine and c["image"] == image, c
         assert c["cgroup_path"].endswith(f"/{scope}-{cid}.scope"), c
     assert evs[-2]["exit"]["signal"] == 9, evs[-2]
+    return evs + [session]
 
 
 def test_docker_on_systemd():
@@ -73,6 +88,39 @@ def test_podman_on_systemd():
     """Podman with its systemd cgroup manager: /machine.slice/libpod-<id>.scope."""
     assert run("podman", "info", "-f", "{{.Host.CgroupManager}}").stdout.strip() == "systemd"
     exercise("podman", IMAGE, "libpod")
+
+
+def test_rootless_podman():
+    """A user's rootless Podman, under user@UID.service with its systemd cgroup manager
+    (/user.slice/user-UID.slice/user@UID.service/user.slice/libpod-<id>.scope), its API on the
+    user's own podman.socket (/run/user/UID/podman/podman.sock): enriched by that user's Podman
+    alone, and each line says whose the container is."""
+    uid = pwd.getpwnam(ROOTLESS).pw_uid
+    assert as_user("podman", "info", "-f", "{{.Host.CgroupManager}}").stdout.strip() == "systemd"
+    for e in exercise("podman", IMAGE, "libpod", cli=lambda *a: as_user("podman", *a)):
+        c = e["container"]
+        assert c["cgroup_owner_uid"] == uid, c
+        assert c["cgroup_path"].startswith(f"/user.slice/user-{uid}.slice/user@{uid}.service/"), c
+
+
+def setup_rootless():
+    """The user, its subordinate ids, its systemd manager (what lingering or a login starts),
+    its Podman service kept up like root's, and the image in its own storage."""
+    run("useradd", "-m", "-s", "/bin/sh", ROOTLESS)
+    uid = pwd.getpwnam(ROOTLESS).pw_uid
+    for f in ("/etc/subuid", "/etc/subgid"):
+        with open(f, "a+") as fh:
+            fh.seek(0)
+            if not any(line.startswith(f"{ROOTLESS}:") for line in fh):
+                fh.write(f"{ROOTLESS}:200000:65536\n")
+    run("systemctl", "start", f"user@{uid}.service")
+    keep = f"/home/{ROOTLESS}/.config/systemd/user/podman.service.d"
+    as_user("mkdir", "-p", keep)
+    as_user("sh", "-c", f"printf '[Service]\\nExecStart=\\nExecStart=/usr/bin/podman system "
+            f"service --time=0\\n' > {keep}/keep-up.conf")
+    as_user("systemctl", "--user", "daemon-reload")
+    as_user("systemctl", "--user", "start", "podman.socket", "podman.service")
+    as_user("podman", "load", "-i", OCI)
 
 
 def setup():
@@ -99,6 +147,7 @@ def setup():
     run("podman", "export", "-o", tar, "ctrw-export")
     run("podman", "rm", "ctrw-export")
     run("docker", "import", tar, DOCKER_IMAGE)
+    setup_rootless()
     watcher = Ctrwatch(tempfile.mkdtemp(prefix="ctrwatch-vm."), "engines", "--enrich-timeout",
                        "10s").start(timeout=180)
     for line in watcher.stderr().splitlines():

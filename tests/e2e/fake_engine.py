@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""A stand-in for a rootless Podman's API service, as the user who runs it could write one:
+serves the Docker-compatible GETs ctrwatch makes (the list filtered by id, /info, an image) on
+a unix socket, from what it is told, or accepts and never answers (--stall).
+usage: fake_engine.py SOCKET [--stall] [--container ID NAME IMAGE]..."""
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def answer(conn, containers):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        data += chunk
+    target = data.split(b" ")[1].decode()
+    url = urllib.parse.urlparse(target)
+    status, body = 404, {"message": "no such thing"}
+    if url.path == "/info":
+        status, body = 200, {"CgroupDriver": "systemd", "ServerVersion": "5.4.2"}
+    elif url.path == "/version":
+        status, body = 200, {"Version": "5.4.2"}
+    elif url.path == "/containers/json":
+        wanted = json.loads(urllib.parse.parse_qs(url.query)["filters"][0])["id"]
+        status, body = 200, [c for c in containers if c["Id"] in wanted]
+    elif url.path.startswith("/images/"):
+        image = urllib.parse.unquote(url.path[len("/images/"):-len("/json")])
+        for c in containers:
+            if c["ImageID"] == image:
+                status, body = 200, {"Id": image, "RepoDigests": [f"{c['Image']}@{image}"]}
+    raw = json.dumps(body).encode()
+    conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                 b"\r\n%s" % (status, len(raw), raw))
+
+
+def main():
+    path, args = sys.argv[1], sys.argv[2:]
+    stall = "--stall" in args
+    containers = []
+    while "--container" in args:
+        i = args.index("--container")
+        cid, name, image = args[i + 1:i + 4]
+        containers.append({"Id": cid, "Names": [f"/{name}"], "Image": image,
+                           "ImageID": "sha256:" + "ab" * 32, "Labels": {"owner": "me"},
+                           "Created": int(time.time())})
+        del args[i:i + 4]
+    if os.path.exists(path):
+        os.unlink(path)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(64)
+    held = []
+    while True:
+        conn, _ = srv.accept()
+        if stall:
+            held.append(conn)  # open, never answered
+            continue
+        threading.Thread(target=lambda c=conn: (answer(c, containers), c.close()),
+                         daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
