@@ -127,7 +127,7 @@ unit-test: $(UNIT_TESTS)
 e2e-test: ctrwatch
 	@tests/e2e/run.sh
 
-test: ctrwatch layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
+test: ctrwatch arm64 layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
 		$(OUT)/bench/encode_cost
 	@tests/run.sh $(UNIT_TESTS)
 
@@ -218,7 +218,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # An OCI image tarball of ctrwatch, built without Docker (docs/deploy.md).
-image: ctrwatch
+image: ctrwatch arm64
 	deploy/image/build.sh $(OUT)/ctrwatch-image.tar
 
 clean:

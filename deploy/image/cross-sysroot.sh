@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The arm64 build's sysroot: Debian 12's arm64 development packages of the libraries ctrwatch
-# links (and libc's), unpacked with mmdebstrap's extract variant (no maintainer scripts, so no
+# links (and libc's), and busybox-static (the arm64 guest's test images), unpacked with mmdebstrap's extract variant (no maintainer scripts, so no
 # emulation, and the host's dpkg keeps its one architecture), for aarch64-linux-gnu-gcc
 # --sysroot. Cached: remade only when this script changes (its hash is OUT/inputs).
 # usage: cross-sysroot.sh ARCH OUT   (ARCH: arm64)
@@ -16,7 +16,7 @@ rm -rf "$out"
 mkdir -p "$(dirname "$out")"
 echo "cross: unpacking the $arch sysroot (Debian 12's -dev packages) into $out" >&2
 mmdebstrap --quiet --variant=extract --mode=root --architectures="$arch" \
-	--include=libc6-dev,linux-libc-dev,libbpf-dev,libelf-dev,zlib1g-dev,libnghttp2-dev,libhttp-parser-dev,libprotobuf-c-dev,libjansson-dev \
+	--include=libc6-dev,linux-libc-dev,libbpf-dev,libelf-dev,zlib1g-dev,libnghttp2-dev,libhttp-parser-dev,libprotobuf-c-dev,libjansson-dev,busybox-static \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	bookworm "$out" >&2
 echo "$inputs" >"$out/inputs"

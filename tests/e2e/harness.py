@@ -16,7 +16,8 @@ import time
 import traceback
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CTRWATCH = os.path.join(REPO, "ctrwatch")
+# the binary under test; the arm64 guest runs the cross-built one (CTRWATCH_BIN)
+CTRWATCH = os.environ.get("CTRWATCH_BIN", os.path.join(REPO, "ctrwatch"))
 IMAGE = "docker.io/ctrwatch/busybox:test"
 CGROUP_ROOT = "/sys/fs/cgroup"
 

@@ -6,12 +6,15 @@ deploy/kubernetes/ctrwatch.yaml, and must report other containers, enriched. Eac
 manifest grants is shown necessary by a run without it. Also: make install into a DESTDIR, the
 man page against --help, SIGHUP reopening --output. Root."""
 
+import io
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -19,13 +22,14 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (clean_up, main, CTRWATCH, REPO, Churn, Containerd, Ctrwatch,  # noqa: E402
-                     ensure_bpffs, run_tests, wait_until)
+                     ensure_bpffs, log, run_tests, wait_until)
 
 MANIFEST = os.path.join(REPO, "deploy", "kubernetes", "ctrwatch.yaml")
 IMAGE = "docker.io/ctrwatch/ctrwatch:e2e"
 ctd = None
 workdir = None
 image_size = None
+image_tar = None
 
 
 def daemonset():
@@ -158,6 +162,45 @@ def run_failing(name, caps, mounts, host_pid, extra=()):
     cw = Containerized(name, caps, mounts, host_pid, extra)
     rc = cw.proc.wait(timeout=30)
     return rc, cw.stderr().strip()
+
+
+def test_image_is_one_index_for_amd64_and_arm64():
+    """make image's image: an OCI image index naming one manifest per architecture, linux/amd64
+    and linux/arm64 (a runtime picks its node's: the DaemonSet is the same on both), each with a
+    config of its architecture and one layer of ~5 MiB holding ctrwatch built for it (its ELF
+    machine) and the libraries it loads; the arm64 one runs (--version) under qemu-user on its
+    own layer's libraries alone."""
+    with tarfile.open(image_tar) as t:
+        def blob(digest):
+            return t.extractfile("./blobs/sha256/" + digest.split(":")[1]).read()
+        top = json.loads(t.extractfile("./index.json").read())["manifests"]
+        assert len(top) == 1 and top[0]["mediaType"] == "application/vnd.oci.image.index.v1+json"
+        assert top[0]["annotations"]["io.containerd.image.name"] == IMAGE
+        index = json.loads(blob(top[0]["digest"]))
+        platforms = {m["platform"]["architecture"]: m for m in index["manifests"]}
+        assert sorted(platforms) == ["amd64", "arm64"], index
+        machines = {"amd64": 62, "arm64": 183}  # EM_X86_64, EM_AARCH64
+        for arch, entry in platforms.items():
+            assert entry["platform"]["os"] == "linux"
+            manifest = json.loads(blob(entry["digest"]))
+            config = json.loads(blob(manifest["config"]["digest"]))
+            assert config["architecture"] == arch and config["os"] == "linux", config
+            assert config["config"]["Entrypoint"] == ["/usr/local/sbin/ctrwatch"], config
+            (layer,) = manifest["layers"]
+            log(f"image, {arch}: {layer['size'] / 1048576:.1f} MiB")
+            assert layer["size"] < 8 << 20, layer
+            root = tempfile.mkdtemp(prefix=f"ctrw-image-{arch}-", dir=workdir)
+            with tarfile.open(fileobj=io.BytesIO(blob(layer["digest"]))) as lt:
+                lt.extractall(root)
+            with open(os.path.join(root, "usr/local/sbin/ctrwatch"), "rb") as f:
+                head = f.read(20)
+            assert head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") == \
+                machines[arch], (arch, head)
+            if arch == "arm64":
+                r = subprocess.run(["qemu-aarch64-static", "-L", root,
+                                    os.path.join(root, "usr/local/sbin/ctrwatch"), "--version"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                assert r.returncode == 0 and r.stdout.startswith("ctrwatch "), r.stdout
 
 
 def test_each_capability_is_necessary():
@@ -361,6 +404,8 @@ def setup():
     tar = os.path.join(workdir, "ctrwatch-image.tar")
     subprocess.run([os.path.join(REPO, "deploy", "image", "build.sh"), tar, IMAGE], check=True,
                    stdout=subprocess.DEVNULL)
+    global image_tar
+    image_tar = tar
     image_size = os.path.getsize(tar)
     print(f"  image {IMAGE}: {image_size / 1048576:.1f} MiB uncompressed", flush=True)
     ctd.ctr("image", "import", tar)

@@ -11,15 +11,16 @@ packages=(
 	docker.io podman conmon                                                 # engines' tests
 	prometheus                                                              # metrics test
 	mmdebstrap                                                              # make image
+	gcc-aarch64-linux-gnu qemu-user-static                                  # arm64 build
 )
 # `make bench` also compares with execsnoop and bpftrace and plots with gnuplot.
 [ "${1:-}" = --bench ] && packages=(libbpf-tools bpftrace gnuplot-nox)
 # `make vmtest` boots a Debian guest under qemu and drives it through CRI.
 # Its containerd 2.0 leg builds containerd with Go 1.23 (golang-1.23-go, from bookworm-backports).
-# Its arm64 part cross-builds ctrwatch (gcc-aarch64-linux-gnu) and runs the unit tests under
-# qemu-user.
+# Its arm64 leg boots an arm64 guest (qemu-system-arm), built with qemu-user (arch-test tells
+# mmdebstrap it can run arm64 programs).
 [ "${1:-}" = --vm ] && packages=(qemu-system-x86 qemu-utils protobuf-compiler e2fsprogs mmdebstrap
-	golang-1.23-go gcc-aarch64-linux-gnu qemu-user-static)
+	golang-1.23-go qemu-system-arm qemu-user-static arch-test)
 # An engine installed another way (Docker's docker-ce and containerd.io, a Podman build) is
 # used as it is: Debian's package would conflict with it.
 provided_by() {

@@ -8,12 +8,16 @@
 # With SUITE trixie: the same node, Debian 13 (kernel 6.12, systemd 257, containerd 1.7), with
 # Docker and Podman (rootless too), and trixie-backports' 7.x kernel, the newest, beside its own.
 # OUT/{vmlinuz,initrd.img,vmlinuz-7,initrd.img-7,rootfs.img}.
-# usage: build-guest.sh OUT [SUITE]
+# With ARCH arm64: Debian 12 for arm64 (its 6.1 kernel, the same packages and unit), built on this
+# amd64 host with qemu-user running the packages' maintainer scripts (binfmt_misc: registered
+# for the build if it is not, and unregistered after). OUT/{vmlinuz,initrd.img,rootfs.img}.
+# usage: build-guest.sh OUT [SUITE [ARCH]]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
 suite=${2:-bookworm}
-inputs=$(echo "$suite" | cat - "$0" "$here/guest-packages.txt" \
+arch=${3:-amd64}
+inputs=$(echo "$suite $arch" | cat - "$0" "$here/guest-packages.txt" \
 	"$here/../../deploy/image/runtime-packages.txt" \
 	"$here"/guest/*.service "$here"/guest/*.toml | sha256sum | cut -d' ' -f1)
 if [ -f "$out/inputs" ] && [ "$(cat "$out/inputs")" = "$inputs" ] && [ -f "$out/rootfs.img" ]; then
@@ -23,9 +27,30 @@ fi
 mkdir -p "$out"
 rm -f "$out/inputs"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+binfmt=/proc/sys/fs/binfmt_misc
+undo_binfmt=()
+cleanup() {
+	rm -rf "$work"
+	# what this build registered, and only that
+	for step in "${undo_binfmt[@]}"; do eval "$step" || true; done
+}
+trap cleanup EXIT
+# Another architecture's packages run their maintainer scripts under qemu-user: binfmt_misc
+# hands it that architecture's programs (Debian's qemu-user-static entry, F: opened now, so it
+# works inside the chroot).
+if [ "$arch" != amd64 ]; then
+	if [ ! -e "$binfmt/register" ]; then
+		mount -t binfmt_misc binfmt_misc "$binfmt"
+		undo_binfmt=("umount $binfmt")
+	fi
+	if [ ! -e "$binfmt/qemu-aarch64" ]; then
+		cat /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register"
+		undo_binfmt=("echo -1 >$binfmt/qemu-aarch64" "${undo_binfmt[@]}")
+	fi
+fi
 packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" |
-	{ if [ "$suite" = trixie ]; then sed 's/^libelf1$/libelf1t64/'; else cat; fi } | paste -sd,)
+	{ if [ "$suite" = trixie ]; then sed 's/^libelf1$/libelf1t64/'; else cat; fi } |
+	sed "s/^linux-image-amd64$/linux-image-$arch/" | paste -sd,)
 kernels=()
 if [ "$suite" = trixie ]; then
 	# Docker and Podman as users run them (their systemd units, drivers), Podman rootless too
@@ -40,7 +65,7 @@ if [ "$suite" = trixie ]; then
 	)
 fi
 # Debian 12's guest also gets Debian 11's 5.10 (refused).
-if [ "$suite" = bookworm ]; then
+if [ "$suite" = bookworm ] && [ "$arch" = amd64 ]; then
 	kernels=(
 		--customize-hook='echo "deb http://deb.debian.org/debian bullseye main" >"$1/etc/apt/sources.list.d/bullseye.list"'
 		--customize-hook='chroot "$1" apt-get update -q >/dev/null'
@@ -48,8 +73,8 @@ if [ "$suite" = bookworm ]; then
 		--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null'
 	)
 fi
-echo "vm: building the guest root filesystem (mmdebstrap $suite)"
-mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
+echo "vm: building the guest root filesystem (mmdebstrap $suite, $arch)"
+mmdebstrap --quiet --mode=root --variant=apt --architectures="$arch" --include="$packages" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
 	"${kernels[@]}" \
@@ -66,7 +91,7 @@ mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
 	"$suite" "$work/root" >&2
 cp "$work"/root/boot/vmlinuz-6.* "$out/vmlinuz"
 cp "$work"/root/boot/initrd.img-6.* "$out/initrd.img"
-if [ "$suite" = bookworm ]; then
+if [ "$suite" = bookworm ] && [ "$arch" = amd64 ]; then
 	cp "$work"/root/boot/vmlinuz-5.10.* "$out/vmlinuz-5.10"
 	cp "$work"/root/boot/initrd.img-5.10.* "$out/initrd.img-5.10"
 fi

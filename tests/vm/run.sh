@@ -28,14 +28,15 @@ IMAGE_CONFIG='{"Env":["PATH=/bin"],"Entrypoint":["/bin/sleep","2147483647"]}' \
 	tests/lib/make-image.sh "$out/images/pause.tar" registry.k8s.io/pause:3.6 >/dev/null
 # The DaemonSet test runs `make image`'s image with what the manifest declares (the guest has
 # no YAML parser: the manifest goes in as JSON).
+make -s ctrwatch arm64
 deploy/image/build.sh "$out/images/ctrwatch.tar" >/dev/null
 python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.argv[1]))), sys.stdout)' \
 	deploy/kubernetes/ctrwatch.yaml >"$out/gen/manifest.json"
 # One guest boot: the cached image under a throw-away overlay, the given kernel, the tests the
 # kernel command line selects. Returns the guest tests' status.
-run_leg() { # label kernel initrd suite [kernel release prefix [root image [more of the cmdline]]]
+run_leg() { # label kernel initrd suite [kernel release prefix [root image [more of the cmdline [arch]]]]
 	local label=$1 kernel=$2 initrd=$3 suite=$4 release=${5:-} image=${6:-$out/rootfs.img}
-	local more=${7:-}
+	local more=${7:-} arch=${8:-amd64} qemu=qemu-system-x86_64 console=ttyS0 machine=()
 	echo "vm: $label"
 	rm -rf "$out/results"
 	mkdir -p "$out/results"
@@ -45,33 +46,37 @@ run_leg() { # label kernel initrd suite [kernel release prefix [root image [more
 
 	# The guest needs no virtualization of its own: kvm_amd/kvm_intel (and powernow_k8, which
 	# probes for a host CPU feature) are kept out, so nothing loads them as the node comes up.
-	append="root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1"
+	# arm64: qemu's virt board, its PL011 console; emulated only (this host is amd64)
+	if [ "$arch" = arm64 ]; then
+		qemu=qemu-system-aarch64 console=ttyAMA0 machine=(-M virt)
+	fi
+	append="root=/dev/vda rw console=$console systemd.unified_cgroup_hierarchy=1 panic=-1"
 	append="$append modprobe.blacklist=kvm_amd,kvm_intel,kvm,powernow_k8"
 	[ "$mode" = --shell ] && append="$append systemd.mask=ctrwatch-vmtest.service"
 	[ -n "${VMTEST_ONLY:-}" ] && append="$append ctrwatch.tests=$VMTEST_ONLY"
 	[ -n "$suite" ] && append="$append ctrwatch.suite=$suite"
 	[ -n "$release" ] && append="$append ctrwatch.kernel=$release"
 	[ -n "$more" ] && append="$append $more"
-	qemu_args=(-m 4096 -smp 2 -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
+	qemu_args=("${machine[@]}" -m 4096 -smp 2 -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "$append" -drive "file=$out/run.qcow2,if=virtio,format=qcow2"
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on"
 		-virtfs "local,path=$out/results,mount_tag=results,security_model=none" -nic none)
 
 	if [ "$mode" = --shell ]; then
-		exec qemu-system-x86_64 -accel tcg -cpu max "${qemu_args[@]}"
+		exec "$qemu" -accel tcg -cpu max "${qemu_args[@]}"
 	fi
 
 	# KVM is tried first; on this kind of host a KVM guest can hang before its kernel prints a
 	# line, so a guest that says nothing within 30 s is given up for TCG.
 	boot() { # accel cpu -> runs qemu in the background, console to $out/console.log
 		: >"$out/console.log"
-		qemu-system-x86_64 -accel "$1" -cpu "$2" "${qemu_args[@]}" -serial "file:$out/console.log" \
+		"$qemu" -accel "$1" -cpu "$2" "${qemu_args[@]}" -serial "file:$out/console.log" \
 			-monitor none </dev/null >"$out/qemu.log" 2>&1 &
 		qemu_pid=$!
 	}
 	accel=tcg
 	start=$(date +%s)
-	if [ -w /dev/kvm ] && [ "${VMTEST_ACCEL:-}" != tcg ]; then
+	if [ -w /dev/kvm ] && [ "${VMTEST_ACCEL:-}" != tcg ] && [ "$arch" = amd64 ]; then
 		boot kvm host,-arch-capabilities
 		for _ in $(seq 30); do
 			grep -q "Linux version" "$out/console.log" 2>/dev/null && { accel=kvm; break; }
@@ -87,7 +92,7 @@ run_leg() { # label kernel initrd suite [kernel release prefix [root image [more
 	[ "$accel" = kvm ] || boot tcg max
 	echo "vm: booted with $accel"
 	# a host where KVM hung once does not get another 30 s wait for the next leg
-	if [ "$accel" = tcg ]; then VMTEST_ACCEL=tcg; fi
+	if [ "$accel" = tcg ] && [ "$arch" = amd64 ]; then VMTEST_ACCEL=tcg; fi
 	trap 'kill "$qemu_pid" 2>/dev/null || true' EXIT
 	# The guest's test output is printed as it comes (over 9p), so that a run cut short still
 	# shows which test it was in and what that test printed.
@@ -184,6 +189,24 @@ fi
 if leg_wanted engines; then
 	run_leg "Debian 13: Docker 26 and Podman 5 on systemd" "$out/trixie/vmlinuz" \
 		"$out/trixie/initrd.img" engines "" "$out/trixie/rootfs.img" || status=$?
+fi
+if leg_wanted arm64; then
+	# arm64: Debian 12 for arm64 (6.1, systemd, containerd's CRI) under qemu-system-aarch64,
+	# `make arm64`'s binary and image; the suite's CLI and DaemonSet-pod tests (TCG emulating
+	# another architecture is slow: the rest of the suite is the same code)
+	tests/vm/build-guest.sh "$out/arm64" bookworm arm64
+	mkdir -p "$out/images-arm64"
+	BUSYBOX=build/arm64/sysroot/bin/busybox IMAGE_ARCH=arm64 tests/lib/make-image.sh \
+		"$out/images-arm64/busybox.tar" docker.io/ctrwatch/busybox:test \
+		>"$out/images-arm64/busybox.digest"
+	BUSYBOX=build/arm64/sysroot/bin/busybox IMAGE_ARCH=arm64 \
+		IMAGE_CONFIG='{"Env":["PATH=/bin"],"Entrypoint":["/bin/sleep","2147483647"]}' \
+		tests/lib/make-image.sh "$out/images-arm64/pause.tar" registry.k8s.io/pause:3.6 >/dev/null
+	cp "$out/images/ctrwatch.tar" "$out/images-arm64/ctrwatch.tar" # both architectures
+	run_leg "Debian 12 for arm64, kernel 6.1: the CLI and DaemonSet-pod tests" \
+		"$out/arm64/vmlinuz" "$out/arm64/initrd.img" "" "" "$out/arm64/rootfs.img" \
+		"ctrwatch.tests=test_the_node,test_cri_pod,test_exec_sync,test_daemonset" arm64 ||
+		status=$?
 fi
 if leg_wanted kernel5.10; then
 	run_leg "Debian 12 with Debian 11's kernel 5.10: refused" "$out/vmlinuz-5.10" \

@@ -15,12 +15,16 @@ import tempfile
 import time
 import uuid
 
+# The arm64 leg's guest runs `make arm64`'s binary and the images run.sh made for arm64.
+ARM64 = os.uname().machine == "aarch64"
+if ARM64:
+    os.environ.setdefault("CTRWATCH_BIN", "/repo/build/arm64/ctrwatch")
 sys.path.insert(0, "/repo/tests/e2e")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import main, Ctrwatch, log, wait_until  # noqa: E402
+from harness import main, CTRWATCH, Ctrwatch, log, wait_until  # noqa: E402
 from cri import Cri, pb  # noqa: E402
 
-IMAGES = "/repo/build/vm/images"
+IMAGES = "/repo/build/vm/images-arm64" if ARM64 else "/repo/build/vm/images"
 MANIFEST = "/repo/build/vm/gen/manifest.json"  # deploy/kubernetes/ctrwatch.yaml, as JSON
 UNIT_OUTPUT = "/var/log/ctrwatch/events.json"
 BUSYBOX = "docker.io/ctrwatch/busybox:test"
@@ -411,7 +415,7 @@ def test_systemd_unit_from_make_install():
         r = subprocess.run(["make", "-C", "/repo", "-o", "ctrwatch", "uninstall"],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr  # detaches what the unit pinned
-        status = subprocess.run(["/repo/ctrwatch", "--status"], capture_output=True, text=True)
+        status = subprocess.run([CTRWATCH, "--status"], capture_output=True, text=True)
         assert "pinned: nothing at /sys/fs/bpf/ctrwatch" in status.stdout, status.stdout
     finally:
         subprocess.run(["systemctl", "stop", "ctrwatch.service"], capture_output=True)
@@ -531,7 +535,7 @@ def test_daemonset_pod_as_the_manifest_declares():
         assert cri.wait_exited(cid2).exit_code == 0
         cri.remove(cid2)
     finally:
-        subprocess.run(["/repo/ctrwatch", "--cleanup"], capture_output=True)
+        subprocess.run([CTRWATCH, "--cleanup"], capture_output=True)
         for call in (lambda: cri.stop(cid, timeout=0), lambda: cri.remove(cid),
                      lambda: cri.stop_pod(sandbox), lambda: cri.remove_pod(sandbox)):
             try:
