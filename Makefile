@@ -200,8 +200,8 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
 
 # The unit's ExecStart follows PREFIX.
-install: ctrwatch
-	install -D -m 0755 ctrwatch $(DESTDIR)$(SBINDIR)/ctrwatch
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/ctrwatch
 	install -D -m 0644 docs/ctrwatch.8 $(DESTDIR)$(MANDIR)/man8/ctrwatch.8
 	install -D -m 0644 docs/events.md $(DESTDIR)$(DOCDIR)/events.md
 	install -D -m 0644 docs/filters.md $(DESTDIR)$(DOCDIR)/filters.md

@@ -811,6 +811,13 @@ static int load_programs(struct bpf_programs *progs, const struct bpf_programs_c
 	return err ? err : load_skeleton(progs->skel);
 }
 
+/*
+ * The kernel's own ENOTSUPP (not ENOTSUP), which strerror does not know: what attaching an
+ * fentry program returns where the architecture has no BPF trampoline for kernel functions
+ * (arm64 before 6.4, which lacked ftrace's direct calls, or built with kCFI).
+ */
+#define ENOTSUPP_KERNEL 524
+
 /* Ours attached; the cgroup v1 freezer's on its own, where the kernel allows it. */
 static int attach_programs(struct bpf_programs *progs)
 {
@@ -821,7 +828,11 @@ static int attach_programs(struct bpf_programs *progs)
 		return err;
 	skel->links.freezer_apply_state = bpf_program__attach(skel->progs.freezer_apply_state);
 	if (!skel->links.freezer_apply_state)
-		log_warn("cannot attach to cgroup v1's freezer (%s): %s", strerror(errno),
+		log_warn("cannot attach to cgroup v1's freezer (%s): %s",
+			 errno == ENOTSUPP_KERNEL
+			     ? "this kernel cannot attach fentry programs to its "
+			       "functions: arm64 can from Linux 6.4, without kCFI"
+			     : strerror(errno),
 			 v1_freezer_unseen);
 	return 0;
 }
