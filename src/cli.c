@@ -170,6 +170,13 @@ static int leading_number(const char *s, unsigned long long *v, char **end)
 	return errno || *end == s ? -EINVAL : 0;
 }
 
+int cli_rpc_timeout_ms(unsigned int enrich_timeout_ms)
+{
+	if (enrich_timeout_ms < RPC_TIMEOUT_MIN_MS)
+		return RPC_TIMEOUT_MIN_MS;
+	return enrich_timeout_ms > RPC_TIMEOUT_MAX_MS ? RPC_TIMEOUT_MAX_MS : (int)enrich_timeout_ms;
+}
+
 uint64_t cli_ring_size_for_page(uint64_t size, uint64_t page_size)
 {
 	return size < page_size ? page_size : size;

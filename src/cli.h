@@ -84,5 +84,14 @@ int cli_parse_size(const char *s, uint64_t *size);
  * smallest size the options take (4K). The size, or the page size if that is larger.
  */
 uint64_t cli_ring_size_for_page(uint64_t size, uint64_t page_size);
+/*
+ * One call to containerd or an engine may take as long as events wait for a lookup
+ * (--enrich-timeout), at least 750 ms and at most 5 s: an operator who lets events wait 10 s
+ * for a slow node's engine (emulated, loaded, socket-activated) lets its calls take longer.
+ * The cap also bounds the wait for the worker at exit.
+ */
+#define RPC_TIMEOUT_MIN_MS 750
+#define RPC_TIMEOUT_MAX_MS 5000
+int cli_rpc_timeout_ms(unsigned int enrich_timeout_ms);
 
 #endif

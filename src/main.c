@@ -28,13 +28,7 @@
 #include "pipeline.h"
 
 #define POLL_INTERVAL_MS 100 /* also the longest a process_exec record waits */
-/*
- * One call to containerd or an engine: this long, or as long as events wait for a lookup
- * (--enrich-timeout) up to the cap: an operator who lets events wait 10 s for a slow node's
- * engine lets its calls take longer than 750 ms. Also bounds the wait for the worker at exit.
- */
-#define RPC_TIMEOUT_MS	       750
-#define RPC_TIMEOUT_CAP_MS     5000
+
 #define LOSS_CHECK_INTERVAL_NS 1000000000ull
 /* /healthz says 503 once the ring buffer has not been drained for this long */
 #define HEALTH_STALE_NS 5000000000ull
@@ -217,10 +211,7 @@ static void open_enricher(struct ctrwatch *cw, const struct options *opts)
 	    .podman_socket = opts->podman_socket,
 	    .crio_socket = opts->crio_socket,
 	    .user_podman_socket = opts->user_podman_socket,
-	    .rpc_timeout_ms = opts->enrich_timeout_ms < RPC_TIMEOUT_MS ? RPC_TIMEOUT_MS
-			      : opts->enrich_timeout_ms > RPC_TIMEOUT_CAP_MS
-				  ? RPC_TIMEOUT_CAP_MS
-				  : (int)opts->enrich_timeout_ms,
+	    .rpc_timeout_ms = cli_rpc_timeout_ms(opts->enrich_timeout_ms),
 	};
 
 	cw->enricher = enricher_start(&cfg);

@@ -306,8 +306,6 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	return rc == -ENOENT ? LOOKUP_NOT_FOUND : LOOKUP_FAILED;
 }
 
-static uint64_t monotonic_ns(void);
-
 /*
  * A rootless Podman's container (a libpod scope in a user's delegated subtree): asked of that
  * user's own Podman only, on a socket it must be the one serving, within its share of the
@@ -317,7 +315,7 @@ static uint64_t monotonic_ns(void);
 static enum lookup_status lookup_user_podman(struct enricher *e, const struct enrich_request *req,
 					     struct lookup_result *res)
 {
-	uint64_t now = monotonic_ns();
+	uint64_t now = clock_monotonic_ns();
 	struct user_engine *u = user_engines_get(e->users, req->ident.owner_uid, now);
 	enum lookup_status st;
 
@@ -334,7 +332,7 @@ static enum lookup_status lookup_user_podman(struct enricher *e, const struct en
 	/* no call outlasts what is left of its share (each call's own deadline is longer) */
 	engine_client_set_deadline(u->client, clock_monotonic_ms() + user_engine_left_ms(u));
 	st = lookup_engine(u->client, &u->source, req, res);
-	user_engine_spent(u, monotonic_ns() - now);
+	user_engine_spent(u, clock_monotonic_ns() - now);
 	return st;
 }
 
@@ -528,14 +526,6 @@ static void log_cri_version(struct enricher *e)
 		note_reachability(&e->cri_source, false, err);
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Whether a lookup's "not found" may be early: a started pod container (or CRI-O's) that no
  * runtime knows yet, with a CRI runtime to ask again. Then req waits (true), else its answer
@@ -549,7 +539,7 @@ static bool wait_and_retry(struct enricher *e, struct enrich_request *req,
 	    (req->ident.form != CGROUP_FORM_KUBEPODS_CGROUPFS &&
 	     req->ident.runtime != RUNTIME_CRIO))
 		return false;
-	req->not_before_ns = monotonic_ns() + CRI_RETRY_NS;
+	req->not_before_ns = clock_monotonic_ns() + CRI_RETRY_NS;
 	TAILQ_INSERT_TAIL(&e->waiting, req, link);
 	e->waiting_len++;
 	return true;
@@ -565,7 +555,7 @@ static struct enrich_request *next_request(struct enricher *e)
 		return req;
 	}
 	req = TAILQ_FIRST(&e->waiting);
-	if (req && (e->stopping || req->not_before_ns <= monotonic_ns())) {
+	if (req && (e->stopping || req->not_before_ns <= clock_monotonic_ns())) {
 		TAILQ_REMOVE(&e->waiting, req, link);
 		e->waiting_len--;
 		return req;

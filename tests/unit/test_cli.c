@@ -255,6 +255,16 @@ int main(void)
 			cli_free(&opts);
 		}
 	}
+	SUBTEST ("a call's deadline follows --enrich-timeout, from 750 ms to 5 s") {
+		static const struct {
+			unsigned int enrich_ms;
+			int want;
+		} calls[] = {{1, 750},	   {500, 750},	  {750, 750},
+			     {2000, 2000}, {10000, 5000}, {60000, 5000}};
+
+		for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+			ASSERT_EQ(cli_rpc_timeout_ms(calls[i].enrich_ms), calls[i].want);
+	}
 	SUBTEST ("ring sizes on 4K, 16K and 64K pages (arm64 kernels have all three)") {
 		static const struct {
 			uint64_t size, page, want;
