@@ -36,6 +36,21 @@ static void parse_info(const char *json, struct verbose_info *out)
 	json_decref(root);
 }
 
+/*
+ * A verbose reply's info["info"], parsed into out. info is a map: of an "info" entry given twice
+ * the last counts. Both replies carry it as an entry type of their own, alike in shape: hence a
+ * macro, not a function.
+ */
+#define PARSE_VERBOSE_INFO(resp, out)                                                              \
+	do {                                                                                       \
+		const char *json_ = NULL;                                                          \
+                                                                                                   \
+		for (size_t i_ = 0; i_ < (resp)->n_info; i_++)                                     \
+			if ((resp)->info[i_]->key && !strcmp((resp)->info[i_]->key, "info"))       \
+				json_ = (resp)->info[i_]->value;                                   \
+		parse_info(json_, (out));                                                          \
+	} while (0)
+
 /* "repo@sha256:…" or a bare "sha256:…" (an image id where the image has no repo digest). */
 static char *digest_of(const char *image_ref)
 {
@@ -65,14 +80,9 @@ static int fill_container(const Runtime__V1__ContainerStatusResponse *resp,
 {
 	const Runtime__V1__ContainerStatus *st = resp->status;
 	struct verbose_info info = {0};
-	const char *json = NULL;
 	int rc;
 
-	/* info is a map: of an "info" entry given twice the last counts */
-	for (size_t i = 0; i < resp->n_info; i++)
-		if (resp->info[i]->key && !strcmp(resp->info[i]->key, "info"))
-			json = resp->info[i]->value;
-	parse_info(json, &info);
+	PARSE_VERBOSE_INFO(resp, &info);
 	m->cgroups_path = info.cgroups_path;
 	*sandbox_id = info.sandbox_id;
 	m->name = st->metadata ? dup_nonempty(st->metadata->name) : NULL;
@@ -147,13 +157,9 @@ static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp, struc
 {
 	const Runtime__V1__PodSandboxStatus *st = resp->status;
 	struct verbose_info info = {0};
-	const char *json = NULL;
 	int rc;
 
-	for (size_t i = 0; i < resp->n_info; i++)
-		if (resp->info[i]->key && !strcmp(resp->info[i]->key, "info"))
-			json = resp->info[i]->value;
-	parse_info(json, &info);
+	PARSE_VERBOSE_INFO(resp, &info);
 	free(info.sandbox_id);
 	m->cgroups_path = info.cgroups_path;
 	m->sandbox = true;
