@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Command line and mount table parsing. */
+#include <stddef.h>
+
 #include "kernel/cgroup_hierarchy.h"
 #include "cli.h"
 #include "test.h"
@@ -237,21 +239,33 @@ int main(void)
 	SUBTEST ("engine sockets: defaults, a path, empty for not asked") {
 		static const struct {
 			char *arg;
+			size_t field; /* which option: its offset in struct options */
 			const char *want;
-		} crio[] = {{NULL, "/var/run/crio/crio.sock"},
-			    {"--crio-socket=/run/containerd/containerd.sock",
-			     "/run/containerd/containerd.sock"},
-			    {"--crio-socket=", NULL}};
+		} sockets[] = {
+		    {NULL, offsetof(struct options, crio_socket), "/var/run/crio/crio.sock"},
+		    {"--crio-socket=/run/containerd/containerd.sock",
+		     offsetof(struct options, crio_socket), "/run/containerd/containerd.sock"},
+		    {"--crio-socket=", offsetof(struct options, crio_socket), NULL},
+		    /* rootless Podman's: a template, %u the uid */
+		    {NULL, offsetof(struct options, user_podman_socket),
+		     "/run/user/%u/podman/podman.sock"},
+		    {"--rootless-podman-socket=/srv/%u.sock",
+		     offsetof(struct options, user_podman_socket), "/srv/%u.sock"},
+		    {"--rootless-podman-socket=", offsetof(struct options, user_podman_socket),
+		     NULL},
+		};
 
-		for (size_t i = 0; i < sizeof(crio) / sizeof(crio[0]); i++) {
+		for (size_t i = 0; i < sizeof(sockets) / sizeof(sockets[0]); i++) {
 			struct options opts;
-			char *argv[] = {"ctrwatch", crio[i].arg, NULL};
+			char *argv[] = {"ctrwatch", sockets[i].arg, NULL};
+			const char *got;
 
-			ASSERT_EQ(cli_parse(crio[i].arg ? 2 : 1, argv, &opts), CLI_RUN);
-			if (crio[i].want)
-				ASSERT_STREQ(opts.crio_socket, crio[i].want);
+			ASSERT_EQ(cli_parse(sockets[i].arg ? 2 : 1, argv, &opts), CLI_RUN);
+			got = *(const char **)((char *)&opts + sockets[i].field);
+			if (sockets[i].want)
+				ASSERT_STREQ(got, sockets[i].want);
 			else
-				ASSERT_TRUE(opts.crio_socket == NULL);
+				ASSERT_TRUE(got == NULL);
 			cli_free(&opts);
 		}
 	}
@@ -278,26 +292,6 @@ int main(void)
 		for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++)
 			ASSERT_EQ(cli_ring_size_for_page(rings[i].size, rings[i].page),
 				  rings[i].want);
-	}
-	SUBTEST ("rootless Podman's sockets: the default template, another, empty for not asked") {
-		static const struct {
-			char *arg;
-			const char *want;
-		} user[] = {{NULL, "/run/user/%u/podman/podman.sock"},
-			    {"--rootless-podman-socket=/srv/%u.sock", "/srv/%u.sock"},
-			    {"--rootless-podman-socket=", NULL}};
-
-		for (size_t i = 0; i < sizeof(user) / sizeof(user[0]); i++) {
-			struct options opts;
-			char *argv[] = {"ctrwatch", user[i].arg, NULL};
-
-			ASSERT_EQ(cli_parse(user[i].arg ? 2 : 1, argv, &opts), CLI_RUN);
-			if (user[i].want)
-				ASSERT_STREQ(opts.user_podman_socket, user[i].want);
-			else
-				ASSERT_TRUE(opts.user_podman_socket == NULL);
-			cli_free(&opts);
-		}
 	}
 	SUBTEST ("all options are read") {
 		struct options opts;
