@@ -50,7 +50,7 @@ for i in "${!missing[@]}"; do
 	[ "${missing[$i]}" = golang-1.23-go ] || continue
 	if grep -q '^VERSION_CODENAME=bookworm' /etc/os-release &&
 		! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d; then
-		echo "deb http://deb.debian.org/debian bookworm-backports main" \
+		echo "deb $("$(dirname "$0")/debian-mirror.sh") bookworm-backports main" \
 			>/etc/apt/sources.list.d/bookworm-backports.list
 	fi
 	missing[$i]=golang-1.23-go/bookworm-backports

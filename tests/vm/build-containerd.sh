@@ -27,10 +27,11 @@ fi
 
 # OUT/go-1.26/usr/lib/go-1.26/bin: Debian's golang-1.26 from trixie-backports, unpacked
 unpack_go_1_26() {
-	local cache=$out/go-1.26 apt
+	local cache=$out/go-1.26 apt mirror
 	[ -x "$cache/usr/lib/go-1.26/bin/go" ] && return 0
+	mirror=$("$here/../lib/debian-mirror.sh") # the machine's own Debian mirror
 	rm -rf "$cache.tmp" && mkdir -p "$cache.tmp/lists/partial" "$cache.tmp/cache/archives/partial"
-	echo "deb http://deb.debian.org/debian trixie-backports main" >"$cache.tmp/sources.list"
+	echo "deb $mirror trixie-backports main" >"$cache.tmp/sources.list"
 	apt=(-o "Dir::Etc::SourceList=$cache.tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		-o "Dir::State::Lists=$cache.tmp/lists" -o "Dir::Cache=$cache.tmp/cache"
 		-o APT::Sandbox::User=root)

@@ -51,6 +51,12 @@ fi
 packages=$(cat "$here/guest-packages.txt" "$here/../../deploy/image/runtime-packages.txt" |
 	{ if [ "$suite" = trixie ]; then sed 's/^libelf1$/libelf1t64/'; else cat; fi } |
 	sed "s/^linux-image-amd64$/linux-image-$arch/" | paste -sd,)
+# The machine's own Debian mirror (and its security archive, if it has one): the suite, its
+# updates and its security updates, as mmdebstrap adds them for a stable suite by itself
+mirror=$("$here/../lib/debian-mirror.sh")
+security=$("$here/../lib/debian-mirror.sh" security)
+sources=("deb $mirror $suite main" "deb $mirror $suite-updates main")
+[ -z "$security" ] || sources+=("deb $security $suite-security main")
 kernels=()
 if [ "$suite" = trixie ]; then
 	# Docker and Podman as users run them (their systemd units, drivers), Podman rootless too
@@ -58,7 +64,7 @@ if [ "$suite" = trixie ]; then
 	packages="$packages,docker.io,docker-cli,podman,uidmap,dbus-user-session,libpam-systemd"
 	# trixie-backports' newest 7.x kernel beside Debian 13's own
 	kernels=(
-		--customize-hook='echo "deb http://deb.debian.org/debian trixie-backports main" >"$1/etc/apt/sources.list.d/trixie-backports.list"'
+		--customize-hook="echo 'deb $mirror trixie-backports main' >\"\$1/etc/apt/sources.list.d/trixie-backports.list\""
 		--customize-hook='chroot "$1" apt-get update -q >/dev/null'
 		--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-7\.[0-9.]+\+deb13-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && [ -n "$pkg" ] && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -t trixie-backports "$pkg" >/dev/null'
 		--customize-hook='rm "$1/etc/apt/sources.list.d/trixie-backports.list" && chroot "$1" apt-get update -q >/dev/null'
@@ -79,7 +85,7 @@ fi
 # Debian 12's guest also gets Debian 11's 5.10 (refused).
 if [ "$suite" = bookworm ] && [ "$arch" = amd64 ]; then
 	kernels=(
-		--customize-hook='echo "deb http://deb.debian.org/debian bullseye main" >"$1/etc/apt/sources.list.d/bullseye.list"'
+		--customize-hook="echo 'deb $mirror bullseye main' >\"\$1/etc/apt/sources.list.d/bullseye.list\""
 		--customize-hook='chroot "$1" apt-get update -q >/dev/null'
 		--customize-hook='pkg=$(chroot "$1" apt-cache search --names-only "^linux-image-5\.10\.0-[0-9]+-amd64\$" | cut -d" " -f1 | sort -V | tail -1) && chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$pkg" >/dev/null'
 		--customize-hook='rm "$1/etc/apt/sources.list.d/bullseye.list" && chroot "$1" apt-get update -q >/dev/null'
@@ -100,7 +106,7 @@ mmdebstrap --quiet --mode=root --variant=apt --architectures="$arch" --include="
 	--customize-hook='mkdir -p "$1/repo" "$1/results"' \
 	--customize-hook='echo 9pnet_virtio >"$1/etc/modules-load.d/9p.conf"' \
 	--customize-hook='printf "repo /repo 9p trans=virtio,version=9p2000.L,ro,nofail 0 0\nresults /results 9p trans=virtio,version=9p2000.L,nofail 0 0\n" >>"$1/etc/fstab"' \
-	"$suite" "$work/root" >&2
+	"$suite" "$work/root" "${sources[@]}" >&2
 cp "$work"/root/boot/vmlinuz-6.* "$out/vmlinuz"
 cp "$work"/root/boot/initrd.img-6.* "$out/initrd.img"
 if [ "$suite" = bookworm ] && [ "$arch" = amd64 ]; then
