@@ -26,7 +26,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # among them: it reaches containerd only through the lookup seam (enrich/lookup.h).
 PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/output/*.c) \
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
-	src/kernel/records_upgrade.c src/metrics/metrics.c src/metrics/metrics_address.c \
+	src/kernel/records_upgrade.c src/metrics/metrics.c src/metrics/metrics_address.c src/metrics/http_request.c \
 	src/enrich/container_meta.c src/enrich/lookup.c src/enrich/user_socket.c src/cli.c \
 	src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)

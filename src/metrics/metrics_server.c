@@ -7,11 +7,20 @@
  * hold anything for long or take much of it:
  * - a connection has CONN_DEADLINE_MS from accept to send its request line and headers and
  *   take the answer (never reset by activity: a byte a second gains nothing);
- * - at most CONNS_MAX connections at once, PEER_CONNS_MAX of them from one address (past that
- *   a new one is closed at once); with all taken, a newcomer takes the slot of the oldest one
- *   still sending its request (counted, both);
+ * - at most CONNS_MAX connections at once, PEER_CONNS_MAX of them from one address (an IPv6
+ *   client's /64). A newcomer from an address at its share takes the slot of that address's
+ *   oldest connection still sending its request: the probe shares its address with every local
+ *   user (systemd unit) or every host process and hostNetwork pod (kubelet), so refusing it
+ *   there would let 8 silent connections refuse every probe. With all slots taken, a newcomer
+ *   takes the slot of the oldest connection still sending its request, wherever it is from.
+ *   Only an address whose 8 connections are all being answered is refused (counted, all);
+ * - a request already sent when its connection is accepted is read at once, and the requests
+ *   of a wakeup are read before its newcomers are taken, ACCEPTS_PER_WAKEUP at most: a probe is
+ *   answered, and past the point of eviction, before PEER_CONNS_MAX newcomers could evict it;
  * - what is read is a request head of REQUEST_HEAD_MAX bytes at most; its request line alone is
- *   parsed (method, path): nothing else of the request is used.
+ *   parsed (method, path; http_request.c): nothing else of the request is used.
+ * ":PORT" listens on IPv6's unspecified address for IPv4 too (IPV6_V6ONLY off), or on IPv4's
+ * alone where the kernel has no IPv6.
  * One answer per connection, then it is closed (Connection: close). A scrape is a few KiB.
  */
 #define _GNU_SOURCE
@@ -28,12 +37,14 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "metrics/http_request.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 
 #define METRICS_TEXT_MAX  (64 * 1024)
 #define CONNS_MAX	  64
 #define PEER_CONNS_MAX	  8
+#define ACCEPTS_PER_WAKEUP (PEER_CONNS_MAX / 2)
 #define CONN_DEADLINE_MS  2000
 #define REQUEST_HEAD_MAX  4096
 #define RESPONSE_HEAD_MAX 256
@@ -46,26 +57,15 @@ struct conn {
 	size_t head_len;
 	char *out; /* the answer, once the request is read */
 	size_t out_len, out_done;
+	uint64_t accepted_seq; /* the order connections were taken in: the oldest is evicted */
 };
 
 struct metrics_server {
 	int listen_fd, epoll_fd, stop_fd;
-	uint64_t stale_ns;
+	uint64_t stale_ns, accepted;
 	pthread_t thread;
 	struct conn conns[CONNS_MAX];
 };
-
-static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr,
-			       sizeof(struct in6_addr));
-	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-	       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-}
 
 static void conn_close(struct conn *c)
 {
@@ -76,39 +76,59 @@ static void conn_close(struct conn *c)
 }
 
 /*
- * A slot for a connection from peer, or NULL when this peer has its share. With every slot
- * taken, the oldest connection still sending its request is closed for it: a scrape or a probe
- * sends its request at once and is answered within milliseconds, so slots held by slow senders
- * are what a newcomer takes, and no number of them keeps a probe out.
+ * A slot for a connection from peer, or NULL when this peer's every connection is being
+ * answered. A peer at its share gives up its own oldest connection still sending its request;
+ * with every slot taken, the oldest such connection of any peer is closed: a scrape or a probe
+ * sends its request at once and is answered within milliseconds, so slots held by slow or
+ * silent senders are what a newcomer takes, and no number of them keeps a probe out.
  */
 static struct conn *conn_slot(struct metrics_server *s, const struct sockaddr_storage *peer)
 {
-	struct conn *free_slot = NULL, *oldest = NULL;
+	struct conn *free_slot = NULL, *oldest = NULL, *oldest_of_peer = NULL, *victim;
 	int from_peer = 0;
 
 	for (int i = 0; i < CONNS_MAX; i++) {
 		struct conn *c = &s->conns[i];
+		bool same = false;
 
 		if (c->fd < 0) {
 			free_slot = free_slot ? free_slot : c;
 			continue;
 		}
-		from_peer += same_peer(&c->peer, peer);
-		if (!c->out && (!oldest || c->deadline_ms < oldest->deadline_ms))
+		if (metrics_same_peer(&c->peer, peer)) {
+			from_peer++;
+			same = true;
+		}
+		if (c->out) /* being answered: not to be taken */
+			continue;
+		if (!oldest || c->accepted_seq < oldest->accepted_seq)
 			oldest = c;
+		if (same && (!oldest_of_peer || c->accepted_seq < oldest_of_peer->accepted_seq))
+			oldest_of_peer = c;
 	}
-	if (from_peer >= PEER_CONNS_MAX || (!free_slot && !oldest))
-		return NULL;
-	if (free_slot)
+	if (from_peer >= PEER_CONNS_MAX)
+		victim = oldest_of_peer;
+	else if (free_slot)
 		return free_slot;
+	else
+		victim = oldest;
+	if (!victim)
+		return NULL;
 	metrics_http_evicted();
-	conn_close(oldest);
-	return oldest;
+	conn_close(victim);
+	return victim;
 }
 
+static void on_readable(struct metrics_server *s, struct conn *c);
+
+/*
+ * Takes up to ACCEPTS_PER_WAKEUP connections (the listening socket stays ready for the rest):
+ * a probe taken now is evicted only by PEER_CONNS_MAX newcomers of its address, so a burst of
+ * them waits for the next wakeup, after the probe's request has been read.
+ */
 static void on_accept(struct metrics_server *s)
 {
-	for (;;) {
+	for (int taken = 0; taken < ACCEPTS_PER_WAKEUP; taken++) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
 		struct epoll_event ev = {.events = EPOLLIN};
@@ -125,11 +145,14 @@ static void on_accept(struct metrics_server *s)
 			close(fd);
 			continue;
 		}
-		*c = (struct conn){.fd = fd, .peer = peer};
+		*c = (struct conn){.fd = fd, .peer = peer, .accepted_seq = ++s->accepted};
 		c->deadline_ms = clock_monotonic_ms() + CONN_DEADLINE_MS;
 		ev.data.ptr = c;
-		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev))
+		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
 			conn_close(c);
+			continue;
+		}
+		on_readable(s, c); /* a request sent with the handshake is answered, not evictable */
 	}
 }
 
@@ -195,17 +218,17 @@ static bool answer_health(struct metrics_server *s, struct conn *c, bool head_on
 /* The request line "METHOD PATH[?QUERY] HTTP/1.x", once the head is whole: the answer. */
 static bool answer_request(struct metrics_server *s, struct conn *c)
 {
-	char method[8], path[32];
+	struct http_request req;
 	bool head_only;
 
-	if (sscanf(c->head, "%7[A-Z] %31[^ ?\r\n]", method, path) != 2)
+	if (http_request_line_parse(c->head, c->head_len, &req))
 		return answer_text(c, 400, "bad request\n", false);
-	head_only = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head_only)
+	head_only = !strcmp(req.method, "HEAD");
+	if (strcmp(req.method, "GET") && !head_only)
 		return answer_text(c, 405, "GET only\n", false);
-	if (!strcmp(path, "/metrics"))
+	if (!strcmp(req.path, "/metrics"))
 		return answer_metrics(c, head_only);
-	if (!strcmp(path, "/healthz"))
+	if (!strcmp(req.path, "/healthz"))
 		return answer_health(s, c, head_only);
 	return answer_text(c, 404, "/metrics or /healthz\n", head_only);
 }
@@ -222,7 +245,7 @@ static void on_readable(struct metrics_server *s, struct conn *c)
 	}
 	c->head_len += n;
 	c->head[c->head_len] = '\0';
-	if (!strstr(c->head, "\r\n\r\n") && !strstr(c->head, "\n\n")) {
+	if (!http_head_end(c->head, c->head_len)) {
 		if (c->head_len == sizeof(c->head) - 1)
 			conn_close(c); /* a head this long is no scrape */
 		return;
@@ -270,12 +293,13 @@ static void *serve(void *arg)
 
 	for (;;) {
 		int n = epoll_wait(s->epoll_fd, events, 16, expire(s));
+		bool incoming = false;
 
 		for (int i = 0; i < n; i++) {
 			struct conn *c = events[i].data.ptr;
 
 			if (c == NULL)
-				on_accept(s);
+				incoming = true;
 			else if (c == (struct conn *)s)
 				return NULL; /* the stop eventfd */
 			else if (c->fd < 0)
@@ -285,21 +309,49 @@ static void *serve(void *arg)
 			else
 				on_readable(s, c);
 		}
+		/* after the batch's requests: what they sent is read before newcomers can evict */
+		if (incoming)
+			on_accept(s);
 	}
+}
+
+static bool is_ipv6_any(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+/* IPv4's every address for IPv6's, on a kernel without IPv6 (ipv6.disable=1) */
+static void ipv4_any(struct sockaddr_storage *a, socklen_t *len)
+{
+	struct sockaddr_in any = {.sin_family = AF_INET,
+				  .sin_port = ((struct sockaddr_in6 *)a)->sin6_port,
+				  .sin_addr.s_addr = htonl(INADDR_ANY)};
+
+	memset(a, 0, sizeof(*a));
+	memcpy(a, &any, sizeof(any));
+	*len = sizeof(any);
 }
 
 static int listen_on(const char *address)
 {
 	struct sockaddr_storage a;
 	socklen_t len;
-	int fd, one = 1;
+	int fd, one = 1, zero = 0;
 
 	if (metrics_address_parse(address, &a, &len))
 		return -EINVAL;
 	fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT && is_ipv6_any(&a)) {
+		ipv4_any(&a, &len);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* every address means IPv4's too, whatever net.ipv6.bindv6only says */
+	if (is_ipv6_any(&a))
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, 128)) {
 		int err = -errno;
 

@@ -330,6 +330,98 @@ def test_slow_clients_cannot_silence_healthz():
         w.stop()
 
 
+class Holders:
+    """Silent connections from one address, the probe's own (any local user beside the systemd
+    unit's probe, any host process or hostNetwork pod beside the kubelet): each connects, sends
+    nothing, and connects again whenever ctrwatch closes it, until stopped."""
+
+    def __init__(self, host, port, count):
+        self.host, self.port = host, port
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.hold, daemon=True) for _ in range(count)]
+        self.opened = 0
+
+    def hold(self):
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        while not self.stopping.is_set():
+            try:
+                with socket.socket(family, socket.SOCK_STREAM) as c:
+                    c.connect((self.host, self.port))
+                    self.opened += 1
+                    c.settimeout(0.2)
+                    while not self.stopping.is_set():
+                        try:
+                            if c.recv(1) == b"":
+                                break  # closed on us: open another
+                        except socket.timeout:
+                            continue
+            except OSError:
+                time.sleep(0.05)
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(timeout=5)
+
+
+def probe(host, port, ending=b"\r\n\r\n"):
+    """/healthz's status as a probe asks it (its own connection, its whole request at once,
+    the kubelet's style of head ending unless told), or None when it was closed unanswered."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as c:
+            c.settimeout(5)
+            c.connect((host, port))
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: probe" + ending)
+            answer = b""
+            while True:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+    except OSError:
+        return None
+    return int(answer.split()[1]) if answer.startswith(b"HTTP/1.1 ") else None
+
+
+def test_holders_on_the_probes_own_address_cannot_refuse_it():
+    """12 silent connections from the probe's own address, opened again as soon as closed: a
+    newcomer from an address at its share (8) takes that address's oldest connection still
+    sending its request, so the probe is answered (before: refused, 0 of 29). ctrwatch listens
+    on ':PORT', IPv4 and IPv6 alike: the same over 127.0.0.1 and [::1]. A head ending in
+    '\\n\\r\\n' is answered too."""
+    port = free_port()
+    w = Ctrwatch(ctd.dir, "holders", "--metrics-address", f":{port}", socket=ctd.sock).start()
+    try:
+        wait_until(lambda: probe("127.0.0.1", port) == 200, timeout=30, what="/healthz")
+        for host in ("127.0.0.1", "::1"):
+            holders = Holders(host, port, 12).start()
+            try:
+                wait_until(lambda: holders.opened >= 12, timeout=10, what="12 holders")
+                answers = [probe(host, port) for _ in range(40)]
+            finally:
+                holders.stop()
+            answered = answers.count(200)
+            log(f"{host}: {holders.opened} holding connections opened; /healthz answered "
+                f"{answered} of {len(answers)}: {answers}")
+            assert answered >= 0.9 * len(answers), answers
+        assert probe("127.0.0.1", port, ending=b"\n\r\n") == 200
+        assert probe("::1", port, ending=b"\n\n") == 200
+        status, text = get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200, text
+        closed = {r: metric(text, "ctrwatch_http_connections_closed_total", reason=r)
+                  for r in ("refused", "evicted")}
+        log(f"closed: {closed}")
+        assert closed["evicted"] >= 80 and closed["refused"] == 0, closed
+    finally:
+        w.stop()
+
+
 def setup():
     global ctd
     ensure_bpffs()

@@ -17,7 +17,7 @@ struct address_case {
 
 static const struct address_case addresses[] = {
     {"127.0.0.1:9469", 0, AF_INET, 9469},
-    {":9469", 0, AF_INET, 9469},
+    {":9469", 0, AF_INET6, 9469}, /* every address: IPv6's, open to IPv4 too */
     {"0.0.0.0:1", 0, AF_INET, 1},
     {"[::1]:9469", 0, AF_INET6, 9469},
     {"[::]:65535", 0, AF_INET6, 65535},
@@ -33,6 +33,39 @@ static const struct address_case addresses[] = {
     {"[127.0.0.1]:9469", -22, 0, 0},
     {"", -22, 0, 0},
 };
+
+struct peer_case {
+	const char *name, *a, *b;
+	bool same;
+};
+
+/* Whose share a connection counts against: an IPv4 address, or an IPv6 /64. */
+static const struct peer_case peers[] = {
+    {"one IPv4 address", "127.0.0.1", "127.0.0.1", true},
+    {"two IPv4 addresses", "127.0.0.1", "127.0.0.2", false},
+    {"an IPv4 client of the dual-stack socket is its IPv4 address", "::ffff:127.0.0.1",
+     "127.0.0.1", true},
+    {"two IPv4 clients of the dual-stack socket are two", "::ffff:10.0.0.1", "::ffff:10.0.0.2",
+     false},
+    {"one IPv6 /64", "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", true},
+    {"two IPv6 /64s", "2001:db8:1:2::1", "2001:db8:1:3::1", false},
+    {"loopback", "::1", "::1", true},
+    {"IPv6 is not IPv4", "::1", "127.0.0.1", false},
+    {"an IPv6 /64 holding the mapped prefix is not every IPv4 client", "::ffff:0:0",
+     "::ffff:10.0.0.2", false},
+};
+
+static void peer_address(const char *text, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(text, ':')) {
+		ss->ss_family = AF_INET6;
+		inet_pton(AF_INET6, text, &((struct sockaddr_in6 *)ss)->sin6_addr);
+	} else {
+		ss->ss_family = AF_INET;
+		inet_pton(AF_INET, text, &((struct sockaddr_in *)ss)->sin_addr);
+	}
+}
 
 static long twelve(void *ctx)
 {
@@ -74,6 +107,24 @@ int main(void)
 					  addresses[i].port);
 			}
 		}
+	}
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		SUBTEST (peers[i].name) {
+			struct sockaddr_storage a, b;
+
+			peer_address(peers[i].a, &a);
+			peer_address(peers[i].b, &b);
+			ASSERT_EQ(metrics_same_peer(&a, &b), peers[i].same);
+			ASSERT_EQ(metrics_same_peer(&b, &a), peers[i].same);
+		}
+	}
+	SUBTEST ("every address is IPv6's unspecified address") {
+		struct sockaddr_storage a;
+		socklen_t len;
+
+		ASSERT_EQ(metrics_address_parse(":9469", &a, &len), 0);
+		ASSERT_EQ(len, sizeof(struct sockaddr_in6));
+		ASSERT_TRUE(IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&a)->sin6_addr));
 	}
 	SUBTEST ("counters by label, gauges, build info with its label escaped") {
 		struct loss_counts lost = {.untracked = 3, .unwritten = 1};
