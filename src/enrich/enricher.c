@@ -15,6 +15,7 @@
 #include "enrich/enricher.h"
 #include "enrich/source.h"
 #include "enrich/user_engines.h"
+#include "enrich/user_lane.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -37,10 +38,9 @@
 /*
  * Rootless containers' lookups wait in a lane of their own, served by a thread of their own:
  * a user's socket is the user's to answer slowly or never, and must not hold up any other
- * container's lookup. At most this many wait; past it, a lookalike's is refused (-EBUSY) and a
- * started container's goes out partial (-EAGAIN).
+ * container's lookup. The lane is shared fairly by uid (user_lane.h); past a uid's share, a
+ * lookalike's lookup is refused (-EBUSY) and a started container's goes out partial (-EAGAIN).
  */
-#define USER_QUEUE_MAX 256
 
 struct enrich_request {
 	uint64_t cgroup_id;
@@ -79,8 +79,7 @@ struct enricher {
 	unsigned int background_len;
 	struct request_queue waiting; /* asked again at not_before_ns, in that order */
 	unsigned int waiting_len;
-	struct request_queue user_queue; /* rootless containers', for the user worker */
-	unsigned int user_len;
+	struct user_lane user_lane; /* rootless containers', for the user worker, by uid */
 	pthread_t user_thread; /* with users only */
 	pthread_cond_t user_wake;
 	struct lookup_result_list results;
@@ -638,12 +637,13 @@ static void *user_worker(void *arg)
 		struct enrich_request *req;
 		struct lookup_result *res;
 
-		while (!(req = TAILQ_FIRST(&e->user_queue)) && !e->stopping)
+		while (!(req = user_lane_pop(&e->user_lane)) && !e->stopping)
 			pthread_cond_wait(&e->user_wake, &e->lock);
-		if (e->stopping)
+		if (e->stopping) {
+			if (req)
+				request_free(req);
 			break;
-		TAILQ_REMOVE(&e->user_queue, req, link);
-		e->user_len--;
+		}
 		pthread_mutex_unlock(&e->lock);
 
 		res = lookup(e, req);
@@ -680,7 +680,7 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	TAILQ_INIT(&e->urgent);
 	TAILQ_INIT(&e->background);
 	TAILQ_INIT(&e->waiting);
-	TAILQ_INIT(&e->user_queue);
+	user_lane_init(&e->user_lane);
 	STAILQ_INIT(&e->results);
 	e->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->event_fd < 0) {
@@ -770,10 +770,8 @@ void enricher_stop(struct enricher *e)
 		pthread_join(e->user_thread, NULL);
 	while ((req = next_request(e)))
 		request_free(req);
-	while ((req = TAILQ_FIRST(&e->user_queue))) {
-		TAILQ_REMOVE(&e->user_queue, req, link);
+	while ((req = user_lane_pop(&e->user_lane)))
 		request_free(req);
-	}
 	while ((res = STAILQ_FIRST(&e->results))) {
 		STAILQ_REMOVE_HEAD(&e->results, link);
 		lookup_result_free(res);
@@ -826,13 +824,10 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 	}
 	pthread_mutex_lock(&e->lock);
 	if (is_users(e, req)) {
-		if (e->user_len < USER_QUEUE_MAX) {
-			TAILQ_INSERT_TAIL(&e->user_queue, req, link);
-			e->user_len++;
+		if (!user_lane_push(&e->user_lane, req->ident.owner_uid, req))
 			pthread_cond_signal(&e->user_wake);
-		} else {
+		else
 			err = req->urgent ? -EAGAIN : -EBUSY;
-		}
 		pthread_mutex_unlock(&e->lock);
 		if (err)
 			request_free(req);

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """A stand-in for a rootless Podman's API service, as the user who runs it could write one:
 serves the Docker-compatible GETs ctrwatch makes (the list filtered by id, /info, an image) on
-a unix socket, from what it is told, or accepts and never answers (--stall).
-usage: fake_engine.py SOCKET [--stall] [--container ID NAME IMAGE]..."""
+a unix socket, from what it is told, or accepts and never answers (--stall), or answers each
+request after --delay SECONDS.
+usage: fake_engine.py SOCKET [--stall] [--delay SECONDS] [--container ID NAME IMAGE]..."""
 
 import json
 import os
@@ -14,7 +15,7 @@ import time
 import urllib.parse
 
 
-def answer(conn, containers):
+def answer(conn, containers, delay):
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(4096)
@@ -37,6 +38,7 @@ def answer(conn, containers):
             if c["ImageID"] == image:
                 status, body = 200, {"Id": image, "RepoDigests": [f"{c['Image']}@{image}"]}
     raw = json.dumps(body).encode()
+    time.sleep(delay)
     conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
                  b"\r\n%s" % (status, len(raw), raw))
 
@@ -44,6 +46,11 @@ def answer(conn, containers):
 def main():
     path, args = sys.argv[1], sys.argv[2:]
     stall = "--stall" in args
+    delay = 0.0
+    if "--delay" in args:
+        i = args.index("--delay")
+        delay = float(args[i + 1])
+        del args[i:i + 2]
     containers = []
     while "--container" in args:
         i = args.index("--container")
@@ -63,7 +70,7 @@ def main():
         if stall:
             held.append(conn)  # open, never answered
             continue
-        threading.Thread(target=lambda c=conn: (answer(c, containers), c.close()),
+        threading.Thread(target=lambda c=conn: (answer(c, containers, delay), c.close()),
                          daemon=True).start()
 
 

@@ -20,7 +20,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Churn, Containerd,  # noqa: E402
-                     Ctrwatch, assert_impostor, cgroup2_dir, ensure_bpffs, forge_cgroup, log,
+                     Ctrwatch, assert_impostor, cgroup2_dir, delegate_cgroup, ensure_bpffs,
+                     forge_cgroup, log,
                      release_bpffs, remove_cgroup_tree, wait_until)
 
 K8S = "k8s.io"
@@ -363,6 +364,59 @@ def test_a_rootless_container_is_what_its_own_user_says_and_nothing_more():
             proc.kill()
             proc.wait()
         w.stop()
+        shutil.rmtree(sockdir, ignore_errors=True)
+
+
+def test_one_user_cannot_fill_the_rootless_lane_for_all():
+    """nobody (65534) makes 300 libpod scopes in its subtree as fast as a shell loop can, its
+    engine answering each lookup after 50 ms: its lookups fill what the rootless lane lets one
+    uid have. Another user (65533), with an engine of its own, starts a container right after:
+    its lookup takes its turn beside nobody's, and its four lines are complete (before, one
+    queue of 256 was shared by every user: the flood filled it and the other user's lookups
+    were refused)."""
+    flooder, other = 65534, 65533
+    other_delegated = f"/user.slice/user-{other}.slice/user@{other}.service"
+    other_slice_made = not os.path.isdir(cgroup2_dir(f"/user.slice/user-{other}.slice"))
+    sockdir = tempfile.mkdtemp(prefix="ctrw-users-")
+    os.chmod(sockdir, 0o1777)  # each user binds its own socket there
+    w = Ctrwatch(workdir, "rootless-lane", "--rootless-podman-socket",
+                 os.path.join(sockdir, "%u.sock"), socket=ctd.sock).start()
+    procs = []
+    flood = [os.urandom(32).hex() for _ in range(300)]
+    top = delegate_cgroup(DELEGATED, flooder)
+    try:
+        procs.append(serve_as(flooder, os.path.join(sockdir, f"{flooder}.sock"),
+                              "--delay", "0.05"))
+        cid = os.urandom(32).hex()
+        procs.append(serve_as(other, os.path.join(sockdir, f"{other}.sock"),
+                              "--container", cid, "other-app", "docker.io/other/app:1"))
+        os.makedirs(os.path.join(top, "user.slice"), exist_ok=True)
+        os.chown(os.path.join(top, "user.slice"), flooder, flooder)
+        dirs = " ".join(f"{top}/user.slice/libpod-{c}.scope" for c in flood)
+        subprocess.run(["setpriv", "--reuid", str(flooder), "--regid", str(flooder),
+                        "--clear-groups", "sh", "-c", f"mkdir {dirs}"], check=True, timeout=60)
+        scope = f"{other_delegated}/user.slice/libpod-{cid}.scope"
+        forge_cgroup(other_delegated, scope, uid=other)
+        evs = wait_until(lambda: (lambda e: e if e and e[-1]["event"] == "container_remove"
+                                  else None)(w.for_container(cid)),
+                         what="the other user's container's remove")
+        log("the other user's lines: " + ", ".join(
+            f'{e["event"]} {e["enrichment"]} {e.get("enrichment_error", "")}' for e in evs))
+        assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                             "container_exit", "container_remove"], evs
+        for e in evs:
+            assert e["enrichment"] == "complete", e
+            assert e["container"]["name"] == "other-app", e
+            assert e["container"]["cgroup_owner_uid"] == other, e
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        w.stop()
+        subprocess.run(["sh", "-c", f"rmdir {top}/user.slice/libpod-*.scope"],
+                       stderr=subprocess.DEVNULL)
+        if other_slice_made:
+            remove_cgroup_tree(f"/user.slice/user-{other}.slice")
         shutil.rmtree(sockdir, ignore_errors=True)
 
 
