@@ -275,13 +275,72 @@ static __always_inline void fill_cgroup_identity(struct record_cgroup *r, __u32 
 	r->parent_id = parent_cgroup_id(cgrp);
 }
 
+#define PATH_DEPTH_MAX 16
+
+/*
+ * The end of a path the tracepoint itself cut: it gives the first TRACE_CGROUP_PATH_LEN - 1
+ * (1023) bytes of a longer one. The cgroup's last whole names, read from its kernfs nodes
+ * (PATH_DEPTH_MAX of them at most), as many as fit a record, root-most first.
+ */
+static __always_inline void tail_from_kernfs(struct record_cgroup *r, struct cgroup *cgrp)
+{
+	struct kernfs_node *chain[PATH_DEPTH_MAX], *kn = BPF_CORE_READ(cgrp, kn), *parent;
+	__u32 zero = 0, keep = 0, total = 0, off = 0;
+	char *buf = bpf_map_lookup_elem(&path_scratch, &zero);
+	long n;
+
+	if (!buf)
+		return;
+#pragma unroll
+	for (int i = 0; i < PATH_DEPTH_MAX; i++) {
+		parent = kn_parent(kn);
+		if (!parent)
+			break; /* the root has no name in a path */
+		n = bpf_probe_read_kernel_str(buf, CGROUP_PATH_MAX, BPF_CORE_READ(kn, name));
+		/* "/name" takes n bytes (n counts the NUL) */
+		if (n < 2 || total + n > CGROUP_PATH_MAX - 1)
+			break;
+		total += n;
+		chain[i] = kn;
+		keep++;
+		kn = parent;
+	}
+	if (!keep)
+		return;
+#pragma unroll
+	for (int i = PATH_DEPTH_MAX - 1; i >= 0; i--) {
+		if (i >= keep)
+			continue;
+		if (off >= CGROUP_PATH_MAX - 1)
+			return;
+		barrier_var(off);
+		buf[off & (CGROUP_PATH_MAX - 1)] = '/';
+		off++;
+		barrier_var(off);
+		n = bpf_probe_read_kernel_str(&buf[off & (CGROUP_PATH_MAX - 1)], CGROUP_PATH_MAX,
+					      BPF_CORE_READ(chain[i], name));
+		if (n > 1)
+			off += n - 1;
+	}
+	if (off >= CGROUP_PATH_MAX)
+		return;
+	if (bpf_probe_read_kernel(r->path, CGROUP_PATH_MAX, buf))
+		return;
+	barrier_var(off);
+	r->path[off & (CGROUP_PATH_MAX - 1)] = '\0';
+	r->path_len = off;
+	r->hdr.flags |= RECORD_F_PATH_TAIL;
+}
+
 /*
  * A path too long for the record: its end is what names a container (a scope, a pod slice
- * and an id), and its beginning a nesting userspace knows from the parent's cgroup id. Read
- * whole into the scratch buffer (up to CGROUP_PATH_TAIL_SCRATCH - 1 bytes), its last
- * CGROUP_PATH_MAX - 1 bytes go in the record. Longer still, the beginning stays.
+ * and an id); the id of the cgroup at the engine's whole path proves the rest (enricher.c).
+ * Read whole into the scratch buffer (up to CGROUP_PATH_TAIL_SCRATCH - 1 bytes), its last
+ * CGROUP_PATH_MAX - 1 bytes go in the record. One the tracepoint cut has its end read from
+ * kernfs (tail_from_kernfs).
  */
-static __always_inline void keep_path_tail(struct record_cgroup *r, const char *path)
+static __always_inline void keep_path_tail(struct record_cgroup *r, const char *path,
+					   struct cgroup *cgrp)
 {
 	__u32 zero = 0;
 	char *buf = bpf_map_lookup_elem(&tail_scratch, &zero);
@@ -290,7 +349,11 @@ static __always_inline void keep_path_tail(struct record_cgroup *r, const char *
 	if (!buf)
 		return;
 	len = bpf_probe_read_kernel_str(buf, CGROUP_PATH_TAIL_SCRATCH, path);
-	if (len <= CGROUP_PATH_MAX || len >= CGROUP_PATH_TAIL_SCRATCH)
+	if (len >= CGROUP_PATH_TAIL_SCRATCH) {
+		tail_from_kernfs(r, cgrp);
+		return;
+	}
+	if (len <= CGROUP_PATH_MAX)
 		return;
 	start = len - CGROUP_PATH_MAX; /* the last CGROUP_PATH_MAX bytes, its NUL included */
 	if (start < 0 || start > CGROUP_PATH_TAIL_SCRATCH - CGROUP_PATH_MAX)
@@ -315,11 +378,9 @@ static __always_inline void fill_cgroup(struct record_cgroup *r, __u32 type, __u
 	/* A path of exactly CGROUP_PATH_MAX - 1 bytes is flagged too: the read cannot tell. */
 	if (len >= CGROUP_PATH_MAX) {
 		r->hdr.flags |= RECORD_F_TRUNCATED;
-		keep_path_tail(r, path);
+		keep_path_tail(r, path, cgrp);
 	}
 }
-
-#define PATH_DEPTH_MAX 16
 
 /*
  * The cgroup's path, as cgroup_mkdir's tracepoint gives it ("/a/b"), rebuilt from its kernfs

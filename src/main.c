@@ -212,6 +212,7 @@ static void open_enricher(struct ctrwatch *cw, const struct options *opts)
 	    .crio_socket = opts->crio_socket,
 	    .user_podman_socket = opts->user_podman_socket,
 	    .rpc_timeout_ms = cli_rpc_timeout_ms(opts->enrich_timeout_ms),
+	    .cgroup_mount = cw->hierarchy.mount_point,
 	};
 
 	cw->enricher = enricher_start(&cfg);

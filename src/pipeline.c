@@ -246,7 +246,6 @@ static int request_lookup(struct pipeline *p, struct slot *s, uint64_t now_ns)
 	    .ident = &c->ident,
 	    .cgroup_path = c->cgroup_path,
 	    .cgroup_path_tail = c->cgroup_path_truncated,
-	    .outer_path = c->parent_path,
 	    /* a running container whose init the scan could not find: ask containerd for it */
 	    .want_init_pid = !c->init_pid && c->existing,
 	    .urgent = c->confirmed,

@@ -249,20 +249,15 @@ bool container_meta_cgroup_matches(const char *cgroups_path, const char *path)
 	return strlen(want) == trimmed_len(path) && !memcmp(want, path, strlen(want));
 }
 
-bool container_meta_cgroup_tail_matches(const char *cgroups_path, const char *tail,
-					const char *outer)
+bool container_meta_cgroup_tail_matches(const char *cgroups_path, const char *tail, char *want,
+					size_t size)
 {
-	char want[SPEC_PATH_MAX];
 	size_t w, t;
 
-	if (!tail || tail[0] != '/' || !spec_path(cgroups_path, want, sizeof(want)))
+	if (!tail || tail[0] != '/' || !spec_path(cgroups_path, want, size))
 		return false;
 	w = strlen(want);
 	t = trimmed_len(tail);
-	/* a path that fit the record was kept whole: a tail is the end of a longer one */
-	if (w < CGROUP_PATH_MAX || w < t || memcmp(want + w - t, tail, t))
-		return false;
-	if (!outer)
-		return false; /* nothing says where its beginning is */
-	return !strncmp(want, outer, strlen(outer)) && want[strlen(outer)] == '/';
+	/* tail starts with '/': a match ends the path at a whole component */
+	return w >= t && !memcmp(want + w - t, tail, t);
 }

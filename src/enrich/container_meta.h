@@ -74,13 +74,13 @@ bool container_meta_cgroup_matches(const char *cgroups_path, const char *path);
  */
 char *container_meta_cgroup_under(const char *cgroups_path, const char *root);
 /*
- * The same for a cgroup whose path did not fit a record (longer than CGROUP_PATH_MAX - 1): the
- * kernel kept its end, tail, from its first whole name on. It is the cgroup cgroupsPath names
- * when that path is that long, ends with tail, and begins with the path of outer, the container
- * the cgroup is nested in (kind's pods in a node's container); without outer, nothing says where
- * its beginning is, and it is not.
+ * The same for a cgroup whose path did not fit a record (CGROUP_PATH_MAX - 1 bytes or more):
+ * the kernel kept its end, tail, from its first whole name on (or all of it, when it is exactly
+ * that long). Whether the path cgroupsPath names ends with tail; that path, for the proof
+ * (cgroup_proof.h) that it is the cgroup's whole path, goes into want (size bytes). A matching
+ * end alone proves nothing: anyone can make OUTER/<anything>/<the real tail>.
  */
-bool container_meta_cgroup_tail_matches(const char *cgroups_path, const char *tail,
-					const char *outer);
+bool container_meta_cgroup_tail_matches(const char *cgroups_path, const char *tail, char *want,
+					size_t size);
 
 #endif

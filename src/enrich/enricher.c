@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "enrich/cgroup_proof.h"
 #include "enrich/containerd_client.h"
 #include "enrich/cri_client.h"
 #include "enrich/engine_client.h"
@@ -47,7 +49,7 @@ struct enrich_request {
 	struct container_ident ident;
 	char *cgroup_path;
 	bool cgroup_path_tail;
-	char *outer_path; /* or NULL */
+	const char *cgroup_mount; /* the watched hierarchy's, the enricher's */
 	bool want_init_pid;
 	bool urgent;
 	unsigned int attempts;	/* CRI lookups made (a pod's container not known yet) */
@@ -85,6 +87,7 @@ struct enricher {
 	struct lookup_result_list results;
 	int event_fd;
 	char socket_path[4096];
+	char cgroup_mount[PATH_MAX]; /* the watched hierarchy's mount point */
 };
 
 _Static_assert(LOOKUP_ERROR_MAX >= CONTAINERD_ERROR_MAX, "containerd errors fit a lookup result");
@@ -94,18 +97,31 @@ _Static_assert(LOOKUP_ERROR_MAX >= CRI_ERROR_MAX, "CRI errors fit a lookup resul
 static void request_free(struct enrich_request *req)
 {
 	free(req->cgroup_path);
-	free(req->outer_path);
 	free(req->namespace);
 	free(req);
 }
 
-/* Whether the engine's cgroupsPath for the container names the cgroup asked about. */
-static bool names_this_cgroup(const struct enrich_request *req, const char *cgroups_path)
+/*
+ * Whether the engine's cgroupsPath for the container names the cgroup asked about: 1, or 0
+ * when it names another. A cgroup whose path no record could hold (the kernel kept its end) is
+ * named only when the engine's path ends the same and the cgroup at that whole path has this
+ * cgroup's id (cgroup_proof.h): a matching end alone is what anyone can forge. -errno when that
+ * could not be told: the cgroup was gone before it was asked.
+ */
+static int names_this_cgroup(const struct enrich_request *req, const char *cgroups_path)
 {
-	if (req->cgroup_path_tail)
-		return container_meta_cgroup_tail_matches(cgroups_path, req->cgroup_path,
-							  req->outer_path);
-	return container_meta_cgroup_matches(cgroups_path, req->cgroup_path);
+	char want[PATH_MAX];
+	int err;
+
+	if (!req->cgroup_path_tail)
+		return container_meta_cgroup_matches(cgroups_path, req->cgroup_path);
+	if (!container_meta_cgroup_tail_matches(cgroups_path, req->cgroup_path, want,
+						sizeof(want)))
+		return 0;
+	err = cgroup_proof(req->cgroup_mount, want, req->cgroup_id);
+	if (err == -ESRCH || err == -ENOTDIR)
+		return 0; /* another cgroup is there, or none could be */
+	return err ? err : 1;
 }
 
 /*
@@ -120,6 +136,31 @@ static void note_mismatch(struct lookup_result *res, const char *engine, const c
 		 res->meta.cgroups_path ? res->meta.cgroups_path : "(none)");
 	res->mismatched = true;
 	container_meta_free(&res->meta);
+}
+
+/*
+ * What an engine's answer for the container makes of the cgroup asked about: LOOKUP_FOUND when
+ * its cgroupsPath names this cgroup; LOOKUP_MISMATCH (note_mismatch) when it names another;
+ * LOOKUP_FAILED, without the engine's words, when it could not be told.
+ */
+static enum lookup_status check_cgroup(const struct enrich_request *req,
+				       struct lookup_result *res, const char *engine,
+				       const char *ns)
+{
+	int named = names_this_cgroup(req, res->meta.cgroups_path);
+
+	if (named > 0)
+		return LOOKUP_FOUND;
+	if (named == 0) {
+		note_mismatch(res, engine, ns, req->ident.id);
+		return LOOKUP_MISMATCH;
+	}
+	snprintf(res->error, sizeof(res->error),
+		 "%s has container %.12s, but the cgroup's path is too long for a record and its "
+		 "whole path could not be proven to be the one %s names (%s)",
+		 engine, req->ident.id, engine, strerror(-named));
+	container_meta_free(&res->meta);
+	return LOOKUP_FAILED;
 }
 
 /* Containers/Get in ns; tells whether the answer ends the search. */
@@ -142,12 +183,8 @@ static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_re
 	 * A cgroup is this container only if its spec names this very cgroup: any cgroup can be
 	 * named like one (a user's delegated subtree, a writable cgroupfs), at any depth.
 	 */
-	if (!names_this_cgroup(req, res->meta.cgroups_path)) {
-		note_mismatch(res, "containerd", ns, req->ident.id);
-		return false;
-	}
-	res->status = LOOKUP_FOUND;
-	return true;
+	res->status = check_cgroup(req, res, "containerd", ns);
+	return res->status != LOOKUP_MISMATCH;
 }
 
 /*
@@ -296,12 +333,8 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	}
 	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT && rc != -EPERM, res->error);
 	note_absent_engine(src, req->ident.id);
-	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {
-		note_mismatch(res, src->name, NULL, req->ident.id);
-		return LOOKUP_MISMATCH;
-	}
 	if (rc == 0)
-		return LOOKUP_FOUND;
+		return check_cgroup(req, res, src->name, NULL);
 	return rc == -ENOENT ? LOOKUP_NOT_FOUND : LOOKUP_FAILED;
 }
 
@@ -384,12 +417,8 @@ static enum lookup_status lookup_cri(struct enricher *e, const struct enrich_req
 	note_reachability(&e->cri_source, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
 	if (req->ident.runtime == RUNTIME_CRIO)
 		note_absent_engine(&e->cri_source, req->ident.id);
-	if (rc == 0 && !names_this_cgroup(req, res->meta.cgroups_path)) {
-		note_mismatch(res, e->cri_source.name, NULL, req->ident.id);
-		return LOOKUP_MISMATCH;
-	}
-	if (rc == 0)
-		return LOOKUP_FOUND; /* res->error set: its pod could not be asked, partial */
+	if (rc == 0) /* res->error may be set: its pod could not be asked, partial */
+		return check_cgroup(req, res, e->cri_source.name, NULL);
 	if (rc == -ENOENT) {
 		res->error[0] = '\0';
 		return LOOKUP_NOT_FOUND;
@@ -677,6 +706,8 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	if (!e)
 		return NULL;
 	snprintf(e->socket_path, sizeof(e->socket_path), "%s", cfg->socket_path);
+	snprintf(e->cgroup_mount, sizeof(e->cgroup_mount), "%s",
+		 cfg->cgroup_mount ? cfg->cgroup_mount : "");
 	TAILQ_INIT(&e->urgent);
 	TAILQ_INIT(&e->background);
 	TAILQ_INIT(&e->waiting);
@@ -815,10 +846,9 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 	req->session_pid = lr->session_pid;
 	req->cgroup_path = strdup(lr->cgroup_path);
 	req->cgroup_path_tail = lr->cgroup_path_tail;
-	req->outer_path = lr->outer_path ? strdup(lr->outer_path) : NULL;
+	req->cgroup_mount = e->cgroup_mount;
 	req->namespace = lr->namespace ? strdup(lr->namespace) : NULL;
-	if (!req->cgroup_path || (lr->namespace && !req->namespace) ||
-	    (lr->outer_path && !req->outer_path)) {
+	if (!req->cgroup_path || (lr->namespace && !req->namespace)) {
 		request_free(req);
 		return -ENOMEM;
 	}

@@ -21,6 +21,8 @@ struct enricher_config {
 	/* rootless Podman's, "%u" for the uid (user_engines.h); NULL: not asked */
 	const char *user_podman_socket;
 	int rpc_timeout_ms; /* one call, to any of them */
+	/* the watched hierarchy's mount point: where a long path's cgroup is proven by its id */
+	const char *cgroup_mount;
 };
 
 /* Starts the worker. Returns NULL with errno set. */

@@ -23,7 +23,6 @@ struct lookup_request {
 	const struct container_ident *ident;
 	const char *cgroup_path; /* relative to the hierarchy root */
 	bool cgroup_path_tail;	 /* ... only its end: it did not fit a record */
-	const char *outer_path;	 /* the cgroup path of the container it is nested in, or NULL */
 	bool want_init_pid;	 /* a running container whose init the scan could not see */
 	/*
 	 * A known container (its path named one, or its start confirmed it), asked for before any

@@ -47,7 +47,6 @@ void container_put(struct container *c)
 	if (--c->refs)
 		return;
 	free(c->cgroup_path);
-	free(c->parent_path);
 	free(c);
 	live--;
 }

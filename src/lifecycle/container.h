@@ -41,7 +41,6 @@ struct container {
 	bool readmitted;     /* the kernel first tracked it at its start: created_ns is that */
 	/* the container whose cgroup this one's is nested in (kind, Docker-in-Docker), or "" */
 	char parent_id[CONTAINER_ID_MAX + 1];
-	char *parent_path; /* ... and its cgroup path when it is whole; NULL otherwise */
 
 	enum container_phase phase;
 	bool confirmed;	   /* known to be a container, not a /<ns>/<id> lookalike directory */

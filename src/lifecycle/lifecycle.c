@@ -214,9 +214,6 @@ static void set_parent(struct container *c, const struct container *outer)
 	if (!outer || outer == c)
 		return;
 	memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
-	/* where the nested one's path begins, when its own is only its end (enricher.c) */
-	if (!outer->cgroup_path_truncated)
-		c->parent_path = strdup(outer->cgroup_path); /* NULL: not confirmed, no worse */
 }
 
 /*

@@ -73,6 +73,103 @@ def test_cgroup_named_like_a_running_container_is_not_that_container():
     watcher.wait_for(cid, "container_remove")
 
 
+def kubelet_tail(pod_uid, cid):
+    """What the kubelet's systemd driver names a pod's container under its slices."""
+    pod = f"kubelet-kubepods-besteffort-pod{pod_uid.replace('-', '_')}.slice"
+    return (f"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/{pod}/"
+            f"cri-containerd-{cid}.scope")
+
+
+def padded(top, tail, length):
+    """top/<pad>.../tail, exactly length bytes: pads of 200 bytes at most, each a name."""
+    rest = length - len(top) - len(tail)
+    pads = []
+    while rest > 0:
+        n = min(201, rest)  # "/" and up to 200 bytes
+        assert n >= 2, (length, rest)
+        pads.append("/" + "p" * (n - 1))
+        rest -= n
+    path = top + "".join(pads) + tail
+    assert len(path) == length, (len(path), length)
+    return path
+
+
+def test_real_containers_with_long_paths_are_complete():
+    """Real containers whose cgroup paths a record cannot hold: exactly 255 bytes (flagged, kept
+    whole), 600 (the kernel keeps the end) and 1 100 (past what the tracepoint gives: the end
+    read from kernfs). containerd's path for each ends the same and the cgroup at it has the
+    cgroup's id: all four lines complete, with no outer container (before: 'mismatch' for 255
+    and 1 100, and for 600 too with nothing around it)."""
+    top = f"/ctrw-long-{os.getpid()}"
+    created_cgroups.append(top)
+    for length in (255, 600, 1100):
+        cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
+        path = padded(top, kubelet_tail(pod_uid, cid), length)
+        assert ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 3",
+                       extra=["--cgroup", path]).returncode == 3
+        evs = wait_until(lambda: (lambda e: e if e and e[-1]["event"] == "container_remove"
+                                  else None)(watcher.for_container(cid)),
+                         what=f"the remove of the {length}-byte container")
+        log(f"{length} bytes: " + ", ".join(
+            f'{e["event"]} {e["enrichment"]} {e.get("enrichment_error", "")}' for e in evs))
+        assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                             "container_exit", "container_remove"], evs
+        for e in evs:
+            assert e["enrichment"] == "complete", e
+            assert e["container"]["cgroup_path_truncated"] is True, e
+            assert path.endswith(e["container"]["cgroup_path"]), e
+            assert e["pod"]["uid"] == pod_uid, e
+        assert evs[2]["exit"]["code"] == 3, evs[2]
+
+
+def test_a_forged_nesting_does_not_carry_the_inner_containers_identity():
+    """A kind node's container O runs, and in it a pod's container C, at a path longer than a
+    record. A workload in O makes O/<200 x>/<C's pod slice>/<C's scope> (made here from the
+    host: the kernel sees the same mkdirs under O's cgroup) and runs a program there: same
+    end, same outer container. Only the cgroup at containerd's whole path for C has C's id, so
+    the forged one is an impostor, without C's image, name or pod (before: complete, with
+    C's identity); C's own lines are complete."""
+    outer, cid, pod_uid = os.urandom(32).hex(), os.urandom(32).hex(), str(uuid.uuid4())
+    outer_cg = f"/system.slice/docker-{outer}.scope"
+    real = outer_cg + kubelet_tail(pod_uid, cid)
+    fake = outer_cg + "/" + "x" * 200 + kubelet_tail(pod_uid, cid)
+    assert 255 < len(real) < 1023 and len(fake) < 1023, (len(real), len(fake))
+    created_cgroups.append(outer_cg)
+    labels = ["--label", f"io.kubernetes.pod.uid={pod_uid}", "--label",
+              "io.kubernetes.pod.name=victim", "--label", "io.kubernetes.pod.namespace=shop"]
+    ctd.run(outer, "/bin/sleep", "60", detach=True, check=True, extra=["--cgroup", outer_cg])
+    ctd.run(cid, "/bin/sleep", "60", detach=True, check=True,
+            extra=["--cgroup", real, *labels])
+    try:
+        start = watcher.wait_for(cid, "container_start")  # the real one: nothing forged yet
+        assert start["enrichment"] == "complete" and start["pod"]["name"] == "victim", start
+        real_id = start["container"]["cgroup_id"]
+        made = cgroup2_dir(fake)
+        os.makedirs(made)
+        try:
+            subprocess.run(["sh", "-c", f'echo $$ > "{made}/cgroup.procs" && '
+                            f'unshare -m /bin/true'], check=True, timeout=30)
+        finally:
+            os.rmdir(made)
+        forged = wait_until(lambda: (lambda e: e if e and e[-1]["event"] == "container_remove"
+                                     else None)([e for e in watcher.for_container(cid)
+                                                 if e["container"]["cgroup_id"] != real_id]),
+                            what="the forged cgroup's remove")
+        log("the forged nesting's lines:\n  " + "\n  ".join(json.dumps(e) for e in forged))
+        assert [e["event"] for e in forged] == ["container_create", "container_start",
+                                                "container_exit", "container_remove"], forged
+        for e in forged:
+            assert e["enrichment"] == "mismatch", e
+            for field in ("image", "image_digest", "name", "labels", "namespace"):
+                assert field not in e["container"], (field, e)
+            assert "pod" not in e, e
+    finally:
+        for c in (cid, outer):
+            ctd.kill(c)
+            ctd.remove(c)
+    watcher.wait_for(cid, "container_remove")
+
+
 def test_a_container_making_sub_cgroups_cannot_fill_the_kernel_map():
     """A container with a writable cgroupfs makes 3 000 sub-cgroups (made here from the host
     side: the kernel sees the same mkdirs under the container's cgroup); ctrwatch's map holds

@@ -96,7 +96,10 @@ static const struct spec_case specs[] = {
     {"empty spec", "", "/default/web", false},
 };
 
-/* A cgroup whose path did not fit a record: its end, and the container it is nested in. */
+/*
+ * A cgroup whose path did not fit a record: its end. Whether the engine's path ends the same;
+ * only the cgroup's id at that whole path (cgroup_proof.c, end to end) says it is this cgroup.
+ */
 #define OUTER  "/system.slice/docker-" ID ID ID ID ".scope"
 #define MIDDLE "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice"
 #define POD    "/kubelet-kubepods-besteffort-pod0d1d0c7e_76ea_4a5e_b8a1_0e0c6a7b9f10.slice"
@@ -105,20 +108,24 @@ static const struct tail_case {
 	const char *name;
 	const char *spec;
 	const char *tail;
-	const char *outer;
 	bool match;
+	const char *want; /* the engine's whole path, for the proof */
 } tails[] = {
-    {"nested, its end and its outer container's path", OUTER MIDDLE POD INNER, POD INNER, OUTER,
-     true},
+    {"nested, its end", OUTER MIDDLE POD INNER, POD INNER, true, OUTER MIDDLE POD INNER},
     {"nested, the end kept from a component in the middle", OUTER MIDDLE POD INNER,
-     "/kubelet-kubepods-besteffort.slice" POD INNER, OUTER, true},
-    {"another outer container", OUTER MIDDLE POD INNER, POD INNER,
-     "/system.slice/docker-other.scope", false},
-    {"no outer known", OUTER MIDDLE POD INNER, POD INNER, NULL, false},
-    {"a spec short enough to fit a record is no tail's", "/kubepods/podu" INNER, INNER, "/kubepods",
-     false},
-    {"another end", OUTER MIDDLE POD INNER, POD "/cri-containerd-other.scope", OUTER, false},
-    {"an end not at a component", OUTER MIDDLE POD INNER, "ods-besteffort-pod" INNER, OUTER, false},
+     "/kubelet-kubepods-besteffort.slice" POD INNER, true, OUTER MIDDLE POD INNER},
+    {"not nested: a long path of its own", MIDDLE POD INNER, POD INNER, true, MIDDLE POD INNER},
+    {"a path that is its whole tail (255 bytes: flagged, kept whole)", "/kubepods/podu" INNER,
+     "/kubepods/podu" INNER, true, "/kubepods/podu" INNER},
+    {"a systemd cgroupsPath", "kubelet-kubepods-besteffort-pod0d1d.slice:cri-containerd:" ID,
+     "/kubelet-kubepods-besteffort-pod0d1d.slice/cri-containerd-" ID ".scope", true,
+     "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+     "kubelet-kubepods-besteffort-pod0d1d.slice/cri-containerd-" ID ".scope"},
+    {"another end", OUTER MIDDLE POD INNER, POD "/cri-containerd-other.scope", false, NULL},
+    {"an end not at a component", OUTER MIDDLE POD INNER, "ods-besteffort-pod" INNER, false,
+     NULL},
+    {"a tail longer than the engine's path", POD INNER, MIDDLE POD INNER, false, NULL},
+    {"no cgroupsPath", "", POD INNER, false, NULL},
 };
 
 struct filter_case {
@@ -285,10 +292,15 @@ int main(void)
 			free(got);
 		}
 	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
-		SUBTEST (tails[i].name)
+		SUBTEST (tails[i].name) {
+			char want[4096];
+
 			ASSERT_EQ(container_meta_cgroup_tail_matches(tails[i].spec, tails[i].tail,
-								     tails[i].outer),
+								     want, sizeof(want)),
 				  tails[i].match);
+			if (tails[i].match)
+				ASSERT_STREQ(want, tails[i].want);
+		}
 
 	build_meta(&m);
 	SUBTEST ("labels give name, pod fields, not a sandbox") {
