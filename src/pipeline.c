@@ -52,6 +52,7 @@ struct slot {
 	uint64_t exec_deadline_ns;
 	enum verdict verdict;
 	enum metrics_drop_reason drop_reason; /* with VERDICT_DROP */
+	bool impostor_alerted; /* its one cgroup_impostor line went out */
 	struct held_list held;
 	TAILQ_ENTRY(slot) holding_link; /* in pipeline.holding while held is not empty */
 };
@@ -145,6 +146,7 @@ static void slot_free(struct pipeline *p, struct slot *s)
 	tdelete(s, &p->slots, compare_slot);
 	set_meta(p, s, NULL);
 	free(s->enrichment.error);
+	free(s->enrichment.claim);
 	container_put(s->container);
 	free(s);
 }
@@ -402,6 +404,28 @@ static void decide(struct pipeline *p, struct slot *s)
 }
 
 /*
+ * An impostor (its engine has the container its name claims elsewhere) is no container: no line
+ * of it may carry the claimed container as its own. Its one cgroup_impostor line takes the place
+ * of its start (with the program it ran), or of its first line found running, or of its remove
+ * if it never started; every other event of it is not written (counted, "impostor").
+ */
+static void write_impostor(struct pipeline *p, struct slot *s, struct event *ev)
+{
+	enum event_kind kind = ev->kind;
+
+	if (!s->impostor_alerted &&
+	    (kind == EVENT_CONTAINER_START || kind == EVENT_CONTAINER_EXISTING ||
+	     kind == EVENT_CONTAINER_REMOVE)) {
+		s->impostor_alerted = true;
+		ev->kind = EVENT_CGROUP_IMPOSTOR;
+		write_event(p, s, ev);
+		ev->kind = kind;
+		return;
+	}
+	metrics_event_dropped(METRICS_DROP_IMPOSTOR);
+}
+
+/*
  * Writes (or drops) the held events, up to a session still waiting for its exec id if upto_exec
  * (what follows it waits too: events go out in order). The slot ends with the container's
  * remove, or with a drop: the lifecycle forgot it then, so no other event of it can come.
@@ -419,7 +443,9 @@ static void release_held(struct pipeline *p, struct slot *s, bool write, bool up
 		if (TAILQ_EMPTY(&s->held))
 			TAILQ_REMOVE(&p->holding, s, holding_link);
 		ended |= h->ev.kind == EVENT_CONTAINER_REMOVE;
-		if (write)
+		if (write && s->enrichment.state == ENRICHMENT_MISMATCH)
+			write_impostor(p, s, &h->ev);
+		else if (write)
 			write_event(p, s, &h->ev);
 		else if (s->verdict == VERDICT_DROP)
 			metrics_event_dropped(s->drop_reason);
@@ -553,6 +579,10 @@ static void apply_result(struct pipeline *p, struct slot *s, struct lookup_resul
 		set_meta(p, s, NULL);
 		s->enrichment.state = ENRICHMENT_MISMATCH;
 		set_error(s, "%s", r->error);
+		free(s->enrichment.claim);
+		s->enrichment.claim = malloc(sizeof(*s->enrichment.claim));
+		if (s->enrichment.claim)
+			*s->enrichment.claim = r->claim;
 		break;
 	case LOOKUP_FAILED:
 		/* containerd cannot vouch for a lookalike now; if it starts, its start will */

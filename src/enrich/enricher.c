@@ -134,6 +134,10 @@ static void note_mismatch(struct lookup_result *res, const char *engine, const c
 	snprintf(res->error, sizeof(res->error), "%s%s%s has container %.12s with its cgroup at %s",
 		 engine, ns ? " namespace " : "", ns ? ns : "", id,
 		 res->meta.cgroups_path ? res->meta.cgroups_path : "(none)");
+	snprintf(res->claim.engine, sizeof(res->claim.engine), "%s", engine);
+	snprintf(res->claim.namespace, sizeof(res->claim.namespace), "%s", ns ? ns : "");
+	snprintf(res->claim.cgroups_path, sizeof(res->claim.cgroups_path), "%s",
+		 res->meta.cgroups_path ? res->meta.cgroups_path : "");
 	res->mismatched = true;
 	container_meta_free(&res->meta);
 }

@@ -19,12 +19,20 @@ enum enrichment_state {
 	ENRICHMENT_MISMATCH,
 };
 
+/* Where the engine has the container a mismatched cgroup is named like. */
+struct enrichment_claim {
+	char engine[32];	/* "containerd", "docker", "podman (uid 1000)", ... */
+	char namespace[64];	/* containerd's namespace, or "" */
+	char cgroups_path[512]; /* the engine's cgroupsPath for it, as the engine says it */
+};
+
 /* What the event encoders are told of a container beyond its identity. The pipeline's. */
 struct enrichment {
 	enum enrichment_state state;
-	struct container_meta *meta; /* NULL unless containerd knew the container */
-	char *error;		     /* why partial; NULL otherwise */
-	bool sandbox;		     /* policy_is_sandbox(meta), when meta is set */
+	struct container_meta *meta;	/* NULL unless containerd knew the container */
+	char *error;			/* why partial; NULL otherwise */
+	bool sandbox;			/* policy_is_sandbox(meta), when meta is set */
+	struct enrichment_claim *claim; /* with ENRICHMENT_MISMATCH; NULL otherwise */
 };
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 
 #include "enrich/container_meta.h"
+#include "enrich/enrichment.h"
 #include "lifecycle/cgroup_path.h"
 
 #define LOOKUP_ERROR_MAX 512 /* room for a mismatch's cgroup path */
@@ -59,6 +60,7 @@ struct lookup_result {
 	uint32_t session_pid; /* a session's lookup: FOUND with its exec id */
 	char exec_id[EXEC_ID_MAX + 1];
 	char error[LOOKUP_ERROR_MAX];
+	struct enrichment_claim claim; /* with LOOKUP_MISMATCH: where the engine has it */
 	STAILQ_ENTRY(lookup_result) link;
 };
 

@@ -19,9 +19,14 @@ enum event_kind {
 	EVENT_CONTAINER_EXEC_SESSION, /* a process entered the running container from outside */
 	EVENT_CONTAINER_PAUSED,	      /* its cgroup frozen */
 	EVENT_CONTAINER_RESUMED,      /* its cgroup thawed */
+	/*
+	 * A cgroup named like a container its engine has elsewhere (enrichment "mismatch"): not
+	 * a lifecycle, one alert in place of its start (or of its remove, if it never started).
+	 */
+	EVENT_CGROUP_IMPOSTOR,
 };
 
-#define EVENT_KINDS (EVENT_CONTAINER_RESUMED + 1)
+#define EVENT_KINDS (EVENT_CGROUP_IMPOSTOR + 1)
 
 /* The ring buffers a record comes from (kernel/record_rings.h). */
 enum event_ring {

@@ -235,6 +235,7 @@ static const char *const event_names[EVENT_KINDS] = {
     [EVENT_CONTAINER_EXEC_SESSION] = "container_exec_session",
     [EVENT_CONTAINER_PAUSED] = "container_paused",
     [EVENT_CONTAINER_RESUMED] = "container_resumed",
+    [EVENT_CGROUP_IMPOSTOR] = "cgroup_impostor",
 };
 
 static const char *const record_names[RECORD_TYPE_MAX] = {
@@ -260,7 +261,8 @@ static void render_events(struct text *t)
 							      [ENRICHMENT_COMPLETE] = "complete",
 							      [ENRICHMENT_MISMATCH] = "mismatch"};
 	static const char *const reasons[METRICS_DROP_REASONS] = {
-	    [METRICS_DROP_SANDBOX] = "sandbox", [METRICS_DROP_FILTER] = "filter"};
+	    [METRICS_DROP_SANDBOX] = "sandbox", [METRICS_DROP_FILTER] = "filter",
+	    [METRICS_DROP_IMPOSTOR] = "impostor"};
 
 	family(t, "ctrwatch_events_written_total", "counter", "Lines written, by event.");
 	for (int k = 0; k < EVENT_KINDS; k++)

@@ -32,6 +32,7 @@ static struct ecs_kind ecs_kind_of(enum event_kind kind)
 	case EVENT_CONTAINER_REMOVE: return (struct ecs_kind){"configuration", "deletion"};
 	case EVENT_CONTAINER_PAUSED:
 	case EVENT_CONTAINER_RESUMED: return (struct ecs_kind){"process", "change"};
+	case EVENT_CGROUP_IMPOSTOR: return (struct ecs_kind){"intrusion_detection", "info"};
 	}
 	return (struct ecs_kind){"host", "info"};
 }
@@ -258,8 +259,54 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 	json_object_end(w);
 }
 
+/*
+ * A cgroup named like a container its engine has elsewhere: an alert (event.kind "alert"),
+ * with no container.* field (the container is only claimed: ctrwatch.claimed_container_id),
+ * the program it ran in process.*, what the engine says under ctrwatch.
+ */
+static void encode_impostor(struct json_writer *w, const struct event *ev, const char *hostname)
+{
+	const struct container *c = ev->container;
+	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
+
+	encode_head(w, ev->boot_ns, "alert", ecs_kind_of(ev->kind), event_kind_name(ev->kind),
+		    "ctrwatch.container", ev->seq, hostname);
+	json_member_string(w, "message", event_enrichment_error(ev->enrichment));
+	json_key(w, "rule");
+	json_object_begin(w);
+	json_member_string(w, "name", "cgroup_impostor");
+	json_member_string(w, "description",
+			   "a cgroup is named like a container its engine has elsewhere");
+	json_object_end(w);
+	encode_process(w, ev);
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	json_member_string(w, "claimed_container_id", c->ident.id);
+	json_member_u64(w, "cgroup_id", c->cgroup_id);
+	json_member_string(w, "cgroup_path", c->cgroup_path);
+	if (c->cgroup_path_truncated)
+		json_member_bool(w, "cgroup_path_truncated", true);
+	if (c->ident.user_owned)
+		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
+	if (claim) {
+		json_member_string(w, "claimed_by_engine", claim->engine);
+		json_member_string(w, "claimed_by_namespace",
+				   claim->namespace[0] ? claim->namespace : NULL);
+		json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
+	}
+	if (ev->process)
+		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
+	json_object_end(w);
+	json_object_end(w);
+	json_newline(w);
+}
+
 void event_ecs_encode(struct json_writer *w, const struct event *ev, const char *hostname)
 {
+	if (ev->kind == EVENT_CGROUP_IMPOSTOR) {
+		encode_impostor(w, ev, hostname);
+		return;
+	}
 	encode_head(w, ev->boot_ns, "event", ecs_kind_of(ev->kind), event_kind_name(ev->kind),
 		    "ctrwatch.container", ev->seq, hostname);
 	encode_container(w, ev);

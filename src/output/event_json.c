@@ -18,6 +18,7 @@ const char *event_kind_name(enum event_kind kind)
 	case EVENT_CONTAINER_EXEC_SESSION: return "container_exec_session";
 	case EVENT_CONTAINER_PAUSED: return "container_paused";
 	case EVENT_CONTAINER_RESUMED: return "container_resumed";
+	case EVENT_CGROUP_IMPOSTOR: return "cgroup_impostor";
 	}
 	return "unknown";
 }
@@ -140,8 +141,48 @@ static void encode_exit(struct json_writer *w, uint32_t status, uint32_t flags)
 	json_object_end(w);
 }
 
+/*
+ * A cgroup named like a container its engine has elsewhere: one alert, whose cgroup is its own
+ * and whose container is only claimed (docs/events.md). No "container" object: no line about
+ * one cgroup carries another's container as its own.
+ */
+static void encode_impostor(struct json_writer *w, const struct event *ev, const char *hostname)
+{
+	const struct container *c = ev->container;
+	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
+
+	encode_preamble(w, ev->boot_ns, event_kind_name(ev->kind), ev->seq, hostname);
+	json_member_string(w, "claimed_container_id", c->ident.id);
+	json_key(w, "cgroup");
+	json_object_begin(w);
+	json_member_u64(w, "id", c->cgroup_id);
+	json_member_string(w, "path", c->cgroup_path);
+	if (c->cgroup_path_truncated)
+		json_member_bool(w, "path_truncated", true);
+	if (c->ident.user_owned)
+		json_member_u64(w, "owner_uid", c->ident.owner_uid);
+	json_object_end(w);
+	if (claim) {
+		json_key(w, "claimed_by");
+		json_object_begin(w);
+		json_member_string(w, "engine", claim->engine);
+		json_member_string(w, "namespace", claim->namespace[0] ? claim->namespace : NULL);
+		json_member_string(w, "cgroups_path", claim->cgroups_path);
+		json_object_end(w);
+	}
+	json_member_string(w, "reason", event_enrichment_error(ev->enrichment));
+	if (ev->process)
+		encode_process(w, ev->process, false, NULL);
+	json_object_end(w);
+	json_newline(w);
+}
+
 void event_json_encode(struct json_writer *w, const struct event *ev, const char *hostname)
 {
+	if (ev->kind == EVENT_CGROUP_IMPOSTOR) {
+		encode_impostor(w, ev, hostname);
+		return;
+	}
 	encode_preamble(w, ev->boot_ns, event_kind_name(ev->kind), ev->seq, hostname);
 	encode_container(w, ev->container, event_meta(ev));
 	encode_pod(w, ev->container, ev->enrichment);

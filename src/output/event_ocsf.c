@@ -7,6 +7,8 @@
  *   - a container created and removed: Entity Management (3004), Create / Delete, the
  *     container the managed entity (OCSF has no container-lifecycle class; docs/formats.md
  *     says why this one);
+ *   - a cgroup named like a container its engine has elsewhere: Detection Finding (2004),
+ *     Create, an alert; the program it ran in evidences[0].process, no container;
  *   - ctrwatch's own counters: Base Event (0), Other.
  * What OCSF has no attribute for goes under unmapped.ctrwatch.
  */
@@ -26,8 +28,10 @@
 enum {
 	CATEGORY_NONE = 0,
 	CATEGORY_SYSTEM = 1,
+	CATEGORY_FINDINGS = 2,
 	CATEGORY_IAM = 3,
 	CLASS_BASE_EVENT = 0,
+	CLASS_DETECTION_FINDING = 2004,
 	CLASS_PROCESS_ACTIVITY = 1007,
 	CLASS_ENTITY_MANAGEMENT = 3004,
 	ACTIVITY_LAUNCH = 1,
@@ -39,6 +43,7 @@ enum {
 	ACTIVITY_OTHER = 99,
 	SEVERITY_INFORMATIONAL = 1,
 	SEVERITY_LOW = 2,
+	SEVERITY_HIGH = 4,
 	DEVICE_TYPE_UNKNOWN = 0,
 	ENTITY_TYPE_OTHER = 99,
 	FILE_TYPE_REGULAR = 1,
@@ -77,6 +82,9 @@ static struct ocsf_class class_of(enum event_kind kind)
 	case EVENT_CONTAINER_RESUMED:
 		return (struct ocsf_class){CATEGORY_IAM, CLASS_ENTITY_MANAGEMENT, ACTIVITY_RESUME,
 					   "Resume"};
+	case EVENT_CGROUP_IMPOSTOR:
+		return (struct ocsf_class){CATEGORY_FINDINGS, CLASS_DETECTION_FINDING,
+					   ACTIVITY_CREATE, "Create"};
 	}
 	return (struct ocsf_class){CATEGORY_NONE, CLASS_BASE_EVENT, ACTIVITY_OTHER, "Other"};
 }
@@ -129,6 +137,7 @@ static const char *class_name(int class_uid)
 	switch (class_uid) {
 	case CLASS_PROCESS_ACTIVITY: return "Process Activity";
 	case CLASS_ENTITY_MANAGEMENT: return "Entity Management";
+	case CLASS_DETECTION_FINDING: return "Detection Finding";
 	}
 	return "Base Event";
 }
@@ -138,6 +147,7 @@ static const char *category_name(int category_uid)
 	switch (category_uid) {
 	case CATEGORY_SYSTEM: return "System Activity";
 	case CATEGORY_IAM: return "Identity & Access Management";
+	case CATEGORY_FINDINGS: return "Findings";
 	}
 	return "Uncategorized";
 }
@@ -352,9 +362,102 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 	json_object_end(w);
 }
 
+/* The program an impostor ran, as evidence: no container, which it only claims to be. */
+static void encode_evidence_process(struct json_writer *w, const struct record_process *p)
+{
+	char uid[16];
+	size_t base_len;
+	const char *base;
+
+	json_key(w, "evidences");
+	json_array_begin(w);
+	json_object_begin(w);
+	json_key(w, "process");
+	json_object_begin(w);
+	json_member_u64(w, "pid", p->pid);
+	json_key(w, "name");
+	json_string_len(w, p->comm, event_comm_len(p));
+	encode_cmd_line(w, p);
+	json_key(w, "file");
+	json_object_begin(w);
+	base = event_exe_base(p, &base_len);
+	json_key(w, "name");
+	json_string_len(w, base, base_len);
+	json_key(w, "path");
+	json_string_len(w, p->exe, event_exe_len(p));
+	json_member_u64(w, "type_id", FILE_TYPE_REGULAR);
+	json_object_end(w);
+	snprintf(uid, sizeof(uid), "%u", p->uid);
+	json_key(w, "user");
+	json_object_begin(w);
+	json_member_string(w, "uid", uid);
+	json_object_end(w);
+	json_object_end(w);
+	json_object_end(w);
+	json_array_end(w);
+}
+
+/*
+ * A cgroup named like a container its engine has elsewhere: a Detection Finding, an alert.
+ * finding_info.uid is the cgroup's id (one finding per impostor cgroup); what the engine says
+ * and the claimed id go under unmapped.ctrwatch.
+ */
+static void encode_impostor(struct json_writer *w, const struct event *ev, const char *hostname)
+{
+	const struct container *c = ev->container;
+	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
+	const char *reason = event_enrichment_error(ev->enrichment);
+	char uid[48];
+
+	encode_head(w, ev->boot_ns, class_of(ev->kind), ev->seq, SEVERITY_HIGH, hostname);
+	json_member_string(w, "message", reason);
+	json_key(w, "finding_info");
+	json_object_begin(w);
+	snprintf(uid, sizeof(uid), "cgroup_impostor:%llu", (unsigned long long)c->cgroup_id);
+	json_member_string(w, "uid", uid);
+	json_member_string(w, "title", "A cgroup is named like a container its engine has elsewhere");
+	json_member_string(w, "desc", reason);
+	json_key(w, "types");
+	json_array_begin(w);
+	json_string(w, "cgroup_impostor");
+	json_array_end(w);
+	json_object_end(w);
+	if (ev->process)
+		encode_evidence_process(w, ev->process);
+	json_key(w, "unmapped");
+	json_object_begin(w);
+	json_key(w, "ctrwatch");
+	json_object_begin(w);
+	json_member_string(w, "event", event_kind_name(ev->kind));
+	json_member_string(w, "claimed_container_id", c->ident.id);
+	json_member_u64(w, "cgroup_id", c->cgroup_id);
+	json_member_string(w, "cgroup_path", c->cgroup_path);
+	if (c->cgroup_path_truncated)
+		json_member_bool(w, "cgroup_path_truncated", true);
+	if (c->ident.user_owned)
+		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
+	if (claim) {
+		json_member_string(w, "claimed_by_engine", claim->engine);
+		json_member_string(w, "claimed_by_namespace",
+				   claim->namespace[0] ? claim->namespace : NULL);
+		json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
+	}
+	if (ev->process)
+		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
+	json_object_end(w);
+	json_object_end(w);
+	json_object_end(w);
+	json_newline(w);
+}
+
 void event_ocsf_encode(struct json_writer *w, const struct event *ev, const char *hostname)
 {
 	struct ocsf_class k = class_of(ev->kind);
+
+	if (ev->kind == EVENT_CGROUP_IMPOSTOR) {
+		encode_impostor(w, ev, hostname);
+		return;
+	}
 
 	encode_head(w, ev->boot_ns, k, ev->seq, SEVERITY_INFORMATIONAL, hostname);
 	if (k.class_uid == CLASS_PROCESS_ACTIVITY)

@@ -318,23 +318,29 @@ def forge_cgroup(delegated, fake, uid=65534):
     assert r.returncode == 0, f"forging a cgroup as uid {uid} failed: {r.stderr}"
 
 
+def impostor_alerts(w, cid):
+    """The cgroup_impostor lines that claim container cid."""
+    return [e for e in w.events()
+            if e["event"] == "cgroup_impostor" and e.get("claimed_container_id") == cid]
+
+
 def assert_impostor(w, cid, fake, why):
-    """The forged cgroup fake, named like container cid: its four events are there, each saying
-    "mismatch" (why: part of what the engine said), none with the container's image, name,
-    labels or pod. Returns them."""
-    def forged():
-        evs = [e for e in w.for_container(cid) if e["container"]["cgroup_path"] == fake]
-        return evs if evs and evs[-1]["event"] == "container_remove" else None
-    evs = wait_until(forged, what="the forged cgroup's remove")
-    log("the forged cgroup's lines:\n  " + "\n  ".join(json.dumps(e) for e in evs))
-    assert [e["event"] for e in evs] == ["container_create", "container_start",
-                                         "container_exit", "container_remove"], evs
-    for e in evs:
-        assert e["enrichment"] == "mismatch" and why in e["enrichment_error"], e
-        for field in ("image", "image_digest", "name", "labels", "namespace"):
-            assert field not in e["container"], (field, e)
-        assert "pod" not in e, e
-    return evs
+    """The forged cgroup fake, named like container cid: one cgroup_impostor line, with its own
+    cgroup (its path, id and owner), the id it claims, where the engine has cid (why: part of
+    what the engine said) and the program it ran (forge_cgroup's unshare); no container or pod
+    object, and no line that names cid as the container of that cgroup (a create would have
+    gone out before the alert: lines are in the kernel's order). Returns the alert."""
+    alerts = wait_until(lambda: [e for e in impostor_alerts(w, cid)
+                                 if e["cgroup"]["path"] == fake], what="the impostor's alert")
+    log("the forged cgroup's alert: " + json.dumps(alerts[0]))
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    assert why in a["reason"] and a["claimed_by"]["engine"], a
+    assert "container" not in a and "pod" not in a and "enrichment" not in a, a
+    assert a["process"]["exe"].endswith("/true") and a["process"]["uid"] >= 0, a
+    assert not [e for e in w.for_container(cid) if e["container"]["cgroup_id"] ==
+                a["cgroup"]["id"]], "a line names the claimed container as the impostor's own"
+    return a
 
 
 def remove_cgroup_tree(rel):

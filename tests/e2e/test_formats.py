@@ -9,6 +9,7 @@ must fail on a misspelt field, a wrong type, a missing required attribute and an
 range. Root."""
 
 import copy
+import json
 import time
 import os
 import sys
@@ -16,8 +17,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import (clean_up, freeze_cgroup2, main, Ctrwatch, kubepods_cgroup, log,  # noqa: E402
-                     private_containerd, wait_until)
+from harness import (cgroup2_dir, clean_up, forge_cgroup, freeze_cgroup2, main,  # noqa: E402
+                     Ctrwatch, kubepods_cgroup, log, private_containerd, remove_cgroup_tree,
+                     wait_until)
 import schema_check  # noqa: E402
 
 FORMATS = ("ndjson", "ecs", "ocsf")
@@ -28,6 +30,10 @@ created_cgroups = []
 ecs = schema_check.Ecs()
 ocsf = schema_check.Ocsf()
 ids = {}
+made_delegated = []  # what of DELEGATED this suite made, to remove
+# A subtree systemd delegates to a user (user@UID.service): where the impostor is made.
+DELEGATED = "/user.slice/user-65534.slice/user@65534.service"
+impostor = {}
 
 
 def cid(suffix):
@@ -84,6 +90,12 @@ def run_containers():
     for frozen, event in ((True, "container_paused"), (False, "container_resumed")):
         freeze_cgroup2(f"/{ctd.namespace}/{ids['killed']}", frozen)
         runs["ndjson"].wait_for(ids["killed"], event)
+    # nobody names a cgroup of its own like the running one: one alert in each format
+    impostor["path"] = (f"{DELEGATED}/app.slice/kubepods/besteffort/pod{uuid.uuid4()}/"
+                        f"{ids['killed']}")
+    forge_cgroup(DELEGATED, impostor["path"])
+    wait_until(lambda: [e for e in runs["ndjson"].events() if e["event"] == "cgroup_impostor"],
+               what="the impostor's alert")
     ctd.kill(ids["killed"])
     ctd.remove(ids["killed"])
     ids["labels"] = cid("labels")
@@ -127,6 +139,22 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
         assert [x for x in want if x not in ("process_exec", "container_exec_session",
                                              "container_paused", "container_resumed")] == (
             ["container_existing", *LIFETIME[2:]] if key == "before" else LIFETIME), (c, want)
+    # the impostor: one alert in each format, naming the id it claims, never as its container
+    alerts = {"ndjson": [e for e in nd if e["event"] == "cgroup_impostor"],
+              "ecs": [e for e in ec if e["event"]["kind"] == "alert"],
+              "ocsf": [e for e in oc if e["class_uid"] == 2004]}
+    log(f"the impostor's alerts: {alerts}")
+    assert all(len(a) == 1 for a in alerts.values()), alerts
+    n, e, o = alerts["ndjson"][0], alerts["ecs"][0], alerts["ocsf"][0]
+    assert n["claimed_container_id"] == ids["killed"] and n["cgroup"]["path"] == impostor["path"]
+    assert e["ctrwatch"]["claimed_container_id"] == ids["killed"] and "container" not in e, e
+    assert e["event"]["action"] == "cgroup_impostor" and e["process"]["executable"], e
+    assert o["unmapped"]["ctrwatch"]["claimed_container_id"] == ids["killed"], o
+    assert o["severity_id"] == 4 and o["evidences"][0]["process"]["file"]["path"], o
+    assert n["seq"] == e["event"]["sequence"] == int(o["metadata"]["uid"])
+    claim = f"/{ctd.namespace}/{ids['killed']}"  # where containerd has the claimed container
+    assert n["claimed_by"]["cgroups_path"] == e["ctrwatch"]["claimed_cgroups_path"] == \
+        o["unmapped"]["ctrwatch"]["claimed_cgroups_path"] == claim, (n, e, o)
     # the same seqs, the same exit codes
     assert [e["seq"] for e in nd if "seq" in e] == \
         [e["event"]["sequence"] for e in ec if "sequence" in e["event"]]
@@ -170,7 +198,7 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
         assert last["pinned"] is False and last["lost"]["total"] == 0, (f, last)
         assert sum(b["events_written"]["since_last"] for b in beats) == \
             last["events_written"]["total"], (f, beats)
-    events = [e for e in nd if "container" in e]
+    events = [e for e in nd if "container" in e or e["event"] == "cgroup_impostor"]
     assert hb["ndjson"][-1]["events_written"]["total"] <= len(events)
 
 
@@ -246,6 +274,10 @@ def test_the_validators_catch_each_fault():
 
 def setup():
     global ctd
+    for top in ("/user.slice", "/user.slice/user-65534.slice"):
+        if not os.path.isdir(cgroup2_dir(top)):
+            made_delegated.append(top)
+            break
     ctd = private_containerd()
     ids["before"] = cid("before")
     ctd.run(ids["before"], "/bin/sleep", "600", detach=True, check=True)
@@ -258,6 +290,8 @@ def teardown():
     for w in runs.values():
         w.stop()
     clean_up(ctd, cgroups=created_cgroups)
+    if made_delegated:
+        remove_cgroup_tree(made_delegated[0])
 
 
 if __name__ == "__main__":

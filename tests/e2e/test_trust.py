@@ -21,7 +21,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Churn, Containerd,  # noqa: E402
                      Ctrwatch, assert_impostor, cgroup2_dir, delegate_cgroup, ensure_bpffs,
-                     forge_cgroup, log,
+                     forge_cgroup, impostor_alerts, log,
                      release_bpffs, remove_cgroup_tree, wait_until)
 
 K8S = "k8s.io"
@@ -42,9 +42,11 @@ def remove_delegated():
 
 def test_cgroup_named_like_a_running_container_is_not_that_container():
     """A CRI container C runs; nobody makes .../kubepods/besteffort/pod<uid>/C (then
-    .../cri-containerd-C.scope) in its own subtree and runs a program in new namespaces there. The forged cgroup's four events must not carry
-    C's image, name or pod (enrichment "mismatch", saying where containerd has C), and C itself
-    gets no exit and no remove: it still runs."""
+    .../cri-containerd-C.scope) in its own subtree and runs a program in new namespaces there.
+    Each forged cgroup is one cgroup_impostor alert (its cgroup and owner, the id it claims,
+    where containerd has C, the program it ran), never a lifecycle with C's id (before: four
+    lines with container.id C, "mismatch", C seen to exit while it runs); C itself gets no exit
+    and no remove: it still runs."""
     cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
     labels = [f"io.kubernetes.pod.name=victim-{pod_uid[:5]}", "io.kubernetes.pod.namespace=shop",
               f"io.kubernetes.pod.uid={pod_uid}", "io.cri-containerd.kind=container",
@@ -61,8 +63,9 @@ def test_cgroup_named_like_a_running_container_is_not_that_container():
         for fake in (f"{DELEGATED}/app.slice/kubepods/besteffort/pod{pod_uid}/{cid}",
                      f"{DELEGATED}/app.slice/cri-containerd-{cid}.scope"):
             forge_cgroup(DELEGATED, fake)
-            for e in assert_impostor(watcher, cid, fake, f"with its cgroup at {real}"):
-                assert e["container"]["cgroup_owner_uid"] == 65534, e
+            alert = assert_impostor(watcher, cid, fake, f"with its cgroup at {real}")
+            assert alert["cgroup"]["owner_uid"] == 65534, alert
+            assert alert["claimed_by"]["cgroups_path"] == real, alert
         real_lines = [e for e in watcher.for_container(cid)
                       if e["container"]["cgroup_path"] == real]
         assert [e["event"] for e in real_lines] == ["container_create", "container_start"], \
@@ -127,8 +130,8 @@ def test_a_forged_nesting_does_not_carry_the_inner_containers_identity():
     record. A workload in O makes O/<200 x>/<C's pod slice>/<C's scope> (made here from the
     host: the kernel sees the same mkdirs under O's cgroup) and runs a program there: same
     end, same outer container. Only the cgroup at containerd's whole path for C has C's id, so
-    the forged one is an impostor, without C's image, name or pod (before: complete, with
-    C's identity); C's own lines are complete."""
+    the forged one is an impostor: one cgroup_impostor alert, no line with C's identity
+    (before: four complete lines with C's name and pod); C's own lines are complete."""
     outer, cid, pod_uid = os.urandom(32).hex(), os.urandom(32).hex(), str(uuid.uuid4())
     outer_cg = f"/system.slice/docker-{outer}.scope"
     real = outer_cg + kubelet_tail(pod_uid, cid)
@@ -151,23 +154,23 @@ def test_a_forged_nesting_does_not_carry_the_inner_containers_identity():
                             f'unshare -m /bin/true'], check=True, timeout=30)
         finally:
             os.rmdir(made)
-        forged = wait_until(lambda: (lambda e: e if e and e[-1]["event"] == "container_remove"
-                                     else None)([e for e in watcher.for_container(cid)
-                                                 if e["container"]["cgroup_id"] != real_id]),
-                            what="the forged cgroup's remove")
-        log("the forged nesting's lines:\n  " + "\n  ".join(json.dumps(e) for e in forged))
-        assert [e["event"] for e in forged] == ["container_create", "container_start",
-                                                "container_exit", "container_remove"], forged
-        for e in forged:
-            assert e["enrichment"] == "mismatch", e
-            for field in ("image", "image_digest", "name", "labels", "namespace"):
-                assert field not in e["container"], (field, e)
-            assert "pod" not in e, e
+        alerts = wait_until(lambda: [e for e in impostor_alerts(watcher, cid)
+                                     if e["cgroup"]["id"] != real_id],
+                            what="the forged nesting's alert")
+        log("the forged nesting's alert: " + json.dumps(alerts))
+        assert len(alerts) == 1 and alerts[0]["cgroup"]["path_truncated"], alerts
+        assert f"with its cgroup at {real}" in alerts[0]["reason"], alerts
+        ctd.kill(cid)  # C's own exit and remove follow the forged cgroup's in order
+        ctd.remove(cid)
+        watcher.wait_for(cid, "container_remove")
+        lines = watcher.for_container(cid)
+        assert [e["event"] for e in lines] == ["container_create", "container_start",
+                                               "container_exit", "container_remove"], lines
+        assert all(e["container"]["cgroup_id"] == real_id for e in lines), lines
     finally:
         for c in (cid, outer):
             ctd.kill(c)
             ctd.remove(c)
-    watcher.wait_for(cid, "container_remove")
 
 
 def test_a_container_making_sub_cgroups_cannot_fill_the_kernel_map():

@@ -495,7 +495,7 @@ int main(void)
 		ASSERT_EQ(container_live_count(), 0);
 		teardown(&h);
 	}
-	SUBTEST ("a cgroup its engine places elsewhere goes out as mismatch, no meta, no pod") {
+	SUBTEST ("a cgroup its engine places elsewhere is one impostor alert, no container, no pod") {
 		setup(&h, (struct setup_opts){.containerd = true});
 		cgroup_record(
 		    &h, RECORD_CGROUP_MKDIR, 30,
@@ -507,16 +507,38 @@ int main(void)
 		    STAILQ_FIRST(&h.answers)->error, LOOKUP_ERROR_MAX,
 		    "containerd namespace k8s.io has container 0123456789ab with its cgroup at "
 		    "/kubepods/x");
+		snprintf(STAILQ_FIRST(&h.answers)->claim.engine, 32, "containerd");
+		snprintf(STAILQ_FIRST(&h.answers)->claim.namespace, 64, "k8s.io");
+		snprintf(STAILQ_FIRST(&h.answers)->claim.cgroups_path, 512, "/kubepods/x");
 		pipeline_take_results(h.p, 2000);
 		process_record(&h, RECORD_CONTAINER_START, 30, 3000);
 		exit_record(&h, 30, 4000);
 		written(&h, out, sizeof(out));
-		ASSERT_STREQ(out, "container_create:mismatch container_start:mismatch "
-				  "container_exit:mismatch");
+		/* in place of the start: the create and the exit are not written */
+		ASSERT_STREQ(out, "cgroup_impostor:-");
 		ASSERT_TRUE(written_has(&h,
-					"\"enrichment_error\":\"containerd namespace k8s.io has "
+					"\"reason\":\"containerd namespace k8s.io has "
 					"container 0123456789ab with its cgroup at /kubepods/x\""));
-		ASSERT_TRUE(!written_has(&h, "\"pod\"") && !written_has(&h, "\"image\""));
+		ASSERT_TRUE(written_has(&h, "\"claimed_container_id\":\"0123456789abcdef"));
+		ASSERT_TRUE(written_has(&h, "\"claimed_by\":{\"engine\":\"containerd\","
+					    "\"namespace\":\"k8s.io\",\"cgroups_path\":\"/kubepods/x\"}"));
+		ASSERT_TRUE(written_has(&h, "\"cgroup\":{\"id\":30,"));
+		ASSERT_TRUE(written_has(&h, "\"process\":{"));
+		ASSERT_TRUE(!written_has(&h, "\"container\"") && !written_has(&h, "\"pod\""));
+		teardown(&h);
+	}
+	SUBTEST ("an impostor that never starts is its alert at its remove, without a program") {
+		setup(&h, (struct setup_opts){.containerd = true});
+		cgroup_record(&h, RECORD_CGROUP_MKDIR, 32,
+			      "/user.slice/app.slice/docker-"
+			      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+			      1000);
+		answer(&h, 32, LOOKUP_MISMATCH, NULL);
+		pipeline_take_results(h.p, 2000);
+		cgroup_record(&h, RECORD_CGROUP_RMDIR, 32, "", 3000);
+		written(&h, out, sizeof(out));
+		ASSERT_STREQ(out, "cgroup_impostor:-");
+		ASSERT_TRUE(!written_has(&h, "\"process\"") && !written_has(&h, "\"container\""));
 		teardown(&h);
 	}
 	SUBTEST ("a lookalike named like a container placed elsewhere is forgotten") {
