@@ -266,9 +266,6 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
  */
 static void encode_impostor(struct json_writer *w, const struct event *ev, const char *hostname)
 {
-	const struct container *c = ev->container;
-	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
-
 	encode_head(w, ev->boot_ns, "alert", ecs_kind_of(ev->kind), event_kind_name(ev->kind),
 		    "ctrwatch.container", ev->seq, hostname);
 	json_member_string(w, "message", event_enrichment_error(ev->enrichment));
@@ -281,19 +278,7 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	encode_process(w, ev);
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
-	json_member_string(w, "claimed_container_id", c->ident.id);
-	json_member_u64(w, "cgroup_id", c->cgroup_id);
-	json_member_string(w, "cgroup_path", c->cgroup_path);
-	if (c->cgroup_path_truncated)
-		json_member_bool(w, "cgroup_path_truncated", true);
-	if (c->ident.user_owned)
-		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
-	if (claim) {
-		json_member_string(w, "claimed_by_engine", claim->engine);
-		json_member_string(w, "claimed_by_namespace",
-				   claim->namespace[0] ? claim->namespace : NULL);
-		json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
-	}
+	event_json_impostor_members(w, ev);
 	if (ev->process)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 	json_object_end(w);

@@ -61,5 +61,12 @@ void event_json_counters(struct json_writer *w, const char *key, const struct ev
 
 /* key: the heartbeat's facts as an object, the same in every format (docs/events.md). */
 void event_json_heartbeat(struct json_writer *w, const char *key, const struct heartbeat *hb);
+/*
+ * A cgroup_impostor's own cgroup and its claim, as flat members of the object being written
+ * (ECS's ctrwatch.*, OCSF's unmapped.ctrwatch): claimed_container_id, cgroup_id, cgroup_path,
+ * cgroup_path_truncated, cgroup_owner_uid, claimed_by_engine, claimed_by_namespace,
+ * claimed_cgroups_path.
+ */
+void event_json_impostor_members(struct json_writer *w, const struct event *ev);
 
 #endif

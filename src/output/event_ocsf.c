@@ -243,36 +243,42 @@ static void encode_pid_process(struct json_writer *w, const char *key, uint32_t 
 	json_object_end(w);
 }
 
+/* A program's name, command line, file and user, in the process object being written. */
+static void encode_program(struct json_writer *w, const struct record_process *p)
+{
+	char uid[16];
+	size_t base_len;
+	const char *base = event_exe_base(p, &base_len);
+
+	json_key(w, "name");
+	json_string_len(w, p->comm, event_comm_len(p));
+	encode_cmd_line(w, p);
+	json_key(w, "file");
+	json_object_begin(w);
+	json_key(w, "name");
+	json_string_len(w, base, base_len);
+	json_key(w, "path");
+	json_string_len(w, p->exe, event_exe_len(p));
+	json_member_u64(w, "type_id", FILE_TYPE_REGULAR);
+	json_object_end(w);
+	snprintf(uid, sizeof(uid), "%u", p->uid);
+	json_key(w, "user");
+	json_object_begin(w);
+	json_member_string(w, "uid", uid);
+	json_object_end(w);
+}
+
 static void encode_process(struct json_writer *w, const struct event *ev)
 {
 	const struct record_process *p = ev->process;
 	uint32_t pid = p ? p->pid : ev->container->init_pid;
-	char uid[16];
-	size_t base_len;
-	const char *base;
 
 	json_key(w, "process");
 	json_object_begin(w);
 	if (pid)
 		json_member_u64(w, "pid", pid);
 	if (p) {
-		json_key(w, "name");
-		json_string_len(w, p->comm, event_comm_len(p));
-		encode_cmd_line(w, p);
-		json_key(w, "file");
-		json_object_begin(w);
-		base = event_exe_base(p, &base_len);
-		json_key(w, "name");
-		json_string_len(w, base, base_len);
-		json_key(w, "path");
-		json_string_len(w, p->exe, event_exe_len(p));
-		json_member_u64(w, "type_id", FILE_TYPE_REGULAR);
-		json_object_end(w);
-		snprintf(uid, sizeof(uid), "%u", p->uid);
-		json_key(w, "user");
-		json_object_begin(w);
-		json_member_string(w, "uid", uid);
-		json_object_end(w);
+		encode_program(w, p);
 		event_json_parent(w, "parent_process", p);
 	}
 	encode_container(w, ev);
@@ -365,33 +371,13 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 /* The program an impostor ran, as evidence: no container, which it only claims to be. */
 static void encode_evidence_process(struct json_writer *w, const struct record_process *p)
 {
-	char uid[16];
-	size_t base_len;
-	const char *base;
-
 	json_key(w, "evidences");
 	json_array_begin(w);
 	json_object_begin(w);
 	json_key(w, "process");
 	json_object_begin(w);
 	json_member_u64(w, "pid", p->pid);
-	json_key(w, "name");
-	json_string_len(w, p->comm, event_comm_len(p));
-	encode_cmd_line(w, p);
-	json_key(w, "file");
-	json_object_begin(w);
-	base = event_exe_base(p, &base_len);
-	json_key(w, "name");
-	json_string_len(w, base, base_len);
-	json_key(w, "path");
-	json_string_len(w, p->exe, event_exe_len(p));
-	json_member_u64(w, "type_id", FILE_TYPE_REGULAR);
-	json_object_end(w);
-	snprintf(uid, sizeof(uid), "%u", p->uid);
-	json_key(w, "user");
-	json_object_begin(w);
-	json_member_string(w, "uid", uid);
-	json_object_end(w);
+	encode_program(w, p);
 	json_object_end(w);
 	json_object_end(w);
 	json_array_end(w);
@@ -404,8 +390,6 @@ static void encode_evidence_process(struct json_writer *w, const struct record_p
  */
 static void encode_impostor(struct json_writer *w, const struct event *ev, const char *hostname)
 {
-	const struct container *c = ev->container;
-	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
 	const char *reason = event_enrichment_error(ev->enrichment);
 	char uid[48];
 
@@ -413,7 +397,8 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	json_member_string(w, "message", reason);
 	json_key(w, "finding_info");
 	json_object_begin(w);
-	snprintf(uid, sizeof(uid), "cgroup_impostor:%llu", (unsigned long long)c->cgroup_id);
+	snprintf(uid, sizeof(uid), "cgroup_impostor:%llu",
+		 (unsigned long long)ev->container->cgroup_id);
 	json_member_string(w, "uid", uid);
 	json_member_string(w, "title", "A cgroup is named like a container its engine has elsewhere");
 	json_member_string(w, "desc", reason);
@@ -429,19 +414,7 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	json_key(w, "ctrwatch");
 	json_object_begin(w);
 	json_member_string(w, "event", event_kind_name(ev->kind));
-	json_member_string(w, "claimed_container_id", c->ident.id);
-	json_member_u64(w, "cgroup_id", c->cgroup_id);
-	json_member_string(w, "cgroup_path", c->cgroup_path);
-	if (c->cgroup_path_truncated)
-		json_member_bool(w, "cgroup_path_truncated", true);
-	if (c->ident.user_owned)
-		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
-	if (claim) {
-		json_member_string(w, "claimed_by_engine", claim->engine);
-		json_member_string(w, "claimed_by_namespace",
-				   claim->namespace[0] ? claim->namespace : NULL);
-		json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
-	}
+	event_json_impostor_members(w, ev);
 	if (ev->process)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 	json_object_end(w);
