@@ -225,18 +225,23 @@ void event_json_heartbeat(struct json_writer *w, const char *key, const struct h
 	json_object_end(w);
 }
 
-void event_json_impostor_members(struct json_writer *w, const struct event *ev)
+void event_json_cgroup_members(struct json_writer *w, const struct container *c)
 {
-	const struct container *c = ev->container;
-	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
-
-	json_member_string(w, "claimed_container_id", c->ident.id);
 	json_member_u64(w, "cgroup_id", c->cgroup_id);
 	json_member_string(w, "cgroup_path", c->cgroup_path);
 	if (c->cgroup_path_truncated)
 		json_member_bool(w, "cgroup_path_truncated", true);
 	if (c->ident.user_owned)
 		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
+}
+
+void event_json_impostor_members(struct json_writer *w, const struct event *ev)
+{
+	const struct container *c = ev->container;
+	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
+
+	json_member_string(w, "claimed_container_id", c->ident.id);
+	event_json_cgroup_members(w, c);
 	if (!claim)
 		return;
 	json_member_string(w, "claimed_by_engine", claim->engine);

@@ -65,12 +65,7 @@ static void encode_container(struct json_writer *w, const struct container *c,
 		json_member_string(w, "runtime_handler", m->runtime_handler);
 	}
 	json_member_string(w, "runtime", event_runtime_name(c, m));
-	json_member_u64(w, "cgroup_id", c->cgroup_id);
-	json_member_string(w, "cgroup_path", c->cgroup_path);
-	if (c->cgroup_path_truncated)
-		json_member_bool(w, "cgroup_path_truncated", true);
-	if (c->ident.user_owned)
-		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
+	event_json_cgroup_members(w, c);
 	if (c->parent_id[0])
 		json_member_string(w, "parent_id", c->parent_id);
 	json_object_end(w);
