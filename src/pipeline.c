@@ -52,7 +52,7 @@ struct slot {
 	uint64_t exec_deadline_ns;
 	enum verdict verdict;
 	enum metrics_drop_reason drop_reason; /* with VERDICT_DROP */
-	bool impostor_alerted; /* its one cgroup_impostor line went out */
+	bool impostor_alerted;		      /* its one cgroup_impostor line went out */
 	struct held_list held;
 	TAILQ_ENTRY(slot) holding_link; /* in pipeline.holding while held is not empty */
 };

@@ -82,7 +82,7 @@ struct enricher {
 	struct request_queue waiting; /* asked again at not_before_ns, in that order */
 	unsigned int waiting_len;
 	struct user_lane user_lane; /* rootless containers', for the user worker, by uid */
-	pthread_t user_thread; /* with users only */
+	pthread_t user_thread;	    /* with users only */
 	pthread_cond_t user_wake;
 	struct lookup_result_list results;
 	int event_fd;
@@ -115,8 +115,7 @@ static int names_this_cgroup(const struct enrich_request *req, const char *cgrou
 
 	if (!req->cgroup_path_tail)
 		return container_meta_cgroup_matches(cgroups_path, req->cgroup_path);
-	if (!container_meta_cgroup_tail_matches(cgroups_path, req->cgroup_path, want,
-						sizeof(want)))
+	if (!container_meta_cgroup_tail_matches(cgroups_path, req->cgroup_path, want, sizeof(want)))
 		return 0;
 	err = cgroup_proof(req->cgroup_mount, want, req->cgroup_id);
 	if (err == -ESRCH || err == -ENOTDIR)
@@ -147,9 +146,8 @@ static void note_mismatch(struct lookup_result *res, const char *engine, const c
  * its cgroupsPath names this cgroup; LOOKUP_MISMATCH (note_mismatch) when it names another;
  * LOOKUP_FAILED, without the engine's words, when it could not be told.
  */
-static enum lookup_status check_cgroup(const struct enrich_request *req,
-				       struct lookup_result *res, const char *engine,
-				       const char *ns)
+static enum lookup_status check_cgroup(const struct enrich_request *req, struct lookup_result *res,
+				       const char *engine, const char *ns)
 {
 	int named = names_this_cgroup(req, res->meta.cgroups_path);
 

@@ -261,7 +261,8 @@ static void render_events(struct text *t)
 							      [ENRICHMENT_COMPLETE] = "complete",
 							      [ENRICHMENT_MISMATCH] = "mismatch"};
 	static const char *const reasons[METRICS_DROP_REASONS] = {
-	    [METRICS_DROP_SANDBOX] = "sandbox", [METRICS_DROP_FILTER] = "filter",
+	    [METRICS_DROP_SANDBOX] = "sandbox",
+	    [METRICS_DROP_FILTER] = "filter",
 	    [METRICS_DROP_IMPOSTOR] = "impostor"};
 
 	family(t, "ctrwatch_events_written_total", "counter", "Lines written, by event.");

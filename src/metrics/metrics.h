@@ -17,8 +17,8 @@
  */
 
 enum metrics_drop_reason {
-	METRICS_DROP_SANDBOX, /* a Kubernetes pause sandbox */
-	METRICS_DROP_FILTER,  /* --include/--exclude/--namespace */
+	METRICS_DROP_SANDBOX,  /* a Kubernetes pause sandbox */
+	METRICS_DROP_FILTER,   /* --include/--exclude/--namespace */
 	METRICS_DROP_IMPOSTOR, /* an impostor's lifecycle: one cgroup_impostor line instead */
 	METRICS_DROP_REASONS,
 };

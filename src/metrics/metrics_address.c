@@ -41,8 +41,8 @@ int metrics_address_parse(const char *s, struct sockaddr_storage *addr, socklen_
 	if (host_len >= sizeof(host))
 		return -EINVAL;
 	if (host_len == 0) { /* every address: IPv6's, which the server opens to IPv4 too */
-		struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_port = htons(p),
-					   .sin6_addr = IN6ADDR_ANY_INIT};
+		struct sockaddr_in6 any = {
+		    .sin6_family = AF_INET6, .sin6_port = htons(p), .sin6_addr = IN6ADDR_ANY_INIT};
 
 		memset(addr, 0, sizeof(*addr));
 		memcpy(addr, &any, sizeof(any));

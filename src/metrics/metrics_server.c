@@ -41,13 +41,13 @@
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 
-#define METRICS_TEXT_MAX  (64 * 1024)
-#define CONNS_MAX	  64
-#define PEER_CONNS_MAX	  8
+#define METRICS_TEXT_MAX   (64 * 1024)
+#define CONNS_MAX	   64
+#define PEER_CONNS_MAX	   8
 #define ACCEPTS_PER_WAKEUP (PEER_CONNS_MAX / 2)
-#define CONN_DEADLINE_MS  2000
-#define REQUEST_HEAD_MAX  4096
-#define RESPONSE_HEAD_MAX 256
+#define CONN_DEADLINE_MS   2000
+#define REQUEST_HEAD_MAX   4096
+#define RESPONSE_HEAD_MAX  256
 
 struct conn {
 	int fd; /* -1: a free slot */
@@ -152,7 +152,8 @@ static void on_accept(struct metrics_server *s)
 			conn_close(c);
 			continue;
 		}
-		on_readable(s, c); /* a request sent with the handshake is answered, not evictable */
+		/* a request sent with the handshake is answered, and no longer evictable */
+		on_readable(s, c);
 	}
 }
 

@@ -245,6 +245,7 @@ void event_json_impostor_members(struct json_writer *w, const struct event *ev)
 	if (!claim)
 		return;
 	json_member_string(w, "claimed_by_engine", claim->engine);
-	json_member_string(w, "claimed_by_namespace", claim->namespace[0] ? claim->namespace : NULL);
+	json_member_string(w, "claimed_by_namespace",
+			   claim->namespace[0] ? claim->namespace : NULL);
 	json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
 }

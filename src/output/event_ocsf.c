@@ -400,7 +400,8 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	snprintf(uid, sizeof(uid), "cgroup_impostor:%llu",
 		 (unsigned long long)ev->container->cgroup_id);
 	json_member_string(w, "uid", uid);
-	json_member_string(w, "title", "A cgroup is named like a container its engine has elsewhere");
+	json_member_string(w, "title",
+			   "A cgroup is named like a container its engine has elsewhere");
 	json_member_string(w, "desc", reason);
 	json_key(w, "types");
 	json_array_begin(w);

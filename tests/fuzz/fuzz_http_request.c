@@ -17,8 +17,9 @@ static void check_head_end(const char *buf, size_t size)
 
 	if (end > size || (end && end < 2))
 		abort();
-	if (end && !(buf[end - 1] == '\n' &&
-		     (buf[end - 2] == '\n' || (end >= 3 && buf[end - 2] == '\r' && buf[end - 3] == '\n'))))
+	if (end &&
+	    !(buf[end - 1] == '\n' &&
+	      (buf[end - 2] == '\n' || (end >= 3 && buf[end - 2] == '\r' && buf[end - 3] == '\n'))))
 		abort();
 	/* whole is whole with more bytes after it: a head never ends later than it did */
 	if (end && end < size && http_head_end(buf, end) != end)

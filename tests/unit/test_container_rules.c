@@ -122,8 +122,7 @@ static const struct tail_case {
      "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
      "kubelet-kubepods-besteffort-pod0d1d.slice/cri-containerd-" ID ".scope"},
     {"another end", OUTER MIDDLE POD INNER, POD "/cri-containerd-other.scope", false, NULL},
-    {"an end not at a component", OUTER MIDDLE POD INNER, "ods-besteffort-pod" INNER, false,
-     NULL},
+    {"an end not at a component", OUTER MIDDLE POD INNER, "ods-besteffort-pod" INNER, false, NULL},
     {"a tail longer than the engine's path", POD INNER, MIDDLE POD INNER, false, NULL},
     {"no cgroupsPath", "", POD INNER, false, NULL},
 };

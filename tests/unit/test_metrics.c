@@ -43,8 +43,8 @@ struct peer_case {
 static const struct peer_case peers[] = {
     {"one IPv4 address", "127.0.0.1", "127.0.0.1", true},
     {"two IPv4 addresses", "127.0.0.1", "127.0.0.2", false},
-    {"an IPv4 client of the dual-stack socket is its IPv4 address", "::ffff:127.0.0.1",
-     "127.0.0.1", true},
+    {"an IPv4 client of the dual-stack socket is its IPv4 address", "::ffff:127.0.0.1", "127.0.0.1",
+     true},
     {"two IPv4 clients of the dual-stack socket are two", "::ffff:10.0.0.1", "::ffff:10.0.0.2",
      false},
     {"one IPv6 /64", "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", true},

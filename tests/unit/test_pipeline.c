@@ -495,7 +495,8 @@ int main(void)
 		ASSERT_EQ(container_live_count(), 0);
 		teardown(&h);
 	}
-	SUBTEST ("a cgroup its engine places elsewhere is one impostor alert, no container, no pod") {
+	SUBTEST (
+	    "a cgroup its engine places elsewhere is one impostor alert, no container, no pod") {
 		setup(&h, (struct setup_opts){.containerd = true});
 		cgroup_record(
 		    &h, RECORD_CGROUP_MKDIR, 30,
@@ -520,8 +521,9 @@ int main(void)
 					"\"reason\":\"containerd namespace k8s.io has "
 					"container 0123456789ab with its cgroup at /kubepods/x\""));
 		ASSERT_TRUE(written_has(&h, "\"claimed_container_id\":\"0123456789abcdef"));
-		ASSERT_TRUE(written_has(&h, "\"claimed_by\":{\"engine\":\"containerd\","
-					    "\"namespace\":\"k8s.io\",\"cgroups_path\":\"/kubepods/x\"}"));
+		ASSERT_TRUE(
+		    written_has(&h, "\"claimed_by\":{\"engine\":\"containerd\","
+				    "\"namespace\":\"k8s.io\",\"cgroups_path\":\"/kubepods/x\"}"));
 		ASSERT_TRUE(written_has(&h, "\"cgroup\":{\"id\":30,"));
 		ASSERT_TRUE(written_has(&h, "\"process\":{"));
 		ASSERT_TRUE(!written_has(&h, "\"container\"") && !written_has(&h, "\"pod\""));
@@ -529,10 +531,11 @@ int main(void)
 	}
 	SUBTEST ("an impostor that never starts is its alert at its remove, without a program") {
 		setup(&h, (struct setup_opts){.containerd = true});
-		cgroup_record(&h, RECORD_CGROUP_MKDIR, 32,
-			      "/user.slice/app.slice/docker-"
-			      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
-			      1000);
+		cgroup_record(
+		    &h, RECORD_CGROUP_MKDIR, 32,
+		    "/user.slice/app.slice/docker-"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+		    1000);
 		answer(&h, 32, LOOKUP_MISMATCH, NULL);
 		pipeline_take_results(h.p, 2000);
 		cgroup_record(&h, RECORD_CGROUP_RMDIR, 32, "", 3000);
