@@ -409,17 +409,16 @@ static void decide(struct pipeline *p, struct slot *s)
  * of its start (with the program it ran), or of its first line found running, or of its remove
  * if it never started; every other event of it is not written (counted, "impostor").
  */
-static void write_impostor(struct pipeline *p, struct slot *s, struct event *ev)
+static void write_impostor(struct pipeline *p, struct slot *s, const struct event *ev)
 {
-	enum event_kind kind = ev->kind;
+	struct event alert = *ev; /* borrows ev's references: not released */
 
 	if (!s->impostor_alerted &&
-	    (kind == EVENT_CONTAINER_START || kind == EVENT_CONTAINER_EXISTING ||
-	     kind == EVENT_CONTAINER_REMOVE)) {
+	    (ev->kind == EVENT_CONTAINER_START || ev->kind == EVENT_CONTAINER_EXISTING ||
+	     ev->kind == EVENT_CONTAINER_REMOVE)) {
 		s->impostor_alerted = true;
-		ev->kind = EVENT_CGROUP_IMPOSTOR;
-		write_event(p, s, ev);
-		ev->kind = kind;
+		alert.kind = EVENT_CGROUP_IMPOSTOR;
+		write_event(p, s, &alert);
 		return;
 	}
 	metrics_event_dropped(METRICS_DROP_IMPOSTOR);
