@@ -114,11 +114,13 @@ UNIT_LIBS_test_user_engines := src/enrich/user_engines.c src/enrich/engine_clien
 UNIT_LIBS_test_cri_decode := src/enrich/cri_decode.c $(OUT)/proto/cri.pb-c.c -lprotobuf-c -ljansson
 # The readmission gate's reasons, timed without a map (the map calls need libbpf to link).
 UNIT_LIBS_test_readmit_gate := src/kernel/readmit_gate.c -lbpf
+UNIT_LIBS_test_creator_quota := src/kernel/creator_quota.c -lbpf
 # Built with the next record layout: the upgrade from today's is then a real one.
 UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/grpc_unary.c src/enrich/http_unix.c \
-		src/enrich/engine_decode.c src/kernel/readmit_gate.c src/enrich/cri_decode.c \
+		src/enrich/engine_decode.c src/kernel/readmit_gate.c src/kernel/creator_quota.c \
+		src/enrich/cri_decode.c \
 		src/enrich/user_engines.c src/enrich/engine_client.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 

@@ -111,6 +111,34 @@ struct {
 	__type(value, __u64);
 } record_seq SEC(".maps");
 
+/* Who each charged cgroup is charged to (struct creator_key): held while it is tracked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACKED_CGROUPS_MAX); /* resized with tracked_cgroups */
+	__type(key, __u64);			  /* cgroup id */
+	__type(value, struct creator_key);
+} cgroup_charge SEC(".maps");
+
+/*
+ * Each creator's account. A container's goes with its cgroup; a user's stays (its rate's
+ * state with it: a user cannot start afresh by letting its cgroups go). Full, a new creator is
+ * refused and counted: creators are the node's containers and users, which nobody can multiply.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct creator_key);
+	__type(value, struct creator_account);
+} creator_accounts SEC(".maps");
+
+/* The limits and the totals: see struct creator_quota. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CREATOR_QUOTA_KEYS);
+	__type(key, __u32);
+	__type(value, struct creator_quota);
+} creator_quota SEC(".maps");
+
 static __always_inline __u64 next_seq(void)
 {
 	__u32 zero = 0;
@@ -448,17 +476,230 @@ static __always_inline bool bulk_room(void)
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < bulk_drop_bytes;
 }
 
+/* Levels under the root looked at for the container a cgroup's maker runs in (2 to 17). */
+#define CREATOR_LEVELS_MAX 16
+#define USER_NS_DEPTH_MAX  32 /* the kernel's own limit on nested user namespaces */
+
+/*
+ * cgroup->ancestors[] (6.0 on) held the ancestors' ids before, as ancestor_ids[]: both indexed
+ * by level, the cgroup itself at its own.
+ */
+struct cgroup___ancestor_ids {
+	__u64 ancestor_ids[0];
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 ancestor_id(struct cgroup *cgrp, int level)
+{
+	struct cgroup *ancestor = NULL;
+	__u64 id = 0;
+
+	if (bpf_core_field_exists(cgrp->ancestors)) {
+		bpf_core_read(&ancestor, sizeof(ancestor), &cgrp->ancestors[level]);
+		return ancestor ? BPF_CORE_READ(ancestor, kn, id) : 0;
+	}
+	bpf_core_read(&id, sizeof(id),
+		      &((struct cgroup___ancestor_ids *)cgrp)->ancestor_ids[level]);
+	return id;
+}
+
+/*
+ * The user a task acts for: the owner of the outermost user namespace it is in below the
+ * host's (a rootless runtime's subuids are its user's), else its effective uid.
+ */
+static __always_inline __u32 user_of(struct task_struct *task)
+{
+	struct user_namespace *ns = BPF_CORE_READ(task, cred, user_ns);
+	__u32 uid = BPF_CORE_READ(task, cred, euid.val), owner;
+
+	for (int i = 0; i < USER_NS_DEPTH_MAX; i++) {
+		if (!ns || BPF_CORE_READ(ns, level) <= 1)
+			break;
+		ns = BPF_CORE_READ(ns, parent);
+	}
+	if (!ns || BPF_CORE_READ(ns, level) != 1)
+		return uid;
+	owner = BPF_CORE_READ(ns, owner.val);
+	return owner ? owner : uid;
+}
+
+/*
+ * Who a task making (or readmitting) a cgroup is, for its quota: the outermost started
+ * container among its cgroup's ancestors (a container's own cgroup is started once its
+ * entrypoint ran: the runtime making it, or a sub-cgroup of it as crun does, is not in one),
+ * else its user, else the host. Read top-down by level, so nesting deeper cannot hide it.
+ */
+static __always_inline void creator_of(struct task_struct *task, struct creator_key *key)
+{
+	struct cgroup *cgrp = task_cgroup(task);
+	int level = BPF_CORE_READ(cgrp, level);
+	struct tracked_cgroup *t;
+	__u64 id;
+
+	key->kind = CREATOR_HOST;
+	key->uid = 0;
+	key->cgroup_id = 0;
+	for (int l = 2; l < 2 + CREATOR_LEVELS_MAX; l++) {
+		if (l > level)
+			break;
+		id = ancestor_id(cgrp, l);
+		t = bpf_map_lookup_elem(&tracked_cgroups, &id);
+		if (t && t->state != TRACKED_PENDING) {
+			key->kind = CREATOR_CONTAINER;
+			key->cgroup_id = id;
+			return;
+		}
+	}
+	key->uid = user_of(task);
+	if (key->uid)
+		key->kind = CREATOR_USER;
+}
+
+static __always_inline struct creator_quota *quota_entry(__u32 key)
+{
+	return bpf_map_lookup_elem(&creator_quota, &key);
+}
+
+/*
+ * One of a creator's tokens, refilled at the limits' rate up to their burst. Not atomic
+ * across CPUs: a race lets a few more through, never many.
+ */
+static __always_inline bool take_token(struct creator_account *a,
+				       const struct creator_quota *limits, __u64 now)
+{
+	__u64 per = limits->ns_per_record, add;
+
+	if (!per)
+		return true;
+	if (now - a->filled_ns >= per) {
+		add = (now - a->filled_ns) / per;
+		if (a->tokens + add >= limits->burst) {
+			a->tokens = limits->burst;
+			a->filled_ns = now;
+		} else {
+			a->tokens += add;
+			a->filled_ns += add * per;
+		}
+	}
+	if (!a->tokens)
+		return false;
+	a->tokens--;
+	return true;
+}
+
+static __always_inline struct creator_account *
+account_of(const struct creator_key *key, const struct creator_quota *limits, __u64 now)
+{
+	struct creator_account fresh = {.tokens = limits->burst, .filled_ns = now};
+	struct creator_account *a = bpf_map_lookup_elem(&creator_accounts, key);
+
+	if (a)
+		return a;
+	bpf_map_update_elem(&creator_accounts, key, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&creator_accounts, key);
+}
+
+/*
+ * Charges a cgroup about to be tracked to its creator: its rate, its quota, then all creators'
+ * share. False, counted in the account and the totals, if the creator may not have it.
+ */
+static __always_inline bool charge_creator(const struct creator_key *key, __u64 now)
+{
+	struct creator_quota *limits = quota_entry(CREATOR_QUOTA_LIMITS);
+	struct creator_quota *totals = quota_entry(CREATOR_QUOTA_TOTALS);
+	struct creator_account *a;
+	__u64 max;
+
+	if (key->kind == CREATOR_HOST || !limits || !totals)
+		return true;
+	a = account_of(key, limits, now);
+	if (!a) {
+		__sync_fetch_and_add(&totals->refused_accounts, 1);
+		return false;
+	}
+	if (!take_token(a, limits, now)) {
+		__sync_fetch_and_add(&a->refused_rate, 1);
+		__sync_fetch_and_add(&totals->refused_rate, 1);
+		return false;
+	}
+	max = key->kind == CREATOR_CONTAINER ? limits->container_max : limits->user_max;
+	if (max && __sync_fetch_and_add(&a->held, 1) >= max) {
+		__sync_fetch_and_add(&a->held, -1);
+		__sync_fetch_and_add(&a->refused_quota, 1);
+		__sync_fetch_and_add(&totals->refused_quota, 1);
+		return false;
+	}
+	if (!max)
+		__sync_fetch_and_add(&a->held, 1);
+	if (limits->charged_max &&
+	    __sync_fetch_and_add(&totals->charged, 1) >= limits->charged_max) {
+		__sync_fetch_and_add(&totals->charged, -1);
+		__sync_fetch_and_add(&a->held, -1);
+		__sync_fetch_and_add(&a->refused_quota, 1);
+		__sync_fetch_and_add(&totals->refused_share, 1);
+		return false;
+	}
+	if (!limits->charged_max)
+		__sync_fetch_and_add(&totals->charged, 1);
+	return true;
+}
+
+/* Gives back what charge_creator() took (the tokens stay spent). */
+static __always_inline void uncharge_creator(const struct creator_key *key)
+{
+	struct creator_quota *totals = quota_entry(CREATOR_QUOTA_TOTALS);
+	struct creator_account *a;
+
+	if (key->kind == CREATOR_HOST)
+		return;
+	a = bpf_map_lookup_elem(&creator_accounts, key);
+	if (a && a->held)
+		__sync_fetch_and_add(&a->held, -1);
+	if (totals && totals->charged)
+		__sync_fetch_and_add(&totals->charged, -1);
+}
+
+/*
+ * A charged cgroup no longer tracked (its rmdir, or userspace let it go): its creator's charge
+ * given back, once: whoever deletes its cgroup_charge entry gives it.
+ */
+static __always_inline void refund_charge(__u64 id)
+{
+	struct creator_key *charged = bpf_map_lookup_elem(&cgroup_charge, &id), key;
+
+	if (!charged)
+		return;
+	key = *charged;
+	if (bpf_map_delete_elem(&cgroup_charge, &id))
+		return;
+	uncharge_creator(&key);
+}
+
+/*
+ * The charge of a cgroup about to be tracked, kept by its id before it is tracked, so that
+ * whoever lets it go finds it. False (the charge given back) if the id has one already.
+ */
+static __always_inline bool keep_charge(__u64 id, const struct creator_key *key)
+{
+	if (key->kind == CREATOR_HOST)
+		return true;
+	if (!bpf_map_update_elem(&cgroup_charge, &id, key, BPF_NOEXIST))
+		return true;
+	uncharge_creator(key);
+	return false;
+}
+
 /*
  * cgroup_mkdir: cgroup_mkdir() after the new cgroup is populated, in the context of the task that
  * made it. Containers sit two or more levels deep; anything shallower is not worth a record.
  * Marking the cgroup pending here, not in userspace, is what guarantees the start is never missed.
- * A cgroup the map or the ring buffer has no room for is counted and left untracked: if it is a
- * container, its start readmits it (sched_process_exec).
+ * A cgroup the map or the ring buffer has no room for, or its creator's quota or rate, is counted
+ * and left untracked: if it is a container, its start readmits it (sched_process_exec).
  */
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	struct tracked_cgroup pending = {.state = TRACKED_PENDING};
+	struct creator_key creator;
 	struct record_cgroup *r;
 	__u64 id;
 	long err;
@@ -473,13 +714,27 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		gate_note_missed();
 		return 0;
 	}
+	creator_of(bpf_get_current_task_btf(), &creator);
+	if (!charge_creator(&creator, bpf_ktime_get_boot_ns())) {
+		gate_note_missed(); /* if it is a container, its start may find room */
+		return 0;
+	}
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_MKDIR);
 	if (!r) {
+		uncharge_creator(&creator);
 		gate_note_missed();
 		return 0;
 	}
-	/* -EEXIST: the startup scan seeded it first; its record still goes out */
+	if (!keep_charge(id, &creator)) {
+		bpf_ringbuf_discard(r, 0);
+		count_lost(LOST_UNTRACKED);
+		gate_note_missed();
+		return 0;
+	}
+	/* -EEXIST: the startup scan seeded it first (uncharged); its record still goes out */
 	err = bpf_map_update_elem(&tracked_cgroups, &id, &pending, BPF_NOEXIST);
+	if (err)
+		refund_charge(id);
 	if (err && err != -EEXIST) {
 		bpf_ringbuf_discard(r, 0);
 		count_lost(LOST_UNTRACKED);
@@ -581,7 +836,9 @@ static __always_inline void send_exec(struct task_struct *task, struct linux_bin
  * buffer's last eighth. Each refusal is counted. The second's window is shared by every CPU
  * without a lock: a race between two can let a few more through, never many.
  */
-static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u64 id, __u64 now)
+static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u64 id, __u64 now,
+						struct task_struct *task,
+						struct creator_key *creator)
 {
 	__u64 *last = bpf_map_lookup_elem(&readmitted_recently, &id);
 
@@ -589,12 +846,20 @@ static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u
 		__sync_fetch_and_add(&kernel->refused_recent, 1);
 		return false;
 	}
+	/*
+	 * Charged to the task starting there, before the shared rate: one creator's flood of
+	 * starts costs its own tokens, not everyone's second.
+	 */
+	creator_of(task, creator);
+	if (!charge_creator(creator, now))
+		return false;
 	if (now - kernel->window_start_ns >= 1000000000ull) {
 		kernel->window_start_ns = now;
 		kernel->window_count = 0;
 	}
 	if (__sync_fetch_and_add(&kernel->window_count, 1) >= READMIT_RATE_MAX) {
 		__sync_fetch_and_add(&kernel->refused_rate, 1);
+		uncharge_creator(creator);
 		return false;
 	}
 	/*
@@ -603,6 +868,7 @@ static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u
 	 */
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= readmit_drop_bytes) {
 		__sync_fetch_and_add(&kernel->refused_room, 1);
+		uncharge_creator(creator);
 		return false;
 	}
 	return true;
@@ -618,6 +884,7 @@ static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u
 static __always_inline void readmit(struct task_struct *task, struct linux_binprm *bprm, __u64 id)
 {
 	struct tracked_cgroup started = {.state = TRACKED_STARTED};
+	struct creator_key creator;
 	struct readmit_gate *kernel;
 	struct record_process *rp;
 	struct record_cgroup *rc;
@@ -631,22 +898,21 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 		return;
 	kernel = gate_entry(READMIT_GATE_KERNEL);
 	now = bpf_ktime_get_boot_ns();
-	if (!kernel || !readmission_allowed(kernel, id, now))
+	if (!kernel || !readmission_allowed(kernel, id, now, task, &creator))
 		return;
 	rc = reserve_record(sizeof(*rc), RECORD_CGROUP_MKDIR);
 	if (!rc)
-		return;
+		goto uncharge;
 	rp = reserve_record(sizeof(*rp), RECORD_CONTAINER_START);
-	if (!rp) {
-		bpf_ringbuf_discard(rc, 0);
-		return;
-	}
+	if (!rp)
+		goto discard_rc;
+	if (!keep_charge(id, &creator))
+		goto discard_rp_charged;
 	started.init_tgid = BPF_CORE_READ(task, tgid);
 	if (bpf_map_update_elem(&tracked_cgroups, &id, &started, BPF_NOEXIST)) {
-		bpf_ringbuf_discard(rp, 0);
-		bpf_ringbuf_discard(rc, 0);
+		refund_charge(id);
 		count_lost(LOST_UNTRACKED);
-		return;
+		goto discard_rp_charged;
 	}
 	fill_cgroup_identity(rc, RECORD_CGROUP_MKDIR, id, cgrp);
 	rc->hdr.flags = RECORD_F_READMITTED;
@@ -657,6 +923,15 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	submit_record(rp, &rp->hdr, BPF_RB_FORCE_WAKEUP);
 	bpf_map_update_elem(&readmitted_recently, &id, &now, BPF_ANY);
 	__sync_fetch_and_add(&kernel->sent, 1);
+	return;
+discard_rp_charged:
+	bpf_ringbuf_discard(rp, 0);
+	bpf_ringbuf_discard(rc, 0);
+	return; /* the charge is given back already */
+discard_rc:
+	bpf_ringbuf_discard(rc, 0);
+uncharge:
+	uncharge_creator(&creator);
 }
 
 /*
@@ -767,14 +1042,18 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
+	struct creator_key own = {.kind = CREATOR_CONTAINER};
 	struct record_cgroup *r;
 	__u64 id;
 
 	if (!cgroup_is_watched(cgrp))
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
+	refund_charge(id); /* tracked or not: userspace may have let it go first */
 	if (bpf_map_delete_elem(&tracked_cgroups, &id))
-		return 0; /* not tracked */
+		return 0;   /* not tracked */
+	own.cgroup_id = id; /* the account of what its tasks made, if it was a container */
+	bpf_map_delete_elem(&creator_accounts, &own);
 
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_RMDIR);
 	if (!r)
@@ -864,6 +1143,17 @@ SEC("syscall")
 int take_seq(struct take_seq_args *args)
 {
 	args->seq = next_seq();
+	return 0;
+}
+
+/*
+ * Run by userspace (BPF_PROG_RUN) after it deleted a cgroup from tracked_cgroups: the cgroup's
+ * charge given back, atomically against the kernel's own refund at its rmdir.
+ */
+SEC("syscall")
+int refund_cgroup(struct refund_args *args)
+{
+	refund_charge(args->cgroup_id);
 	return 0;
 }
 

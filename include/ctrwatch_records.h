@@ -168,6 +168,68 @@ struct readmit_gate {
 	__u64 missed_aged; /* the kernel's missed count userspace has seen go quiet */
 };
 
+/*
+ * Quotas by creator (docs/security.md): a tracked cgroup is charged, at its mkdir (or its
+ * readmission), to who made it, whatever its name. A task in a started container charges the
+ * outermost such container it runs in (a kind node's pods are the node's); any other task of a
+ * user other than root charges that user (the owner of its user namespaces: a user's subuids
+ * are the user); root outside every container (the runtimes, systemd) charges nobody: the open
+ * pool, which always keeps a part of the map (charged_max leaves it).
+ */
+enum creator_kind {
+	CREATOR_HOST = 0,
+	CREATOR_CONTAINER = 1,
+	CREATOR_USER = 2,
+};
+
+/* Key of the creator_accounts map, value of the cgroup_charge map (cgroup id -> its creator). */
+struct creator_key {
+	__u32 kind;	 /* enum creator_kind */
+	__u32 uid;	 /* CREATOR_USER */
+	__u64 cgroup_id; /* CREATOR_CONTAINER: the container's cgroup */
+};
+
+/* Value of the creator_accounts map: what one creator holds, and may still send. */
+struct creator_account {
+	__u64 held;	 /* tracked cgroups charged to it now */
+	__u64 tokens;	 /* mkdir records (and readmissions) it may send now */
+	__u64 filled_ns; /* when tokens were last added */
+	__u64 refused_quota;
+	__u64 refused_rate;
+};
+
+/*
+ * The creator_quota map: two entries, one writer each, like the readmission gate. Userspace
+ * writes the limits (CREATOR_QUOTA_LIMITS) at every start; the kernel counts
+ * (CREATOR_QUOTA_TOTALS). A zero limit is no limit (a set whose userspace has not written them
+ * yet).
+ */
+enum creator_quota_key {
+	CREATOR_QUOTA_LIMITS = 0,
+	CREATOR_QUOTA_TOTALS = 1,
+	CREATOR_QUOTA_KEYS = 2,
+};
+
+struct creator_quota {
+	/* CREATOR_QUOTA_LIMITS */
+	__u32 container_max; /* cgroups a container's tasks may have tracked at once */
+	__u32 user_max;	     /* ... a user's */
+	__u32 charged_max;   /* ... all creators but the host together: the rest is the pool's */
+	__u32 burst;	     /* records a creator may send at once */
+	__u64 ns_per_record; /* then one per this many ns */
+	/* CREATOR_QUOTA_TOTALS */
+	__u64 charged;		/* tracked cgroups charged to a creator now */
+	__u64 refused_quota;	/* a creator past its own quota */
+	__u64 refused_share;	/* all creators together past charged_max */
+	__u64 refused_rate;	/* a creator past its rate */
+	__u64 refused_accounts; /* no room for one more creator's account */
+};
+
+/* What the refund_cgroup program is run with: a cgroup userspace stopped tracking. */
+struct refund_args {
+	__u64 cgroup_id;
+};
+
 /* One readmission per cgroup per interval; a second look is userspace's to ask for. */
 #define READMIT_CGROUP_INTERVAL_NS 10000000000ull
 /* Readmissions per second, all cgroups: a burst of containers missed at once fits. */
@@ -220,5 +282,9 @@ _Static_assert(sizeof(struct record_freeze) == RECORD_HEADER_SIZE + 8 + CGROUP_P
 _Static_assert(sizeof(struct take_seq_args) == 8, "take_seq_args layout");
 _Static_assert(sizeof(struct tracked_cgroup) == 16, "tracked_cgroup layout");
 _Static_assert(sizeof(struct readmit_gate) == 72, "readmit_gate layout");
+_Static_assert(sizeof(struct creator_key) == 16, "creator_key layout");
+_Static_assert(sizeof(struct creator_account) == 40, "creator_account layout");
+_Static_assert(sizeof(struct creator_quota) == 64, "creator_quota layout");
+_Static_assert(sizeof(struct refund_args) == 8, "refund_args layout");
 
 #endif

@@ -36,6 +36,9 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_CGROUP_HIERARCHY,
 	OPT_MAX_CGROUPS,
+	OPT_CONTAINER_CGROUP_QUOTA,
+	OPT_USER_CGROUP_QUOTA,
+	OPT_CREATOR_CGROUP_RATE,
 	OPT_PIN,
 	OPT_PIN_PATH,
 	OPT_CLEANUP,
@@ -71,6 +74,9 @@ static const struct option long_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"cgroup-hierarchy", required_argument, NULL, OPT_CGROUP_HIERARCHY},
     {"max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS},
+    {"container-cgroup-quota", required_argument, NULL, OPT_CONTAINER_CGROUP_QUOTA},
+    {"user-cgroup-quota", required_argument, NULL, OPT_USER_CGROUP_QUOTA},
+    {"creator-cgroup-rate", required_argument, NULL, OPT_CREATOR_CGROUP_RATE},
     {"pin", no_argument, NULL, OPT_PIN},
     {"pin-path", required_argument, NULL, OPT_PIN_PATH},
     {"cleanup", no_argument, NULL, OPT_CLEANUP},
@@ -102,6 +108,13 @@ void cli_usage(FILE *f)
 	    "                          if mounted, else the v1 cpuset one (default: auto)\n"
 	    "      --max-cgroups N     cgroups the kernel tracks at once: containers and the\n"
 	    "                          new cgroups not yet classified (default: 16384)\n"
+	    "      --container-cgroup-quota N  cgroups made from inside one container (a kind\n"
+	    "                          node's pods, Docker-in-Docker's containers) the kernel\n"
+	    "                          tracks at once (default: 1024)\n"
+	    "      --user-cgroup-quota N  the same for each user but root (default: 256)\n"
+	    "      --creator-cgroup-rate N  new cgroups a second each such container or user\n"
+	    "                          may have reported, 4 seconds' worth at once (default: 100);\n"
+	    "                          what the quotas refuse is counted in ctrwatch_pressure\n"
 	    "\n"
 	    "Across restarts (no blind window):\n"
 	    "      --pin               pin the programs and their ring buffer in bpffs: they keep\n"
@@ -297,6 +310,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	opts->cache_bytes = CACHE_BYTES_DEFAULT;
 	opts->heartbeat_s = HEARTBEAT_S_DEFAULT;
 	opts->max_cgroups = MAX_CGROUPS_DEFAULT;
+	opts->quota = (struct creator_quota_config){.container_max = CONTAINER_CGROUP_QUOTA_DEFAULT,
+						    .user_max = USER_CGROUP_QUOTA_DEFAULT,
+						    .rate = CREATOR_CGROUP_RATE_DEFAULT};
 	opts->pause_filter = true;
 	filter_set_init(&opts->filters);
 	opterr = 0;
@@ -383,6 +399,22 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 			if (parse_count(optarg, &opts->max_cgroups))
 				return usage_error("bad --max-cgroups '%s': want 1 to 1000000",
 						   optarg);
+			break;
+		case OPT_CONTAINER_CGROUP_QUOTA:
+			if (parse_count(optarg, &opts->quota.container_max))
+				return usage_error("bad --container-cgroup-quota '%s': want 1 to "
+						   "1000000",
+						   optarg);
+			break;
+		case OPT_USER_CGROUP_QUOTA:
+			if (parse_count(optarg, &opts->quota.user_max))
+				return usage_error(
+				    "bad --user-cgroup-quota '%s': want 1 to 1000000", optarg);
+			break;
+		case OPT_CREATOR_CGROUP_RATE:
+			if (parse_count(optarg, &opts->quota.rate))
+				return usage_error(
+				    "bad --creator-cgroup-rate '%s': want 1 to 1000000", optarg);
 			break;
 		case OPT_PIN:
 			if (!opts->pin_path)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "kernel/cgroup_hierarchy.h"
+#include "kernel/creator_quota.h"
 #include "filter/filter.h"
 #include "output/event_format.h"
 
@@ -39,12 +40,13 @@ struct options {
 	bool verbose;
 	bool log_json;
 	bool trace_exec;
-	const char *output_path;	 /* NULL: stdout */
-	enum event_format format;	 /* --format */
-	const char *metrics_address;	 /* --metrics-address; NULL: no HTTP server */
-	uint64_t lifecycle_ringbuf_size; /* --lifecycle-ringbuf-size */
-	uint64_t exec_ringbuf_size;	 /* --ringbuf-size; 0 without --exec */
-	unsigned int max_cgroups;	 /* entries of the kernel's tracking map */
+	const char *output_path;	   /* NULL: stdout */
+	enum event_format format;	   /* --format */
+	const char *metrics_address;	   /* --metrics-address; NULL: no HTTP server */
+	uint64_t lifecycle_ringbuf_size;   /* --lifecycle-ringbuf-size */
+	uint64_t exec_ringbuf_size;	   /* --ringbuf-size; 0 without --exec */
+	unsigned int max_cgroups;	   /* entries of the kernel's tracking map */
+	struct creator_quota_config quota; /* --container-cgroup-quota, --user-..., --creator-... */
 	const char *containerd_socket;
 	const char *docker_socket;	/* NULL: Docker's containers are asked of containerd only */
 	const char *podman_socket;	/* NULL: Podman's are not looked up */

@@ -151,6 +151,7 @@ static void report_counters(struct ctrwatch *cw)
 	    .aliases_refused = lifecycle_aliases_refused(cw->lifecycle),
 	};
 	struct readmission_counts readmission;
+	struct creator_quota quota;
 	uint64_t now = clock_boottime_ns();
 
 	/* also where the gate's reasons age out: once a second is often enough for a minute */
@@ -161,6 +162,12 @@ static void report_counters(struct ctrwatch *cw)
 		metrics_set_readmission(readmission.open, readmission.sent,
 					readmission.refused_recent, readmission.refused_rate,
 					readmission.refused_room);
+	}
+	if (!bpf_programs_read_quota(cw->programs, &quota)) {
+		others.creator_quota_refused =
+		    quota.refused_quota + quota.refused_share + quota.refused_accounts;
+		others.creator_rate_refused = quota.refused_rate;
+		metrics_set_quota(&quota);
 	}
 	pipeline_report_pressure(cw->pipeline, now, &others);
 	if (bpf_programs_read_lost(cw->programs, &totals))
@@ -249,6 +256,7 @@ static int open_kernel(struct ctrwatch *cw, const struct options *opts)
 	    .lifecycle_ringbuf_size = opts->lifecycle_ringbuf_size,
 	    .exec_ringbuf_size = opts->exec_ringbuf_size,
 	    .max_cgroups = opts->max_cgroups,
+	    .quota = opts->quota,
 	    .pin_path = opts->pin_path,
 	    .wait_for_reader_ms = opts->wait_for_reader_ms,
 	};
@@ -285,9 +293,12 @@ static int open_stages(struct ctrwatch *cw, const struct options *opts)
 	cw->lifecycle = lifecycle_new(&map);
 	if (!cw->lifecycle)
 		goto out_errno;
-	/* sub-cgroups of containers take a quarter of the kernel map at most: new containers
-	 * need the rest */
-	lifecycle_limit_aliases(cw->lifecycle, opts->max_cgroups / 4);
+	/*
+	 * No share of the map for everyone's sub-cgroups together: one user's could take it all
+	 * (a real crun container's own would then find none). The kernel's quotas bound what each
+	 * creator holds, and keep the open pool's part for the runtimes.
+	 */
+	lifecycle_limit_aliases(cw->lifecycle, opts->max_cgroups);
 	open_enricher(cw, opts);
 	if (open_pipeline(cw, opts))
 		goto out_errno;

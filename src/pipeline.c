@@ -719,6 +719,13 @@ void pipeline_report_pressure(struct pipeline *p, uint64_t now_ns,
 		log_warn(
 		    "a container makes more sub-cgroups than ctrwatch follows; the rest are not "
 		    "followed (ctrwatch_pressure)");
+	if ((now.creator_quota_refused || now.creator_rate_refused) &&
+	    !p->pressure_reported.creator_quota_refused &&
+	    !p->pressure_reported.creator_rate_refused)
+		log_warn(
+		    "a container's tasks or a user make more cgroups than their quota or rate; "
+		    "the rest are not tracked (ctrwatch_pressure, "
+		    "ctrwatch_kernel_creator_refused_total)");
 	if (now.readmissions_refused && !p->pressure_reported.readmissions_refused)
 		log_warn("starts in cgroups ctrwatch does not track come faster than it looks at "
 			 "them; the rest are not looked at (ctrwatch_pressure)");

@@ -29,8 +29,11 @@ struct pressure_counts {
 	uint64_t readmitted;	       /* containers the kernel tracked again at their start */
 	uint64_t aliases_refused;      /* sub-cgroups of a container past its share, not followed */
 	uint64_t readmissions; /* kernel: cgroups sent again at a start, containers or not */
-	uint64_t readmissions_refused; /* kernel: starts not sent (a cgroup sent lately, the rate,
-					  the ring buffer's room) */
+	uint64_t readmissions_refused;	/* kernel: starts not sent (a cgroup sent lately, the rate,
+					   the ring buffer's room) */
+	uint64_t creator_quota_refused; /* kernel: new cgroups past their maker's quota (or all
+					   makers' share of the map), not tracked */
+	uint64_t creator_rate_refused;	/* kernel: new cgroups past their maker's rate */
 };
 
 #endif

@@ -21,11 +21,20 @@
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/load_heap.h"
+#include "kernel/creator_quota.h"
 #include "kernel/readmit_gate.h"
 #include "kernel/records_upgrade.h"
 #include "kernel/ringbuf_reader.h"
 
-enum { PIN_MAPS = 6, PIN_LINKS = 7, PIN_MAP_LOST = 2, PIN_MAP_EXEC = 4, PIN_MAP_GATE = 5 };
+enum {
+	PIN_MAPS = 9,
+	PIN_LINKS = 7,
+	PIN_MAP_LOST = 2,
+	PIN_MAP_EXEC = 4,
+	PIN_MAP_GATE = 5,
+	PIN_MAP_QUOTA_FIRST = 6, /* the quotas by creator: charges, accounts, limits and totals */
+	PIN_MAP_QUOTA_LAST = 8,
+};
 
 struct bpf_programs {
 	struct ctrwatch_bpf *skel;
@@ -41,7 +50,8 @@ struct bpf_programs {
 	 */
 	bool new_exec_ring;
 	int old_exec_fd;
-	bool new_gate; /* ... and our own readmission gate: none is pinned (an earlier build) */
+	bool new_gate;	/* ... and our own readmission gate: none is pinned (an earlier build) */
+	bool new_quota; /* ... and our own quota maps: none are pinned (an earlier build) */
 	struct readmit_gate_keeper gate;
 	bool trace_exec;
 	/*
@@ -75,8 +85,9 @@ struct pinned_set_info {
 #define DRAINING_PREFIX "events_layout" /* bpffs refuses dots in names */
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
-static const char *const pinned_maps[PIN_MAPS] = {"events",	"tracked_cgroups", "lost_records",
-						  "record_seq", "exec_events",	   "readmit_gate"};
+static const char *const pinned_maps[PIN_MAPS] = {
+    "events",	    "tracked_cgroups", "lost_records",	   "record_seq",   "exec_events",
+    "readmit_gate", "cgroup_charge",   "creator_accounts", "creator_quota"};
 static const char *const pinned_links[PIN_LINKS] = {
     "link_cgroup_mkdir",       "link_cgroup_rmdir",  "link_sched_process_exec",
     "link_sched_process_exit", "link_cgroup_freeze", "link_cgroup_unfreeze",
@@ -171,6 +182,9 @@ static int open_skeleton(struct bpf_programs *progs, const struct bpf_programs_c
 							       : (uint64_t)sysconf(_SC_PAGESIZE));
 	if (!err)
 		err = bpf_map__set_max_entries(progs->skel->maps.tracked_cgroups, cfg->max_cgroups);
+	/* a charge per tracked cgroup at most */
+	if (!err)
+		err = bpf_map__set_max_entries(progs->skel->maps.cgroup_charge, cfg->max_cgroups);
 	if (err)
 		log_error("cannot size the BPF maps: %s", strerror(-err));
 	return err;
@@ -178,9 +192,10 @@ static int open_skeleton(struct bpf_programs *progs, const struct bpf_programs_c
 
 static struct bpf_map *skel_map(struct ctrwatch_bpf *skel, int i)
 {
-	struct bpf_map *maps[PIN_MAPS] = {skel->maps.events,	   skel->maps.tracked_cgroups,
-					  skel->maps.lost_records, skel->maps.record_seq,
-					  skel->maps.exec_events,  skel->maps.readmit_gate};
+	struct bpf_map *maps[PIN_MAPS] = {
+	    skel->maps.events,	      skel->maps.tracked_cgroups,  skel->maps.lost_records,
+	    skel->maps.record_seq,    skel->maps.exec_events,	   skel->maps.readmit_gate,
+	    skel->maps.cgroup_charge, skel->maps.creator_accounts, skel->maps.creator_quota};
 	return maps[i];
 }
 
@@ -459,6 +474,14 @@ static int reuse_maps(struct bpf_programs *progs, const char *pin_path)
 			progs->new_gate = true; /* pinned by a build before the gate */
 			continue;
 		}
+		if (i >= PIN_MAP_QUOTA_FIRST && (progs->new_quota || (fd < 0 && errno == ENOENT))) {
+			/* pinned by a build before the quotas: what it tracks is charged to nobody
+			 */
+			if (fd >= 0)
+				close(fd);
+			progs->new_quota = true;
+			continue;
+		}
 		if (fd < 0)
 			return -errno;
 		err = check_shape(skel_map(skel, i), fd);
@@ -630,6 +653,8 @@ static int pin_new(struct bpf_programs *progs, const char *pin_path,
 		err = pin_maps(skel, pin_path, PIN_MAP_LOST, PIN_MAP_LOST);
 	if (!err && progs->adopted && progs->new_gate)
 		err = pin_maps(skel, pin_path, PIN_MAP_GATE, PIN_MAP_GATE);
+	if (!err && progs->adopted && progs->new_quota)
+		err = pin_maps(skel, pin_path, PIN_MAP_QUOTA_FIRST, PIN_MAP_QUOTA_LAST);
 	if (!err && progs->new_ring)
 		err = pin_seal(pin_path, info);
 	if (!err)
@@ -901,6 +926,18 @@ static void count_replaced_exec_ring(struct bpf_programs *progs)
 	progs->old_exec_fd = -1;
 }
 
+static int write_quota(struct bpf_programs *progs, const struct bpf_programs_config *cfg)
+{
+	struct creator_quota_config quota = cfg->quota;
+	int err;
+
+	quota.max_cgroups = cfg->max_cgroups;
+	err = creator_quota_write_limits(bpf_map__fd(progs->skel->maps.creator_quota), &quota);
+	if (err)
+		log_error("cannot write the quotas by creator: %s", strerror(-err));
+	return err;
+}
+
 int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_config *cfg)
 {
 	struct pinned_set_info want = expected_info(cfg);
@@ -937,6 +974,9 @@ int bpf_programs_open(struct bpf_programs **out, const struct bpf_programs_confi
 			goto out_destroy;
 	}
 	err = load_programs(progs, cfg, v1_freezer);
+	/* before our programs run, and into the pinned set's map when it is adopted */
+	if (!err)
+		err = write_quota(progs, cfg);
 	if (!err && (!progs->adopted || progs->taking_over))
 		err = attach_programs(progs);
 	if (err) {
@@ -1094,10 +1134,25 @@ static int tracked_insert(void *ctx, uint64_t cgroup_id, const struct tracked_cg
 	return err;
 }
 
+/*
+ * A cgroup userspace stopped tracking: its creator's charge back (refund_cgroup, atomic with
+ * the kernel's refund at its rmdir). A failure leaves it charged until its rmdir.
+ */
+static void refund(struct bpf_programs *progs, uint64_t cgroup_id)
+{
+	struct refund_args args = {.cgroup_id = cgroup_id};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(progs->skel->progs.refund_cgroup), &opts))
+		log_debug("cgroup %llu stays charged to its creator until its rmdir: %s",
+			  (unsigned long long)cgroup_id, strerror(errno));
+}
+
 static int tracked_remove(void *ctx, uint64_t cgroup_id)
 {
-	if (bpf_map_delete_elem(tracked_fd(ctx), &cgroup_id) && errno != ENOENT)
-		return -errno;
+	if (bpf_map_delete_elem(tracked_fd(ctx), &cgroup_id))
+		return errno == ENOENT ? 0 : -errno;
+	refund(ctx, cgroup_id);
 	return 0;
 }
 
@@ -1118,8 +1173,10 @@ static int tracked_forget(void *ctx, uint64_t cgroup_id)
 
 	if (bpf_map_lookup_and_delete_elem(fd, &cgroup_id, &value))
 		return errno == ENOENT ? 0 : -errno;
-	if (value.state == TRACKED_PENDING)
+	if (value.state == TRACKED_PENDING) {
+		refund(progs, cgroup_id);
 		return 0;
+	}
 	/* -EEXIST: the kernel readmitted it in between; either way it is tracked */
 	if (bpf_map_update_elem(fd, &cgroup_id, &value, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
@@ -1195,6 +1252,11 @@ int bpf_programs_readmission(struct bpf_programs *progs, uint64_t now_ns,
 	out->refused_rate = kernel.refused_rate;
 	out->refused_room = kernel.refused_room;
 	return 0;
+}
+
+int bpf_programs_read_quota(struct bpf_programs *progs, struct creator_quota *totals)
+{
+	return creator_quota_read_totals(bpf_map__fd(progs->skel->maps.creator_quota), totals);
 }
 
 int bpf_programs_read_lost(struct bpf_programs *progs, struct loss_counts *lost)

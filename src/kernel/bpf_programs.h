@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/loss.h"
+#include "kernel/creator_quota.h"
 #include "kernel/tracked_map.h"
 
 /* bpf/ctrwatch.bpf.c loaded and attached, in the manner of libbpf-bootstrap. */
@@ -19,7 +20,8 @@ struct bpf_programs_config {
 	uint64_t lifecycle_ringbuf_size;
 	uint64_t exec_ringbuf_size; /* with trace_exec; without, the exec ring buffer is a page */
 	uint32_t max_cgroups;	    /* entries of the tracking map */
-	bool v1_freezer_mounted;    /* trace cgroup v1's freezer too (where the kernel allows it) */
+	struct creator_quota_config quota; /* its max_cgroups is the one above */
+	bool v1_freezer_mounted; /* trace cgroup v1's freezer too (where the kernel allows it) */
 	/*
 	 * Where the programs, their links and maps are pinned in bpffs, so that they keep
 	 * recording after ctrwatch exits; NULL: nothing pinned, all goes with the process.
@@ -87,6 +89,8 @@ struct readmission_counts {
 int bpf_programs_readmission(struct bpf_programs *progs, uint64_t now_ns,
 			     struct readmission_counts *out);
 int bpf_programs_read_lost(struct bpf_programs *progs, struct loss_counts *lost);
+/* The quotas by creator: the kernel's totals (kernel/creator_quota.h). Returns 0 or -errno. */
+int bpf_programs_read_quota(struct bpf_programs *progs, struct creator_quota *totals);
 void bpf_programs_close(struct bpf_programs *progs);
 
 #endif

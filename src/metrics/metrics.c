@@ -31,6 +31,7 @@ static struct {
 	struct loss_counts lost;
 	uint64_t readmission_open;
 	uint64_t readmissions, refused_recent, refused_rate, refused_room;
+	uint64_t quota_charged, quota_refused[4]; /* the kernel's: quota, share, rate, accounts */
 	uint64_t containers;
 	uint64_t heartbeat_s; /* wall clock of the last ctrwatch_heartbeat; 0: none yet */
 	uint64_t lifecycle_queued;
@@ -309,6 +310,32 @@ void metrics_set_readmission(bool open, uint64_t sent, uint64_t refused_recent,
 	set(&m.refused_room, refused_room);
 }
 
+void metrics_set_quota(const struct creator_quota *totals)
+{
+	set(&m.quota_charged, totals->charged);
+	set(&m.quota_refused[0], totals->refused_quota);
+	set(&m.quota_refused[1], totals->refused_share);
+	set(&m.quota_refused[2], totals->refused_rate);
+	set(&m.quota_refused[3], totals->refused_accounts);
+}
+
+static void render_quota(struct text *t)
+{
+	family(t, "ctrwatch_kernel_creator_cgroups", "gauge",
+	       "Cgroups the kernel tracks that containers' tasks or users other than root made "
+	       "(the rest, the runtimes', are the open pool's).");
+	put(t, "ctrwatch_kernel_creator_cgroups %" PRIu64 "\n", get(&m.quota_charged));
+	family(t, "ctrwatch_kernel_creator_refused_total", "counter",
+	       "New cgroups the kernel did not track for who made them: past the maker's quota, "
+	       "past all makers' share of the map, past the maker's rate, or no room for one more "
+	       "maker's account.");
+	static const char *const reasons[] = {"quota", "share", "rate", "accounts"};
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		put(t, "ctrwatch_kernel_creator_refused_total{reason=\"%s\"} %" PRIu64 "\n",
+		    reasons[i], get(&m.quota_refused[i]));
+}
+
 static void render_readmission(struct text *t)
 {
 	family(t, "ctrwatch_kernel_readmission_open", "gauge",
@@ -469,6 +496,7 @@ size_t metrics_render(char *buf, size_t size, uint64_t now_ns)
 	render_events(&t);
 	render_loss(&t);
 	render_readmission(&t);
+	render_quota(&t);
 	render_containerd(&t);
 	render_engines(&t);
 	render_state(&t, now_ns);

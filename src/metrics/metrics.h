@@ -79,6 +79,8 @@ void metrics_set_lost(const struct loss_counts *totals);
 /* main loop: readmission's gate and the kernel's counts (kernel/readmit_gate.h) */
 void metrics_set_readmission(bool open, uint64_t sent, uint64_t refused_recent,
 			     uint64_t refused_rate, uint64_t refused_room);
+/* main loop: the quotas by creator, the kernel's totals (kernel/creator_quota.h) */
+void metrics_set_quota(const struct creator_quota *totals);
 /* main loop: gauges it knows each iteration */
 void metrics_set_containers(unsigned int tracked);
 void metrics_set_ringbuf_queued(uint64_t lifecycle_bytes, uint64_t exec_bytes);

@@ -171,7 +171,9 @@ size_t event_pressure_counters(const struct pressure_counts *p, struct event_cou
 	out[3] = (struct event_counter){"aliases_refused", p->aliases_refused};
 	out[4] = (struct event_counter){"readmissions", p->readmissions};
 	out[5] = (struct event_counter){"readmissions_refused", p->readmissions_refused};
-	return 6;
+	out[6] = (struct event_counter){"creator_quota_refused", p->creator_quota_refused};
+	out[7] = (struct event_counter){"creator_rate_refused", p->creator_rate_refused};
+	return 8;
 }
 
 void event_json_counters(struct json_writer *w, const char *key, const struct event_counter *c,

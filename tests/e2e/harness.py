@@ -81,10 +81,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """)
         self.config = config
 
-    def start(self):
+    def start(self, cgroup=None):
+        """cgroup: a cgroup2 directory to run containerd in (and so its shims and runc), as a
+        kind node's or Docker-in-Docker's runtime runs inside its container."""
         self.log_file = open(os.path.join(self.dir, "containerd.log"), "ab")
-        self.proc = subprocess.Popen(["containerd", "--config", self.config],
-                                     stdout=self.log_file, stderr=subprocess.STDOUT)
+        cmd = ["containerd", "--config", self.config]
+        if cgroup:
+            cmd = ["sh", "-c", f'echo $$ > "{cgroup}/cgroup.procs" && exec "$@"', "sh", *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT)
         wait_until(lambda: self.ctr("version", check=False).returncode == 0, timeout=30,
                    what="containerd to answer")
 

@@ -211,6 +211,225 @@ def test_a_container_making_sub_cgroups_cannot_fill_the_kernel_map():
         w.stop()
 
 
+def as_user(uid, code, stdin="", cgroup=None, timeout=120):
+    """Python code run as uid (root when uid is 0), in cgroup when given (root puts it there,
+    as systemd or a runtime would, then it drops to uid). Returns its stdout."""
+    cmd = ["python3", "-c", code]
+    if uid:
+        cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", *cmd]
+    if cgroup:
+        cmd = ["sh", "-c", f'echo $$ > "{cgroup}/cgroup.procs" && exec "$@"', "sh", *cmd]
+    r = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    assert r.returncode == 0, f"{code!r} as uid {uid} failed: {r.stderr}"
+    return r.stdout
+
+
+MKDIRS = """import os, sys, time
+names = sys.stdin.read().split()
+began = time.monotonic()
+for name in names:
+    os.{op}(name)
+print(time.monotonic() - began)"""
+
+
+def mkdirs(uid, paths, cgroup=None, op="mkdir"):
+    """Makes (or removes) every path as uid, from cgroup, as fast as Python can; returns the
+    seconds it took."""
+    return float(as_user(uid, MKDIRS.format(op=op), "\n".join(paths), cgroup=cgroup))
+
+
+def pressure_total(w, name, wait=0):
+    """name's count over w's ctrwatch_pressure lines; waits up to wait seconds for one."""
+    def total():
+        return sum(e["pressure"].get(name, 0) for e in w.events()
+                   if e["event"] == "ctrwatch_pressure")
+    deadline = time.monotonic() + wait
+    while not total() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return total()
+
+
+def four_events(w, cid, code):
+    try:
+        w.wait_for(cid, "container_remove")
+    except AssertionError:
+        raise AssertionError(f"{cid}'s lines: {w.for_container(cid)}")
+    evs = w.for_container(cid)
+    assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                         "container_exit", "container_remove"], evs
+    assert evs[2]["exit"]["code"] == code, evs[2]
+    return evs
+
+
+def test_cgroups_a_containers_tasks_make_are_charged_to_it_whatever_their_names():
+    """A task inside a running container makes 3 000 cgroups named like Docker containers
+    (docker-<64 hex>.scope) under the container's own; ctrwatch's map holds 2 048. The kernel
+    charges each to the container its maker runs in, not to its name: 1 024 (the container's
+    quota) are tracked, the rest refused and counted (creator_quota_refused), and a container
+    started after that gets its four events (before: 3 001 "containers" filled the map, and the
+    later container was not tracked at its mkdir nor at its start)."""
+    w = Ctrwatch(workdir, "creator-quota", "--max-cgroups", "2048", "--creator-cgroup-rate",
+                 "1000000", socket=ctd.sock).start()
+    flooder, after = f"ctrw-{os.getpid()}-cflood", f"ctrw-{os.getpid()}-cafter"
+    top = cgroup2_dir(f"/{ctd.namespace}/{flooder}")
+    made = [os.path.join(top, f"docker-{os.urandom(32).hex()}.scope") for _ in range(3000)]
+    ctd.run(flooder, "/bin/sleep", "120", detach=True, check=True)
+    try:
+        w.wait_for(flooder, "container_start")
+        took = mkdirs(0, made, cgroup=top)
+        time.sleep(1)  # ctrwatch has read them all by now
+        tracked = len(w.tracked())
+        assert ctd.run(after, "/bin/sh", "-c", "exit 7").returncode == 7
+        four_events(w, after, 7)
+        refused = pressure_total(w, "creator_quota_refused", wait=5)
+        log(f"3 000 cgroups made inside a container in {took:.2f} s: kernel map {tracked} "
+            f"entries, {refused} refused for its quota")
+        assert tracked < 1024 + 64, tracked
+        assert 3000 - 1024 - 64 <= refused <= 3000 - 1024, refused
+    finally:
+        for d in made:
+            if os.path.isdir(d):
+                os.rmdir(d)
+        ctd.kill(flooder)
+        ctd.remove(flooder)
+        w.stop()
+
+
+def test_a_kind_like_node_is_followed_up_to_its_quota():
+    """A node container runs a containerd of its own inside its cgroup (as a kind node or
+    Docker-in-Docker does) that makes real containers in the node's cgroup. With the node's
+    quota at 3, its first three containers are followed, each naming the node as its parent; a
+    fourth is refused and counted (creator_quota_refused), not silently missed; once one of the
+    three has gone, the next is followed again, exit code and all."""
+    w = Ctrwatch(workdir, "kind", "--container-cgroup-quota", "3", socket=ctd.sock).start()
+    node = f"ctrw-{os.getpid()}-node"
+    node_dir = cgroup2_dir(f"/{ctd.namespace}/{node}")
+    inner = Containerd()
+    inner.namespace = f"ctrw-inner-{os.getpid()}"  # runc's state is per namespace name
+    ids = [os.urandom(32).hex() for _ in range(5)]
+
+    def run(cid, *cmd, detach=False):
+        path = f"/{ctd.namespace}/{node}/docker/{cid}"
+        return inner.run(cid, *cmd, extra=["--cgroup", path], detach=detach, check=detach)
+    ctd.run(node, "/bin/sleep", "300", detach=True, check=True)
+    try:
+        w.wait_for(node, "container_start")
+        os.mkdir(os.path.join(node_dir, "docker"))  # the node's layout, made by its runtime
+        inner.start(cgroup=node_dir)
+        inner.import_image()
+        for cid in ids[:3]:
+            run(cid, "/bin/sleep", "300", detach=True)
+        for cid in ids[:3]:
+            start = w.wait_for(cid, "container_start")
+            assert start["container"].get("parent_id") == node, start
+        assert run(ids[3], "/bin/sh", "-c", "exit 3").returncode == 3
+        refused = pressure_total(w, "creator_quota_refused", wait=5)
+        fourth = [e["event"] for e in w.for_container(ids[3])]
+        log(f"the fourth container past the node's quota: lines {fourth}, {refused} refused")
+        assert refused >= 1 and not fourth, (refused, fourth)
+        inner.kill(ids[0])
+        inner.remove(ids[0])
+        w.wait_for(ids[0], "container_remove")
+        assert run(ids[4], "/bin/sh", "-c", "exit 5").returncode == 5
+        evs = four_events(w, ids[4], 5)
+        assert all(e["container"].get("parent_id") == node for e in evs), evs
+        log(f"kind-like node at its quota of 3: the fourth refused ({refused} counted), "
+            f"the fifth followed after one went")
+    finally:
+        inner.cleanup()
+        if os.path.isdir(os.path.join(node_dir, "docker")):
+            os.rmdir(os.path.join(node_dir, "docker"))
+        ctd.kill(node)
+        ctd.remove(node)
+        w.stop()
+
+
+def test_one_users_sub_cgroups_leave_room_for_a_real_containers_own():
+    """nobody makes 64 scopes named like Docker containers in its subtree, with 64
+    sub-cgroups each; then the runtime of a real, running container makes the container's own
+    sub-cgroup (crun under systemd runs the init in <scope>/container; the guest suite runs
+    that layout whole). What nobody made is charged to nobody (its quota, its rate): the real
+    container's sub-cgroup, made by root outside every container, is followed (before:
+    nobody's sub-cgroups took the quarter of the map kept for all containers' sub-cgroups, and
+    the real one's was refused: a start or exit in it would not be seen)."""
+    w = Ctrwatch(workdir, "alias-pool", "--max-cgroups", "4096", socket=ctd.sock).start()
+    top = delegate_cgroup(DELEGATED, 65534)
+    base = os.path.join(top, "user.slice")
+    os.makedirs(base, exist_ok=True)
+    os.chown(base, 65534, 65534)
+    scopes = [os.path.join(base, f"docker-{os.urandom(32).hex()}.scope") for _ in range(64)]
+    made = [p for s in scopes for p in [s] + [os.path.join(s, f"s{j}") for j in range(64)]]
+    real = f"ctrw-{os.getpid()}-roomy"
+    own = os.path.join(cgroup2_dir(f"/{ctd.namespace}/{real}"), "container")
+    ctd.run(real, "/bin/sleep", "60", detach=True, check=True)
+    try:
+        w.wait_for(real, "container_start")
+        took = mkdirs(65534, made)
+        time.sleep(1)  # ctrwatch has read them all by now
+        os.mkdir(own)
+        followed = wait_until(lambda: os.stat(own).st_ino in w.tracked(), timeout=5,
+                              what="the real container's sub-cgroup in the kernel map")
+        log(f"nobody's {len(made)} cgroups in {took:.2f} s: "
+            f"{pressure_total(w, 'creator_quota_refused')} refused for its quota, "
+            f"{pressure_total(w, 'creator_rate_refused')} for its rate; the real container's "
+            f"own sub-cgroup followed: {followed}")
+    finally:
+        for d in reversed(made):
+            if os.path.isdir(d):
+                os.rmdir(d)
+        if os.path.isdir(own):
+            os.rmdir(own)
+        ctd.kill(real)
+        ctd.remove(real)
+        w.stop()
+
+
+FLOOD = 20000
+
+
+def test_a_user_making_cgroups_as_fast_as_it_can_is_held_to_its_rate():
+    """nobody makes 20 000 directories named like Docker containers in its subtree as fast as
+    Python can, then removes them, while a real container runs; another runs after. Both get
+    their four events, and what nobody caused is bounded by its rate (100 a second, 400 at
+    once): kernel records and lines, counted against the time the flood took; the rest is
+    refused and counted (creator_rate_refused). Before: every mkdir was a record and a line."""
+    top = delegate_cgroup(DELEGATED, 65534)
+    base = os.path.join(top, "user.slice")
+    os.makedirs(base, exist_ok=True)
+    os.chown(base, 65534, 65534)
+    made = [os.path.join(base, f"docker-{os.urandom(32).hex()}.scope") for _ in range(FLOOD)]
+    seq_maps = array_maps("record_seq")
+    w = Ctrwatch(workdir, "mkdir-flood", "--heartbeat", "0", socket=ctd.sock).start()
+    during, after = f"ctrw-{os.getpid()}-fdur", f"ctrw-{os.getpid()}-faft"
+    try:
+        (seq_map,) = array_maps("record_seq") - seq_maps
+        before = record_seq(seq_map)
+        runner = threading.Thread(target=lambda: ctd.run(during, "/bin/sh", "-c",
+                                                         "sleep 1; exit 3"))
+        runner.start()
+        took = mkdirs(65534, made)
+        took += mkdirs(65534, made, op="rmdir")
+        runner.join()
+        assert ctd.run(after, "/bin/sh", "-c", "exit 4").returncode == 4
+        four_events(w, during, 3)
+        four_events(w, after, 4)
+        records = record_seq(seq_map) - before - 8  # the two containers' own
+        lines = [e for e in w.events() if DELEGATED in json.dumps(e)]
+        refused = pressure_total(w, "creator_rate_refused", wait=5)
+        bound = 400 + 100 * (took + 1)  # tracked at most, each a mkdir and an rmdir record
+        log(f"{FLOOD} mkdirs in {took:.2f} s: {records} kernel records, {len(lines)} lines "
+            f"of nobody's, {refused} refused for its rate (bound {bound:.0f} tracked)")
+        assert records <= 2 * bound, (records, bound)
+        assert len(lines) <= 2 * bound, (len(lines), bound)
+        assert refused >= FLOOD - bound, (refused, bound)
+    finally:
+        for d in made:
+            if os.path.isdir(d):
+                os.rmdir(d)
+        w.stop()
+
+
 def array_maps(name):
     """{map id} of every loaded map called name."""
     shown = subprocess.run(["bpftool", "-j", "map", "show"], stdout=subprocess.PIPE,

@@ -673,7 +673,8 @@ int main(void)
 		ASSERT_TRUE(written_has(&h,
 					"\"pressure\":{\"lookalikes_forgotten\":1,"
 					"\"lookups_shed\":0,\"readmitted\":0,\"aliases_refused\":0,"
-					"\"readmissions\":0,\"readmissions_refused\":0}"));
+					"\"readmissions\":0,\"readmissions_refused\":0,"
+					"\"creator_quota_refused\":0,\"creator_rate_refused\":0}"));
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "ctrwatch_pressure:-");
 		teardown(&h);
@@ -694,9 +695,11 @@ int main(void)
 		ASSERT_STREQ(h.untracked, "24");
 		ASSERT_EQ(container_live_count(), 0);
 		pipeline_report_pressure(h.p, 3000, &(struct pressure_counts){.readmitted = 2});
-		ASSERT_TRUE(written_has(&h, "\"lookalikes_forgotten\":0,\"lookups_shed\":1,"
-					    "\"readmitted\":2,\"aliases_refused\":0,"
-					    "\"readmissions\":0,\"readmissions_refused\":0}"));
+		ASSERT_TRUE(written_has(&h,
+					"\"lookalikes_forgotten\":0,\"lookups_shed\":1,"
+					"\"readmitted\":2,\"aliases_refused\":0,"
+					"\"readmissions\":0,\"readmissions_refused\":0,"
+					"\"creator_quota_refused\":0,\"creator_rate_refused\":0}"));
 		pipeline_report_pressure(
 		    h.p, 4000,
 		    &(struct pressure_counts){.readmitted = 2}); /* nothing grew: no line */
