@@ -62,25 +62,52 @@ struct enrich_request {
 TAILQ_HEAD(request_queue, enrich_request);
 
 /*
- * Owned by the worker thread: the clients and their sources; by the user worker: users (the
- * rootless engines). Shared under lock: stopping, the request queues and the results.
+ * The lanes of system engines' lookups. containerd's also takes the CRI runtime's, exec
+ * sessions' and every container no other lane is for; Docker's and Podman's exist when their
+ * sockets are given.
  */
-struct enricher {
-	struct containerd_client *client;
-	struct engine_client *docker; /* NULL: not asked */
-	struct engine_client *podman; /* NULL: not asked */
-	struct cri_client *cri;	      /* NULL: not asked (--crio-socket "") */
-	struct user_engines *users;   /* rootless Podman; NULL: not asked */
-	struct source containerd_source, docker_source, podman_source, cri_source;
+enum lane_id {
+	LANE_CONTAINERD,
+	LANE_DOCKER,
+	LANE_PODMAN,
+	LANES,
+};
+
+/*
+ * A lookup lane: one engine's requests, served by a thread of its own, so that an engine that
+ * answers slowly or never (a hung socket, a socket-activated service that takes seconds to
+ * start) costs only its own containers' lookups, at startup or later. Its queues are under the
+ * enricher's lock; its containerd connection is its thread's.
+ */
+struct lane {
+	struct enricher *e;
+	bool running; /* its thread was started */
 	pthread_t thread;
-	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	bool stopping;
 	struct request_queue urgent;	 /* known containers: served first */
 	struct request_queue background; /* lookalikes, at most BACKGROUND_MAX */
 	unsigned int background_len;
 	struct request_queue waiting; /* asked again at not_before_ns, in that order */
 	unsigned int waiting_len;
+	/* containerd's lane's, and Docker's own (its containers' fallback to "moby"); or NULL */
+	struct containerd_client *client;
+};
+
+/*
+ * Owned by the lanes' threads: each engine's client and source by its lane's (containerd's
+ * and the CRI runtime's by containerd's lane); by the user worker: users (the rootless
+ * engines). Shared under lock: stopping, the lanes' queues and the results.
+ */
+struct enricher {
+	struct engine_client *docker; /* NULL: not asked */
+	struct engine_client *podman; /* NULL: not asked */
+	struct cri_client *cri;	      /* NULL: not asked (--crio-socket "") */
+	struct user_engines *users;   /* rootless Podman; NULL: not asked */
+	struct source containerd_source, docker_source, podman_source, cri_source;
+	struct lane lanes[LANES];
+	struct lane user_lookups; /* the user worker's context: no queue, no containerd */
+	pthread_mutex_t lock;
+	bool stopping;
 	struct user_lane user_lane; /* rootless containers', for the user worker, by uid */
 	pthread_t user_thread;	    /* with users only */
 	pthread_cond_t user_wake;
@@ -166,14 +193,14 @@ static enum lookup_status check_cgroup(const struct enrich_request *req, struct 
 }
 
 /* Containers/Get in ns; tells whether the answer ends the search. */
-static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_request *req,
+static bool lookup_in(struct lane *l, const char *ns, const struct enrich_request *req,
 		      struct lookup_result *res)
 {
 	char err[CONTAINERD_ERROR_MAX] = "";
 	int rc;
 
 	/* into err: a mismatch found in another namespace keeps its words in res->error */
-	rc = containerd_get_container(e->client, ns, req->ident.id, &res->meta, err);
+	rc = containerd_get_container(l->client, ns, req->ident.id, &res->meta, err);
 	if (rc == -ENOENT)
 		return false; /* not being in one namespace is no failure */
 	if (rc) {
@@ -194,7 +221,7 @@ static bool lookup_in(struct enricher *e, const char *ns, const struct enrich_re
  * path's hint can be wrong: a custom cgroup parent). A lookalike costs one call: if it is a
  * container after all, its start readmits it and it is looked up again, urgently.
  */
-static void find_container(struct enricher *e, const struct enrich_request *req,
+static void find_container(struct lane *l, const struct enrich_request *req,
 			   struct lookup_result *res)
 {
 	char **names = NULL;
@@ -202,7 +229,7 @@ static void find_container(struct enricher *e, const struct enrich_request *req,
 	int rc;
 
 	res->status = LOOKUP_NOT_FOUND;
-	if (req->ident.ns[0] && lookup_in(e, req->ident.ns, req, res))
+	if (req->ident.ns[0] && lookup_in(l, req->ident.ns, req, res))
 		return;
 	if (!req->urgent) {
 		if (res->mismatched)
@@ -211,13 +238,13 @@ static void find_container(struct enricher *e, const struct enrich_request *req,
 	}
 	res->searched_all = true;
 	/* Else every namespace: the path's hint can be wrong (a custom cgroup parent). */
-	rc = containerd_list_namespaces(e->client, &names, &n, res->error);
+	rc = containerd_list_namespaces(l->client, &names, &n, res->error);
 	if (rc) {
 		res->status = LOOKUP_FAILED;
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(names[i], req->ident.ns) != 0 && lookup_in(e, names[i], req, res))
+		if (strcmp(names[i], req->ident.ns) != 0 && lookup_in(l, names[i], req, res))
 			break;
 	}
 	containerd_free_strings(names, n);
@@ -228,7 +255,7 @@ static void find_container(struct enricher *e, const struct enrich_request *req,
 }
 
 /* The digest of the container's image; a bare "sha256:" image is its own digest. */
-static void find_digest(struct enricher *e, struct lookup_result *res)
+static void find_digest(struct lane *l, struct lookup_result *res)
 {
 	struct container_meta *m = &res->meta;
 
@@ -239,7 +266,7 @@ static void find_digest(struct enricher *e, struct lookup_result *res)
 		m->image = NULL;
 		return;
 	}
-	containerd_get_image_digest(e->client, m->namespace, m->image, &m->image_digest,
+	containerd_get_image_digest(l->client, m->namespace, m->image, &m->image_digest,
 				    res->error);
 }
 
@@ -247,12 +274,12 @@ static void find_digest(struct enricher *e, struct lookup_result *res)
  * A running container's init, as containerd's task knows it (a host pid): for containers found
  * at startup whose init /proc could not show, e.g. without the host's pid namespace.
  */
-static void find_init_pid(struct enricher *e, struct lookup_result *res, const char *id)
+static void find_init_pid(struct lane *l, struct lookup_result *res, const char *id)
 {
 	char err[CONTAINERD_ERROR_MAX];
 	unsigned int pid, status;
 
-	if (containerd_get_task(e->client, res->meta.namespace, id, &pid, &status, err) == 0 &&
+	if (containerd_get_task(l->client, res->meta.namespace, id, &pid, &status, err) == 0 &&
 	    status == 2 /* RUNNING */)
 		res->init_pid = pid;
 }
@@ -301,16 +328,19 @@ static void note_absent_engine(struct source *src, const char *id)
 }
 
 /* containerd's answer: the container, its image digest and, if asked for, its init. */
-static void lookup_containerd(struct enricher *e, const struct enrich_request *req,
+static void lookup_containerd(struct lane *l, const struct enrich_request *req,
 			      struct lookup_result *res)
 {
-	find_container(e, req, res);
-	note_reachability(&e->containerd_source, res->status != LOOKUP_FAILED, res->error);
+	find_container(l, req, res);
+	/* Docker's lane asks on a connection of its own: containerd's lane says how it is */
+	if (l == &l->e->lanes[LANE_CONTAINERD])
+		note_reachability(&l->e->containerd_source, res->status != LOOKUP_FAILED,
+				  res->error);
 	if (res->status != LOOKUP_FOUND)
 		return;
-	find_digest(e, res);
+	find_digest(l, res);
 	if (req->want_init_pid)
-		find_init_pid(e, res, req->ident.id);
+		find_init_pid(l, res, req->ident.id);
 }
 
 /*
@@ -346,11 +376,11 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
  * worker's time. What it says is what the user says of their own container: the lines carry
  * container.cgroup_owner_uid, and the filters do not take it (policy.c).
  */
-static enum lookup_status lookup_user_podman(struct enricher *e, const struct enrich_request *req,
+static enum lookup_status lookup_user_podman(struct lane *l, const struct enrich_request *req,
 					     struct lookup_result *res)
 {
 	uint64_t now = clock_monotonic_ns();
-	struct user_engine *u = user_engines_get(e->users, req->ident.owner_uid, now);
+	struct user_engine *u = user_engines_get(l->e->users, req->ident.owner_uid, now);
 	enum lookup_status st;
 
 	if (!u) {
@@ -375,11 +405,11 @@ static enum lookup_status lookup_user_podman(struct enricher *e, const struct en
  * users know), then of containerd, where Docker runs them in namespace "moby" with less: an
  * answer from there after Docker failed is partial, and says why.
  */
-static void lookup_docker(struct enricher *e, const struct enrich_request *req,
+static void lookup_docker(struct lane *l, const struct enrich_request *req,
 			  struct lookup_result *res)
 {
 	char docker_error[LOOKUP_ERROR_MAX];
-	enum lookup_status st = lookup_engine(e->docker, &e->docker_source, req, res);
+	enum lookup_status st = lookup_engine(l->e->docker, &l->e->docker_source, req, res);
 
 	if (st == LOOKUP_MISMATCH) { /* containerd's moby namespace would say the same */
 		res->status = st;
@@ -388,12 +418,12 @@ static void lookup_docker(struct enricher *e, const struct enrich_request *req,
 	if (st == LOOKUP_FOUND) {
 		res->status = st;
 		if (req->want_init_pid)
-			find_init_pid(e, res, req->ident.id);
+			find_init_pid(l, res, req->ident.id);
 		return;
 	}
 	snprintf(docker_error, sizeof(docker_error), "%s", st == LOOKUP_FAILED ? res->error : "");
 	res->error[0] = '\0';
-	lookup_containerd(e, req, res);
+	lookup_containerd(l, req, res);
 	if (!docker_error[0])
 		return;
 	if (res->status == LOOKUP_FOUND && !res->error[0])
@@ -409,18 +439,18 @@ static void lookup_docker(struct enricher *e, const struct enrich_request *req,
  * the container and its pod, or, for an id it knows as no container, the pod sandbox whose
  * cgroup this is. Its spec's cgroupsPath must name this cgroup, as containerd's must.
  */
-static enum lookup_status lookup_cri(struct enricher *e, const struct enrich_request *req,
+static enum lookup_status lookup_cri(struct lane *l, const struct enrich_request *req,
 				     struct lookup_result *res)
 {
-	int rc = cri_get_container(e->cri, req->ident.id, &res->meta, res->error);
+	int rc = cri_get_container(l->e->cri, req->ident.id, &res->meta, res->error);
 
 	if (rc == -ENOENT)
-		rc = cri_get_sandbox(e->cri, req->ident.id, &res->meta, res->error);
-	note_reachability(&e->cri_source, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
+		rc = cri_get_sandbox(l->e->cri, req->ident.id, &res->meta, res->error);
+	note_reachability(&l->e->cri_source, rc != -ECONNREFUSED && rc != -ETIMEDOUT, res->error);
 	if (req->ident.runtime == RUNTIME_CRIO)
-		note_absent_engine(&e->cri_source, req->ident.id);
+		note_absent_engine(&l->e->cri_source, req->ident.id);
 	if (rc == 0) /* res->error may be set: its pod could not be asked, partial */
-		return check_cgroup(req, res, e->cri_source.name, NULL);
+		return check_cgroup(req, res, l->e->cri_source.name, NULL);
 	if (rc == -ENOENT) {
 		res->error[0] = '\0';
 		return LOOKUP_NOT_FOUND;
@@ -434,24 +464,24 @@ static enum lookup_status lookup_cri(struct enricher *e, const struct enrich_req
  * not its container), the CRI runtime. containerd's failure stands only if the CRI runtime has
  * nothing either and containerd's socket is there.
  */
-static void lookup_pod_container(struct enricher *e, const struct enrich_request *req,
+static void lookup_pod_container(struct lane *l, const struct enrich_request *req,
 				 struct lookup_result *res)
 {
 	char containerd_error[LOOKUP_ERROR_MAX];
 	enum lookup_status st;
 
-	lookup_containerd(e, req, res);
-	if (!e->cri || !req->ident.pod_uid[0] || res->status == LOOKUP_FOUND ||
+	lookup_containerd(l, req, res);
+	if (!l->e->cri || !req->ident.pod_uid[0] || res->status == LOOKUP_FOUND ||
 	    res->status == LOOKUP_MISMATCH) {
-		note_absent_engine(&e->containerd_source, req->ident.id);
+		note_absent_engine(&l->e->containerd_source, req->ident.id);
 		return;
 	}
 	snprintf(containerd_error, sizeof(containerd_error), "%s", res->error);
 	container_meta_free(&res->meta);
 	res->error[0] = '\0';
-	st = lookup_cri(e, req, res);
+	st = lookup_cri(l, req, res);
 	if (st == LOOKUP_NOT_FOUND && res->status == LOOKUP_FAILED &&
-	    e->containerd_source.state != SOURCE_ABSENT) {
+	    l->e->containerd_source.state != SOURCE_ABSENT) {
 		snprintf(res->error, sizeof(res->error), "%s", containerd_error);
 		return; /* containerd's failure: it may have had it */
 	}
@@ -464,7 +494,7 @@ static void lookup_pod_container(struct enricher *e, const struct enrich_request
  * pid from runc (runc exec writes it once the process has started): asked a few times while
  * the pid is listed without one. A session that has ended is listed no more: none.
  */
-static void lookup_session(struct enricher *e, const struct enrich_request *req,
+static void lookup_session(struct lane *l, const struct enrich_request *req,
 			   struct lookup_result *res)
 {
 	int rc = 0;
@@ -474,7 +504,7 @@ static void lookup_session(struct enricher *e, const struct enrich_request *req,
 	for (int attempt = 0; attempt < SESSION_ATTEMPTS; attempt++) {
 		if (attempt)
 			usleep(SESSION_RETRY_US);
-		rc = containerd_get_exec_id(e->client, req->namespace, req->ident.id,
+		rc = containerd_get_exec_id(l->client, req->namespace, req->ident.id,
 					    req->session_pid, res->exec_id, sizeof(res->exec_id),
 					    res->error);
 		if (rc || res->exec_id[0])
@@ -486,44 +516,44 @@ static void lookup_session(struct enricher *e, const struct enrich_request *req,
 		res->status = LOOKUP_FAILED;
 }
 
-static struct lookup_result *lookup(struct enricher *e, const struct enrich_request *req)
+static struct lookup_result *lookup(struct lane *l, const struct enrich_request *req)
 {
 	struct lookup_result *res = lookup_result_new(req->cgroup_id);
 
 	if (!res)
 		return NULL;
 	if (req->session_pid)
-		lookup_session(e, req, res);
-	else if (req->ident.runtime == RUNTIME_DOCKER && e->docker)
-		lookup_docker(e, req, res);
+		lookup_session(l, req, res);
+	else if (req->ident.runtime == RUNTIME_DOCKER && l->e->docker)
+		lookup_docker(l, req, res);
 	else if (req->ident.runtime == RUNTIME_PODMAN && req->ident.user_owned)
-		res->status = e->users ? lookup_user_podman(e, req, res) : LOOKUP_NOT_FOUND;
-	else if (req->ident.runtime == RUNTIME_PODMAN && e->podman)
-		res->status = lookup_engine(e->podman, &e->podman_source, req, res);
+		res->status = l->e->users ? lookup_user_podman(l, req, res) : LOOKUP_NOT_FOUND;
+	else if (req->ident.runtime == RUNTIME_PODMAN && l->e->podman)
+		res->status = lookup_engine(l->e->podman, &l->e->podman_source, req, res);
 	else if (req->ident.runtime == RUNTIME_PODMAN)
 		res->status = LOOKUP_NOT_FOUND; /* Podman keeps nothing in containerd */
 	else if (req->ident.runtime == RUNTIME_CRIO)
-		res->status = e->cri ? lookup_cri(e, req, res) : LOOKUP_NOT_FOUND;
+		res->status = l->e->cri ? lookup_cri(l, req, res) : LOOKUP_NOT_FOUND;
 	else if (req->ident.form == CGROUP_FORM_KUBEPODS_CGROUPFS)
-		lookup_pod_container(e, req, res);
+		lookup_pod_container(l, req, res);
 	else {
-		lookup_containerd(e, req, res);
-		note_absent_engine(&e->containerd_source, req->ident.id);
+		lookup_containerd(l, req, res);
+		note_absent_engine(&l->e->containerd_source, req->ident.id);
 	}
 	return res;
 }
 
-static void log_version(struct enricher *e)
+static void log_version(struct lane *l)
 {
 	char version[64], err[CONTAINERD_ERROR_MAX] = "";
 
-	if (containerd_version(e->client, version, sizeof(version), err) == 0) {
-		log_info("containerd %s at %s", version, e->containerd_source.path);
-		__atomic_store_n(&e->containerd_source.state, SOURCE_UP, __ATOMIC_RELAXED);
+	if (containerd_version(l->client, version, sizeof(version), err) == 0) {
+		log_info("containerd %s at %s", version, l->e->containerd_source.path);
+		__atomic_store_n(&l->e->containerd_source.state, SOURCE_UP, __ATOMIC_RELAXED);
 	} else {
 		/* absent: a debug line (CRI-O's nodes have none), and a warning with its first
 		 * container; there and silent: a warning now */
-		note_reachability(&e->containerd_source, false, err);
+		note_reachability(&l->e->containerd_source, false, err);
 	}
 }
 
@@ -544,16 +574,16 @@ static void log_engine_version(struct engine_client *c, struct source *src)
 }
 
 /* The CRI runtime, as optional as an engine. */
-static void log_cri_version(struct enricher *e)
+static void log_cri_version(struct lane *l)
 {
 	char version[128], err[CRI_ERROR_MAX] = "";
 
-	if (!e->cri)
+	if (!l->e->cri)
 		return;
-	if (cri_version(e->cri, version, sizeof(version), err) == 0)
-		log_info("CRI runtime %s at %s", version, e->cri_source.path);
+	if (cri_version(l->e->cri, version, sizeof(version), err) == 0)
+		log_info("CRI runtime %s at %s", version, l->e->cri_source.path);
 	else
-		note_reachability(&e->cri_source, false, err);
+		note_reachability(&l->e->cri_source, false, err);
 }
 
 /*
@@ -561,39 +591,39 @@ static void log_cri_version(struct enricher *e)
  * runtime knows yet, with a CRI runtime to ask again. Then req waits (true), else its answer
  * goes out.
  */
-static bool wait_and_retry(struct enricher *e, struct enrich_request *req,
+static bool wait_and_retry(struct lane *l, struct enrich_request *req,
 			   const struct lookup_result *res)
 {
-	if (res->status != LOOKUP_NOT_FOUND || !e->cri || !req->urgent || req->session_pid ||
-	    ++req->attempts >= CRI_ATTEMPTS || e->waiting_len >= CRI_WAITING_MAX ||
+	if (res->status != LOOKUP_NOT_FOUND || !l->e->cri || !req->urgent || req->session_pid ||
+	    ++req->attempts >= CRI_ATTEMPTS || l->waiting_len >= CRI_WAITING_MAX ||
 	    (req->ident.form != CGROUP_FORM_KUBEPODS_CGROUPFS &&
 	     req->ident.runtime != RUNTIME_CRIO))
 		return false;
 	req->not_before_ns = clock_monotonic_ns() + CRI_RETRY_NS;
-	TAILQ_INSERT_TAIL(&e->waiting, req, link);
-	e->waiting_len++;
+	TAILQ_INSERT_TAIL(&l->waiting, req, link);
+	l->waiting_len++;
 	return true;
 }
 
-/* The next request, urgent ones first, then those whose wait is over; NULL when none. Locked. */
-static struct enrich_request *next_request(struct enricher *e)
+/* The lane's next request, urgent ones first, then those whose wait is over. Locked. */
+static struct enrich_request *next_request(struct lane *l)
 {
-	struct enrich_request *req = TAILQ_FIRST(&e->urgent);
+	struct enrich_request *req = TAILQ_FIRST(&l->urgent);
 
 	if (req) {
-		TAILQ_REMOVE(&e->urgent, req, link);
+		TAILQ_REMOVE(&l->urgent, req, link);
 		return req;
 	}
-	req = TAILQ_FIRST(&e->waiting);
-	if (req && (e->stopping || req->not_before_ns <= clock_monotonic_ns())) {
-		TAILQ_REMOVE(&e->waiting, req, link);
-		e->waiting_len--;
+	req = TAILQ_FIRST(&l->waiting);
+	if (req && (l->e->stopping || req->not_before_ns <= clock_monotonic_ns())) {
+		TAILQ_REMOVE(&l->waiting, req, link);
+		l->waiting_len--;
 		return req;
 	}
-	req = TAILQ_FIRST(&e->background);
+	req = TAILQ_FIRST(&l->background);
 	if (req) {
-		TAILQ_REMOVE(&e->background, req, link);
-		e->background_len--;
+		TAILQ_REMOVE(&l->background, req, link);
+		l->background_len--;
 	}
 	return req;
 }
@@ -610,44 +640,66 @@ static void post_result(struct enricher *e, struct lookup_result *res)
 	(void)!write(e->event_fd, &one, sizeof(one));
 }
 
+/* What the lane's engine is, said once as its thread begins (a slow engine delays only it). */
+static void greet(struct lane *l)
+{
+	struct enricher *e = l->e;
+
+	if (l == &e->lanes[LANE_CONTAINERD]) {
+		log_version(l);
+		log_cri_version(l);
+	} else if (l == &e->lanes[LANE_DOCKER]) {
+		log_engine_version(e->docker, &e->docker_source);
+	} else {
+		log_engine_version(e->podman, &e->podman_source);
+	}
+}
+
+/* Until the next request of the lane, or stopping; NULL then. Locked. */
+static struct enrich_request *wait_request(struct lane *l)
+{
+	struct enrich_request *req;
+
+	while (!(req = next_request(l)) && !l->e->stopping) {
+		struct enrich_request *first = TAILQ_FIRST(&l->waiting);
+		struct timespec until;
+
+		if (!first) {
+			pthread_cond_wait(&l->wake, &l->e->lock);
+			continue;
+		}
+		until.tv_sec = first->not_before_ns / 1000000000ull;
+		until.tv_nsec = first->not_before_ns % 1000000000ull;
+		pthread_cond_timedwait(&l->wake, &l->e->lock, &until);
+	}
+	if (l->e->stopping && req) {
+		request_free(req);
+		req = NULL;
+	}
+	return req;
+}
+
 static void *worker(void *arg)
 {
-	struct enricher *e = arg;
+	struct lane *l = arg;
+	struct enricher *e = l->e;
 
-	log_version(e);
-	log_engine_version(e->docker, &e->docker_source);
-	log_engine_version(e->podman, &e->podman_source);
-	log_cri_version(e);
+	greet(l);
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		struct enrich_request *req;
+		struct enrich_request *req = wait_request(l);
 		struct lookup_result *res;
 
-		while (!(req = next_request(e)) && !e->stopping) {
-			struct enrich_request *first = TAILQ_FIRST(&e->waiting);
-			struct timespec until;
-
-			if (!first) {
-				pthread_cond_wait(&e->wake, &e->lock);
-				continue;
-			}
-			until.tv_sec = first->not_before_ns / 1000000000ull;
-			until.tv_nsec = first->not_before_ns % 1000000000ull;
-			pthread_cond_timedwait(&e->wake, &e->lock, &until);
-		}
-		if (e->stopping) {
-			if (req)
-				request_free(req);
+		if (!req)
 			break;
-		}
 		pthread_mutex_unlock(&e->lock);
 
-		res = lookup(e, req);
+		res = lookup(l, req);
 		if (!res)
 			log_warn("out of memory looking up container %s", req->ident.id);
 
 		pthread_mutex_lock(&e->lock);
-		if (res && wait_and_retry(e, req, res)) {
+		if (res && wait_and_retry(l, req, res)) {
 			lookup_result_free(res);
 			continue;
 		}
@@ -677,7 +729,7 @@ static void *user_worker(void *arg)
 		}
 		pthread_mutex_unlock(&e->lock);
 
-		res = lookup(e, req);
+		res = lookup(&e->user_lookups, req);
 		if (!res)
 			log_warn("out of memory looking up container %s", req->ident.id);
 
@@ -700,32 +752,91 @@ static void init_wake(pthread_cond_t *wake)
 	pthread_condattr_destroy(&attr);
 }
 
-struct enricher *enricher_start(const struct enricher_config *cfg)
+static void lane_init(struct enricher *e, struct lane *l)
 {
-	struct enricher *e = calloc(1, sizeof(*e));
+	l->e = e;
+	TAILQ_INIT(&l->urgent);
+	TAILQ_INIT(&l->background);
+	TAILQ_INIT(&l->waiting);
+	init_wake(&l->wake);
+}
+
+/* Whether the lane has an engine to ask: containerd's always, Docker's and Podman's if given. */
+static bool lane_wanted(const struct enricher *e, enum lane_id id)
+{
+	return id == LANE_CONTAINERD || (id == LANE_DOCKER && e->docker) ||
+	       (id == LANE_PODMAN && e->podman);
+}
+
+/* Stops every thread started (a lookup in flight finishes first). */
+static void stop_threads(struct enricher *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	for (int i = 0; i < LANES; i++)
+		pthread_cond_signal(&e->lanes[i].wake);
+	pthread_cond_signal(&e->user_wake);
+	pthread_mutex_unlock(&e->lock);
+	for (int i = 0; i < LANES; i++)
+		if (e->lanes[i].running)
+			pthread_join(e->lanes[i].thread, NULL);
+	if (e->user_lookups.running)
+		pthread_join(e->user_lookups.thread, NULL);
+}
+
+/* The lanes' containerd connections (Docker's lane falls back to containerd's "moby"). */
+static int open_lane_clients(struct enricher *e, const struct enricher_config *cfg)
+{
+	for (int i = 0; i < LANES; i++) {
+		if (!lane_wanted(e, i) || i == LANE_PODMAN)
+			continue;
+		e->lanes[i].client = containerd_client_open(cfg->socket_path, cfg->rpc_timeout_ms);
+		if (!e->lanes[i].client)
+			return errno ? errno : ENOMEM;
+	}
+	return 0;
+}
+
+static int start_threads(struct enricher *e)
+{
 	int err;
 
-	if (!e)
-		return NULL;
-	snprintf(e->socket_path, sizeof(e->socket_path), "%s", cfg->socket_path);
-	snprintf(e->cgroup_mount, sizeof(e->cgroup_mount), "%s",
-		 cfg->cgroup_mount ? cfg->cgroup_mount : "");
-	TAILQ_INIT(&e->urgent);
-	TAILQ_INIT(&e->background);
-	TAILQ_INIT(&e->waiting);
-	user_lane_init(&e->user_lane);
-	STAILQ_INIT(&e->results);
-	e->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (e->event_fd < 0) {
-		err = errno;
-		goto out_free;
+	for (int i = 0; i < LANES; i++) {
+		if (!lane_wanted(e, i))
+			continue;
+		err = pthread_create(&e->lanes[i].thread, NULL, worker, &e->lanes[i]);
+		if (err)
+			return err;
+		e->lanes[i].running = true;
 	}
-	e->client = containerd_client_open(cfg->socket_path, cfg->rpc_timeout_ms);
-	if (!e->client) {
-		err = errno ? errno : ENOMEM;
-		goto out_close_fd;
-	}
-	e->containerd_source = (struct source){.name = "containerd", .path = e->socket_path};
+	if (!e->users)
+		return 0;
+	err = pthread_create(&e->user_lookups.thread, NULL, user_worker, e);
+	if (!err)
+		e->user_lookups.running = true;
+	return err;
+}
+
+static void close_clients(struct enricher *e)
+{
+	for (int i = 0; i < LANES; i++)
+		containerd_client_close(e->lanes[i].client);
+	engine_client_close(e->docker);
+	engine_client_close(e->podman);
+	cri_client_close(e->cri);
+	user_engines_free(e->users);
+}
+
+static void destroy_sync(struct enricher *e)
+{
+	for (int i = 0; i < LANES; i++)
+		pthread_cond_destroy(&e->lanes[i].wake);
+	pthread_cond_destroy(&e->user_wake);
+	pthread_mutex_destroy(&e->lock);
+}
+
+static int open_engines(struct enricher *e, const struct enricher_config *cfg)
+{
 	if (cfg->docker_socket)
 		e->docker =
 		    engine_client_open("docker", cfg->docker_socket, "moby", cfg->rpc_timeout_ms);
@@ -737,10 +848,9 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	if (cfg->user_podman_socket)
 		e->users = user_engines_new(cfg->user_podman_socket, cfg->rpc_timeout_ms);
 	if ((cfg->docker_socket && !e->docker) || (cfg->podman_socket && !e->podman) ||
-	    (cfg->crio_socket && !e->cri) || (cfg->user_podman_socket && !e->users)) {
-		err = cfg->user_podman_socket && !e->users ? errno : ENOMEM;
-		goto out_close_clients;
-	}
+	    (cfg->crio_socket && !e->cri) || (cfg->user_podman_socket && !e->users))
+		return cfg->user_podman_socket && !e->users ? errno : ENOMEM;
+	e->containerd_source = (struct source){.name = "containerd", .path = e->socket_path};
 	if (e->docker)
 		e->docker_source =
 		    (struct source){.name = "docker", .path = engine_client_socket(e->docker)};
@@ -749,36 +859,44 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 		    (struct source){.name = "podman", .path = engine_client_socket(e->podman)};
 	if (e->cri)
 		e->cri_source = (struct source){.name = "crio", .path = cri_client_socket(e->cri)};
-	pthread_mutex_init(&e->lock, NULL);
-	init_wake(&e->wake);
-	pthread_cond_init(&e->user_wake, NULL);
-	err = pthread_create(&e->thread, NULL, worker, e);
-	if (err)
-		goto out_destroy_sync;
-	if (e->users) {
-		err = pthread_create(&e->user_thread, NULL, user_worker, e);
-		if (err)
-			goto out_stop_worker;
+	return open_lane_clients(e, cfg);
+}
+
+struct enricher *enricher_start(const struct enricher_config *cfg)
+{
+	struct enricher *e = calloc(1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return NULL;
+	snprintf(e->socket_path, sizeof(e->socket_path), "%s", cfg->socket_path);
+	snprintf(e->cgroup_mount, sizeof(e->cgroup_mount), "%s",
+		 cfg->cgroup_mount ? cfg->cgroup_mount : "");
+	user_lane_init(&e->user_lane);
+	STAILQ_INIT(&e->results);
+	e->user_lookups.e = e;
+	e->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->event_fd < 0) {
+		err = errno;
+		goto out_free;
 	}
+	err = open_engines(e, cfg);
+	if (err)
+		goto out_close_clients;
+	pthread_mutex_init(&e->lock, NULL);
+	for (int i = 0; i < LANES; i++)
+		lane_init(e, &e->lanes[i]);
+	pthread_cond_init(&e->user_wake, NULL);
+	err = start_threads(e);
+	if (err)
+		goto out_stop_threads;
 	return e;
 
-out_stop_worker:
-	pthread_mutex_lock(&e->lock);
-	e->stopping = true;
-	pthread_cond_signal(&e->wake);
-	pthread_mutex_unlock(&e->lock);
-	pthread_join(e->thread, NULL);
-out_destroy_sync:
-	pthread_cond_destroy(&e->user_wake);
-	pthread_cond_destroy(&e->wake);
-	pthread_mutex_destroy(&e->lock);
+out_stop_threads:
+	stop_threads(e);
+	destroy_sync(e);
 out_close_clients:
-	engine_client_close(e->docker);
-	engine_client_close(e->podman);
-	cri_client_close(e->cri);
-	user_engines_free(e->users);
-	containerd_client_close(e->client);
-out_close_fd:
+	close_clients(e);
 	close(e->event_fd);
 out_free:
 	free(e);
@@ -793,37 +911,35 @@ void enricher_stop(struct enricher *e)
 
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->stopping = true;
-	pthread_cond_signal(&e->wake);
-	pthread_cond_signal(&e->user_wake);
-	pthread_mutex_unlock(&e->lock);
-	pthread_join(e->thread, NULL);
-	if (e->users)
-		pthread_join(e->user_thread, NULL);
-	while ((req = next_request(e)))
-		request_free(req);
+	stop_threads(e);
+	for (int i = 0; i < LANES; i++)
+		while ((req = next_request(&e->lanes[i])))
+			request_free(req);
 	while ((req = user_lane_pop(&e->user_lane)))
 		request_free(req);
 	while ((res = STAILQ_FIRST(&e->results))) {
 		STAILQ_REMOVE_HEAD(&e->results, link);
 		lookup_result_free(res);
 	}
-	containerd_client_close(e->client);
-	engine_client_close(e->docker);
-	engine_client_close(e->podman);
-	cri_client_close(e->cri);
-	user_engines_free(e->users);
+	close_clients(e);
 	close(e->event_fd);
-	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->wake);
-	pthread_cond_destroy(&e->user_wake);
+	destroy_sync(e);
 	free(e);
 }
 
 int enricher_fd(const struct enricher *e)
 {
 	return e->event_fd;
+}
+
+/* The lane of a system engine's container: the engine's own, else containerd's. */
+static struct lane *lane_for(struct enricher *e, const struct enrich_request *req)
+{
+	if (!req->session_pid && req->ident.runtime == RUNTIME_DOCKER && e->docker)
+		return &e->lanes[LANE_DOCKER];
+	if (!req->session_pid && req->ident.runtime == RUNTIME_PODMAN && e->podman)
+		return &e->lanes[LANE_PODMAN];
+	return &e->lanes[LANE_CONTAINERD];
 }
 
 /* Whether req is a rootless container's, for the user worker's lane. */
@@ -837,6 +953,7 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 {
 	struct enricher *e = ctx;
 	struct enrich_request *req = calloc(1, sizeof(*req));
+	struct lane *l;
 	int err = 0;
 
 	if (!req)
@@ -865,16 +982,17 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 			request_free(req);
 		return err;
 	}
+	l = lane_for(e, req);
 	if (req->urgent) {
-		TAILQ_INSERT_TAIL(&e->urgent, req, link);
-	} else if (e->background_len < BACKGROUND_MAX) {
-		TAILQ_INSERT_TAIL(&e->background, req, link);
-		e->background_len++;
+		TAILQ_INSERT_TAIL(&l->urgent, req, link);
+	} else if (l->background_len < BACKGROUND_MAX) {
+		TAILQ_INSERT_TAIL(&l->background, req, link);
+		l->background_len++;
 	} else {
 		err = -EBUSY;
 	}
 	if (!err)
-		pthread_cond_signal(&e->wake);
+		pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&e->lock);
 	if (err)
 		request_free(req);
@@ -887,16 +1005,22 @@ static void enricher_promote(void *ctx, uint64_t cgroup_id)
 	struct enrich_request *req;
 
 	pthread_mutex_lock(&e->lock);
-	TAILQ_FOREACH(req, &e->background, link)
-	{
-		if (req->cgroup_id != cgroup_id || req->session_pid)
-			continue;
-		TAILQ_REMOVE(&e->background, req, link);
-		e->background_len--;
-		req->urgent = true;
-		TAILQ_INSERT_TAIL(&e->urgent, req, link);
-		break;
+	for (int i = 0; i < LANES; i++) {
+		struct lane *l = &e->lanes[i];
+
+		TAILQ_FOREACH(req, &l->background, link)
+		{
+			if (req->cgroup_id != cgroup_id || req->session_pid)
+				continue;
+			TAILQ_REMOVE(&l->background, req, link);
+			l->background_len--;
+			req->urgent = true;
+			TAILQ_INSERT_TAIL(&l->urgent, req, link);
+			pthread_cond_signal(&l->wake);
+			goto out;
+		}
 	}
+out:
 	pthread_mutex_unlock(&e->lock);
 }
 

@@ -18,8 +18,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, private_containerd, CTRWATCH, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     remove_cgroup_tree, stop_process, wait_until)
+from harness import (main, private_containerd, CTRWATCH, Ctrwatch, cgroup2_dir,  # noqa: E402
+                     hierarchy_dirs, log, remove_cgroup_tree, stop_process, wait_until)
 
 SOAK = os.environ.get("CTRWATCH_SOAK") == "1"
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -309,6 +309,52 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
     finally:
         stop.set()
         assert w.stop() == 0, w.stderr()[-2000:]
+
+
+FAKE_ENGINE = os.path.join(os.path.dirname(__file__), "fake_engine.py")
+
+
+def test_a_slow_or_hung_engine_costs_only_its_own_containers():
+    """Podman's socket is served by a stand-in that accepts and never answers, then by one that
+    answers each call after 2 s (a socket-activated service starting). A container containerd
+    ran before ctrwatch started is complete at startup, and one started while a Podman
+    container's lookup hangs is complete too: each engine has a lane of its own (before: one
+    worker asked Podman's version first and each Podman lookup in turn, and containerd's
+    containers came out partial, "lookup took longer than 500 ms")."""
+    made_slice = not os.path.isdir(cgroup2_dir("/machine.slice"))
+    for mode in (["--stall"], ["--delay", "2"]):
+        sock = os.path.join(workdir, "podman.sock")
+        fake = subprocess.Popen([sys.executable, FAKE_ENGINE, sock, *mode])
+        early, later = name(f"early{mode[0][2:]}"), name(f"later{mode[0][2:]}")
+        scope = cgroup2_dir(f"/machine.slice/libpod-{os.urandom(32).hex()}.scope")
+        w = None
+        try:
+            wait_until(lambda: os.path.exists(sock), what="the stand-in's socket")
+            ctd.run(early, "/bin/sleep", "60", detach=True, check=True)
+            w = Ctrwatch(workdir, f"slow-engine-{mode[0][2:]}", "--podman-socket", sock,
+                         "--docker-socket", "", socket=ctd.sock).start()
+            existing = w.wait_for(early, "container_existing")
+            os.makedirs(scope)  # a Podman container: its lookup hangs in Podman's lane
+            time.sleep(0.1)
+            assert ctd.run(later, "/bin/sh", "-c", "exit 2").returncode == 2
+            w.wait_for(later, "container_remove")
+            lines = [existing] + w.for_container(later)
+            log(f"Podman {' '.join(mode)}: " + ", ".join(
+                f'{e["event"]} {e["enrichment"]} {e.get("enrichment_error", "")}'
+                for e in lines))
+            for e in lines:
+                assert e["enrichment"] == "complete", e
+        finally:
+            if os.path.isdir(scope):
+                os.rmdir(scope)
+            ctd.kill(early)
+            ctd.remove(early)
+            if w:
+                w.stop()
+            fake.kill()
+            fake.wait()
+    if made_slice:
+        remove_cgroup_tree("/machine.slice")
 
 
 def setup():
