@@ -206,6 +206,43 @@ def test_crun_gives_the_same_lifetime():
     assert evs[2]["exit"]["code"] == 4, evs[2]
 
 
+def test_one_users_lookalikes_leave_a_crun_container_its_own_sub_cgroup():
+    """nobody makes 64 scopes named like Docker containers in a subtree of its own, with 64
+    sub-cgroups each (4 160 cgroups, made as fast as Python can); then a crun container runs,
+    its init in <scope>/container. nobody's cgroups are charged to nobody (its quota and
+    rate): the crun container's sub-cgroup, made by crun as root, still has room, and its
+    lifetime is whole (before: nobody's sub-cgroups used the quarter of the map every
+    container's shared, and the crun container printed create and remove only)."""
+    top = "/sys/fs/cgroup/user.slice/user-65534.slice/user@65534.service"
+    made_top = [] if os.path.isdir(top) else [top, os.path.dirname(top)]
+    os.makedirs(top, exist_ok=True)
+    for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+        os.chown(os.path.join(top, f), 65534, 65534)
+    scopes = [f"{top}/docker-{os.urandom(32).hex()}.scope" for _ in range(64)]
+    made = [p for sc in scopes for p in [sc] + [f"{sc}/s{j}" for j in range(64)]]
+    try:
+        subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                        "python3", "-c", "import os, sys\nfor d in sys.stdin.read().split(): "
+                        "os.mkdir(d)"], input="\n".join(made), text=True, check=True,
+                       timeout=120)
+        sandbox, config, _ = cri.run_pod("crunroomy", handler="crun")
+        cid = cri.create_container(sandbox, config, "app", BUSYBOX,
+                                   ["/bin/sh", "-c", "sleep 1; exit 5"])
+        cri.start(cid)
+        cri.wait_exited(cid)
+        cri.remove(cid)
+        cri.stop_pod(sandbox)
+        cri.remove_pod(sandbox)
+        default.wait_for(cid, "container_remove", timeout=60)
+        evs = lifetime_events(default, cid)
+        assert [e["event"] for e in evs] == LIFETIME, [e["event"] for e in evs]
+        assert evs[2]["exit"]["code"] == 5, evs[2]
+    finally:
+        for d in list(reversed(made)) + made_top:
+            if os.path.isdir(d):
+                os.rmdir(d)
+
+
 def test_oom_kill_through_cri():
     uid, sandbox, cid = run_to_exit(
         "oom", ["/bin/sh", "-c", "x=a; while true; do x=$x$x; done"], memory_limit=32 << 20)
