@@ -225,14 +225,8 @@ def test_one_users_lookalikes_leave_a_crun_container_its_own_sub_cgroup():
                         "python3", "-c", "import os, sys\nfor d in sys.stdin.read().split(): "
                         "os.mkdir(d)"], input="\n".join(made), text=True, check=True,
                        timeout=120)
-        sandbox, config, _ = cri.run_pod("crunroomy", handler="crun")
-        cid = cri.create_container(sandbox, config, "app", BUSYBOX,
-                                   ["/bin/sh", "-c", "sleep 1; exit 5"])
-        cri.start(cid)
-        cri.wait_exited(cid)
-        cri.remove(cid)
-        cri.stop_pod(sandbox)
-        cri.remove_pod(sandbox)
+        _, _, cid = run_to_exit("crunroomy", ["/bin/sh", "-c", "sleep 1; exit 5"],
+                                handler="crun")
         default.wait_for(cid, "container_remove", timeout=60)
         evs = lifetime_events(default, cid)
         assert [e["event"] for e in evs] == LIFETIME, [e["event"] for e in evs]
