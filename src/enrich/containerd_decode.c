@@ -2,6 +2,7 @@
 /* Decoding containerd's replies: untrusted bytes (a container's labels and spec are the user's). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,29 +12,70 @@
 #include "enrich/containerd_decode.h"
 #include "proto/containerd.pb-c.h"
 
-/* linux.cgroupsPath from the OCI spec, which containerd stores as JSON in an Any. */
-static char *spec_cgroups_path(const Ctrwatch__Containerd__Any *spec)
+/*
+ * What containerd's CRI plugin records of a pod in the container's OCI spec annotations, from
+ * the sandbox's metadata every CRI client sets (labels are the kubelet's habit, not every
+ * client's), and the container's name from its metadata. The plugin writes them after a
+ * client's own annotations: the runtime's record, which wins over the labels.
+ */
+static const struct {
+	const char *key;
+	size_t field; /* offset in struct container_meta of a char * */
+} cri_annotations[] = {
+    {"io.kubernetes.cri.sandbox-name", offsetof(struct container_meta, pod_name)},
+    {"io.kubernetes.cri.sandbox-namespace", offsetof(struct container_meta, pod_namespace)},
+    {"io.kubernetes.cri.sandbox-uid", offsetof(struct container_meta, pod_uid)},
+    {"io.kubernetes.cri.container-name", offsetof(struct container_meta, name)},
+};
+
+/* The annotations above, when present, in place of what the labels gave. */
+static int apply_cri_annotations(json_t *annotations, struct container_meta *m)
+{
+	for (size_t i = 0; i < sizeof(cri_annotations) / sizeof(cri_annotations[0]); i++) {
+		json_t *v = json_object_get(annotations, cri_annotations[i].key);
+		char **field = (char **)((char *)m + cri_annotations[i].field);
+
+		if (!json_is_string(v) || !*json_string_value(v))
+			continue;
+		free(*field);
+		*field = strdup(json_string_value(v));
+		if (!*field)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * From the OCI spec, which containerd stores as JSON in an Any: linux.cgroupsPath, and the CRI
+ * plugin's annotations (applied over what the labels said).
+ */
+static int apply_spec(const Ctrwatch__Containerd__Any *spec, struct container_meta *m)
 {
 	json_t *root, *path;
-	char *out = NULL;
+	int err = 0;
 
 	if (!spec || !spec->value.data)
-		return NULL;
+		return 0;
 	root = json_loadb((const char *)spec->value.data, spec->value.len, 0, NULL);
 	path = json_object_get(json_object_get(root, "linux"), "cgroupsPath");
-	if (json_is_string(path))
-		out = strdup(json_string_value(path));
+	if (json_is_string(path)) {
+		m->cgroups_path = strdup(json_string_value(path));
+		err = m->cgroups_path ? 0 : -ENOMEM;
+	}
+	if (!err)
+		err = apply_cri_annotations(json_object_get(root, "annotations"), m);
 	json_decref(root);
-	return out;
+	return err;
 }
 
 static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
 		     struct container_meta *m)
 {
+	int err;
+
 	m->namespace = strdup(ns);
 	m->image = ct->image && *ct->image ? strdup(ct->image) : NULL;
 	m->runtime_handler = ct->runtime && *ct->runtime->name ? strdup(ct->runtime->name) : NULL;
-	m->cgroups_path = spec_cgroups_path(ct->spec);
 	if (ct->created_at && ct->created_at->seconds > 0)
 		m->created_ns = (uint64_t)ct->created_at->seconds * 1000000000ull +
 				(uint64_t)ct->created_at->nanos;
@@ -47,7 +89,8 @@ static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
 	}
 	if (container_meta_finish_labels(m))
 		return -ENOMEM;
-	return container_meta_apply_labels(m, ct->id);
+	err = container_meta_apply_labels(m, ct->id);
+	return err ? err : apply_spec(ct->spec, m);
 }
 
 int containerd_decode_container(const uint8_t *data, size_t len, const char *ns,

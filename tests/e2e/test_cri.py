@@ -157,6 +157,55 @@ def test_a_cgroup_named_like_a_cri_container_is_not_that_container():
         remove_cgroup_tree("/user.slice" if made else delegated)
 
 
+def test_a_cri_client_without_the_kubelets_habits_is_followed_by_the_runtimes_record():
+    """A CRI client that is not the kubelet (a conformance suite, crictl) gives no cgroup
+    parent and none of the kubelet's io.kubernetes.* labels: containerd runs the pod's
+    sandbox and container at /k8s.io/<id>. ctrwatch, asking containerd's own API: the sandbox
+    prints nothing (containerd labels it io.cri-containerd.kind=sandbox, wherever its cgroup
+    is; before, every such pause sandbox printed a lifetime), and the container's four lines
+    name its pod and itself from what containerd's CRI recorded in its spec annotations
+    (before: no pod, and the id as its name)."""
+    import cri_pb2 as pb
+    w = Ctrwatch(ctd.dir, "cri-bare", "--docker-socket", "", "--podman-socket", "",
+                 "--crio-socket", "", socket=ctd.sock).start()
+    uid = str(uuid.uuid4())
+    config = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name="bare", uid=uid, namespace="suite"),
+        linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
+            namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))))
+    sandbox = cri.call("RunPodSandbox", pb.RunPodSandboxRequest(config=config),
+                       pb.RunPodSandboxResponse).pod_sandbox_id
+    try:
+        ccfg = pb.ContainerConfig(
+            metadata=pb.ContainerMetadata(name="probe"), image=pb.ImageSpec(image=IMAGE),
+            command=["/bin/sh", "-c", "sleep 1; exit 6"],
+            linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(
+                namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))))
+        cid = cri.call("CreateContainer", pb.CreateContainerRequest(
+            pod_sandbox_id=sandbox, config=ccfg, sandbox_config=config),
+            pb.CreateContainerResponse).container_id
+        cri.start(cid)
+        cri.wait_exited(cid)
+        cri.remove(cid)
+        w.wait_for(cid, "container_remove", timeout=30)
+        evs = w.for_container(cid)
+        log("a bare CRI client's container:\n  " + "\n  ".join(map(str, evs)))
+        assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                             "container_exit", "container_remove"], evs
+        for e in evs:
+            assert e["container"]["cgroup_path"] == f"/k8s.io/{cid}", e
+            assert e["container"]["name"] == "probe", e
+            assert e["pod"]["name"] == "bare" and e["pod"]["namespace"] == "suite", e
+            assert e["pod"]["uid"] == uid, e
+        assert evs[2]["exit"]["code"] == 6, evs[2]
+    finally:
+        cri.stop_pod(sandbox)
+        cri.remove_pod(sandbox)
+        w.stop()
+    sandbox_lines = [e for e in w.events() if e.get("container", {}).get("id") == sandbox]
+    assert sandbox_lines == [], sandbox_lines
+
+
 def setup():
     global ctd, cri, watcher, made_kubepods
     made_kubepods = not os.path.isdir(cgroup2_dir("/kubepods"))  # else the node's own

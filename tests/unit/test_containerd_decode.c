@@ -73,6 +73,68 @@ int main(void)
 		ASSERT_EQ(m.created_ns, 1764600000ull * 1000000000ull + 5);
 		container_meta_free(&m);
 	}
+	SUBTEST ("the CRI plugin's annotations give the pod and the name, over the labels") {
+		static const struct {
+			const char *name, *spec;
+			const char *kv[2][2];
+			size_t n;
+			const char *want_name, *pod_name, *pod_ns, *pod_uid;
+		} cases[] = {
+		    {"annotations only (a CRI client without the kubelet's labels)",
+		     "{\"annotations\":{\"io.kubernetes.cri.sandbox-name\":\"p\","
+		     "\"io.kubernetes.cri.sandbox-namespace\":\"ns\","
+		     "\"io.kubernetes.cri.sandbox-uid\":\"u-2\","
+		     "\"io.kubernetes.cri.container-name\":\"app\"}}",
+		     {{"x", "y"}},
+		     1,
+		     "app",
+		     "p",
+		     "ns",
+		     "u-2"},
+		    {"labels only (no spec annotations)",
+		     "{}",
+		     {{"io.kubernetes.pod.name", "lp"}, {"io.kubernetes.container.name", "lc"}},
+		     2,
+		     "lc",
+		     "lp",
+		     NULL,
+		     NULL},
+		    {"both, disagreeing: the runtime's record wins",
+		     "{\"annotations\":{\"io.kubernetes.cri.sandbox-name\":\"real\","
+		     "\"io.kubernetes.cri.container-name\":\"real-app\"}}",
+		     {{"io.kubernetes.pod.name", "claimed"}, {"io.kubernetes.container.name", "x"}},
+		     2,
+		     "real-app",
+		     "real",
+		     NULL,
+		     NULL},
+		    {"empty or non-string annotations are not taken",
+		     "{\"annotations\":{\"io.kubernetes.cri.sandbox-name\":\"\","
+		     "\"io.kubernetes.cri.container-name\":7}}",
+		     {{"io.kubernetes.pod.name", "lp"}},
+		     1,
+		     "web",
+		     "lp",
+		     NULL,
+		     NULL},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			build(&r, cases[i].kv, cases[i].n, cases[i].spec);
+			ASSERT_EQ(containerd_decode_container(r.buf, r.len, "k8s.io", &m, err), 0);
+			ASSERT_STREQ(m.name, cases[i].want_name);
+			ASSERT_STREQ(m.pod_name, cases[i].pod_name);
+			if (cases[i].pod_ns)
+				ASSERT_STREQ(m.pod_namespace, cases[i].pod_ns);
+			else
+				ASSERT_TRUE(m.pod_namespace == NULL);
+			if (cases[i].pod_uid)
+				ASSERT_STREQ(m.pod_uid, cases[i].pod_uid);
+			else
+				ASSERT_TRUE(m.pod_uid == NULL);
+			container_meta_free(&m);
+		}
+	}
 	SUBTEST ("a repeated label key is one label: the last value wins") {
 		static const char *const kv[][2] = {
 		    {"role", "web"}, {"io.kubernetes.pod.name", "a"}, {"role", "admin"}};
