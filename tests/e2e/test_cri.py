@@ -85,6 +85,19 @@ def run_pod(name, uid):
     return r.pod_sandbox_id, config
 
 
+def run_to_removal(w, cid, what):
+    """Starts cid, waits for its end and removes it; its four lines as w printed them."""
+    cri.start(cid)
+    cri.wait_exited(cid)
+    cri.remove(cid)
+    w.wait_for(cid, "container_remove", timeout=30)
+    evs = w.for_container(cid)
+    log(f"{what}:\n  " + "\n  ".join(map(str, evs)))
+    assert [e["event"] for e in evs] == ["container_create", "container_start",
+                                         "container_exit", "container_remove"], evs
+    return evs
+
+
 def test_a_pods_container_is_named_through_cri():
     """A pod's container, asked of the CRI runtime: its four events complete, with the
     container's name, image and digest, the kubelet's labels, and the pod's name, namespace and
@@ -96,14 +109,7 @@ def test_a_pods_container_is_named_through_cri():
     try:
         cid = cri.create_container(sandbox, config, "app", IMAGE,
                                    ["/bin/sh", "-c", "sleep 1; exit 3"])
-        cri.start(cid)
-        cri.wait_exited(cid)
-        cri.remove(cid)
-        watcher.wait_for(cid, "container_remove", timeout=30)
-        evs = watcher.for_container(cid)
-        log("the CRI container's lines:\n  " + "\n  ".join(map(str, evs)))
-        assert [e["event"] for e in evs] == ["container_create", "container_start",
-                                             "container_exit", "container_remove"], evs
+        evs = run_to_removal(watcher, cid, "the CRI container's lines")
         for e in evs:
             c = e["container"]
             assert e["enrichment"] == "complete", e
@@ -184,14 +190,7 @@ def test_a_cri_client_without_the_kubelets_habits_is_followed_by_the_runtimes_re
         cid = cri.call("CreateContainer", pb.CreateContainerRequest(
             pod_sandbox_id=sandbox, config=ccfg, sandbox_config=config),
             pb.CreateContainerResponse).container_id
-        cri.start(cid)
-        cri.wait_exited(cid)
-        cri.remove(cid)
-        w.wait_for(cid, "container_remove", timeout=30)
-        evs = w.for_container(cid)
-        log("a bare CRI client's container:\n  " + "\n  ".join(map(str, evs)))
-        assert [e["event"] for e in evs] == ["container_create", "container_start",
-                                             "container_exit", "container_remove"], evs
+        evs = run_to_removal(w, cid, "a bare CRI client's container")
         for e in evs:
             assert e["container"]["cgroup_path"] == f"/k8s.io/{cid}", e
             assert e["container"]["name"] == "probe", e
