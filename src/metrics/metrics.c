@@ -310,6 +310,20 @@ void metrics_set_readmission(bool open, uint64_t sent, uint64_t refused_recent,
 	set(&m.refused_room, refused_room);
 }
 
+struct labelled_value {
+	const char *label;
+	const uint64_t *value;
+};
+
+/* One sample per label value of a family whose samples differ by one label. */
+static void labelled(struct text *t, const char *family_name, const char *label,
+		     const struct labelled_value *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put(t, "%s{%s=\"%s\"} %" PRIu64 "\n", family_name, label, v[i].label,
+		    get(v[i].value));
+}
+
 void metrics_set_quota(const struct creator_quota *totals)
 {
 	set(&m.quota_charged, totals->charged);
@@ -329,11 +343,12 @@ static void render_quota(struct text *t)
 	       "New cgroups the kernel did not track for who made them: past the maker's quota, "
 	       "past all makers' share of the map, past the maker's rate, or no room for one more "
 	       "maker's account.");
-	static const char *const reasons[] = {"quota", "share", "rate", "accounts"};
-
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		put(t, "ctrwatch_kernel_creator_refused_total{reason=\"%s\"} %" PRIu64 "\n",
-		    reasons[i], get(&m.quota_refused[i]));
+	labelled(t, "ctrwatch_kernel_creator_refused_total", "reason",
+		 (const struct labelled_value[]){{"quota", &m.quota_refused[0]},
+						 {"share", &m.quota_refused[1]},
+						 {"rate", &m.quota_refused[2]},
+						 {"accounts", &m.quota_refused[3]}},
+		 4);
 }
 
 static void render_readmission(struct text *t)
@@ -345,14 +360,12 @@ static void render_readmission(struct text *t)
 	family(t, "ctrwatch_kernel_readmissions_total", "counter",
 	       "Starts in untracked cgroups: sent to ctrwatch, or refused (the cgroup was sent "
 	       "lately, the rate, the ring buffer's room).");
-	put(t, "ctrwatch_kernel_readmissions_total{result=\"sent\"} %" PRIu64 "\n",
-	    get(&m.readmissions));
-	put(t, "ctrwatch_kernel_readmissions_total{result=\"recent\"} %" PRIu64 "\n",
-	    get(&m.refused_recent));
-	put(t, "ctrwatch_kernel_readmissions_total{result=\"rate\"} %" PRIu64 "\n",
-	    get(&m.refused_rate));
-	put(t, "ctrwatch_kernel_readmissions_total{result=\"room\"} %" PRIu64 "\n",
-	    get(&m.refused_room));
+	labelled(t, "ctrwatch_kernel_readmissions_total", "result",
+		 (const struct labelled_value[]){{"sent", &m.readmissions},
+						 {"recent", &m.refused_recent},
+						 {"rate", &m.refused_rate},
+						 {"room", &m.refused_room}},
+		 4);
 }
 
 static void render_loss(struct text *t)
