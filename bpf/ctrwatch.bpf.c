@@ -599,6 +599,18 @@ account_of(const struct creator_key *key, const struct creator_quota *limits, __
 }
 
 /*
+ * One more on *count unless that would pass max (0: no max): whether it was added. Atomic:
+ * racing CPUs may pass max for a moment, each giving back what it took.
+ */
+static __always_inline bool take_one(__u64 *count, __u64 max)
+{
+	if (__sync_fetch_and_add(count, 1) < max || !max)
+		return true;
+	__sync_fetch_and_add(count, -1);
+	return false;
+}
+
+/*
  * Charges a cgroup about to be tracked to its creator: its rate, its quota, then all creators'
  * share. False, counted in the account and the totals, if the creator may not have it.
  */
@@ -622,24 +634,17 @@ static __always_inline bool charge_creator(const struct creator_key *key, __u64 
 		return false;
 	}
 	max = key->kind == CREATOR_CONTAINER ? limits->container_max : limits->user_max;
-	if (max && __sync_fetch_and_add(&a->held, 1) >= max) {
-		__sync_fetch_and_add(&a->held, -1);
+	if (!take_one(&a->held, max)) {
 		__sync_fetch_and_add(&a->refused_quota, 1);
 		__sync_fetch_and_add(&totals->refused_quota, 1);
 		return false;
 	}
-	if (!max)
-		__sync_fetch_and_add(&a->held, 1);
-	if (limits->charged_max &&
-	    __sync_fetch_and_add(&totals->charged, 1) >= limits->charged_max) {
-		__sync_fetch_and_add(&totals->charged, -1);
+	if (!take_one(&totals->charged, limits->charged_max)) {
 		__sync_fetch_and_add(&a->held, -1);
 		__sync_fetch_and_add(&a->refused_quota, 1);
 		__sync_fetch_and_add(&totals->refused_share, 1);
 		return false;
 	}
-	if (!limits->charged_max)
-		__sync_fetch_and_add(&totals->charged, 1);
 	return true;
 }
 
