@@ -244,10 +244,12 @@ void event_json_impostor_members(struct json_writer *w, const struct event *ev)
 
 	json_member_string(w, "claimed_container_id", c->ident.id);
 	event_json_cgroup_members(w, c);
-	if (!claim)
-		return;
-	json_member_string(w, "claimed_by_engine", claim->engine);
-	json_member_string(w, "claimed_by_namespace",
-			   claim->namespace[0] ? claim->namespace : NULL);
-	json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
+	if (claim) {
+		json_member_string(w, "claimed_by_engine", claim->engine);
+		json_member_string(w, "claimed_by_namespace",
+				   claim->namespace[0] ? claim->namespace : NULL);
+		json_member_string(w, "claimed_cgroups_path", claim->cgroups_path);
+	}
+	if (ev->process)
+		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 }

@@ -68,7 +68,7 @@ void event_json_cgroup_members(struct json_writer *w, const struct container *c)
  * A cgroup_impostor's own cgroup and its claim, as flat members of the object being written
  * (ECS's ctrwatch.*, OCSF's unmapped.ctrwatch): claimed_container_id, cgroup_id, cgroup_path,
  * cgroup_path_truncated, cgroup_owner_uid, claimed_by_engine, claimed_by_namespace,
- * claimed_cgroups_path.
+ * claimed_cgroups_path, and with its program, args_truncated.
  */
 void event_json_impostor_members(struct json_writer *w, const struct event *ev);
 

@@ -416,8 +416,6 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	json_object_begin(w);
 	json_member_string(w, "event", event_kind_name(ev->kind));
 	event_json_impostor_members(w, ev);
-	if (ev->process)
-		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 	json_object_end(w);
 	json_object_end(w);
 	json_object_end(w);
