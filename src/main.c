@@ -293,12 +293,6 @@ static int open_stages(struct ctrwatch *cw, const struct options *opts)
 	cw->lifecycle = lifecycle_new(&map);
 	if (!cw->lifecycle)
 		goto out_errno;
-	/*
-	 * No share of the map for everyone's sub-cgroups together: one user's could take it all
-	 * (a real crun container's own would then find none). The kernel's quotas bound what each
-	 * creator holds, and keep the open pool's part for the runtimes.
-	 */
-	lifecycle_limit_aliases(cw->lifecycle, opts->max_cgroups);
 	open_enricher(cw, opts);
 	if (open_pipeline(cw, opts))
 		goto out_errno;

@@ -23,8 +23,6 @@ struct lifecycle {
 	struct container_table table;
 	void *aliases; /* tsearch(3) tree of struct alias *, by cgroup id */
 	struct tracked_map map;
-	unsigned int alias_count; /* in aliases */
-	unsigned int aliases_max;
 	uint64_t malformed_records;
 	uint64_t readmitted;
 	uint64_t aliases_refused;
@@ -48,7 +46,6 @@ static struct alias *alias_find(struct lifecycle *lc, uint64_t cgroup_id)
 static void alias_free(struct lifecycle *lc, struct alias *a)
 {
 	tdelete(a, &lc->aliases, compare_alias);
-	lc->alias_count--;
 	a->container->aliases--;
 	container_put(a->container);
 	free(a);
@@ -110,7 +107,6 @@ static int alias_insert(struct lifecycle *lc, uint64_t cgroup_id, struct contain
 		free(a);
 		return -ENOMEM;
 	}
-	lc->alias_count++;
 	c->aliases++;
 	return 0;
 }
@@ -133,9 +129,9 @@ static void set_init_of_alias(const void *node, VISIT which, void *closure)
 /*
  * A new cgroup that names no container: inside a tracked container's cgroup it is that
  * container's (kept in the kernel map, so that a start or exit in it is seen); else nothing.
- * A container's share is bounded, and so is everyone's: past it the cgroup is not followed
- * (counted), so that a container with a writable cgroupfs cannot fill the kernel map. Returns
- * whether it became an alias.
+ * A container's share is bounded: past it the cgroup is not followed (counted), so that a
+ * container with a writable cgroupfs cannot fill the kernel map. What each creator holds there
+ * is the kernel's to bound (quotas by creator). Returns whether it became an alias.
  */
 static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const char *path)
 {
@@ -149,7 +145,7 @@ static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const
 	if (!(r->hdr.flags & RECORD_F_PATH_TAIL) &&
 	    (strncmp(path, parent->cgroup_path, n) != 0 || path[n] != '/'))
 		return false; /* the kernel and the paths disagree: trust neither */
-	if (parent->aliases >= ALIASES_PER_CONTAINER || lc->alias_count >= lc->aliases_max) {
+	if (parent->aliases >= ALIASES_PER_CONTAINER) {
 		lc->aliases_refused++;
 		return false;
 	}
@@ -164,7 +160,6 @@ struct lifecycle *lifecycle_new(const struct tracked_map *map)
 		return NULL;
 	container_table_init(&lc->table);
 	lc->map = *map;
-	lc->aliases_max = ALIASES_MAX;
 	return lc;
 }
 
@@ -602,11 +597,6 @@ unsigned int lifecycle_count(const struct lifecycle *lc)
 uint64_t lifecycle_malformed(const struct lifecycle *lc)
 {
 	return lc->malformed_records;
-}
-
-void lifecycle_limit_aliases(struct lifecycle *lc, unsigned int max)
-{
-	lc->aliases_max = max;
 }
 
 uint64_t lifecycle_aliases_refused(const struct lifecycle *lc)

@@ -18,7 +18,6 @@
 struct lifecycle;
 
 #define ALIASES_PER_CONTAINER 64
-#define ALIASES_MAX	      4096 /* a quarter of the default --max-cgroups */
 
 /* Returns NULL with errno set. */
 struct lifecycle *lifecycle_new(const struct tracked_map *map);
@@ -74,12 +73,10 @@ uint64_t lifecycle_malformed(const struct lifecycle *lc);
 /* Containers the kernel readmitted at their start. */
 uint64_t lifecycle_readmitted(const struct lifecycle *lc);
 /*
- * Sub-cgroups of containers not followed: a container's own past ALIASES_PER_CONTAINER, or
- * everyone's past ALIASES_MAX (a container with a writable cgroupfs must not fill the kernel
- * map, which every new container needs room in).
+ * Sub-cgroups of containers not followed: a container's own past ALIASES_PER_CONTAINER (a
+ * container with a writable cgroupfs must not fill the kernel map, which every new container
+ * needs room in).
  */
 uint64_t lifecycle_aliases_refused(const struct lifecycle *lc);
-/* Everyone's share of the kernel map, ALIASES_MAX unless set: a quarter of its size. */
-void lifecycle_limit_aliases(struct lifecycle *lc, unsigned int max);
 
 #endif
