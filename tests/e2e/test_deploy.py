@@ -39,6 +39,30 @@ def daemonset():
     raise AssertionError("no DaemonSet in the manifest")
 
 
+# An archive's URI with its host written out (http://<host>/debian, /ubuntu, /debian-security):
+# what a script must take from the machine's own apt configuration instead (tests/lib/debian-mirror.sh).
+ARCHIVE_URI = re.compile(r"(?:https?|ftp)://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/(?:debian|ubuntu)"
+                         r"(?:-security)?\b")
+
+
+def test_the_repository_names_no_package_archives_host():
+    """No file the repository keeps writes a package archive's host into a sources list (or
+    anywhere): install-deps.sh, the guests' builds and containerd's take it from the machine's
+    apt configuration, so they follow whatever mirror the machine is set to. Before (7818dac~1),
+    install-deps.sh, build-containerd.sh and build-guest.sh wrote one in four places."""
+    files = subprocess.run(["git", "-C", REPO, "ls-files", "-z"], stdout=subprocess.PIPE,
+                           check=True).stdout.decode().split("\0")
+    found = []
+    for rel in filter(None, files):
+        path = os.path.join(REPO, rel)
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", errors="replace")
+        found += [f"{rel}: {m.group(0)}" for m in ARCHIVE_URI.finditer(text)]
+    assert not found, found
+
+
 def test_network_policy_admits_only_the_scraper_to_the_metrics_port():
     """The manifest's NetworkPolicy selects the DaemonSet's pods and admits one peer (a
     Prometheus pod, by namespace and pod label) to one port, the one the probes and scrapes
