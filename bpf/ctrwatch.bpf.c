@@ -538,7 +538,7 @@ static __always_inline void creator_of(struct task_struct *task, struct creator_
 	key->kind = CREATOR_HOST;
 	key->uid = 0;
 	key->cgroup_id = 0;
-	for (int l = 2; l < 2 + CREATOR_LEVELS_MAX; l++) {
+	for (int l = 1; l < 1 + CREATOR_LEVELS_MAX; l++) {
 		if (l > level)
 			break;
 		id = ancestor_id(cgrp, l);
@@ -695,7 +695,9 @@ static __always_inline bool keep_charge(__u64 id, const struct creator_key *key)
 
 /*
  * cgroup_mkdir: cgroup_mkdir() after the new cgroup is populated, in the context of the task that
- * made it. Containers sit two or more levels deep; anything shallower is not worth a record.
+ * made it. Every new cgroup is worth a record, at any depth: a runtime puts a container where it
+ * is told (a cgroupfs runc given "<slice>:cri-containerd:<id>" makes that one level under its
+ * own cgroup, the first level if it runs at the root); userspace lets go of what is none.
  * Marking the cgroup pending here, not in userspace, is what guarantees the start is never missed.
  * A cgroup the map or the ring buffer has no room for, or its creator's quota or rate, is counted
  * and left untracked: if it is a container, its start readmits it (sched_process_exec).
@@ -710,8 +712,6 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	long err;
 
 	if (!cgroup_is_watched(cgrp))
-		return 0;
-	if (BPF_CORE_READ(cgrp, level) < 2)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	if (!bulk_room()) {
@@ -880,7 +880,7 @@ static __always_inline bool readmission_allowed(struct readmit_gate *kernel, __u
 }
 
 /*
- * A task entering new namespaces in an untracked cgroup two or more levels deep, while the gate
+ * A task entering new namespaces in an untracked cgroup (not the root), while the gate
  * is open: a container the kernel could not track at its mkdir, or that userspace let go as a
  * lookalike. Tracked again, as started: a cgroup_mkdir record with its path, then its start
  * record. Host tasks that enter namespaces (a service with a private /tmp) are classified and
@@ -899,8 +899,8 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	if (!entered_new_namespaces(task))
 		return;
 	cgrp = task_cgroup(task);
-	if (BPF_CORE_READ(cgrp, level) < 2)
-		return;
+	if (BPF_CORE_READ(cgrp, level) < 1)
+		return; /* the root is no container */
 	kernel = gate_entry(READMIT_GATE_KERNEL);
 	now = bpf_ktime_get_boot_ns();
 	if (!kernel || !readmission_allowed(kernel, id, now, task, &creator))
@@ -1000,6 +1000,23 @@ static __always_inline __u32 group_exit_status(struct task_struct *task)
 }
 
 /*
+ * A process gone from a cgroup where no program has started yet. If it had entered new
+ * namespaces, it was what the runtime would have run the entrypoint in (runc's init, crun's
+ * child; or a step before it: the last one counts): its status is kept for the cgroup's rmdir,
+ * which reports the container's end (send_unstarted_exit). The runtime's helpers, in its own
+ * namespaces, and a hook it runs inside (its parent is the init) do not count.
+ */
+static __always_inline void note_unstarted_exit(struct tracked_cgroup *t, struct task_struct *task)
+{
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return; /* other threads still run */
+	if (!entered_new_namespaces(task))
+		return;
+	t->init_tgid = BPF_CORE_READ(task, tgid);
+	t->unstarted_exit_status = group_exit_status(task);
+}
+
+/*
  * sched_process_exit: do_exit() of each thread, after signal->live was decremented, so the last
  * thread of a group reads 0 there. Any process of the container marked as an OOM victim makes the
  * container's exit say oom_killed.
@@ -1017,6 +1034,10 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 		return 0;
 	if (BPF_CORE_READ(task, signal, oom_mm))
 		t->flags |= RECORD_F_OOM_KILLED;
+	if (t->state == TRACKED_PENDING) {
+		note_unstarted_exit(t, task);
+		return 0;
+	}
 	tgid = BPF_CORE_READ(task, tgid);
 	if (tgid != t->init_tgid) {
 		/* a session's process gone: its pid may come back as another's */
@@ -1043,11 +1064,34 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	return 0;
 }
 
-/* cgroup_rmdir: the cgroup is being destroyed; no task is left in it. */
+/*
+ * The end of a container whose init died before its program ran (note_unstarted_exit): no
+ * start was sent, and no exit either; its cgroup is going, and nothing else will come.
+ */
+static __always_inline void send_unstarted_exit(__u64 id, const struct tracked_cgroup *last)
+{
+	struct record_exit *r = reserve_record(sizeof(*r), RECORD_CONTAINER_EXIT);
+
+	if (!r)
+		return;
+	fill_header(&r->hdr, RECORD_CONTAINER_EXIT, id);
+	r->pid = last->init_tgid;
+	r->exit_status = last->unstarted_exit_status;
+	r->hdr.flags = RECORD_F_NEVER_STARTED | (last->flags & RECORD_F_OOM_KILLED);
+	if (r->exit_status & 0x80)
+		r->hdr.flags |= RECORD_F_CORE_DUMPED;
+	submit_record(r, &r->hdr, BPF_RB_NO_WAKEUP); /* its rmdir's record wakes the reader */
+}
+
+/*
+ * cgroup_rmdir: the cgroup is being destroyed; no task is left in it. A container that never
+ * started but whose init ended has that end reported first.
+ */
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
 	struct creator_key own = {.kind = CREATOR_CONTAINER};
+	struct tracked_cgroup *t, last;
 	struct record_cgroup *r;
 	__u64 id;
 
@@ -1055,10 +1099,16 @@ int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	refund_charge(id); /* tracked or not: userspace may have let it go first */
+	t = bpf_map_lookup_elem(&tracked_cgroups, &id);
+	if (!t)
+		return 0; /* not tracked */
+	last = *t;
 	if (bpf_map_delete_elem(&tracked_cgroups, &id))
-		return 0;   /* not tracked */
+		return 0;
 	own.cgroup_id = id; /* the account of what its tasks made, if it was a container */
 	bpf_map_delete_elem(&creator_accounts, &own);
+	if (last.state == TRACKED_PENDING && last.init_tgid)
+		send_unstarted_exit(id, &last);
 
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_RMDIR);
 	if (!r)
@@ -1127,7 +1177,7 @@ int BPF_PROG(freezer_apply_state, struct freezer *freezer, bool freeze, unsigned
 	if (!!(BPF_CORE_READ(freezer, state) & CGROUP_FREEZING_SELF) == freeze)
 		return 0; /* frozen again, or thawed again: no change */
 	cgrp = BPF_CORE_READ(freezer, css.cgroup);
-	if (BPF_CORE_READ(cgrp, level) < 2)
+	if (BPF_CORE_READ(cgrp, level) < 1)
 		return 0;
 	if (!bulk_room()) {
 		count_lost(RECORD_CONTAINER_FREEZE);

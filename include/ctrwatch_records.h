@@ -59,6 +59,12 @@ enum record_type {
  * Sent with or without --exec.
  */
 #define RECORD_F_EXEC_SESSION 0x20
+/*
+ * On a container_exit record: the container's init died before its program ran (killed while
+ * the runtime's init still waited to exec it: a start and a kill racing, or a hook that failed).
+ * No container_start came; pid is that init's. Sent when its cgroup goes, before its rmdir.
+ */
+#define RECORD_F_NEVER_STARTED 0x40
 /* The longest cgroup path whose end a cgroup_mkdir record keeps (a power of two). */
 #define CGROUP_PATH_TAIL_SCRATCH 1024
 
@@ -126,7 +132,7 @@ struct record_freeze {
 };
 
 enum tracked_state {
-	TRACKED_PENDING = 0, /* cgroup seen, no program started yet */
+	TRACKED_PENDING = 0, /* cgroup seen, no program started yet (init_tgid: see below) */
 	TRACKED_STARTED = 1, /* entrypoint running: init_tgid is set */
 	TRACKED_EXITED = 2,
 };
@@ -134,9 +140,14 @@ enum tracked_state {
 /* Value of the tracked_cgroups map, keyed by cgroup id. */
 struct tracked_cgroup {
 	__u32 state; /* enum tracked_state */
+	/*
+	 * STARTED, EXITED: the init's. PENDING: 0, or the last process that entered new
+	 * namespaces here and ended before any program started (a runtime's init killed before
+	 * it ran the entrypoint), whose wait status is unstarted_exit_status.
+	 */
 	__u32 init_tgid;
 	__u32 flags; /* RECORD_F_OOM_KILLED */
-	__u32 pad;
+	__u32 unstarted_exit_status;
 };
 
 /*

@@ -220,6 +220,7 @@ static void open_enricher(struct ctrwatch *cw, const struct options *opts)
 	    .user_podman_socket = opts->user_podman_socket,
 	    .rpc_timeout_ms = cli_rpc_timeout_ms(opts->enrich_timeout_ms),
 	    .cgroup_mount = cw->hierarchy.mount_point,
+	    .cgroup_hierarchy_id = cw->hierarchy.hierarchy_id,
 	};
 
 	cw->enricher = enricher_start(&cfg);

@@ -34,6 +34,11 @@ struct containerd_client *containerd_client_open(const char *socket_path, int ti
 	return c;
 }
 
+pid_t containerd_peer_pid(const struct containerd_client *c)
+{
+	return c ? grpc_unary_peer_pid(c->ch) : 0;
+}
+
 void containerd_client_close(struct containerd_client *c)
 {
 	if (!c)

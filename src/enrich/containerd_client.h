@@ -3,6 +3,7 @@
 #define CTRWATCH_CONTAINERD_CLIENT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "enrich/container_meta.h"
 
@@ -14,6 +15,10 @@ struct containerd_client;
 
 struct containerd_client *containerd_client_open(const char *socket_path, int timeout_ms);
 void containerd_client_close(struct containerd_client *c);
+
+/* containerd's pid, as its socket's last connection said it; 0 when not known (runtime_cgroup.h).
+ */
+pid_t containerd_peer_pid(const struct containerd_client *c);
 
 /*
  * Each call returns 0 or -errno (-ENOENT: containerd does not know it; -ECONNREFUSED: containerd

@@ -35,6 +35,11 @@ struct cri_client *cri_client_open(const char *socket_path, int timeout_ms)
 	return c;
 }
 
+pid_t cri_peer_pid(const struct cri_client *c)
+{
+	return c ? grpc_unary_peer_pid(c->ch) : 0;
+}
+
 void cri_client_close(struct cri_client *c)
 {
 	if (!c)

@@ -3,6 +3,7 @@
 #define CTRWATCH_CRI_CLIENT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "enrich/container_meta.h"
 #include "enrich/cri_decode.h"
@@ -17,6 +18,9 @@ struct cri_client;
 
 struct cri_client *cri_client_open(const char *socket_path, int timeout_ms);
 void cri_client_close(struct cri_client *c);
+
+/* The CRI runtime's pid, as its socket's last connection said it; 0 when not known. */
+pid_t cri_peer_pid(const struct cri_client *c);
 const char *cri_client_socket(const struct cri_client *c);
 
 /*

@@ -16,6 +16,7 @@
 #include "enrich/cri_client.h"
 #include "enrich/engine_client.h"
 #include "enrich/lane.h"
+#include "enrich/runtime_cgroup.h"
 #include "enrich/user_engines.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -28,26 +29,81 @@ _Static_assert(LOOKUP_ERROR_MAX >= CONTAINERD_ERROR_MAX, "containerd errors fit 
 _Static_assert(LOOKUP_ERROR_MAX >= ENGINE_ERROR_MAX, "engine errors fit a lookup result");
 _Static_assert(LOOKUP_ERROR_MAX >= CRI_ERROR_MAX, "CRI errors fit a lookup result");
 
+/* The cgroup at the whole path want: 1 if it is this one (by its id), 0 if another, or -errno. */
+static int proven(const struct enrich_request *req, const char *want)
+{
+	int err = cgroup_proof(req->cgroup_mount, want, req->cgroup_id);
+
+	if (err == -ESRCH || err == -ENOTDIR)
+		return 0; /* another cgroup is there, or none could be */
+	return err ? err : 1;
+}
+
+/*
+ * A relative cgroupsPath ("<slice>:cri-containerd:<id>") this cgroup's path ends with, as whole
+ * names: read as the cgroupfs driver reads it (a directory of that name under the runtime's
+ * own cgroup), not as systemd's.
+ */
+static bool read_as_cgroupfs(const char *cgroups_path, const char *path)
+{
+	size_t n, p;
+
+	if (!cgroups_path || !*cgroups_path || cgroups_path[0] == '/' || !path)
+		return false;
+	n = strlen(cgroups_path);
+	p = strlen(path);
+	return p > n && path[p - n - 1] == '/' && !memcmp(path + p - n, cgroups_path, n);
+}
+
+/*
+ * Whether the cgroup the runtime made for a relative cgroupsPath is this one: the runtime (its
+ * pid, runtime_pid) made it under its own cgroup (runtime_cgroup.h). Ending the same is not
+ * enough: anyone with a cgroup of their own can make a directory of that name under it.
+ */
+static int names_under_runtime(const struct enrich_request *req, const char *cgroups_path,
+			       pid_t runtime_pid, const char **why)
+{
+	char runtime[PATH_MAX], want[PATH_MAX];
+	int err;
+
+	err = runtime_cgroup_of(runtime_pid, req->cgroup_hierarchy_id, runtime, sizeof(runtime));
+	if (!err)
+		err = runtime_cgroup_join(runtime, cgroups_path, want, sizeof(want));
+	if (err) {
+		*why =
+		    "its runtime's own cgroup, which a relative cgroupsPath is under, could not be "
+		    "read";
+		return err;
+	}
+	if (!req->cgroup_path_tail)
+		return strcmp(want, req->cgroup_path) == 0;
+	return container_meta_cgroup_tail_matches(want, req->cgroup_path, runtime, sizeof(runtime))
+		   ? proven(req, want)
+		   : 0;
+}
+
 /*
  * Whether the engine's cgroupsPath for the container names the cgroup asked about: 1, or 0
  * when it names another. A cgroup whose path no record could hold (the kernel kept its end) is
  * named only when the engine's path ends the same and the cgroup at that whole path has this
- * cgroup's id (cgroup_proof.h): a matching end alone is what anyone can forge. -errno when that
- * could not be told: the cgroup was gone before it was asked.
+ * cgroup's id (cgroup_proof.h): a matching end alone is what anyone can forge. A relative
+ * cgroupsPath is under the runtime's own cgroup (runtime_pid's). -errno, with *why, when that
+ * could not be told: the cgroup was gone before it was asked, or the runtime's was not seen.
  */
-static int names_this_cgroup(const struct enrich_request *req, const char *cgroups_path)
+static int names_this_cgroup(const struct enrich_request *req, const char *cgroups_path,
+			     pid_t runtime_pid, const char **why)
 {
 	char want[PATH_MAX];
-	int err;
 
+	*why = "the cgroup's path is too long for a record and its whole path could not be proven "
+	       "to be the one the engine names";
+	if (read_as_cgroupfs(cgroups_path, req->cgroup_path))
+		return names_under_runtime(req, cgroups_path, runtime_pid, why);
 	if (!req->cgroup_path_tail)
 		return container_meta_cgroup_matches(cgroups_path, req->cgroup_path);
 	if (!container_meta_cgroup_tail_matches(cgroups_path, req->cgroup_path, want, sizeof(want)))
 		return 0;
-	err = cgroup_proof(req->cgroup_mount, want, req->cgroup_id);
-	if (err == -ESRCH || err == -ENOTDIR)
-		return 0; /* another cgroup is there, or none could be */
-	return err ? err : 1;
+	return proven(req, want);
 }
 
 /*
@@ -74,9 +130,10 @@ static void note_mismatch(struct lookup_result *res, const char *engine, const c
  * LOOKUP_FAILED, without the engine's words, when it could not be told.
  */
 static enum lookup_status check_cgroup(const struct enrich_request *req, struct lookup_result *res,
-				       const char *engine, const char *ns)
+				       const char *engine, const char *ns, pid_t runtime_pid)
 {
-	int named = names_this_cgroup(req, res->meta.cgroups_path);
+	const char *why;
+	int named = names_this_cgroup(req, res->meta.cgroups_path, runtime_pid, &why);
 
 	if (named > 0)
 		return LOOKUP_FOUND;
@@ -84,10 +141,8 @@ static enum lookup_status check_cgroup(const struct enrich_request *req, struct 
 		note_mismatch(res, engine, ns, req->ident.id);
 		return LOOKUP_MISMATCH;
 	}
-	snprintf(res->error, sizeof(res->error),
-		 "%s has container %.12s, but the cgroup's path is too long for a record and its "
-		 "whole path could not be proven to be the one %s names (%s)",
-		 engine, req->ident.id, engine, strerror(-named));
+	snprintf(res->error, sizeof(res->error), "%s has container %.12s, but %s (%s)", engine,
+		 req->ident.id, why, strerror(-named));
 	container_meta_free(&res->meta);
 	return LOOKUP_FAILED;
 }
@@ -112,7 +167,7 @@ static bool lookup_in(struct lane *l, const char *ns, const struct enrich_reques
 	 * A cgroup is this container only if its spec names this very cgroup: any cgroup can be
 	 * named like one (a user's delegated subtree, a writable cgroupfs), at any depth.
 	 */
-	res->status = check_cgroup(req, res, "containerd", ns);
+	res->status = check_cgroup(req, res, "containerd", ns, containerd_peer_pid(l->client));
 	return res->status != LOOKUP_MISMATCH;
 }
 
@@ -266,7 +321,7 @@ static enum lookup_status lookup_engine(struct engine_client *c, struct source *
 	note_reachability(src, rc != -ECONNREFUSED && rc != -ETIMEDOUT && rc != -EPERM, res->error);
 	note_absent_engine(src, req->ident.id);
 	if (rc == 0)
-		return check_cgroup(req, res, src->name, NULL);
+		return check_cgroup(req, res, src->name, NULL, 0);
 	return rc == -ENOENT ? LOOKUP_NOT_FOUND : LOOKUP_FAILED;
 }
 
@@ -350,7 +405,7 @@ static enum lookup_status lookup_cri(struct lane *l, const struct enrich_request
 	if (req->ident.runtime == RUNTIME_CRIO)
 		note_absent_engine(&l->e->cri_source, req->ident.id);
 	if (rc == 0) /* res->error may be set: its pod could not be asked, partial */
-		return check_cgroup(req, res, l->e->cri_source.name, NULL);
+		return check_cgroup(req, res, l->e->cri_source.name, NULL, cri_peer_pid(l->e->cri));
 	if (rc == -ENOENT) {
 		res->error[0] = '\0';
 		return LOOKUP_NOT_FOUND;

@@ -319,6 +319,7 @@ struct enricher *enricher_start(const struct enricher_config *cfg)
 	snprintf(e->socket_path, sizeof(e->socket_path), "%s", cfg->socket_path);
 	snprintf(e->cgroup_mount, sizeof(e->cgroup_mount), "%s",
 		 cfg->cgroup_mount ? cfg->cgroup_mount : "");
+	e->cgroup_hierarchy_id = cfg->cgroup_hierarchy_id;
 	user_lane_init(&e->user_lane);
 	STAILQ_INIT(&e->results);
 	e->user_lookups.e = e;
@@ -413,6 +414,7 @@ static int enricher_submit(void *ctx, const struct lookup_request *lr)
 	req->cgroup_path = strdup(lr->cgroup_path);
 	req->cgroup_path_tail = lr->cgroup_path_tail;
 	req->cgroup_mount = e->cgroup_mount;
+	req->cgroup_hierarchy_id = e->cgroup_hierarchy_id;
 	req->namespace = lr->namespace ? strdup(lr->namespace) : NULL;
 	if (!req->cgroup_path || (lr->namespace && !req->namespace)) {
 		request_free(req);

@@ -23,6 +23,7 @@ struct enricher_config {
 	int rpc_timeout_ms; /* one call, to any of them */
 	/* the watched hierarchy's mount point: where a long path's cgroup is proven by its id */
 	const char *cgroup_mount;
+	uint32_t cgroup_hierarchy_id; /* its id: 0 for cgroup2 */
 };
 
 /* Starts the worker. Returns NULL with errno set. */

@@ -12,6 +12,7 @@
  * (containerd restarts). A call on a kept connection that dies before any answer came, or that
  * the peer's GOAWAY says it never processed, is made once more on a fresh connection.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -70,6 +71,7 @@ struct grpc_unary_channel {
 	bool dead; /* closed, reset, GOAWAY or stalled: replaced at the next call */
 	int io_errno;
 	struct grpc_stream *stream; /* the call in flight */
+	pid_t peer_pid;		    /* who answered on the last connection; 0: not known */
 };
 
 static void set_error(struct grpc_unary_result *r, int status, const char *fmt, const char *arg)
@@ -262,6 +264,24 @@ static int new_session(struct grpc_unary_channel *ch)
 	return rv ? -EIO : 0;
 }
 
+/*
+ * The process listening on the socket, as the kernel says at connect (SO_PEERCRED): 0 when it is
+ * in no pid namespace this one sees.
+ */
+static void note_peer(struct grpc_unary_channel *ch)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(ch->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		ch->peer_pid = cred.pid;
+}
+
+pid_t grpc_unary_peer_pid(const struct grpc_unary_channel *ch)
+{
+	return ch ? ch->peer_pid : 0;
+}
+
 /* Connects (a unix socket's connect completes at once or fails) and starts a session. */
 static int connect_channel(struct grpc_unary_channel *ch, struct grpc_unary_result *r)
 {
@@ -276,6 +296,7 @@ static int connect_channel(struct grpc_unary_channel *ch, struct grpc_unary_resu
 		drop_connection(ch);
 		return err;
 	}
+	note_peer(ch);
 	err = new_session(ch);
 	if (err) {
 		set_error(r, GRPC_INTERNAL, "HTTP/2 session: %s", strerror(-err));

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A gRPC channel to a unix socket, for unary calls (HTTP/2 by nghttp2). One call at a time. */
 struct grpc_unary_channel;
@@ -12,6 +13,9 @@ struct grpc_unary_channel;
  * connection was lost. */
 struct grpc_unary_channel *grpc_unary_open(const char *socket_path);
 void grpc_unary_close(struct grpc_unary_channel *ch);
+
+/* The pid of the process that took the last connection (SO_PEERCRED); 0 when not known. */
+pid_t grpc_unary_peer_pid(const struct grpc_unary_channel *ch);
 
 struct grpc_unary_result {
 	uint8_t *data; /* response message bytes, malloc'ed; NULL if none */

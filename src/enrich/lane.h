@@ -21,7 +21,8 @@ struct enrich_request {
 	struct container_ident ident;
 	char *cgroup_path;
 	bool cgroup_path_tail;
-	const char *cgroup_mount; /* the watched hierarchy's, the enricher's */
+	const char *cgroup_mount;     /* the watched hierarchy's, the enricher's */
+	uint32_t cgroup_hierarchy_id; /* and its id: 0 for cgroup2 (/proc/<pid>/cgroup's) */
 	bool want_init_pid;
 	bool urgent;
 	unsigned int attempts;	/* CRI lookups made (a pod's container not known yet) */
@@ -86,6 +87,7 @@ struct enricher {
 	int event_fd;
 	char socket_path[4096];
 	char cgroup_mount[PATH_MAX]; /* the watched hierarchy's mount point */
+	uint32_t cgroup_hierarchy_id;
 };
 
 /* The engines' answer for req, asked on l's clients: never NULL but for lack of memory. */

@@ -200,6 +200,32 @@ static int classify_scope(const struct path_parts *parts, struct container_ident
 	return 0;
 }
 
+/*
+ * containerd's CRI asks runc for "<slice>:cri-containerd:<id>" when a client gives a parent
+ * ending in .slice; a runc on the cgroupfs driver (containerd's default, and 1.6's whatever the
+ * client believes) makes exactly that name under its own cgroup. A kubelet slice names the pod.
+ */
+static int classify_slice_triple(const struct path_parts *parts, struct container_ident *ident)
+{
+	static const char marker[] = ":cri-containerd:";
+	const char *s = parts->s[parts->n - 1], *m;
+	size_t len = parts->len[parts->n - 1], slice_len, n = strlen(marker);
+
+	m = memmem(s, len, marker, n);
+	if (!m)
+		return 0;
+	slice_len = m - s;
+	if (!has_suffix(s, slice_len, ".slice") || memchr(s, ':', slice_len) ||
+	    !is_hex64(m + n, len - slice_len - n))
+		return 0;
+	ident->form = CGROUP_FORM_SLICE_TRIPLE;
+	ident->runtime = RUNTIME_CONTAINERD;
+	strcpy(ident->ns, "k8s.io");
+	copy_part(ident->id, sizeof(ident->id), m + n, 64);
+	parse_pod_slice(s, slice_len, ident->pod_uid);
+	return 1;
+}
+
 /* Podman with its cgroupfs manager: /libpod_parent/libpod-<id>, in a pod one level deeper. */
 static int classify_libpod(const struct path_parts *parts, struct container_ident *ident)
 {
@@ -346,13 +372,18 @@ int cgroup_classify(const char *path, struct container_ident *ident)
 	struct path_parts parts;
 
 	memset(ident, 0, sizeof(*ident));
-	if (split_path(path, &parts) || parts.n < 2)
+	if (split_path(path, &parts) || parts.n < 1)
+		return 0;
+	if (classify_slice_triple(&parts, ident))
+		goto found; /* the only form that may sit at the first level */
+	if (parts.n < 2)
 		return 0;
 	if (classify_scope(&parts, ident) || classify_libpod(&parts, ident) ||
-	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident)) {
-		ident->user_owned = delegated_to(&parts, &ident->owner_uid);
-		return 1;
-	}
+	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident))
+		goto found;
 	memset(ident, 0, sizeof(*ident));
 	return 0;
+found:
+	ident->user_owned = delegated_to(&parts, &ident->owner_uid);
+	return 1;
 }

@@ -16,6 +16,12 @@ enum cgroup_form {
 	CGROUP_FORM_SYSTEMD_SCOPE,     /* …/<prefix>-<id>.scope */
 	CGROUP_FORM_DOCKER_CGROUPFS,   /* /docker/<id> */
 	CGROUP_FORM_PODMAN_CGROUPFS, /* …/libpod-<id> (Podman's cgroupfs manager: /libpod_parent) */
+	/*
+	 * …/<slice>:cri-containerd:<id>: containerd's CRI given a systemd-style parent
+	 * (<slice> ends in .slice) while its runc uses the cgroupfs driver, which makes the
+	 * cgroupsPath one directory under runc's own cgroup, at any depth (even the first)
+	 */
+	CGROUP_FORM_SLICE_TRIPLE,
 };
 
 /* The runtime a cgroup path names. */

@@ -49,7 +49,7 @@ struct event {
 	const struct record_process *process; /* start and exec; borrowed from the ring buffer */
 	const char *exec_id;  /* a session's, when containerd named it; set by the pipeline */
 	uint32_t exit_status; /* exit: wait(2) status */
-	uint32_t exit_flags;  /* exit: RECORD_F_CORE_DUMPED, RECORD_F_OOM_KILLED */
+	uint32_t exit_flags;  /* exit: RECORD_F_CORE_DUMPED, _OOM_KILLED, _NEVER_STARTED */
 	uint64_t seq;	      /* the record's seq (the kernel's per-host counter) */
 	/* Where its record sits, kept there until the line is out: which ring buffer, and where */
 	enum event_ring ring;

@@ -332,6 +332,8 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 		return 0;
 	c->adopted_before_records = false;
 	c->phase = CONTAINER_EXITED;
+	if (r->hdr.flags & RECORD_F_NEVER_STARTED)
+		c->init_pid = r->pid; /* the init that never ran the program: its exit's pid */
 	make_event(ev, EVENT_CONTAINER_EXIT, r->hdr.timestamp_ns, c);
 	ev->exit_status = r->exit_status;
 	ev->exit_flags = r->hdr.flags;

@@ -166,6 +166,33 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class EventStream:
+    """containerd's events, as `ctr events` prints them: '<date> <time> <zone> <zone name>
+    <namespace> <topic> <json>', one per line, read by a thread of their own."""
+
+    def __init__(self, containerd):
+        self.proc = subprocess.Popen(["ctr", "-a", containerd.sock, "events"],
+                                     stdout=subprocess.PIPE, text=True)
+        self.lines = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            parts = line.split(maxsplit=6)
+            if len(parts) == 7 and parts[5].startswith("/"):
+                self.lines.append((parts[5], json.loads(parts[6])))
+
+    def of(self, cid):
+        """(topic, event) of one container, in containerd's order."""
+        return [(t, e) for t, e in list(self.lines)
+                if cid in (e.get("container_id"), e.get("id"))]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def private_containerd():
     """A started private containerd with the test image imported."""
     ctd = Containerd()

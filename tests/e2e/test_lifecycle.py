@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import urllib.request
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, kubepods_cgroup, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     cgroup2_dir, remove_cgroup_tree, run_tests, wait_until)
+                     EventStream, cgroup2_dir, remove_cgroup_tree, run_tests, wait_until)
 
 LIFECYCLE = ["container_create", "container_start", "container_exit", "container_remove"]
 
@@ -48,7 +49,8 @@ def test_exit_code_is_reported_once_per_lifetime():
         assert_one_lifetime(w, cid)
     ev = {e["event"]: e for e in plain.for_container(cid)}
     assert ev["container_exit"]["exit"] == {"code": 3, "signal": 0, "core_dumped": False,
-                                            "oom_killed": False}, ev["container_exit"]
+                                            "oom_killed": False, "entrypoint_ran": True}, \
+        ev["container_exit"]
     c = ev["container_create"]["container"]
     assert c["runtime"] == "containerd"
     assert c["cgroup_path"] == f"/{ctd.namespace}/{cid}", c
@@ -83,6 +85,70 @@ def test_sigkill_gives_signal_9():
     ctd.remove(cid)
     plain.wait_for(cid, "container_remove")
     assert_one_lifetime(plain, cid)
+
+
+def held_start_spec(cid):
+    """An OCI spec for `ctr run --config` whose startContainer hook (runc runs it inside the
+    container, after `runc start` let the init go on and before the init runs the program)
+    sleeps: a window in which the init can die before its program ran, every time."""
+    spec = json.loads(ctd.ctr("oci", "spec").stdout)
+    rootfs = os.path.join(workdir, f"rootfs-{cid}")
+    os.makedirs(os.path.join(rootfs, "bin"))
+    shutil.copy("/bin/busybox", os.path.join(rootfs, "bin", "busybox"))
+    os.symlink("busybox", os.path.join(rootfs, "bin", "sleep"))
+    spec["root"] = {"path": rootfs}
+    spec["process"]["args"] = ["/bin/sleep", "30"]
+    spec["linux"]["cgroupsPath"] = f"/{ctd.namespace}/{cid}"
+    spec["hooks"] = {"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "20"]}]}
+    path = os.path.join(workdir, f"spec-{cid}.json")
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    return path
+
+
+def test_a_container_whose_init_dies_before_its_program_ran_still_ends():
+    """A CRI client's StartContainer then RemoveContainer can kill runc's init after the start
+    and before it runs the program (2 in 80 tries). Made certain here: a startContainer hook
+    holds the init there, and it is SIGKILLed. containerd's events say /tasks/start, then
+    /tasks/exit 137. Before: ctrwatch printed create and remove only. After: also one
+    container_exit, code 137, signal 9, entrypoint_ran false, with that init's pid, and no
+    container_start."""
+    cid = name("never-ran")
+    spec = held_start_spec(cid)
+    stream = EventStream(ctd)
+    run = subprocess.Popen(["ctr", "-a", ctd.sock, "-n", ctd.namespace, "run", "-d",
+                            "--config", spec, cid], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        procs = os.path.join(cgroup2_dir(f"/{ctd.namespace}/{cid}"), "cgroup.procs")
+        pids = wait_until(lambda: os.path.exists(procs) and
+                          len(open(procs).read().split()) == 2 and open(procs).read().split(),
+                          what="the init and its hook in the container's cgroup")
+        # the init is the one whose parent is not in the cgroup; the hook is its child
+        init = [p for p in pids if ppid_of(p) not in pids][0]
+        os.kill(int(init), signal.SIGKILL)
+        run.wait(timeout=60)
+        wait_until(lambda: "/tasks/exit" in [t for t, _ in stream.of(cid)],
+                   what="containerd's /tasks/exit")
+        ctd.remove(cid)
+        plain.wait_for(cid, "container_remove")
+        truth = stream.of(cid)
+    finally:
+        stream.stop()
+    topics = [t for t, _ in truth]
+    status = [e for t, e in truth if t == "/tasks/exit"][0]["exit_status"]
+    log(f"containerd: {topics}, exit {status}; ctrwatch: {lifecycle_of(plain, cid)}")
+    assert "/tasks/start" in topics and status == 137, truth
+    assert lifecycle_of(plain, cid) == ["container_create", "container_exit",
+                                        "container_remove"], plain.for_container(cid)
+    ex = plain.wait_for(cid, "container_exit")
+    assert ex["exit"] == {"code": 137, "signal": 9, "core_dumped": False, "oom_killed": False,
+                          "entrypoint_ran": False}, ex
+
+
+def ppid_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[1]
 
 
 def test_kubepods_cgroup_gives_pod_uid():

@@ -71,6 +71,12 @@ static const struct container_case containers[] = {
     {"/docker/" ID64, "docker", ID64, "moby", "", CGROUP_FORM_DOCKER_CGROUPFS, false},
     /* Podman's cgroupfs manager (hybrid and v1 hosts, or by choice) */
     {"/libpod_parent/libpod-" ID64, "podman", ID64, "", "", CGROUP_FORM_PODMAN_CGROUPFS, false},
+    /* containerd's CRI given a systemd-style parent, its runc on cgroupfs: at any depth */
+    {"/test.slice:cri-containerd:" ID64, "containerd", ID64, "k8s.io", "", CGROUP_FORM_SLICE_TRIPLE,
+     false},
+    {"/system.slice/containerd.service/kubepods-besteffort-pod" UID_US
+     ".slice:cri-containerd:" ID64,
+     "containerd", ID64, "k8s.io", UID, CGROUP_FORM_SLICE_TRIPLE, false},
     {"/libpod_parent/" ID64 "/libpod-" ID64, "podman", ID64, "", "", CGROUP_FORM_PODMAN_CGROUPFS,
      false},
 };
@@ -78,6 +84,13 @@ static const struct container_case containers[] = {
 static const char *const not_containers[] = {
     "",
     "/",
+    "/test.slice:cri-containerd:abc",		 /* no 64-hex id */
+    "/test:cri-containerd:" ID64,		 /* no slice before it */
+    "/a:b.slice:cri-containerd:" ID64,		 /* a colon in the slice */
+    "/test.slice:docker:" ID64,			 /* not containerd's CRI's */
+    "/test.slice:cri-containerd:" ID64 ":x",	 /* more after the id */
+    "/test.slice:cri-containerd:" ID64 "/inner", /* a directory inside one */
+    "/sliced",
     "relative/path",
     "/default",
     "/kubepods",

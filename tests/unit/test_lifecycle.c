@@ -284,9 +284,22 @@ int main(void)
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 14, "/default/k");
 		process_record(lc, RECORD_CONTAINER_START, 14, 100, "a", 2);
 		exit_record(lc, 14, 100, 9, RECORD_F_OOM_KILLED);
-		ASSERT_TRUE(strstr(f.last_json,
-				   "\"exit\":{\"code\":137,\"signal\":9,"
-				   "\"core_dumped\":false,\"oom_killed\":true}") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "\"exit\":{\"code\":137,\"signal\":9,"
+						"\"core_dumped\":false,\"oom_killed\":true,"
+						"\"entrypoint_ran\":true}") != NULL);
+		teardown(lc);
+	}
+	SUBTEST ("init killed before its program ran: one exit, marked, with its pid") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 15, "/default/never");
+		exit_record(lc, 15, 321, 9, RECORD_F_NEVER_STARTED);
+		ASSERT_TRUE(strstr(f.last_json, "\"event\":\"container_exit\"") != NULL);
+		ASSERT_TRUE(strstr(f.last_json, "\"exit\":{\"code\":137,\"signal\":9,"
+						"\"core_dumped\":false,\"oom_killed\":false,"
+						"\"entrypoint_ran\":false}") != NULL);
+		f.last_json[0] = '\0';
+		exit_record(lc, 15, 321, 9, RECORD_F_NEVER_STARTED); /* a second: none */
+		ASSERT_TRUE(f.last_json[0] == '\0');
 		teardown(lc);
 	}
 	SUBTEST ("argv with hostile bytes stays one JSON line") {
