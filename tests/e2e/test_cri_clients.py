@@ -24,10 +24,19 @@ except ImportError:
         os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
     raise
 
+# the VM guest gives the CRI messages protoc made on the host (read-only /repo): CRI_GEN
+GIVEN_GEN = os.environ.get("CRI_GEN")
 sys.path.insert(0, HERE)
 from harness import (Containerd, Ctrwatch, EventStream, assert_impostor, cgroup2_dir,  # noqa: E402
                      forge_cgroup, log, remove_cgroup_tree, wait_until)
-from test_cri import GEN, IMAGE, PAUSE, cri_containerd_config  # noqa: E402
+from test_cri import GEN as HOST_GEN, IMAGE, PAUSE, cri_containerd_config  # noqa: E402
+
+GEN = GIVEN_GEN or HOST_GEN
+os.environ["CRI_GEN"] = GEN
+# the VM guest's images, built on the host (build/vm/images: busybox.tar, pause.tar)
+IMAGES = os.environ.get("CTRWATCH_IMAGES")
+if IMAGES:
+    IMAGE = "docker.io/ctrwatch/busybox:test"
 
 sys.path.insert(0, os.path.join(REPO, "tests", "vm", "guest"))
 
@@ -202,26 +211,33 @@ def test_start_then_remove_at_once_ends_every_lifetime():
 
 def setup():
     global ctd, cri, watcher, stream
-    os.makedirs(GEN, exist_ok=True)
-    subprocess.run(["protoc", f"--python_out={GEN}", "-Iproto", "proto/cri.proto"], cwd=REPO,
-                   check=True)
+    if not GIVEN_GEN:
+        os.makedirs(GEN, exist_ok=True)
+        subprocess.run(["protoc", f"--python_out={GEN}", "-Iproto", "proto/cri.proto"],
+                       cwd=REPO, check=True)
     from cri import Cri
     ctd = Containerd()
     with open(ctd.config, "w") as f:
         f.write(cri_containerd_config(ctd.dir))
     ctd.start()
-    os.environ["IMAGE_CONFIG"] = '{"Env":["PATH=/bin"],"Cmd":["/bin/sleep","3600"]}'
-    try:
-        ctd.import_image(PAUSE, namespace="k8s.io")
-    finally:
-        del os.environ["IMAGE_CONFIG"]
-    ctd.import_image(IMAGE, namespace="k8s.io")
+    if IMAGES:
+        for tar in ("pause.tar", "busybox.tar"):
+            ctd.ctr("images", "import", os.path.join(IMAGES, tar), namespace="k8s.io")
+    else:
+        os.environ["IMAGE_CONFIG"] = '{"Env":["PATH=/bin"],"Cmd":["/bin/sleep","3600"]}'
+        try:
+            ctd.import_image(PAUSE, namespace="k8s.io")
+        finally:
+            del os.environ["IMAGE_CONFIG"]
+        ctd.import_image(IMAGE, namespace="k8s.io")
     cri = Cri(f"unix://{ctd.sock}")
     wait_until(lambda: cri.version().runtime_name == "containerd", what="containerd's CRI")
     log(f"containerd {cri.version().runtime_version} in cgroup {containerds_own_cgroup()}")
     stream = EventStream(ctd)
+    # "complete" is what is tested, not how fast: a TCG guest's lookups take seconds
     watcher = Ctrwatch(ctd.dir, "cri-clients", "--docker-socket", "", "--podman-socket", "",
-                       "--crio-socket", "", socket=ctd.sock).start()
+                       "--crio-socket", "", "--enrich-timeout", "10s",
+                       socket=ctd.sock).start(timeout=180)
 
 
 def teardown():
@@ -234,7 +250,8 @@ def teardown():
     for top in ("/test.slice", "/race.slice"):
         if os.path.isdir(cgroup2_dir(top)):
             subprocess.run(["rmdir", cgroup2_dir(top)], check=False)
-    shutil.rmtree(GEN, ignore_errors=True)
+    if not GIVEN_GEN:
+        shutil.rmtree(GEN, ignore_errors=True)
 
 
 if __name__ == "__main__":

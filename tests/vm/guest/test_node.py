@@ -602,6 +602,22 @@ def test_daemonset_pod_as_the_manifest_declares():
                 log(f"cleanup: {e}")
 
 
+def test_cri_clients_other_than_the_kubelet():
+    """tests/e2e/test_cri_clients.py, the host's suite, against this leg's containerd (1.6 on
+    Debian 12, 1.7 on 13, 2.x built from source) on a systemd node: a private containerd of
+    the same binary with the cgroupfs driver, run from this unit's cgroup, so that a
+    systemd-style parent's `test.slice:cri-containerd:<id>` is three levels deep. Each line is
+    checked against that containerd's events; the suite says which containerd answered, and
+    it must be the node's."""
+    env = dict(os.environ, CRI_GEN="/repo/build/vm/gen", CTRWATCH_IMAGES=IMAGES)
+    r = subprocess.run([sys.executable, "/repo/tests/e2e/test_cri_clients.py"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=400)
+    log(r.stdout[-6000:])
+    node = cri.version().runtime_version
+    assert r.returncode == 0 and "e2e-cri-clients: 4 passed, 0 failed" in r.stdout, r.returncode
+    assert f"containerd {node} in cgroup /system.slice/" in r.stdout, node
+
+
 def use_built_containerd():
     """The containerd 2.x leg: ctrwatch.containerd=DIR names containerd's binaries built on the
     host (tests/vm/build-containerd.sh), run by the distribution's unit in place of its own."""
