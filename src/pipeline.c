@@ -504,11 +504,28 @@ void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
 	try_flush(p, s, now_ns, false);
 }
 
+/*
+ * forget() of a lookalike whose lookup said no, counted as pressure. Not a top-level directory
+ * named like an id (a containerd namespace's, at every node's start): no flood, nothing to say.
+ */
+static bool forget_lookalike(struct pipeline *p, struct slot *s)
+{
+	bool unnamed = cgroup_needs_engine(&s->container->ident);
+
+	if (!forget(p, s))
+		return false;
+	if (!unnamed)
+		p->pressure.lookalikes_forgotten++;
+	return true;
+}
+
 static void apply_found(struct pipeline *p, struct slot *s, struct lookup_result *r)
 {
 	struct container_meta *m;
 
 	/* found: the path named it, or (a /<ns>/<id> lookalike) its spec names this cgroup */
+	if (r->id[0])
+		lifecycle_identify(p->cfg.lifecycle, r->cgroup_id, r->id);
 	lifecycle_confirm(p->cfg.lifecycle, r->cgroup_id, r->init_pid);
 	if (p->with_meta >= p->cfg.cache_size) {
 		s->enrichment.state = ENRICHMENT_PARTIAL;
@@ -556,10 +573,8 @@ static void apply_result(struct pipeline *p, struct slot *s, struct lookup_resul
 	case LOOKUP_NOT_FOUND:
 		if (!r->searched_all) {
 			/* only the namespace its path names was asked: a lookalike's lookup */
-			if (!s->container->confirmed && forget(p, s)) {
-				p->pressure.lookalikes_forgotten++;
+			if (!s->container->confirmed && forget_lookalike(p, s))
 				return;
-			}
 			/* confirmed since (or started meanwhile): it is asked again, everywhere */
 			if (s->container->confirmed)
 				request_lookup(p, s, now_ns);
@@ -571,10 +586,8 @@ static void apply_result(struct pipeline *p, struct slot *s, struct lookup_resul
 		break;
 	case LOOKUP_MISMATCH:
 		/* a lookalike named like a container that is elsewhere: let go as any lookalike */
-		if (!s->container->confirmed && forget(p, s)) {
-			p->pressure.lookalikes_forgotten++;
+		if (!s->container->confirmed && forget_lookalike(p, s))
 			return;
-		}
 		set_meta(p, s, NULL);
 		s->enrichment.state = ENRICHMENT_MISMATCH;
 		set_error(s, "%s", r->error);
@@ -585,10 +598,8 @@ static void apply_result(struct pipeline *p, struct slot *s, struct lookup_resul
 		break;
 	case LOOKUP_FAILED:
 		/* containerd cannot vouch for a lookalike now; if it starts, its start will */
-		if (!s->container->confirmed && forget(p, s)) {
-			p->pressure.lookalikes_forgotten++;
+		if (!s->container->confirmed && forget_lookalike(p, s))
 			return;
-		}
 		set_partial(s, r->error);
 		s->retry_after_ns = now_ns + LOOKUP_RETRY_NS;
 		break;

@@ -61,6 +61,7 @@ static const struct {
     {SVC "version.v1.Version/Version", METRICS_CALL_VERSION},
     {SVC "namespaces.v1.Namespaces/List", METRICS_CALL_NAMESPACES_LIST},
     {SVC "containers.v1.Containers/Get", METRICS_CALL_CONTAINERS_GET},
+    {SVC "containers.v1.Containers/List", METRICS_CALL_CONTAINERS_LIST},
     {SVC "images.v1.Images/Get", METRICS_CALL_IMAGES_GET},
     {SVC "tasks.v1.Tasks/Get", METRICS_CALL_TASKS_GET},
     {SVC "tasks.v1.Tasks/ListPids", METRICS_CALL_TASKS_LIST_PIDS},
@@ -185,6 +186,25 @@ int containerd_get_container(struct containerd_client *c, const char *ns, const 
 	if (rc)
 		return rc;
 	rc = containerd_decode_container(res.data, res.len, ns, m, err);
+	free(res.data);
+	return rc;
+}
+
+int containerd_find_container(struct containerd_client *c, const char *ns,
+			      containerd_cgroup_pick pick, void *ctx, struct container_meta *m,
+			      char *id, size_t id_size, char *err)
+{
+	Ctrwatch__Containerd__ListContainersRequest req =
+	    CTRWATCH__CONTAINERD__LIST_CONTAINERS_REQUEST__INIT;
+	struct grpc_unary_result res;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = call_raw(c, SVC "containers.v1.Containers/List", ns, &req.base, &res, err);
+	if (rc)
+		return rc;
+	rc =
+	    containerd_decode_container_list(res.data, res.len, ns, pick, ctx, m, id, id_size, err);
 	free(res.data);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "enrich/container_meta.h"
+#include "enrich/containerd_decode.h"
 
 #define CONTAINERD_SOCKET_DEFAULT "/run/containerd/containerd.sock"
 #define CONTAINERD_ERROR_MAX	  200
@@ -30,6 +31,13 @@ int containerd_list_namespaces(struct containerd_client *c, char ***names, size_
 /* Fills m from Containers/Get in namespace ns (all but the image digest). */
 int containerd_get_container(struct containerd_client *c, const char *ns, const char *id,
 			     struct container_meta *m, char *err);
+/*
+ * The first container of namespace ns (Containers/List) whose cgroupsPath pick takes, into *m and
+ * id: for a cgroup whose name says no id. -ENOENT when none.
+ */
+int containerd_find_container(struct containerd_client *c, const char *ns,
+			      containerd_cgroup_pick pick, void *ctx, struct container_meta *m,
+			      char *id, size_t id_size, char *err);
 int containerd_get_image_digest(struct containerd_client *c, const char *ns, const char *image,
 				char **digest, char *err);
 /* The pid of a container's init task and its status (Tasks/Get). */

@@ -93,6 +93,37 @@ static int fill_meta(const Ctrwatch__Containerd__Container *ct, const char *ns,
 	return err ? err : apply_spec(ct->spec, m);
 }
 
+int containerd_decode_container_list(const uint8_t *data, size_t len, const char *ns,
+				     containerd_cgroup_pick pick, void *ctx,
+				     struct container_meta *m, char *id, size_t id_size, char *err)
+{
+	Ctrwatch__Containerd__ListContainersResponse *resp;
+	int rc = -ENOENT;
+
+	memset(m, 0, sizeof(*m));
+	resp = ctrwatch__containerd__list_containers_response__unpack(NULL, len, data);
+	if (!resp) {
+		snprintf(err, CONTAINERD_ERROR_MAX, "List: undecodable reply");
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < resp->n_containers && rc == -ENOENT; i++) {
+		rc = fill_meta(resp->containers[i], ns, m);
+		if (!rc && pick(m->cgroups_path, ctx)) {
+			snprintf(id, id_size, "%s", resp->containers[i]->id);
+			break;
+		}
+		container_meta_free(m);
+		memset(m, 0, sizeof(*m));
+		if (rc) {
+			snprintf(err, CONTAINERD_ERROR_MAX, "List: %s", strerror(-rc));
+			break;
+		}
+		rc = -ENOENT;
+	}
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}
+
 int containerd_decode_container(const uint8_t *data, size_t len, const char *ns,
 				struct container_meta *m, char *err)
 {

@@ -171,6 +171,52 @@ static bool lookup_in(struct lane *l, const char *ns, const struct enrich_reques
 	return res->status != LOOKUP_MISMATCH;
 }
 
+struct cgroup_search {
+	struct lane *lane;
+	const struct enrich_request *req;
+};
+
+/* containerd_cgroup_pick: a container whose cgroupsPath names the cgroup asked about */
+static bool names_sought_cgroup(const char *cgroups_path, void *ctx)
+{
+	struct cgroup_search *search = ctx;
+	const char *why;
+
+	return names_this_cgroup(search->req, cgroups_path,
+				 containerd_peer_pid(search->lane->client), &why) > 0;
+}
+
+/*
+ * A top-level cgroup whose name says no id (`ctr run --cgroup /name`): the container, in any
+ * namespace, whose spec's cgroupsPath names this very cgroup (Containers/List); its id is then
+ * res->id. The search is the proof: nothing else names a cgroup a container.
+ */
+static void find_container_by_cgroup(struct lane *l, const struct enrich_request *req,
+				     struct lookup_result *res)
+{
+	struct cgroup_search search = {.lane = l, .req = req};
+	char **names = NULL;
+	size_t n = 0;
+	int rc = -ENOENT;
+
+	res->status = LOOKUP_NOT_FOUND;
+	if (containerd_list_namespaces(l->client, &names, &n, res->error)) {
+		res->status = LOOKUP_FAILED;
+		return;
+	}
+	for (size_t i = 0; i < n && rc == -ENOENT; i++) {
+		rc = containerd_find_container(l->client, names[i], names_sought_cgroup, &search,
+					       &res->meta, res->id, sizeof(res->id), res->error);
+		if (rc == 0)
+			res->status = LOOKUP_FOUND;
+		else if (rc != -ENOENT)
+			res->status = LOOKUP_FAILED;
+	}
+	containerd_free_strings(names, n);
+	if (res->status == LOOKUP_NOT_FOUND)
+		res->error[0] = '\0';
+}
+
 /*
  * In the namespace the path names, then, for a known container only, in every namespace (the
  * path's hint can be wrong: a custom cgroup parent). A lookalike costs one call: if it is a
@@ -286,7 +332,10 @@ static void note_absent_engine(struct source *src, const char *id)
 static void lookup_containerd(struct lane *l, const struct enrich_request *req,
 			      struct lookup_result *res)
 {
-	find_container(l, req, res);
+	if (req->ident.form == CGROUP_FORM_UNNAMED)
+		find_container_by_cgroup(l, req, res);
+	else
+		find_container(l, req, res);
 	/* Docker's lane asks on a connection of its own: containerd's lane says how it is */
 	if (l == &l->e->lanes[LANE_CONTAINERD])
 		note_reachability(&l->e->containerd_source, res->status != LOOKUP_FAILED,
@@ -295,7 +344,7 @@ static void lookup_containerd(struct lane *l, const struct enrich_request *req,
 		return;
 	find_digest(l, res);
 	if (req->want_init_pid)
-		find_init_pid(l, res, req->ident.id);
+		find_init_pid(l, res, res->id[0] ? res->id : req->ident.id);
 }
 
 /*

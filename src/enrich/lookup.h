@@ -54,8 +54,10 @@ struct lookup_result {
 	uint64_t cgroup_id;
 	enum lookup_status status;
 	struct container_meta meta;
-	uint32_t init_pid;    /* from Tasks/Get, when asked for: host pid of a running init */
-	bool searched_all;    /* NOT_FOUND in every namespace, not only the one the path names */
+	uint32_t init_pid; /* from Tasks/Get, when asked for: host pid of a running init */
+	bool searched_all; /* NOT_FOUND in every namespace, not only the one the path names */
+	/* FOUND for a cgroup whose name says no id (CGROUP_FORM_UNNAMED): the engine's id for it */
+	char id[CONTAINER_ID_MAX + 1];
 	bool mismatched;      /* a container of that id was found with another cgroup */
 	uint32_t session_pid; /* a session's lookup: FOUND with its exec id */
 	char exec_id[EXEC_ID_MAX + 1];

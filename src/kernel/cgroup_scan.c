@@ -218,7 +218,8 @@ static void visit(const char *fpath)
 	 * "/<namespace>/<id>" is a container if its init entered new namespaces; when that cannot
 	 * be read (no process, or one we may not inspect), containerd has the last word.
 	 */
-	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid));
+	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid) &&
+					     !cgroup_needs_engine(&c.ident));
 	scan.fn(&c, scan.ctx);
 	/*
 	 * Its own sub-cgroups were reported with it and name no container: the walk passes them

@@ -332,6 +332,23 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 	return 1;
 }
 
+/*
+ * /<name> at the top, named like a containerd id, and none of what the top level holds
+ * otherwise (systemd's units, kubepods, docker, ...): what `ctr run --cgroup /name` makes. Its
+ * name is its id only until containerd says which container's cgroup it is.
+ */
+static int classify_unnamed(const struct path_parts *parts, struct container_ident *ident)
+{
+	if (parts->n != 1 || !cgroup_is_identifier(parts->s[0], parts->len[0]) ||
+	    is_reserved_top_level(parts->s[0], parts->len[0]))
+		return 0;
+	ident->form = CGROUP_FORM_UNNAMED;
+	ident->runtime = RUNTIME_CONTAINERD;
+	ident->ambiguous = true;
+	copy_part(ident->id, sizeof(ident->id), parts->s[0], parts->len[0]);
+	return 1;
+}
+
 /* A uid in decimal, the whole of [s, s + len). */
 static bool parse_uid(const char *s, size_t len, unsigned int *uid)
 {
@@ -375,9 +392,9 @@ int cgroup_classify(const char *path, struct container_ident *ident)
 	if (split_path(path, &parts) || parts.n < 1)
 		return 0;
 	if (classify_slice_triple(&parts, ident))
-		goto found; /* the only form that may sit at the first level */
+		goto found; /* the only named form that may sit at the first level */
 	if (parts.n < 2)
-		return 0;
+		return classify_unnamed(&parts, ident);
 	if (classify_scope(&parts, ident) || classify_libpod(&parts, ident) ||
 	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident))
 		goto found;

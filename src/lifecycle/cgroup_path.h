@@ -22,6 +22,12 @@ enum cgroup_form {
 	 * cgroupsPath one directory under runc's own cgroup, at any depth (even the first)
 	 */
 	CGROUP_FORM_SLICE_TRIPLE,
+	/*
+	 * /<name>: a top-level directory whose name says no id (`ctr run --cgroup /name`). A
+	 * container only when containerd has one whose cgroupsPath names it (then that is its
+	 * id); its start does not make it one (cgroup_needs_engine)
+	 */
+	CGROUP_FORM_UNNAMED,
 };
 
 /* The runtime a cgroup path names. */
@@ -54,6 +60,12 @@ struct container_ident {
  * cgroup is a container's root cgroup. Returns 1 and fills *ident if it is, 0 if it is not.
  */
 int cgroup_classify(const char *path, struct container_ident *ident);
+
+/* Whether only an engine's record, not a start in new namespaces, can make it a container. */
+static inline bool cgroup_needs_engine(const struct container_ident *ident)
+{
+	return ident->form == CGROUP_FORM_UNNAMED;
+}
 
 /* "containerd", "docker", "crio", "podman", "unknown": the value events carry. */
 const char *container_runtime_name(enum container_runtime runtime);

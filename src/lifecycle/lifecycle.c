@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <search.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,7 +207,7 @@ static int tail_from_component(char *path)
  */
 static void set_parent(struct container *c, const struct container *outer)
 {
-	if (!outer || outer == c)
+	if (!outer || outer == c || (cgroup_needs_engine(&outer->ident) && !outer->confirmed))
 		return;
 	memcpy(c->parent_id, outer->ident.id, sizeof(c->parent_id));
 }
@@ -306,7 +307,8 @@ static int on_process(struct lifecycle *lc, const struct record_process *r, stru
 		if (c->phase != CONTAINER_CREATED && !trailing_start(c, r->pid))
 			return 0;
 		c->phase = CONTAINER_STARTED;
-		c->confirmed = true;
+		if (!cgroup_needs_engine(&c->ident)) /* else only its engine's record confirms it */
+			c->confirmed = true;
 		c->init_pid = r->pid;
 		kind = EVENT_CONTAINER_START;
 	} else if (r->hdr.flags & RECORD_F_EXEC_SESSION) {
@@ -497,8 +499,10 @@ static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const c
 	}
 	c->phase = adopted_phase(st);
 	c->init_pid = c->phase == CONTAINER_CREATED ? 0 : st->kernel.init_tgid;
-	c->confirmed = !ident->ambiguous || st->kernel.state != TRACKED_PENDING ||
-		       st->start_unread || st->exit_unread;
+	c->confirmed =
+	    !ident->ambiguous ||
+	    ((st->kernel.state != TRACKED_PENDING || st->start_unread || st->exit_unread) &&
+	     !cgroup_needs_engine(ident));
 	c->existing = true; /* its init, if unknown, comes from containerd */
 	c->freeze = CONTAINER_FREEZE_UNKNOWN;
 	c->adopted_before_records = c->phase != CONTAINER_CREATED;
@@ -578,9 +582,20 @@ void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id)
 	take_out(lc, cgroup_id);
 }
 
+void lifecycle_identify(struct lifecycle *lc, uint64_t cgroup_id, const char *id)
+{
+	struct container *c = container_table_get(&lc->table, cgroup_id);
+
+	if (c && cgroup_needs_engine(&c->ident) && cgroup_is_identifier(id, strlen(id)))
+		snprintf(c->ident.id, sizeof(c->ident.id), "%s", id);
+}
+
 int lifecycle_forget(struct lifecycle *lc, uint64_t cgroup_id)
 {
-	int err = lc->map.ops->forget(lc->map.ctx, cgroup_id);
+	struct container *c = container_table_get(&lc->table, cgroup_id);
+	/* one that needs its engine's word is let go started or not: its start proves nothing */
+	int err = c && cgroup_needs_engine(&c->ident) ? lc->map.ops->remove(lc->map.ctx, cgroup_id)
+						      : lc->map.ops->forget(lc->map.ctx, cgroup_id);
 
 	if (err == -EBUSY)
 		return err;

@@ -58,6 +58,8 @@ bool lifecycle_knows(struct lifecycle *lc, uint64_t cgroup_id);
 /* Facts other stages learn. Both ignore a container the lifecycle no longer has. */
 /* containerd knows this container (its spec names the cgroup); init_pid: its init, or 0. */
 void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid);
+/* A cgroup whose name said no id (CGROUP_FORM_UNNAMED) is container id, as its engine says. */
+void lifecycle_identify(struct lifecycle *lc, uint64_t cgroup_id, const char *id);
 /* The filters dropped it: forget it here and in the kernel; nothing more of it is emitted. */
 void lifecycle_drop(struct lifecycle *lc, uint64_t cgroup_id);
 /*

@@ -249,6 +249,7 @@ static const char *const call_names[METRICS_CALLS] = {
     [METRICS_CALL_VERSION] = "Version/Version",
     [METRICS_CALL_NAMESPACES_LIST] = "Namespaces/List",
     [METRICS_CALL_CONTAINERS_GET] = "Containers/Get",
+    [METRICS_CALL_CONTAINERS_LIST] = "Containers/List",
     [METRICS_CALL_IMAGES_GET] = "Images/Get",
     [METRICS_CALL_TASKS_GET] = "Tasks/Get",
     [METRICS_CALL_TASKS_LIST_PIDS] = "Tasks/ListPids",

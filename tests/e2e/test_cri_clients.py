@@ -41,6 +41,7 @@ if IMAGES:
 sys.path.insert(0, os.path.join(REPO, "tests", "vm", "guest"))
 
 ctd = None
+made_k8s_io = False  # whether the no-parent pods' /k8s.io was ours to remove
 cri = None
 watcher = None
 stream = None
@@ -210,7 +211,8 @@ def test_start_then_remove_at_once_ends_every_lifetime():
 
 
 def setup():
-    global ctd, cri, watcher, stream
+    global ctd, cri, watcher, stream, made_k8s_io
+    made_k8s_io = not os.path.isdir(cgroup2_dir("/k8s.io"))
     if not GIVEN_GEN:
         os.makedirs(GEN, exist_ok=True)
         subprocess.run(["protoc", f"--python_out={GEN}", "-Iproto", "proto/cri.proto"],
@@ -247,7 +249,7 @@ def teardown():
         stream.stop()
     if ctd:
         ctd.cleanup()
-    for top in ("/test.slice", "/race.slice"):
+    for top in ("/test.slice", "/race.slice") + (("/k8s.io",) if made_k8s_io else ()):
         if os.path.isdir(cgroup2_dir(top)):
             subprocess.run(["rmdir", cgroup2_dir(top)], check=False)
     if not GIVEN_GEN:

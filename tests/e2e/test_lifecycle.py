@@ -418,6 +418,38 @@ def test_plain_cgroups_yield_nothing():
         assert not hits, hits
 
 
+def test_a_container_at_the_top_level_is_the_one_containerd_puts_there():
+    """`ctr run --cgroup /<name>`: the container's cgroup is one level under the root, and its
+    name says nothing of its id. Before: nothing printed (the kernel ignored the first level).
+    After: its four lines, with the id containerd has for the container whose cgroupsPath names
+    that cgroup (Containers/List), complete. A top-level directory named like one, where a
+    program runs in new namespaces but that no container's spec names, prints nothing."""
+    cid = name("toplevel")
+    top = f"/ctrw-top-{os.getpid()}"
+    created_cgroups.append(top)
+    r = ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 4", extra=["--cgroup", top])
+    assert r.returncode == 4, r
+    plain.wait_for(cid, "container_remove")
+    assert_one_lifetime(plain, cid)
+    for e in plain.for_container(cid):
+        assert e["enrichment"] == "complete", e
+        assert e["container"]["cgroup_path"] == top, e
+        assert e["container"]["namespace"] == ctd.namespace, e
+    assert plain.wait_for(cid, "container_exit")["exit"]["code"] == 4
+    lone = f"/ctrw-lone-{os.getpid()}"
+    created_cgroups.append(lone)
+    path = cgroup2_dir(lone)
+    os.makedirs(path)
+    subprocess.run(["sh", "-c", f"echo $$ > {path}/cgroup.procs && exec unshare -m /bin/true"],
+                   check=True)
+    os.rmdir(path)
+    cid2 = name("after-lone")  # a container after it: the lone directory's lines would be before
+    ctd.run(cid2, "/bin/true")
+    plain.wait_for(cid2, "container_remove")
+    hits = [e for e in plain.events() if e.get("container", {}).get("cgroup_path") == lone]
+    assert not hits, hits
+
+
 def test_existing_container_is_reported_then_its_exit_and_remove():
     cid = name("before")
     ctd.run(cid, "/bin/sleep", "600", detach=True, check=True)

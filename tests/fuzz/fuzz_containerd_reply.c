@@ -3,7 +3,8 @@
  * libFuzzer target: raw bytes as containerd's Containers/Get reply (protobuf, the OCI spec as
  * JSON inside, labels that are the user's): decoded, judged by the policy and encoded into an
  * event in every --format (the pod uid and labels reach the ECS and OCSF encoders too). Nothing may
- * crash or leak, and each event must be one JSON object on one line, no key twice.
+ * crash or leak, and each event must be one JSON object on one line, no key twice. The same bytes
+ * as a Containers/List reply (a repeated Container on the same field) are searched too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,25 @@
 #include "filter/policy.h"
 #include "check_line.h"
 #include "output/event_format.h"
+
+/* containerd_cgroup_pick: the container whose cgroupsPath is ctx, as names_this_cgroup asks */
+static bool pick_path(const char *cgroups_path, void *ctx)
+{
+	return container_meta_cgroup_matches(cgroups_path, ctx);
+}
+
+static void search_list(const uint8_t *data, size_t size)
+{
+	char id[CONTAINER_ID_MAX + 1], err[CONTAINERD_ERROR_MAX];
+	struct container_meta m;
+
+	if (containerd_decode_container_list(data, size, "default", pick_path, "/top", &m, id,
+					     sizeof(id), err) == 0) {
+		if (strlen(id) > CONTAINER_ID_MAX)
+			abort();
+		container_meta_free(&m);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct event ev;
 	char err[CONTAINERD_ERROR_MAX];
 
+	search_list(data, size);
 	if (containerd_decode_container(data, size, "default", &m, err))
 		return 0;
 	filter_set_init(&filters);

@@ -71,6 +71,9 @@ static const struct container_case containers[] = {
     {"/docker/" ID64, "docker", ID64, "moby", "", CGROUP_FORM_DOCKER_CGROUPFS, false},
     /* Podman's cgroupfs manager (hybrid and v1 hosts, or by choice) */
     {"/libpod_parent/libpod-" ID64, "podman", ID64, "", "", CGROUP_FORM_PODMAN_CGROUPFS, false},
+    /* a top-level directory named like an id: containerd must say whose cgroup it is */
+    {"/default", "containerd", "default", "", "", CGROUP_FORM_UNNAMED, true},
+    {"/sliced", "containerd", "sliced", "", "", CGROUP_FORM_UNNAMED, true},
     /* containerd's CRI given a systemd-style parent, its runc on cgroupfs: at any depth */
     {"/test.slice:cri-containerd:" ID64, "containerd", ID64, "k8s.io", "", CGROUP_FORM_SLICE_TRIPLE,
      false},
@@ -90,9 +93,10 @@ static const char *const not_containers[] = {
     "/test.slice:docker:" ID64,			 /* not containerd's CRI's */
     "/test.slice:cri-containerd:" ID64 ":x",	 /* more after the id */
     "/test.slice:cri-containerd:" ID64 "/inner", /* a directory inside one */
-    "/sliced",
+    "/system.slice",				 /* a systemd unit at the top */
+    "/kubepods",				 /* what the top holds otherwise */
+    "/a b",					 /* no containerd id */
     "relative/path",
-    "/default",
     "/kubepods",
     "/kubepods/besteffort",
     "/kubepods/besteffort/pod" UID,

@@ -399,6 +399,25 @@ int main(void)
 		ASSERT_TRUE(f.last_confirmed);
 		teardown(lc);
 	}
+	SUBTEST (
+	    "a top-level cgroup named like an id: its start proves nothing, containerd names it") {
+		lc = setup(&f);
+		f.forget_result = -EBUSY; /* the kernel saw its start: forget alone would keep it */
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 36, "/box");
+		process_record(lc, RECORD_CONTAINER_START, 36, 9, "a", 2);
+		ASSERT_TRUE(!f.last_confirmed);
+		ASSERT_EQ(lifecycle_forget(lc, 36), 0); /* no engine's record: let go, started */
+		ASSERT_STREQ(f.untracked, "36");
+		ASSERT_EQ(lifecycle_count(lc), 0);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 37, "/named");
+		lifecycle_identify(lc, 37, "web-1");
+		lifecycle_identify(lc, 37, "bad id!"); /* an engine's id that is none: ignored */
+		lifecycle_confirm(lc, 37, 0);
+		process_record(lc, RECORD_CONTAINER_START, 37, 10, "a", 2);
+		ASSERT_TRUE(f.last_confirmed);
+		ASSERT_TRUE(strstr(f.events, "container_start:web-1") != NULL);
+		teardown(lc);
+	}
 	SUBTEST ("a readmitted cgroup is a container made at its start, and counted") {
 		lc = setup(&f);
 		cgroup_record_flags(lc, RECORD_CGROUP_MKDIR, 36, "/byhand/box",
