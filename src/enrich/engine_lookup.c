@@ -55,31 +55,42 @@ static bool read_as_cgroupfs(const char *cgroups_path, const char *path)
 	return p > n && path[p - n - 1] == '/' && !memcmp(path + p - n, cgroups_path, n);
 }
 
+/* Whether the relative cgroupsPath under base (a cgroup) is this cgroup: 1, 0, or -errno. */
+static int names_under(const struct enrich_request *req, const char *base, const char *cgroups_path)
+{
+	char want[PATH_MAX], scratch[PATH_MAX];
+	int err = runtime_cgroup_join(base, cgroups_path, want, sizeof(want));
+
+	if (err)
+		return err;
+	if (!req->cgroup_path_tail)
+		return strcmp(want, req->cgroup_path) == 0;
+	return container_meta_cgroup_tail_matches(want, req->cgroup_path, scratch, sizeof(scratch))
+		   ? proven(req, want)
+		   : 0;
+}
+
 /*
  * Whether the cgroup the runtime made for a relative cgroupsPath is this one: the runtime (its
- * pid, runtime_pid) made it under its own cgroup (runtime_cgroup.h). Ending the same is not
- * enough: anyone with a cgroup of their own can make a directory of that name under it.
+ * pid, runtime_pid) made it under its own cgroup, or under that one's parent (runtime_cgroup.h:
+ * runc's cgroup v1 manager, and its cgroup2 one). Ending the same is not enough: anyone with a
+ * cgroup of their own can make a directory of that name under it.
  */
 static int names_under_runtime(const struct enrich_request *req, const char *cgroups_path,
 			       pid_t runtime_pid, const char **why)
 {
-	char runtime[PATH_MAX], want[PATH_MAX];
-	int err;
+	char runtime[PATH_MAX];
+	int err, named;
 
+	*why = "its runtime's own cgroup, which a relative cgroupsPath is under, could not be read";
 	err = runtime_cgroup_of(runtime_pid, req->cgroup_hierarchy_id, runtime, sizeof(runtime));
-	if (!err)
-		err = runtime_cgroup_join(runtime, cgroups_path, want, sizeof(want));
-	if (err) {
-		*why =
-		    "its runtime's own cgroup, which a relative cgroupsPath is under, could not be "
-		    "read";
+	if (err)
 		return err;
-	}
-	if (!req->cgroup_path_tail)
-		return strcmp(want, req->cgroup_path) == 0;
-	return container_meta_cgroup_tail_matches(want, req->cgroup_path, runtime, sizeof(runtime))
-		   ? proven(req, want)
-		   : 0;
+	named = names_under(req, runtime, cgroups_path);
+	if (named)
+		return named;
+	runtime_cgroup_parent(runtime);
+	return names_under(req, runtime, cgroups_path);
 }
 
 /*

@@ -87,6 +87,14 @@ static bool climbs(const char *p)
 	return false;
 }
 
+void runtime_cgroup_parent(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash)
+		slash[slash == path] = '\0'; /* "/a" keeps its "/" */
+}
+
 int runtime_cgroup_join(const char *runtime_cgroup, const char *relative, char *out, size_t size)
 {
 	size_t base;

@@ -2,11 +2,12 @@
 #ifndef CTRWATCH_RUNTIME_CGROUP_H
 #define CTRWATCH_RUNTIME_CGROUP_H
 /*
- * Where a runtime puts a container whose cgroupsPath is relative: runc on the cgroupfs driver
- * makes it under its own cgroup, which is its shim's, which is containerd's (a client's
- * systemd-style parent against a cgroupfs containerd: "<slice>:cri-containerd:<id>"). So the
- * whole path is containerd's cgroup, as /proc/<its pid>/cgroup says it (the pid from the
- * socket's SO_PEERCRED), joined with the relative path.
+ * Where a runtime puts a container whose cgroupsPath is relative (a client's systemd-style
+ * parent against a cgroupfs containerd: "<slice>:cri-containerd:<id>"): runc on the cgroupfs
+ * driver makes it under its own cgroup (its v1 manager, hybrid hosts' cgroup2 too), or under
+ * that one's parent (its cgroup2 manager: the own cgroup has tasks, so no controllers for a
+ * child). Its own cgroup is its shim's, which is containerd's, as /proc/<its pid>/cgroup says
+ * it (the pid from the socket's SO_PEERCRED).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,9 @@ int runtime_cgroup_parse(const char *proc_cgroup, uint32_t hierarchy_id, char *o
 
 /* The same, of process pid (its /proc/<pid>/cgroup). -errno when it cannot be read. */
 int runtime_cgroup_of(pid_t pid, uint32_t hierarchy_id, char *out, size_t size);
+
+/* The parent of cgroup path (in place): "/a/b" → "/a", "/a" → "/", "/" stays. */
+void runtime_cgroup_parent(char *path);
 
 /*
  * The whole path a relative cgroupsPath names under the runtime's cgroup, into out: "/a" and

@@ -358,7 +358,11 @@ static int on_container_freeze(struct lifecycle *lc, const struct record_freeze 
 		c = container_of(lc, r->hdr.cgroup_id);
 	else if (!(r->hdr.flags & RECORD_F_TRUNCATED) && !record_path(r->path, r->path_len, path))
 		c = container_table_holding(&lc->table, path);
-	if (!c || c->freeze == now)
+	/*
+	 * After its init's end a freeze is the runtime's cleanup, not a pause: runc freezes the
+	 * cgroup, kills what is left and thaws it (cgroup2; seen on every CRI delete there).
+	 */
+	if (!c || c->freeze == now || c->phase == CONTAINER_EXITED)
 		return 0;
 	c->freeze = now;
 	return make_event(

@@ -838,6 +838,17 @@ int main(void)
 			teardown(lc);
 		}
 	}
+	SUBTEST ("after the init's end a freeze and thaw are the runtime's cleanup, not a pause") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 10, "/default/web");
+		process_record(lc, RECORD_CONTAINER_START, 10, 100, "a", 2);
+		exit_record(lc, 10, 100, 9, 0);
+		f.events[0] = '\0';
+		freeze_record(lc, 10, "", 1, 0);
+		freeze_record(lc, 10, "", 0, 0);
+		ASSERT_STREQ(f.events, "");
+		teardown(lc);
+	}
 	SUBTEST ("facts about a container the lifecycle no longer has are ignored") {
 		lc = setup(&f);
 		lifecycle_confirm(lc, 99, 5);

@@ -83,6 +83,16 @@ int main(void)
 				ASSERT_STREQ(out, join_cases[i].want);
 		}
 	}
+	SUBTEST ("a cgroup's parent") {
+		char a[] = "/system.slice/ctrwatch.service", b[] = "/a", c[] = "/";
+
+		runtime_cgroup_parent(a);
+		runtime_cgroup_parent(b);
+		runtime_cgroup_parent(c);
+		ASSERT_STREQ(a, "/system.slice");
+		ASSERT_STREQ(b, "/");
+		ASSERT_STREQ(c, "/");
+	}
 	SUBTEST ("this process's own cgroup, and no pid") {
 		int err = runtime_cgroup_of(getpid(), 0, out, sizeof(out));
 
