@@ -553,7 +553,9 @@ struct lookup_result *lane_lookup(struct lane *l, const struct enrich_request *r
 		lookup_pod_container(l, req, res);
 	else {
 		lookup_containerd(l, req, res);
-		note_absent_engine(&l->e->containerd_source, req->ident.id);
+		/* a top-level directory named like an id is no container until containerd says */
+		if (!cgroup_needs_engine(&req->ident))
+			note_absent_engine(&l->e->containerd_source, req->ident.id);
 	}
 	return res;
 }

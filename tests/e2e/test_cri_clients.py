@@ -7,7 +7,7 @@ the kubelet's io.kubernetes.* labels, and a start followed at once by a remove. 
 ctrwatch printed is checked against containerd's own event stream (`ctr events`: /tasks/start,
 /tasks/exit with its status, /tasks/delete, /containers/delete), not against what the test
 expects. The same file runs in the VM rig against containerd 1.7 and 2.x
-(tests/vm/guest/test_node.py). Root; grpcio (make deps)."""
+(tests/vm/guest/test_node.py). Root; grpcio (make deps), whose absence fails it."""
 
 import os
 import shutil
@@ -17,19 +17,13 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-try:
-    import grpc  # noqa: F401
-except ImportError:
-    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
-    raise
-
 # the VM guest gives the CRI messages protoc made on the host (read-only /repo): CRI_GEN
 GIVEN_GEN = os.environ.get("CRI_GEN")
 sys.path.insert(0, HERE)
-from harness import (Containerd, Ctrwatch, EventStream, assert_impostor, cgroup2_dir,  # noqa: E402
+from harness import (Ctrwatch, EventStream, assert_impostor, cgroup2_dir,  # noqa: E402
                      forge_cgroup, log, remove_cgroup_tree, wait_until)
-from test_cri import GEN as HOST_GEN, IMAGE, PAUSE, cri_containerd_config  # noqa: E402
+# test_cri runs this under Debian's python3 when another comes first (its grpcio), or fails
+from test_cri import GEN as HOST_GEN, IMAGE, start_cri_containerd  # noqa: E402
 
 GEN = GIVEN_GEN or HOST_GEN
 os.environ["CRI_GEN"] = GEN
@@ -220,23 +214,7 @@ def setup():
         os.makedirs(GEN, exist_ok=True)
         subprocess.run(["protoc", f"--python_out={GEN}", "-Iproto", "proto/cri.proto"],
                        cwd=REPO, check=True)
-    from cri import Cri
-    ctd = Containerd()
-    with open(ctd.config, "w") as f:
-        f.write(cri_containerd_config(ctd.dir))
-    ctd.start()
-    if IMAGES:
-        for tar in ("pause.tar", "busybox.tar"):
-            ctd.ctr("images", "import", os.path.join(IMAGES, tar), namespace="k8s.io")
-    else:
-        os.environ["IMAGE_CONFIG"] = '{"Env":["PATH=/bin"],"Cmd":["/bin/sleep","3600"]}'
-        try:
-            ctd.import_image(PAUSE, namespace="k8s.io")
-        finally:
-            del os.environ["IMAGE_CONFIG"]
-        ctd.import_image(IMAGE, namespace="k8s.io")
-    cri = Cri(f"unix://{ctd.sock}")
-    wait_until(lambda: cri.version().runtime_name == "containerd", what="containerd's CRI")
+    ctd, cri = start_cri_containerd(IMAGES)
     log(f"containerd {cri.version().runtime_version} in cgroup {containerds_own_cgroup()}")
     stream = EventStream(ctd)
     # "complete" is what is tested, not how fast: a TCG guest's lookups take seconds
