@@ -128,8 +128,8 @@ $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H)
 unit-test: $(UNIT_TESTS)
 	@tests/run-unit.sh $(UNIT_TESTS)
 
-e2e-test: ctrwatch
-	@tests/e2e/run.sh
+e2e-test: ctrwatch arm64 layout-next
+	@tests/run.sh --e2e-only
 
 test: ctrwatch arm64 layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
 		$(OUT)/bench/encode_cost

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # `make test`: unit tests (ASan/UBSan) then end-to-end tests against real containers.
 # Needs root: the end-to-end tests load BPF programs and run a private containerd.
+# usage: run.sh UNIT_TEST...   or   run.sh --e2e-only   (`make e2e-test`: the e2e suites alone)
 set -u
 cd "$(dirname "$0")/.."
+e2e_only=
+if [ "${1:-}" = --e2e-only ]; then
+	e2e_only=1
+	shift
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make test needs root: it loads BPF programs and runs containers" >&2
 	exit 1
@@ -26,6 +32,7 @@ keep_failures() { # suite name; its output in $log
 		head -60 >>"$failures"
 }
 
+[ -n "$e2e_only" ] || {
 echo "== unit tests"
 tests/run-unit.sh "$@" | tee "$log"
 rc=${PIPESTATUS[0]}
@@ -51,6 +58,7 @@ for f in build/fuzz/fuzz_*; do
 done
 echo "fuzz: $fp passed, $ff failed" | tee "$log"
 count <"$log"
+}
 
 for suite in tests/e2e/test_*.py; do
 	echo "== end-to-end: $suite"
@@ -61,11 +69,13 @@ for suite in tests/e2e/test_*.py; do
 	[ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
 done
 
+[ -n "$e2e_only" ] || {
 echo "== benchmarks, tiny mode (so they cannot rot; no timing is asserted)"
 timeout 600 python3 bench/run.py --tiny 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count <"$log"
 [ "$rc" -eq 0 ] || total_f=$((total_f > 0 ? total_f : 1))
+}
 
 if [ -s "$failures" ]; then
 	echo "== the failures again"

@@ -7,10 +7,12 @@ ctrwatch: a pod's containers under the kubelet's cgroupfs layout are then CRI's 
 CRI-O has not been run against ctrwatch (docs/events.md). The pods are made as the kubelet
 makes them, with tests/vm/guest/cri.py (grpcio: Debian's python3-grpcio). Root."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,6 +38,7 @@ PAUSE = "registry.k8s.io/pause:3.6"
 IMAGE = "docker.io/library/busybox:ctrw-cri"
 ctd = None
 cri = None
+digest = None  # the busybox image's id
 watcher = None
 made_kubepods = None  # whether /kubepods was ours to remove (setup decides)
 
@@ -63,10 +66,20 @@ state = "{d}/state"
 """
 
 
+def config_digest(tar_path):
+    """The image id (its config's digest) of an OCI layout tarball with one manifest: what a CRI
+    runtime gives as image_ref for an image that was never pulled, so no repo digest."""
+    with tarfile.open(tar_path) as t:
+        index = json.load(t.extractfile("./index.json"))
+        manifest = index["manifests"][0]["digest"].split(":", 1)[1]
+        return json.load(t.extractfile(f"./blobs/sha256/{manifest}"))["config"]["digest"]
+
+
 def start_cri_containerd(images=None):
     """A private containerd with its CRI plugin (cri_containerd_config), the pause and busybox
     images in k8s.io (images: a directory holding pause.tar and busybox.tar built elsewhere, as
-    the VM guest has), and a CRI client once it answers. Returns (containerd, client)."""
+    the VM guest has), and a CRI client once it answers. Returns (containerd, client, the busybox
+    image's id: its config's digest)."""
     from cri import Cri
     ctd = Containerd()
     with open(ctd.config, "w") as f:
@@ -75,6 +88,7 @@ def start_cri_containerd(images=None):
     if images:
         for tar in ("pause.tar", "busybox.tar"):
             ctd.ctr("images", "import", os.path.join(images, tar), namespace="k8s.io")
+        digest = config_digest(os.path.join(images, "busybox.tar"))
     else:
         # a sandbox that stays up until StopPodSandbox, as pause does
         os.environ["IMAGE_CONFIG"] = '{"Env":["PATH=/bin"],"Cmd":["/bin/sleep","3600"]}'
@@ -83,9 +97,10 @@ def start_cri_containerd(images=None):
         finally:
             del os.environ["IMAGE_CONFIG"]
         ctd.import_image(IMAGE, namespace="k8s.io")
+        digest = config_digest(os.path.join(ctd.dir, "image.tar"))  # what import_image made
     client = Cri(f"unix://{ctd.sock}")
     wait_until(lambda: client.version().runtime_name == "containerd", what="containerd's CRI")
-    return ctd, client
+    return ctd, client, digest
 
 
 def pod_cgroup(uid):
@@ -138,7 +153,8 @@ def test_a_pods_container_is_named_through_cri():
             c = e["container"]
             assert e["enrichment"] == "complete", e
             assert c["name"] == "app" and c["image"] == IMAGE, c
-            assert c["image_digest"].startswith("sha256:"), c
+            # image_ref of an image never pulled: its id, from the imported tarball
+            assert c["image_digest"] == digest, (c, digest)
             assert c["cgroup_path"] == f"{pod_cgroup(uid)}/{cid}", c
             assert e["pod"] == {"name": "shop-web", "namespace": "shop", "uid": uid,
                                 "sandbox": False}, e
@@ -230,12 +246,12 @@ def test_a_cri_client_without_the_kubelets_habits_is_followed_by_the_runtimes_re
 
 
 def setup():
-    global ctd, cri, watcher, made_kubepods
+    global ctd, cri, watcher, made_kubepods, digest
     made_kubepods = not os.path.isdir(cgroup2_dir("/kubepods"))  # else the node's own
     os.makedirs(GEN, exist_ok=True)
     subprocess.run(["protoc", f"--python_out={GEN}", "-Iproto", "proto/cri.proto"], cwd=REPO,
                    check=True)
-    ctd, cri = start_cri_containerd()
+    ctd, cri, digest = start_cri_containerd()
     watcher = Ctrwatch(ctd.dir, "cri", "--crio-socket", ctd.sock, "--heartbeat", "1s",
                        "--docker-socket", "", "--podman-socket", "",
                        socket=os.path.join(ctd.dir, "no-containerd.sock")).start()

@@ -214,7 +214,7 @@ def setup():
         os.makedirs(GEN, exist_ok=True)
         subprocess.run(["protoc", f"--python_out={GEN}", "-Iproto", "proto/cri.proto"],
                        cwd=REPO, check=True)
-    ctd, cri = start_cri_containerd(IMAGES)
+    ctd, cri, _ = start_cri_containerd(IMAGES)
     log(f"containerd {cri.version().runtime_version} in cgroup {containerds_own_cgroup()}")
     stream = EventStream(ctd)
     # "complete" is what is tested, not how fast: a TCG guest's lookups take seconds

@@ -146,7 +146,7 @@ static uint8_t *pack_sandbox(size_t *len)
 	uint8_t *buf;
 
 	st.id = SBX;
-	md.name = "web";
+	md.name = "web-sandbox"; /* not the container's label's "web": the two sources differ */
 	md.namespace_ = "shop";
 	md.uid = UID;
 	st.metadata = &md;
@@ -217,9 +217,9 @@ int main(void)
 		uint8_t *buf = pack_status(&cases[0], &len), *sbuf = pack_sandbox(&slen);
 
 		ASSERT_EQ(cri_decode_container_status(buf, len, &m, &sandbox, err), 0);
-		ASSERT_STREQ(m.pod_name, "web");
+		ASSERT_STREQ(m.pod_name, "web"); /* the container's label, until the sandbox says */
 		ASSERT_EQ(cri_decode_sandbox_status(sbuf, slen, &m, true, err), 0);
-		ASSERT_STREQ(m.pod_name, "web");
+		ASSERT_STREQ(m.pod_name, "web-sandbox");
 		ASSERT_STREQ(m.pod_namespace, "shop");
 		ASSERT_STREQ(m.pod_uid, UID);
 		ASSERT_STREQ(m.runtime_handler, "runc");
@@ -237,7 +237,7 @@ int main(void)
 
 		ASSERT_EQ(cri_decode_sandbox_status(buf, len, &m, false, err), 0);
 		ASSERT_TRUE(m.sandbox);
-		ASSERT_STREQ(m.name, "web");
+		ASSERT_STREQ(m.name, "web-sandbox");
 		ASSERT_STREQ(m.pod_uid, UID);
 		ASSERT_STREQ(m.cgroups_path, "/kubepods/besteffort/pod" UID "/" SBX);
 		container_meta_free(&m);

@@ -59,14 +59,19 @@ int main(void)
 	}
 	SUBTEST ("past USER_ENGINES_MAX users, the one asked longest ago makes room") {
 		struct user_engines *ue = user_engines_new(USER_PODMAN_SOCKET_DEFAULT, 750);
-		struct user_engine *first, *again;
+		struct user_engine *first, *again, *held[USER_ENGINES_MAX];
 
-		for (unsigned int uid = 0; uid < USER_ENGINES_MAX; uid++)
-			ASSERT_TRUE(user_engines_get(ue, 2000 + uid, 10 + uid) != NULL);
+		for (unsigned int uid = 0; uid < USER_ENGINES_MAX; uid++) {
+			held[uid] = user_engines_get(ue, 2000 + uid, 10 + uid);
+			ASSERT_TRUE(held[uid] != NULL);
+		}
 		first = user_engines_get(ue, 2000, 100); /* 2001 is now the least recent */
 		again = user_engines_get(ue, 9999, 101);
 		ASSERT_EQ(again->uid, 9999u);
 		ASSERT_STREQ(again->source.name, "podman (uid 9999)");
+		ASSERT_TRUE(again == held[1]); /* 2001's room, and only 2001's */
+		for (unsigned int uid = 2; uid < USER_ENGINES_MAX; uid++)
+			ASSERT_TRUE(user_engines_get(ue, 2000 + uid, 102) == held[uid]);
 		ASSERT_TRUE(user_engines_get(ue, 2000, 102) == first);
 		ASSERT_EQ(first->uid, 2000u);
 		user_engines_free(ue);
@@ -78,8 +83,8 @@ int main(void)
 		struct user_engine *other = user_engines_get(ue, 1001, t);
 
 		ASSERT_TRUE(user_engine_may_ask(u, t));
-		ASSERT_EQ(user_engine_left_ms(u), (int64_t)(USER_BUDGET_NS / 1000000));
-		user_engine_spent(u, USER_BUDGET_NS - 1000);
+		ASSERT_EQ(user_engine_left_ms(u), (int64_t)5000 /* docs: 5 s of calls a user */);
+		user_engine_spent(u, 5000000000ull - 1000);
 		ASSERT_TRUE(user_engine_may_ask(u, t + 1));
 		ASSERT_EQ(user_engine_left_ms(u), 1); /* a microsecond left is still a call */
 		user_engine_spent(u, 1000);
@@ -88,7 +93,7 @@ int main(void)
 		ASSERT_TRUE(user_engine_may_ask(other, t + 2)); /* one user's share is theirs */
 		ASSERT_TRUE(!user_engine_may_ask(u, t + USER_BUDGET_WINDOW_NS - 1));
 		ASSERT_TRUE(user_engine_may_ask(u, t + USER_BUDGET_WINDOW_NS));
-		ASSERT_EQ(user_engine_left_ms(u), (int64_t)(USER_BUDGET_NS / 1000000));
+		ASSERT_EQ(user_engine_left_ms(u), (int64_t)5000 /* docs: 5 s of calls a user */);
 		user_engines_free(ue);
 	}
 	return test_summary("test_user_engines");

@@ -34,7 +34,7 @@ python3 -c 'import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.a
 	deploy/kubernetes/ctrwatch.yaml >"$out/gen/manifest.json"
 # One guest boot: the cached image under a throw-away overlay, the given kernel, the tests the
 # kernel command line selects. Returns the guest tests' status.
-run_leg() { # label kernel initrd suite [kernel release prefix [root image [more of the cmdline [arch]]]]
+run_leg_once() { # label kernel initrd suite [kernel release prefix [root image [more of the cmdline [arch]]]]
 	local label=$1 kernel=$2 initrd=$3 suite=$4 release=${5:-} image=${6:-$out/rootfs.img}
 	local more=${7:-} arch=${8:-amd64} qemu=qemu-system-x86_64 console=ttyS0 machine=()
 	echo "vm: $label"
@@ -165,27 +165,53 @@ run_leg() { # label kernel initrd suite [kernel release prefix [root image [more
 	return "$(cat "$out/results/status")"
 }
 
+# One line per leg at the end: PASS or FAIL with the guest suite's own count, or SKIP and why.
+summary=()
+leg_summary() { # verdict label why
+	summary+=("vm: $1  $2: $3")
+}
+run_leg() { # as run_leg_once; says how the leg went in the summary
+	local rc=0 counts=""
+	run_leg_once "$@" || rc=$?
+	[ -f "$out/results/output.txt" ] &&
+		counts=$(grep -Eo '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed$' "$out/results/output.txt" |
+			tail -1 || true)
+	if [ "$rc" = 0 ]; then
+		leg_summary PASS "$1" "${counts:-passed}"
+	else
+		leg_summary FAIL "$1" "${counts:-the guest tests did not finish}"
+	fi
+	return "$rc"
+}
+
 # The legs, by name (VMTEST_LEGS=name,name runs those only). Debian 12, Debian 13 with its own
 # 6.12, with trixie-backports' 7.x, with containerd 2.3 and 2.0 run the node suite; Debian 11's 5.10, older than ctrwatch
 # needs, checks that it is refused in one line (tests/vm/guest/test_older_kernel.py).
 # VMTEST_ONLY (some tests of the node suite) runs the first leg only.
 leg_wanted() { # name
-	if [ -n "${VMTEST_ONLY:-}" ]; then [ "$1" = debian12 ]; return; fi
-	[ -z "${VMTEST_LEGS:-}" ] || [[ ",$VMTEST_LEGS," == *",$1,"* ]]
+	local wanted=0
+	if [ -n "${VMTEST_ONLY:-}" ]; then
+		[ "$1" = debian12 ] || wanted=1
+	elif [ -n "${VMTEST_LEGS:-}" ] && [[ ",$VMTEST_LEGS," != *",$1,"* ]]; then
+		wanted=1
+	fi
+	[ "$wanted" = 0 ] || leg_summary SKIP "$1" "not asked for (VMTEST_LEGS, VMTEST_ONLY)"
+	return "$wanted"
 }
 status=0
 if leg_wanted debian12; then
-	run_leg "Debian 12, kernel 6.1: the node suite" "$out/vmlinuz" "$out/initrd.img" "" ||
-		status=$?
+	run_leg "Debian 12, kernel 6.1: the node suite" "$out/vmlinuz" "$out/initrd.img" "" "" \
+		"$out/rootfs.img" ctrwatch.containerd_version=1.6. || status=$?
 fi
 if leg_wanted debian13; then
 	run_leg "Debian 13, kernel 6.12, systemd 257, containerd 1.7: the node suite" \
-		"$out/trixie/vmlinuz" "$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" ||
-		status=$?
+		"$out/trixie/vmlinuz" "$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" \
+		ctrwatch.containerd_version=1.7. || status=$?
 fi
 if leg_wanted kernel7; then
 	run_leg "Debian 13 with trixie-backports' kernel 7.x: the node suite" "$out/trixie/vmlinuz-7" \
-		"$out/trixie/initrd.img-7" "" 7. "$out/trixie/rootfs.img" || status=$?
+		"$out/trixie/initrd.img-7" "" 7. "$out/trixie/rootfs.img" \
+		ctrwatch.containerd_version=1.7. || status=$?
 fi
 # containerd 2.x from its release source (../shared/containerd or CONTAINERD_SRC_DIR), in the
 # Debian 13 guest in place of its own 1.7
@@ -195,8 +221,13 @@ containerd_leg() { # version
 	if [ "$rc" = 0 ]; then
 		run_leg "Debian 13 with containerd $1: the node suite" "$out/trixie/vmlinuz" \
 			"$out/trixie/initrd.img" "" 6.12. "$out/trixie/rootfs.img" \
-			"ctrwatch.containerd=/repo/build/containerd/containerd-$1/bin" || return
-	elif [ "$rc" != 2 ]; then
+			"ctrwatch.containerd=/repo/build/containerd/containerd-$1/bin ctrwatch.containerd_version=$1" ||
+			return
+	elif [ "$rc" = 2 ]; then # said why already; not a pass
+		leg_summary SKIP "Debian 13 with containerd $1" \
+			"no containerd $1 source (../shared/containerd, or CONTAINERD_SRC_DIR)"
+	else
+		leg_summary FAIL "Debian 13 with containerd $1" "its build failed ($rc)"
 		return "$rc"
 	fi
 }
@@ -223,11 +254,13 @@ if leg_wanted arm64; then
 		tests/lib/make-image.sh "$out/images-arm64/pause.tar" registry.k8s.io/pause:3.6 >/dev/null
 	cp "$out/images/ctrwatch.tar" "$out/images-arm64/ctrwatch.tar" # both architectures
 	run_leg "Debian 12 for arm64, kernel 6.1: the node suite" \
-		"$out/arm64/vmlinuz" "$out/arm64/initrd.img" "" "" "$out/arm64/rootfs.img" "" arm64 ||
+		"$out/arm64/vmlinuz" "$out/arm64/initrd.img" "" "" "$out/arm64/rootfs.img" \
+		ctrwatch.containerd_version=1.6. arm64 ||
 		status=$?
 fi
 if leg_wanted kernel5.10; then
 	run_leg "Debian 12 with Debian 11's kernel 5.10: refused" "$out/vmlinuz-5.10" \
 		"$out/initrd.img-5.10" older-kernel || status=$?
 fi
+printf '%s\n' "${summary[@]}"
 exit "$status"

@@ -110,11 +110,24 @@ def booted_kernel():
     return "6.1."
 
 
+def leg_containerd():
+    """The containerd version run.sh's leg is for (ctrwatch.containerd_version=: 1.6., 1.7.,
+    2.3.4, ...), or None (a leg run by hand)."""
+    for arg in open("/proc/cmdline").read().split():
+        if arg.startswith("ctrwatch.containerd_version="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def test_the_node_is_what_users_run():
-    """Not the host suite's machine: the leg's kernel (6.1, or trixie-backports' 7.x), systemd as
-    PID 1, cgroup2 alone."""
+    """Not the host suite's machine: the leg's kernel (6.1, or trixie-backports' 7.x) and the
+    leg's containerd (1.6, 1.7, or 2.x built from source), systemd as PID 1, cgroup2 alone."""
     assert os.uname().release.startswith(booted_kernel()), os.uname().release
     log(f"kernel {os.uname().release}")
+    version = cri.version().runtime_version
+    log(f"containerd {version}; the leg's: {leg_containerd()}")
+    want = leg_containerd()
+    assert want is None or version.lstrip("v").startswith(want), (version, want)
     assert open("/proc/1/comm").read().strip() == "systemd"
     mounts = open("/proc/self/mounts").read().splitlines()
     assert any(m.split()[1] == "/sys/fs/cgroup" and m.split()[2] == "cgroup2" for m in mounts)
