@@ -214,6 +214,14 @@ static void family(struct text *t, const char *name, const char *type, const cha
 }
 
 /* A label value as the exposition format wants it: \\, \" and \n escaped. */
+/* A family of one sample, with no label: the name is said once. */
+static void single(struct text *t, const char *name, const char *type, const char *help,
+		   uint64_t value)
+{
+	family(t, name, type, help);
+	put(t, "%s %" PRIu64 "\n", name, value);
+}
+
 static void put_label_value(struct text *t, const char *v)
 {
 	for (; v && *v; v++) {
@@ -286,9 +294,9 @@ static void render_events(struct text *t)
 	for (int r = 0; r < METRICS_DROP_REASONS; r++)
 		put(t, "ctrwatch_events_dropped_total{reason=\"%s\"} %" PRIu64 "\n", reasons[r],
 		    get(&m.dropped[r]));
-	family(t, "ctrwatch_output_write_errors_total", "counter",
-	       "Writes of a line that failed (the line waits and is retried, or ctrwatch ends).");
-	put(t, "ctrwatch_output_write_errors_total %" PRIu64 "\n", get(&m.output_errors));
+	single(t, "ctrwatch_output_write_errors_total", "counter",
+	       "Writes of a line that failed (the line waits and is retried, or ctrwatch ends).",
+	       get(&m.output_errors));
 	family(t, "ctrwatch_http_connections_closed_total", "counter",
 	       "Connections to this port closed unanswered: refused (too many from one address), "
 	       "evicted (the oldest still sending its request, for a newcomer), timed out "
@@ -336,10 +344,10 @@ void metrics_set_quota(const struct creator_quota *totals)
 
 static void render_quota(struct text *t)
 {
-	family(t, "ctrwatch_kernel_creator_cgroups", "gauge",
+	single(t, "ctrwatch_kernel_creator_cgroups", "gauge",
 	       "Cgroups the kernel tracks that containers' tasks or users other than root made "
-	       "(the rest, the runtimes', are the open pool's).");
-	put(t, "ctrwatch_kernel_creator_cgroups %" PRIu64 "\n", get(&m.quota_charged));
+	       "(the rest, the runtimes', are the open pool's).",
+	       get(&m.quota_charged));
 	family(t, "ctrwatch_kernel_creator_refused_total", "counter",
 	       "New cgroups the kernel did not track for who made them: past the maker's quota, "
 	       "past all makers' share of the map, past the maker's rate, or no room for one more "
@@ -354,10 +362,10 @@ static void render_quota(struct text *t)
 
 static void render_readmission(struct text *t)
 {
-	family(t, "ctrwatch_kernel_readmission_open", "gauge",
+	single(t, "ctrwatch_kernel_readmission_open", "gauge",
 	       "1 while the kernel looks for starts in cgroups it does not track (it missed a "
-	       "cgroup, or ctrwatch let a lookalike go, within the last minute).");
-	put(t, "ctrwatch_kernel_readmission_open %" PRIu64 "\n", get(&m.readmission_open));
+	       "cgroup, or ctrwatch let a lookalike go, within the last minute).",
+	       get(&m.readmission_open));
 	family(t, "ctrwatch_kernel_readmissions_total", "counter",
 	       "Starts in untracked cgroups: sent to ctrwatch, or refused (the cgroup was sent "
 	       "lately, the rate, the ring buffer's room).");
@@ -377,9 +385,8 @@ static void render_loss(struct text *t)
 		if (record_names[r])
 			put(t, "ctrwatch_kernel_records_lost_total{record=\"%s\"} %" PRIu64 "\n",
 			    record_names[r], get(&m.lost.ringbuf_full[r]));
-	family(t, "ctrwatch_kernel_cgroups_untracked_total", "counter",
-	       "New cgroups the full tracking map could not hold.");
-	put(t, "ctrwatch_kernel_cgroups_untracked_total %" PRIu64 "\n", get(&m.lost.untracked));
+	single(t, "ctrwatch_kernel_cgroups_untracked_total", "counter",
+	       "New cgroups the full tracking map could not hold.", get(&m.lost.untracked));
 	family(t, "ctrwatch_events_lost_total", "counter",
 	       "Events userspace could not write, by cause.");
 	put(t, "ctrwatch_events_lost_total{cause=\"malformed\"} %" PRIu64 "\n",
@@ -405,9 +412,8 @@ static void render_containerd(struct text *t)
 	for (int c = 0; c < METRICS_CALLS; c++)
 		put_results(t, "ctrwatch_containerd_calls_total", "method", call_names[c],
 			    m.calls[c]);
-	family(t, "ctrwatch_containerd_up", "gauge",
-	       "Whether containerd answered the last call (1) or not (0).");
-	put(t, "ctrwatch_containerd_up %" PRIu64 "\n", get(&m.containerd_up));
+	single(t, "ctrwatch_containerd_up", "gauge",
+	       "Whether containerd answered the last call (1) or not (0).", get(&m.containerd_up));
 }
 
 /*
@@ -447,22 +453,18 @@ static void render_state(struct text *t, uint64_t now_ns)
 	uint64_t last = get(&m.last_drain_ns);
 	long kernel = m.count_kernel_map ? m.count_kernel_map(m.count_ctx) : -1;
 
-	family(t, "ctrwatch_containers_tracked", "gauge",
-	       "Containers ctrwatch follows (userspace), their cgroup existing.");
-	put(t, "ctrwatch_containers_tracked %" PRIu64 "\n", get(&m.containers));
-	if (get(&m.heartbeat_s)) {
-		family(t, "ctrwatch_heartbeat_timestamp_seconds", "gauge",
-		       "When the last ctrwatch_heartbeat line was written (Unix time).");
-		put(t, "ctrwatch_heartbeat_timestamp_seconds %" PRIu64 "\n", get(&m.heartbeat_s));
-	}
-	if (kernel >= 0) {
-		family(t, "ctrwatch_kernel_tracked_cgroups", "gauge",
-		       "Entries in the kernel's tracking map.");
-		put(t, "ctrwatch_kernel_tracked_cgroups %ld\n", kernel);
-	}
-	family(t, "ctrwatch_kernel_tracked_cgroups_capacity", "gauge",
-	       "Entries the kernel's tracking map can hold (--max-cgroups).");
-	put(t, "ctrwatch_kernel_tracked_cgroups_capacity %u\n", m.s.max_cgroups);
+	single(t, "ctrwatch_containers_tracked", "gauge",
+	       "Containers ctrwatch follows (userspace), their cgroup existing.",
+	       get(&m.containers));
+	if (get(&m.heartbeat_s))
+		single(t, "ctrwatch_heartbeat_timestamp_seconds", "gauge",
+		       "When the last ctrwatch_heartbeat line was written (Unix time).",
+		       get(&m.heartbeat_s));
+	if (kernel >= 0)
+		single(t, "ctrwatch_kernel_tracked_cgroups", "gauge",
+		       "Entries in the kernel's tracking map.", (uint64_t)kernel);
+	single(t, "ctrwatch_kernel_tracked_cgroups_capacity", "gauge",
+	       "Entries the kernel's tracking map can hold (--max-cgroups).", m.s.max_cgroups);
 	family(t, "ctrwatch_ringbuf_queued_bytes", "gauge",
 	       "Bytes of records a ring buffer holds: not read yet, or kept until written.");
 	put(t, "ctrwatch_ringbuf_queued_bytes{ring=\"lifecycle\"} %" PRIu64 "\n",
