@@ -228,7 +228,7 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 	json_object_begin(w);
 	json_member_string(w, "enrichment", event_enrichment_name(ev->enrichment));
 	json_member_string(w, "enrichment_error", event_enrichment_error(ev->enrichment));
-	event_json_cgroup_members(w, c);
+	event_json_cgroup_members(w, c, &cgroup_keys_flat);
 	if (c->parent_id[0])
 		json_member_string(w, "parent_container_id", c->parent_id);
 	json_member_string(w, "exec_id", ev->exec_id);

@@ -227,14 +227,19 @@ void event_json_heartbeat(struct json_writer *w, const char *key, const struct h
 	json_object_end(w);
 }
 
-void event_json_cgroup_members(struct json_writer *w, const struct container *c)
+const struct cgroup_keys cgroup_keys_flat = {"cgroup_id", "cgroup_path", "cgroup_path_truncated",
+					     "cgroup_owner_uid"};
+const struct cgroup_keys cgroup_keys_nested = {"id", "path", "path_truncated", "owner_uid"};
+
+void event_json_cgroup_members(struct json_writer *w, const struct container *c,
+			       const struct cgroup_keys *keys)
 {
-	json_member_u64(w, "cgroup_id", c->cgroup_id);
-	json_member_string(w, "cgroup_path", c->cgroup_path);
+	json_member_u64(w, keys->id, c->cgroup_id);
+	json_member_string(w, keys->path, c->cgroup_path);
 	if (c->cgroup_path_truncated)
-		json_member_bool(w, "cgroup_path_truncated", true);
+		json_member_bool(w, keys->path_truncated, true);
 	if (c->ident.user_owned)
-		json_member_u64(w, "cgroup_owner_uid", c->ident.owner_uid);
+		json_member_u64(w, keys->owner_uid, c->ident.owner_uid);
 }
 
 void event_json_impostor_members(struct json_writer *w, const struct event *ev)
@@ -243,7 +248,7 @@ void event_json_impostor_members(struct json_writer *w, const struct event *ev)
 	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
 
 	json_member_string(w, "claimed_container_id", c->ident.id);
-	event_json_cgroup_members(w, c);
+	event_json_cgroup_members(w, c, &cgroup_keys_flat);
 	if (claim) {
 		json_member_string(w, "claimed_by_engine", claim->engine);
 		json_member_string(w, "claimed_by_namespace",

@@ -61,9 +61,17 @@ void event_json_counters(struct json_writer *w, const char *key, const struct ev
 
 /* key: the heartbeat's facts as an object, the same in every format (docs/events.md). */
 void event_json_heartbeat(struct json_writer *w, const char *key, const struct heartbeat *hb);
-/* A container's cgroup as flat members: cgroup_id, cgroup_path, cgroup_path_truncated, and
- * cgroup_owner_uid in a user's delegated subtree. */
-void event_json_cgroup_members(struct json_writer *w, const struct container *c);
+/* The names a cgroup's members take: flat among others (cgroup_id, ...), or in an object of their
+ * own (id, ...: an impostor's "cgroup"). */
+struct cgroup_keys {
+	const char *id, *path, *path_truncated, *owner_uid;
+};
+extern const struct cgroup_keys cgroup_keys_flat, cgroup_keys_nested;
+
+/* A container's cgroup as members: its id, path, path_truncated when it was cut, and owner_uid
+ * in a user's delegated subtree. */
+void event_json_cgroup_members(struct json_writer *w, const struct container *c,
+			       const struct cgroup_keys *keys);
 /*
  * A cgroup_impostor's own cgroup and its claim, as flat members of the object being written
  * (ECS's ctrwatch.*, OCSF's unmapped.ctrwatch): claimed_container_id, cgroup_id, cgroup_path,

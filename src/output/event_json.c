@@ -65,7 +65,7 @@ static void encode_container(struct json_writer *w, const struct container *c,
 		json_member_string(w, "runtime_handler", m->runtime_handler);
 	}
 	json_member_string(w, "runtime", event_runtime_name(c, m));
-	event_json_cgroup_members(w, c);
+	event_json_cgroup_members(w, c, &cgroup_keys_flat);
 	if (c->parent_id[0])
 		json_member_string(w, "parent_id", c->parent_id);
 	json_object_end(w);
@@ -151,12 +151,7 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	json_member_string(w, "claimed_container_id", c->ident.id);
 	json_key(w, "cgroup");
 	json_object_begin(w);
-	json_member_u64(w, "id", c->cgroup_id);
-	json_member_string(w, "path", c->cgroup_path);
-	if (c->cgroup_path_truncated)
-		json_member_bool(w, "path_truncated", true);
-	if (c->ident.user_owned)
-		json_member_u64(w, "owner_uid", c->ident.owner_uid);
+	event_json_cgroup_members(w, c, &cgroup_keys_nested);
 	json_object_end(w);
 	if (claim) {
 		json_key(w, "claimed_by");
