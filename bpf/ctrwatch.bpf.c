@@ -476,7 +476,7 @@ static __always_inline bool bulk_room(void)
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < bulk_drop_bytes;
 }
 
-/* Levels under the root looked at for the container a cgroup's maker runs in (2 to 17). */
+/* Levels under the root looked at for the container a cgroup's maker runs in (1 to 16). */
 #define CREATOR_LEVELS_MAX 16
 #define USER_NS_DEPTH_MAX  32 /* the kernel's own limit on nested user namespaces */
 
