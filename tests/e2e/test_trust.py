@@ -105,6 +105,15 @@ def test_real_containers_with_long_paths_are_complete():
     and 1 100, and for 600 too with nothing around it)."""
     top = f"/ctrw-long-{os.getpid()}"
     created_cgroups.append(top)
+    try:
+        check_long_paths(top)
+    finally:
+        # gone before the next test: a ctrwatch started later would find its directories
+        # (lookalikes, a top-level one) and look them up at its start
+        remove_cgroup_tree(top)
+
+
+def check_long_paths(top):
     for length in (255, 600, 1100):
         cid, pod_uid = os.urandom(32).hex(), str(uuid.uuid4())
         path = padded(top, kubelet_tail(pod_uid, cid), length)
