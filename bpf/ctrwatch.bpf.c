@@ -1000,10 +1000,27 @@ static __always_inline __u32 group_exit_status(struct task_struct *task)
 }
 
 /*
+ * A container's end: its init's pid and wait status, flags (RECORD_F_OOM_KILLED,
+ * RECORD_F_NEVER_STARTED) with RECORD_F_CORE_DUMPED added from the status.
+ */
+static __always_inline void send_exit(__u64 id, __u32 pid, __u32 status, __u32 flags, __u64 wakeup)
+{
+	struct record_exit *r = reserve_record(sizeof(*r), RECORD_CONTAINER_EXIT);
+
+	if (!r)
+		return;
+	fill_header(&r->hdr, RECORD_CONTAINER_EXIT, id);
+	r->pid = pid;
+	r->exit_status = status;
+	r->hdr.flags = flags | (status & 0x80 ? RECORD_F_CORE_DUMPED : 0);
+	submit_record(r, &r->hdr, wakeup);
+}
+
+/*
  * A process gone from a cgroup where no program has started yet. If it had entered new
  * namespaces, it was what the runtime would have run the entrypoint in (runc's init, crun's
  * child; or a step before it: the last one counts): its status is kept for the cgroup's rmdir,
- * which reports the container's end (send_unstarted_exit). The runtime's helpers, in its own
+ * which reports the container's end. The runtime's helpers, in its own
  * namespaces, and a hook it runs inside (its parent is the init) do not count.
  */
 static __always_inline void note_unstarted_exit(struct tracked_cgroup *t, struct task_struct *task)
@@ -1025,7 +1042,6 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *task)
 {
 	struct tracked_cgroup *t;
-	struct record_exit *r;
 	__u64 id = task_cgroup_id(task);
 	__u32 tgid;
 
@@ -1050,37 +1066,9 @@ int BPF_PROG(sched_process_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0; /* other threads of init still run */
 	t->state = TRACKED_EXITED;
-
-	r = reserve_record(sizeof(*r), RECORD_CONTAINER_EXIT);
-	if (!r)
-		return 0;
-	fill_header(&r->hdr, RECORD_CONTAINER_EXIT, id);
-	r->pid = t->init_tgid;
-	r->exit_status = group_exit_status(task);
-	r->hdr.flags = t->flags & RECORD_F_OOM_KILLED;
-	if (r->exit_status & 0x80)
-		r->hdr.flags |= RECORD_F_CORE_DUMPED;
-	submit_record(r, &r->hdr, BPF_RB_FORCE_WAKEUP);
+	send_exit(id, t->init_tgid, group_exit_status(task), t->flags & RECORD_F_OOM_KILLED,
+		  BPF_RB_FORCE_WAKEUP);
 	return 0;
-}
-
-/*
- * The end of a container whose init died before its program ran (note_unstarted_exit): no
- * start was sent, and no exit either; its cgroup is going, and nothing else will come.
- */
-static __always_inline void send_unstarted_exit(__u64 id, const struct tracked_cgroup *last)
-{
-	struct record_exit *r = reserve_record(sizeof(*r), RECORD_CONTAINER_EXIT);
-
-	if (!r)
-		return;
-	fill_header(&r->hdr, RECORD_CONTAINER_EXIT, id);
-	r->pid = last->init_tgid;
-	r->exit_status = last->unstarted_exit_status;
-	r->hdr.flags = RECORD_F_NEVER_STARTED | (last->flags & RECORD_F_OOM_KILLED);
-	if (r->exit_status & 0x80)
-		r->hdr.flags |= RECORD_F_CORE_DUMPED;
-	submit_record(r, &r->hdr, BPF_RB_NO_WAKEUP); /* its rmdir's record wakes the reader */
 }
 
 /*
@@ -1107,8 +1095,15 @@ int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 		return 0;
 	own.cgroup_id = id; /* the account of what its tasks made, if it was a container */
 	bpf_map_delete_elem(&creator_accounts, &own);
+	/*
+	 * A container whose init died before its program ran (note_unstarted_exit): no start
+	 * was sent, nor an exit; its cgroup is going, and nothing else will come. Its rmdir's
+	 * record, next, wakes the reader.
+	 */
 	if (last.state == TRACKED_PENDING && last.init_tgid)
-		send_unstarted_exit(id, &last);
+		send_exit(id, last.init_tgid, last.unstarted_exit_status,
+			  RECORD_F_NEVER_STARTED | (last.flags & RECORD_F_OOM_KILLED),
+			  BPF_RB_NO_WAKEUP);
 
 	r = reserve_record(sizeof(*r), RECORD_CGROUP_RMDIR);
 	if (!r)
