@@ -167,18 +167,22 @@ static struct {
 	bool pids_global;
 	cgroup_scan_fn fn;
 	void *ctx;
+	bool sub_unnamed[EXISTING_SUB_CGROUPS_MAX]; /* per sub-cgroup of the one being visited */
 } scan;
 
 /*
  * A container's sub-cgroups, depth first, up to EXISTING_SUB_CGROUPS_MAX and a few levels: crun
  * runs a systemd-driven container in <scope>/container, and a container may make its own. The
- * init, when the container's cgroup itself holds none, is looked for in them.
+ * init, when the container's cgroup itself holds none, is looked for in them, but not in a
+ * directory named like an unnamed container (or below one): that may be a container of its own
+ * (`--cgroup /a/b/c` under a lookalike /a/b), which only a confirmed container's makes its own.
  */
-static void scan_sub_cgroups(const char *dir, int depth, struct existing_container *c)
+static void scan_sub_cgroups(const char *dir, int depth, bool unnamed, struct existing_container *c)
 {
 	char path[PATH_MAX];
 	struct container_ident nested;
 	struct dirent *d;
+	bool is_unnamed;
 	DIR *dp;
 
 	if (depth > 4 || !(dp = opendir(dir)))
@@ -188,43 +192,67 @@ static void scan_sub_cgroups(const char *dir, int depth, struct existing_contain
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) >= (int)sizeof(path))
 			continue;
-		if (cgroup_classify(path + scan.mount_len, &nested))
-			continue; /* a container of its own, not this one's */
+		is_unnamed = unnamed;
+		if (cgroup_classify(path + scan.mount_len, &nested)) {
+			if (nested.form != CGROUP_FORM_UNNAMED)
+				continue; /* a container of its own, not this one's */
+			is_unnamed = true;
+		}
 		if (cgroup_id_of(path, &c->sub_cgroup_ids[c->sub_cgroups]))
 			continue; /* gone meanwhile */
-		c->sub_cgroups++;
-		if (!c->init_pid && scan.pids_global)
+		scan.sub_unnamed[c->sub_cgroups++] = is_unnamed;
+		if (!c->init_pid && scan.pids_global && !is_unnamed)
 			c->init_pid = cgroup_find_init(path);
-		scan_sub_cgroups(path, depth + 1, c);
+		scan_sub_cgroups(path, depth + 1, is_unnamed, c);
 	}
 	closedir(dp);
 }
 
-static void visit(const char *fpath)
+/* An unconfirmed candidate's unnamed-looking sub-cgroups are candidates of their own. */
+static void keep_named_sub_cgroups(struct existing_container *c)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < c->sub_cgroups; i++)
+		if (!scan.sub_unnamed[i])
+			c->sub_cgroup_ids[kept++] = c->sub_cgroup_ids[i];
+	c->sub_cgroups = kept;
+}
+
+/*
+ * One directory of the walk; inside: it is below a confirmed container. Returns whether what
+ * it holds is.
+ */
+static bool visit(const char *fpath, bool inside)
 {
 	struct existing_container c = {};
 	const char *rel = fpath + scan.mount_len;
 
 	if (!*rel)
-		return;
+		return false;
 	if (!cgroup_classify(rel, &c.ident))
-		return;
+		return inside;
+	if (inside && c.ident.form == CGROUP_FORM_UNNAMED)
+		return inside; /* a container's own directory, reported with it */
 	if (cgroup_id_of(fpath, &c.cgroup_id))
-		return; /* gone meanwhile */
+		return inside; /* gone meanwhile */
 	c.cgroup_path = rel;
 	c.init_pid = scan.pids_global ? cgroup_find_init(fpath) : 0;
-	scan_sub_cgroups(fpath, 0, &c);
+	scan_sub_cgroups(fpath, 0, false, &c);
 	/*
 	 * "/<namespace>/<id>" is a container if its init entered new namespaces; when that cannot
 	 * be read (no process, or one we may not inspect), containerd has the last word.
 	 */
 	c.confirmed = !c.ident.ambiguous || (c.init_pid && entered_new_namespaces(c.init_pid) &&
 					     !cgroup_needs_engine(&c.ident));
+	if (!c.confirmed)
+		keep_named_sub_cgroups(&c);
 	scan.fn(&c, scan.ctx);
 	/*
 	 * Its own sub-cgroups were reported with it and name no container: the walk passes them
 	 * by. A container nested in it (a kind node's pods, Docker-in-Docker) is found below.
 	 */
+	return inside || c.confirmed;
 }
 
 static bool is_dir(const char *path, const struct dirent *d)
@@ -241,12 +269,12 @@ static bool is_dir(const char *path, const struct dirent *d)
  * a cgroup directory holds a few dozen files: the entry's type is enough (kernfs gives it), and
  * with 100 containers that was half the scan's system calls. path has room for PATH_MAX.
  */
-static int walk(char *path, size_t len, int depth)
+static int walk(char *path, size_t len, int depth, bool inside)
 {
 	struct dirent *d;
 	DIR *dp;
 
-	visit(path);
+	inside = visit(path, inside);
 	if (depth >= WALK_DEPTH_MAX)
 		return 0;
 	dp = opendir(path);
@@ -262,7 +290,7 @@ static int walk(char *path, size_t len, int depth)
 		path[len] = '/';
 		memcpy(path + len + 1, d->d_name, n + 1);
 		if (is_dir(path, d))
-			walk(path, len + 1 + n, depth + 1);
+			walk(path, len + 1 + n, depth + 1, inside);
 		path[len] = '\0';
 	}
 	closedir(dp);
@@ -284,5 +312,5 @@ int cgroup_scan(const char *mount_point, cgroup_scan_fn fn, void *ctx)
 		return -ENAMETOOLONG;
 	memcpy(path, mount_point, scan.mount_len);
 	path[scan.mount_len] = '\0';
-	return walk(path, scan.mount_len, 0);
+	return walk(path, scan.mount_len, 0, false);
 }

@@ -333,19 +333,26 @@ static int classify_two_levels(const struct path_parts *parts, struct container_
 }
 
 /*
- * /<name> at the top, named like a containerd id, and none of what the top level holds
- * otherwise (systemd's units, kubepods, docker, ...): what `ctr run --cgroup /name` makes. Its
- * name is its id only until containerd says which container's cgroup it is.
+ * /<name> at the top, or …/<name> below directories no layout names (`ctr run --cgroup /name`,
+ * `--cgroup /a/b/name`): named like a containerd id, with no systemd unit on the way (a user's
+ * delegated subtree is one: only root makes these) and none of what the top level holds
+ * otherwise (kubepods, docker, ...). Its name is its id only until containerd says which
+ * container's cgroup it is. Two levels are the namespace form's; a path's tail shows no top.
  */
 static int classify_unnamed(const struct path_parts *parts, struct container_ident *ident)
 {
-	if (parts->n != 1 || !cgroup_is_identifier(parts->s[0], parts->len[0]) ||
+	int last = parts->n - 1;
+
+	if (parts->n == 2 || !cgroup_is_identifier(parts->s[last], parts->len[last]) ||
 	    is_reserved_top_level(parts->s[0], parts->len[0]))
 		return 0;
+	for (int i = 1; i < parts->n; i++)
+		if (is_systemd_unit(parts->s[i], parts->len[i]))
+			return 0;
 	ident->form = CGROUP_FORM_UNNAMED;
 	ident->runtime = RUNTIME_CONTAINERD;
 	ident->ambiguous = true;
-	copy_part(ident->id, sizeof(ident->id), parts->s[0], parts->len[0]);
+	copy_part(ident->id, sizeof(ident->id), parts->s[last], parts->len[last]);
 	return 1;
 }
 
@@ -393,13 +400,12 @@ int cgroup_classify(const char *path, struct container_ident *ident)
 		return 0;
 	if (classify_slice_triple(&parts, ident))
 		goto found; /* the only named form that may sit at the first level */
-	if (parts.n < 2)
-		return classify_unnamed(&parts, ident);
-	if (classify_scope(&parts, ident) || classify_libpod(&parts, ident) ||
-	    classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident))
+	if (parts.n >= 2 &&
+	    (classify_scope(&parts, ident) || classify_libpod(&parts, ident) ||
+	     classify_kubepods(&parts, ident) || classify_two_levels(&parts, ident)))
 		goto found;
 	memset(ident, 0, sizeof(*ident));
-	return 0;
+	return classify_unnamed(&parts, ident);
 found:
 	ident->user_owned = delegated_to(&parts, &ident->owner_uid);
 	return 1;

@@ -23,7 +23,8 @@ enum cgroup_form {
 	 */
 	CGROUP_FORM_SLICE_TRIPLE,
 	/*
-	 * /<name>: a top-level directory whose name says no id (`ctr run --cgroup /name`). A
+	 * /<name>, or deeper below directories no layout names, whose name says no id (`ctr run
+	 * --cgroup /name`, `/a/b/name`; two levels are CONTAINERD_NS's). A
 	 * container only when containerd has one whose cgroupsPath names it (then that is its
 	 * id); its start does not make it one (cgroup_needs_engine)
 	 */

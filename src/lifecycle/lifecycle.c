@@ -225,6 +225,28 @@ static int record_path(const char *in, uint32_t in_len, char out[CGROUP_PATH_MAX
 	return strlen(out) == len ? 0 : -EINVAL;
 }
 
+/*
+ * Whether a cgroup a layout names is one to follow on its own rather than as part of the one
+ * it is in. A path's tail cannot show the two levels of /<namespace>/<id> or the top of an
+ * unnamed one. An unnamed one inside a container is that container's sub-cgroup (its own
+ * directory, not a container's); inside a candidate no start or engine has confirmed
+ * (`ctr run --cgroup /a/b/c` passes /a/b, named like /<namespace>/<id>), it is a candidate
+ * of its own: the engine tells which of them is a container.
+ */
+static bool own_cgroup(struct lifecycle *lc, const struct record_cgroup *r,
+		       const struct container_ident *ident)
+{
+	const struct container *outer;
+
+	if ((r->hdr.flags & RECORD_F_PATH_TAIL) &&
+	    (ident->form == CGROUP_FORM_CONTAINERD_NS || ident->form == CGROUP_FORM_UNNAMED))
+		return false;
+	if (ident->form != CGROUP_FORM_UNNAMED)
+		return true;
+	outer = container_of(lc, r->parent_id);
+	return !outer || (outer->ident.ambiguous && !outer->confirmed);
+}
+
 static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, struct event *ev)
 {
 	struct container_ident ident;
@@ -240,8 +262,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);
 		return 0;
 	}
-	if (!cgroup_classify(path, &ident) ||
-	    ((r->hdr.flags & RECORD_F_PATH_TAIL) && ident.form == CGROUP_FORM_CONTAINERD_NS)) {
+	if (!cgroup_classify(path, &ident) || !own_cgroup(lc, r, &ident)) {
 		/* Not a container, nor inside one: stop paying for it in the kernel. */
 		if (!add_alias(lc, r, path))
 			lc->map.ops->remove(lc->map.ctx, r->hdr.cgroup_id);

@@ -467,6 +467,51 @@ def test_a_container_at_the_top_level_is_the_one_containerd_puts_there():
     assert not hits, hits
 
 
+def test_a_container_deeper_down_is_the_one_containerd_puts_there():
+    """`ctr run --cgroup /<a>/<b>/<c>`: three levels down, no layout a runtime names, and the
+    last name not the container's id. Its lines carry the id containerd has for the container
+    whose cgroupsPath names that cgroup, complete; the directories above it print nothing."""
+    for depth, leaf in ((3, "box"), (4, None)):
+        cid = name(f"deep{depth}")
+        top = f"/ctrw-deep-{os.getpid()}-{depth}"
+        parts = [top] + [f"lvl{i}" for i in range(depth - 2)] + [leaf or cid]
+        path = "/".join(parts)
+        created_cgroups.extend("/".join(parts[:i]) for i in range(len(parts), 0, -1))
+        r = ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 5", extra=["--cgroup", path])
+        assert r.returncode == 5, r
+        plain.wait_for(cid, "container_remove")
+        assert_one_lifetime(plain, cid)
+        for e in plain.for_container(cid):
+            assert e["enrichment"] == "complete", e
+            assert e["container"]["cgroup_path"] == path, e
+        assert plain.wait_for(cid, "container_exit")["exit"]["code"] == 5
+        above = [e for e in plain.events()
+                 if e.get("container", {}).get("cgroup_path", "").startswith(top)
+                 and e["container"]["cgroup_path"] != path]
+        assert not above, above
+    # one running before ctrwatch starts is found by the scan, under the same proof
+    cid = name("deep-before")
+    top = f"/ctrw-deep-{os.getpid()}-before"
+    path = f"{top}/lvl0/box"
+    created_cgroups.append(top)
+    ctd.run(cid, "/bin/sleep", "600", detach=True, check=True, extra=["--cgroup", path])
+    plain.wait_for(cid, "container_start")
+    late = Ctrwatch(workdir, "late-deep", socket=ctd.sock).start()
+    try:
+        ev = late.wait_for(cid, "container_existing")
+        assert ev["container"]["cgroup_path"] == path and ev["enrichment"] == "complete", ev
+        ctd.kill(cid)
+        late.wait_for(cid, "container_exit")
+        ctd.remove(cid)
+        late.wait_for(cid, "container_remove")
+        above = [e for e in late.events()
+                 if e.get("container", {}).get("cgroup_path", "").startswith(top)
+                 and e["container"]["cgroup_path"] != path]
+        assert not above, above
+    finally:
+        late.stop()
+
+
 def test_existing_container_is_reported_then_its_exit_and_remove():
     cid = name("before")
     ctd.run(cid, "/bin/sleep", "600", detach=True, check=True)

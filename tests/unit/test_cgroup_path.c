@@ -74,6 +74,12 @@ static const struct container_case containers[] = {
     /* a top-level directory named like an id: containerd must say whose cgroup it is */
     {"/default", "containerd", "default", "", "", CGROUP_FORM_UNNAMED, true},
     {"/sliced", "containerd", "sliced", "", "", CGROUP_FORM_UNNAMED, true},
+    /* ...or deeper, below directories no layout names (`ctr run --cgroup /a/b/c`) */
+    {"/a/b/c", "containerd", "c", "", "", CGROUP_FORM_UNNAMED, true},
+    {"/ctrwatch-test/plain/dir", "containerd", "dir", "", "", CGROUP_FORM_UNNAMED, true},
+    {"/default/web1/nested", "containerd", "nested", "", "", CGROUP_FORM_UNNAMED, true},
+    {"/x/libpod_parent/libpod-0123", "containerd", "libpod-0123", "", "", CGROUP_FORM_UNNAMED,
+     true},
     /* containerd's CRI given a systemd-style parent, its runc on cgroupfs: at any depth */
     {"/test.slice:cri-containerd:" ID64, "containerd", ID64, "k8s.io", "", CGROUP_FORM_SLICE_TRIPLE,
      false},
@@ -87,15 +93,20 @@ static const struct container_case containers[] = {
 static const char *const not_containers[] = {
     "",
     "/",
-    "/test.slice:cri-containerd:abc",		 /* no 64-hex id */
-    "/test:cri-containerd:" ID64,		 /* no slice before it */
-    "/a:b.slice:cri-containerd:" ID64,		 /* a colon in the slice */
-    "/test.slice:docker:" ID64,			 /* not containerd's CRI's */
-    "/test.slice:cri-containerd:" ID64 ":x",	 /* more after the id */
-    "/test.slice:cri-containerd:" ID64 "/inner", /* a directory inside one */
-    "/system.slice",				 /* a systemd unit at the top */
-    "/kubepods",				 /* what the top holds otherwise */
-    "/a b",					 /* no containerd id */
+    "/test.slice:cri-containerd:abc",			   /* no 64-hex id */
+    "/test:cri-containerd:" ID64,			   /* no slice before it */
+    "/a:b.slice:cri-containerd:" ID64,			   /* a colon in the slice */
+    "/test.slice:docker:" ID64,				   /* not containerd's CRI's */
+    "/test.slice:cri-containerd:" ID64 ":x",		   /* more after the id */
+    "/test.slice:cri-containerd:" ID64 "/inner",	   /* a directory inside one */
+    "/system.slice",					   /* a systemd unit at the top */
+    "/a/b.slice/c",					   /* a unit on the way: systemd's */
+    "/a/b/c.scope",					   /* ... or at the end */
+    "/a/b/bad..id",					   /* no containerd id */
+    "/kubepods/a/b/c",					   /* below what the top holds otherwise */
+    "/user.slice/user-1000.slice/user@1000.service/a/b/c", /* a user's delegated subtree */
+    "/kubepods",					   /* what the top holds otherwise */
+    "/a b",						   /* no containerd id */
     "relative/path",
     "/kubepods",
     "/kubepods/besteffort",
@@ -118,7 +129,6 @@ static const char *const not_containers[] = {
     "/libpod_parent/conmon",
     "/libpod_parent/libpod-conmon-" ID64,
     "/libpod_parent/libpod-" ID64 "/nested",
-    "/x/libpod_parent/libpod-0123", /* two levels would be a /<ns>/<id> candidate */
     "/system.slice/docker-" ID64 ".scope/nested",
     "/system.slice/docker-0123.scope",
     "/system.slice/docker-" ID64 "0.scope",
@@ -131,7 +141,6 @@ static const char *const not_containers[] = {
     "/docker",
     "/docker/short",
     "/docker/" ID64 "/nested",
-    "/default/web1/nested",
     "/default/bad id",
     "/default/-leading",
     "/default/trailing-",
@@ -141,8 +150,6 @@ static const char *const not_containers[] = {
     "/default/",
     "//web1",
     "/default//web1",
-    "/a/b/c",
-    "/ctrwatch-test/plain/dir",
     "/lxc/web1",
     "/machine/qemu-1",
     "/default/" ID64 ID64,

@@ -24,6 +24,9 @@ struct fake {
 	char last_json[4096];
 };
 
+/* a 64-hex id, as Docker, Podman and the CRI name containers */
+#define X64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static void note(char *list, size_t size, uint64_t id, uint32_t value)
 {
 	size_t n = strlen(list);
@@ -558,6 +561,7 @@ int main(void)
 	SUBTEST ("a sub-cgroup of a dropped container leaves with it; a stranger's does not join") {
 		lc = setup(&f);
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 42, "/default/web");
+		process_record(lc, RECORD_CONTAINER_START, 42, 6, "a", 2);
 		next_parent_id = 42;
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 43, "/default/web/leaf");
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 44, "/elsewhere/x/y"); /* path disagrees */
@@ -566,7 +570,7 @@ int main(void)
 		lifecycle_drop(lc, 42);
 		ASSERT_STREQ(f.untracked, "44 42 43");
 		process_record(lc, RECORD_CONTAINER_START, 43, 7, "a", 2);
-		ASSERT_STREQ(f.events, "container_create:web");
+		ASSERT_STREQ(f.events, "container_create:web container_start:web");
 		teardown(lc);
 	}
 	SUBTEST ("a scanned crun container: its init runs in a sub-cgroup, which is tracked too") {
@@ -630,11 +634,35 @@ int main(void)
 		ASSERT_STREQ(f.events, "container_existing:late container_exit:late");
 		teardown(lc);
 	}
+	SUBTEST ("a directory below a candidate no start confirmed is one of its own; below a "
+		 "container, the container's") {
+		lc = setup(&f);
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 30, "/a");
+		next_parent_id = 30;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 31, "/a/b");
+		next_parent_id = 31;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 32, "/a/b/c");
+		next_parent_id = 0;
+		process_record(lc, RECORD_CONTAINER_START, 32, 9, "a", 2);
+		/* `ctr run --cgroup /a/b/c`: c started, b did not (only its engine makes c one) */
+		ASSERT_STREQ(f.events, "container_create:a container_create:b container_create:c "
+				       "container_start:c");
+		f.events[0] = '\0';
+		process_record(lc, RECORD_CONTAINER_START, 31, 10, "a", 2);
+		next_parent_id = 31;
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 33, "/a/b/d");
+		next_parent_id = 0;
+		process_record(lc, RECORD_CONTAINER_START, 33, 11, "a", 2);
+		ASSERT_STREQ(f.events, "container_start:b");
+		ASSERT_STREQ(f.untracked, "");
+		teardown(lc);
+	}
 	SUBTEST ("a container's sub-cgroups past its share are not followed, and counted") {
 		char path[64];
 
 		lc = setup(&f);
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 90, "/default/many");
+		process_record(lc, RECORD_CONTAINER_START, 90, 5, "a", 2);
 		next_parent_id = 90;
 		for (uint64_t i = 0; i < ALIASES_PER_CONTAINER + 3; i++) {
 			snprintf(path, sizeof(path), "/default/many/s%llu", (unsigned long long)i);
@@ -646,11 +674,12 @@ int main(void)
 		ASSERT_EQ(lifecycle_aliases_refused(lc), 3);
 		/* a refused one is not the container's: a program there is no start of it */
 		process_record(lc, RECORD_CONTAINER_START, 1065, 77, "sh", 2);
-		ASSERT_STREQ(f.events, "container_create:many");
+		ASSERT_STREQ(f.events, "container_create:many container_start:many");
 		/* its removal gives its share back: a new container's sub-cgroup is followed */
 		f.untracked[0] = '\0';
 		cgroup_record(lc, RECORD_CGROUP_RMDIR, 90, "/default/many");
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 91, "/default/next");
+		process_record(lc, RECORD_CONTAINER_START, 91, 8, "a", 2);
 		next_parent_id = 91;
 		cgroup_record(lc, RECORD_CGROUP_MKDIR, 2000, "/default/next/container");
 		next_parent_id = 0;
@@ -661,19 +690,23 @@ int main(void)
 	SUBTEST (
 	    "only the init's exit is the container's, whichever of its cgroups it comes from") {
 		lc = setup(&f);
-		cgroup_record(lc, RECORD_CGROUP_MKDIR, 60, "/default/x");
+		/* crun under systemd: the init in <scope>/container, made before the start */
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 60, "/machine.slice/libpod-" X64 ".scope");
 		next_parent_id = 60;
-		cgroup_record(lc, RECORD_CGROUP_MKDIR, 61, "/default/x/container");
-		cgroup_record(lc, RECORD_CGROUP_MKDIR, 62, "/default/x/leaf");
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 61,
+			      "/machine.slice/libpod-" X64 ".scope/container");
+		cgroup_record(lc, RECORD_CGROUP_MKDIR, 62,
+			      "/machine.slice/libpod-" X64 ".scope/leaf");
 		next_parent_id = 0;
 		process_record(lc, RECORD_CONTAINER_START, 61, 7, "a", 2);
 		/* an exec session the kernel took for a start in the other sub-cgroup, then its end
 		 */
 		process_record(lc, RECORD_CONTAINER_START, 62, 30, "b", 2);
 		exit_record(lc, 62, 30, 0, 0);
-		ASSERT_STREQ(f.events, "container_create:x container_start:x");
+		ASSERT_STREQ(f.events, "container_create:" X64 " container_start:" X64);
 		exit_record(lc, 61, 7, 4 << 8, 0);
-		ASSERT_STREQ(f.events, "container_create:x container_start:x container_exit:x");
+		ASSERT_STREQ(f.events, "container_create:" X64 " container_start:" X64
+				       " container_exit:" X64);
 		ASSERT_EQ(f.last_exit_status, 4 << 8);
 		teardown(lc);
 	}
