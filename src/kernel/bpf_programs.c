@@ -256,26 +256,35 @@ static bool in_bpffs(const char *path)
 	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
 }
 
+/* A pin directory not ours alone, as -errno values past every errno (no open(2) error). */
+#define PIN_E_OTHER_OWNER  4096 /* another user owns it */
+#define PIN_E_OTHERS_WRITE 4097 /* its group or others may write it */
+
 /*
  * Whether the pin directory is ours alone: whoever else could write it could put their own maps
  * there (a ring buffer of forged records, a tracking map that hides containers) for us to adopt.
+ * 0 if it is, else -PIN_E_OTHER_OWNER or -PIN_E_OTHERS_WRITE.
  */
-static bool owned_by_us(int fd)
+static int owned_by_us(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+	if (fstat(fd, &st))
+		return -errno;
+	if (st.st_uid != geteuid())
+		return -PIN_E_OTHER_OWNER;
+	return st.st_mode & (S_IWGRP | S_IWOTH) ? -PIN_E_OTHERS_WRITE : 0;
 }
 
 /*
  * The pin directory, made if missing (in a bpf filesystem), locked for us alone: its fd.
- * -EPERM: another user owns it, or others may write it; -ELOOP: a symbolic link.
+ * -PIN_E_OTHER_OWNER, -PIN_E_OTHERS_WRITE: not ours alone; -ELOOP: a symbolic link.
  */
 static int lock_pin_dir(const char *pin_path, bool create)
 {
 	char parent[PATH_MAX];
 	char *slash;
-	int fd;
+	int fd, err;
 
 	if (access(pin_path, F_OK) && errno == ENOENT) {
 		if (!create)
@@ -294,13 +303,13 @@ static int lock_pin_dir(const char *pin_path, bool create)
 	fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOTDIR || errno == ELOOP ? -ELOOP : -errno;
-	if (!owned_by_us(fd)) {
+	err = owned_by_us(fd);
+	if (err) {
 		close(fd);
-		return -EPERM;
+		return err;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		close(fd);
 		return err;
 	}
@@ -674,10 +683,14 @@ static void log_pin_error(const char *pin_path, int err, const char *mismatch)
 	case -ENOTDIR:
 		log_error("%s is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", pin_path);
 		break;
-	case -EPERM:
-		log_error("refusing the pin path %s: another user owns it, or others may write it "
-			  "(its maps could be anyone's: chown it to this user and chmod 0700, or "
-			  "remove it)",
+	case -PIN_E_OTHER_OWNER:
+		log_error("refusing the pin path %s: another user owns it (its maps could be "
+			  "theirs: chown it to this user, or remove it)",
+			  pin_path);
+		break;
+	case -PIN_E_OTHERS_WRITE:
+		log_error("refusing the pin path %s: others may write it (its maps could be "
+			  "anyone's: chmod 0700, or remove it)",
 			  pin_path);
 		break;
 	case -ELOOP:

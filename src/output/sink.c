@@ -43,22 +43,30 @@ static bool retryable(int err)
  * others may write: ctrwatch runs as root, so a link or a file someone else planted would have
  * it append to (or truncate, taking a cut line back) a file of their choice, or let them write
  * lines of their own among ours. A new file is 0640. Returns the fd, or -1 with errno set:
- * ELOOP for a link, EPERM for a file not ours alone. Devices and pipes are not checked
- * (/dev/null, a FIFO a log shipper reads).
+ * ELOOP for a link, SINK_E_OTHER_OWNER, SINK_E_OTHERS_WRITE for a file not ours alone.
+ * Devices and pipes are not checked (/dev/null, a FIFO a log shipper reads).
  */
 static int open_append(const char *path)
 {
 	int fd =
 	    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
 	struct stat st;
+	int errno_fd;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 &&
-	    (!S_ISREG(st.st_mode) || (st.st_uid == geteuid() && !(st.st_mode & S_IWOTH))))
+	if (fstat(fd, &st))
+		errno_fd = errno;
+	else if (!S_ISREG(st.st_mode))
+		return fd;
+	else if (st.st_uid != geteuid())
+		errno_fd = SINK_E_OTHER_OWNER;
+	else if (st.st_mode & S_IWOTH)
+		errno_fd = SINK_E_OTHERS_WRITE;
+	else
 		return fd;
 	close(fd);
-	errno = EPERM;
+	errno = errno_fd;
 	return -1;
 }
 
@@ -66,7 +74,8 @@ const char *sink_open_error(int err)
 {
 	switch (err) {
 	case -ELOOP: return "a symbolic link (ctrwatch follows none: give the file itself)";
-	case -EPERM: return "another user owns it, or others may write it";
+	case -SINK_E_OTHER_OWNER: return "another user owns it";
+	case -SINK_E_OTHERS_WRITE: return "others may write it";
 	default: return strerror(-err);
 	}
 }

@@ -23,6 +23,12 @@ struct sink;
  * path NULL or "-" means stdout. Returns NULL with errno set: ELOOP when path is a symbolic link,
  * EPERM when it is a file another user owns or others may write (both refused).
  */
+/*
+ * sink_open()'s and sink_reopen()'s refusals of a file not ours alone, as -errno values past
+ * every errno, so that an open(2) failure's own errno is never taken for one of them.
+ */
+#define SINK_E_OTHER_OWNER  4096 /* another user owns it */
+#define SINK_E_OTHERS_WRITE 4097 /* others may write it */
 struct sink *sink_open(const char *path);
 /* What sink_open()'s or sink_reopen()'s -errno means, for the one-line error. */
 const char *sink_open_error(int err);
