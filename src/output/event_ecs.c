@@ -76,24 +76,34 @@ static void encode_head(struct json_writer *w, uint64_t boot_ns, const char *kin
 }
 
 struct dedotted {
-	char *key;
-	size_t place; /* in m->labels */
+	char *key;	  /* dots made underscores */
+	const char *orig; /* the label's own key */
+	size_t place;	  /* in m->labels */
 };
 
+/*
+ * By key; of labels that dedot to one key, the one named so first, then by their own keys: an
+ * engine's labels come in no fixed order (containerd's are a Go map), and which value a key
+ * carries must not change from one line to the next.
+ */
 static int compare_dedotted(const void *a, const void *b)
 {
 	const struct dedotted *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 
-	return c ? c : (x->place < y->place ? -1 : x->place > y->place);
+	if (c)
+		return c;
+	c = (strcmp(y->orig, y->key) == 0) - (strcmp(x->orig, x->key) == 0);
+	return c ? c : strcmp(x->orig, y->orig);
 }
 
 /*
  * container.labels with dots in keys made underscores, as Beats' labels.dedot does:
  * Elasticsearch expands a dotted key into objects, so "app" and "app.kubernetes.io/name" on
- * one container would conflict in the mapping and the document be refused. A key that
- * dedots to one an earlier label has (or to nothing) is left out: a line never has a key
- * twice. Sorted once, not compared pairwise: a container's labels are its user's, and many.
+ * one container would conflict in the mapping and the document be refused. Of labels that
+ * dedot to one key, one is written (compare_dedotted: the one named so, whatever the order
+ * the engine gave them in); an empty key is left out: a line never has a key twice. Sorted
+ * once, not compared pairwise: a container's labels are its user's, and many.
  */
 static void encode_labels_dedotted(struct json_writer *w, const struct container_meta *m)
 {
@@ -112,12 +122,12 @@ static void encode_labels_dedotted(struct json_writer *w, const struct container
 		for (char *c = key; *c; c++)
 			if (*c == '.')
 				*c = '_';
-		d[n++] = (struct dedotted){key, i};
+		d[n++] = (struct dedotted){key, m->labels[i].key, i};
 	}
 	qsort(d, n, sizeof(*d), compare_dedotted);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && !strcmp(d[i - 1].key, d[i].key))
-			continue; /* the first of a key, by place, is written */
+			continue; /* the first of a key is written */
 		json_key(w, d[i].key);
 		json_string(w, m->labels[d[i].place].value);
 	}

@@ -173,7 +173,7 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
     le = [e for e in ec if ecs_id(e) == ids["labels"] and e["event"]["action"] ==
           "container_start"][0]["container"]["labels"]
     assert le["app"] == "web" and le["newline"] == "a\nb", le
-    assert le["app_kubernetes_io/name"] in ("dotted", "underscored"), le
+    assert le["app_kubernetes_io/name"] == "underscored", le  # the one named so, in any order
     assert not any("." in k for k in le), le
     # the pod, where each schema puts it
     pe = [e for e in ec if ecs_id(e) == ids["pod"]][0]
@@ -194,7 +194,7 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
         assert beats, (f, beats)
         last = beats[-1]
         assert last["interval_s"] == 1 and last["engines"]["containerd"] == "up", (f, last)
-        assert last["engines"]["docker"] in ("absent", "up", "down"), (f, last)
+        assert last["engines"]["docker"] == "absent", (f, last)  # no socket at that path
         assert last["pinned"] is False and last["lost"]["total"] == 0, (f, last)
         assert sum(b["events_written"]["since_last"] for b in beats) == \
             last["events_written"]["total"], (f, beats)
@@ -283,6 +283,7 @@ def setup():
     ctd.run(ids["before"], "/bin/sleep", "600", detach=True, check=True)
     for f in FORMATS:
         runs[f] = Ctrwatch(ctd.dir, f, "--format", f, "--exec", "--heartbeat", "1s",
+                           "--docker-socket", os.path.join(ctd.dir, "no-docker.sock"),
                            socket=ctd.sock).start()
 
 
