@@ -1207,4 +1207,14 @@ int refund_cgroup(struct refund_args *args)
 	return 0;
 }
 
+/*
+ * Run by userspace (BPF_PROG_RUN): 1 while the exec program looks for readmissions, by the very
+ * test it makes (readmission_open), for the ctrwatch_kernel_readmission_open gauge.
+ */
+SEC("syscall")
+int readmission_state(void *ctx)
+{
+	return readmission_open();
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1251,6 +1251,19 @@ static int read_slot(struct bpf_programs *progs, uint32_t slot, uint64_t *percpu
 	return 0;
 }
 
+/*
+ * Whether the kernel's exec program looks for readmissions now, by its own test
+ * (readmission_state); userspace's reckoning of the same entries where the run fails.
+ */
+static bool readmission_is_open(struct bpf_programs *progs)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(progs->skel->progs.readmission_state), &opts))
+		return readmit_gate_is_open(&progs->gate);
+	return opts.retval != 0;
+}
+
 int bpf_programs_readmission(struct bpf_programs *progs, uint64_t now_ns,
 			     struct readmission_counts *out)
 {
@@ -1259,7 +1272,7 @@ int bpf_programs_readmission(struct bpf_programs *progs, uint64_t now_ns,
 
 	if (err)
 		return err;
-	out->open = readmit_gate_is_open(&progs->gate);
+	out->open = readmission_is_open(progs);
 	out->sent = kernel.sent;
 	out->refused_recent = kernel.refused_recent;
 	out->refused_rate = kernel.refused_rate;

@@ -557,6 +557,12 @@ def test_an_unshare_loop_costs_the_kernel_a_lookup_not_records():
         assert sent == 1 and recent == n - 1, (n, sent, recent)
         wait_until(lambda: scrape(port, "ctrwatch_kernel_readmission_open") == 0, timeout=10,
                    what="the gate to close a window after the lookalike")
+        # the gauge is the exec program's own test (readmission_state): closed, it sends nothing
+        before = record_seq(seq_map)
+        n = loop_count(unshare_loop(scope, user, 1))
+        after = record_seq(seq_map) - before
+        log(f"gate closed again: {n} unshare execs made {after} records")
+        assert n > 10 and after == 0, (n, after)
         lost = [e["lost"] for e in w.events() if e["event"] == "ctrwatch_lost"]
         assert not lost, lost
     finally:
