@@ -365,6 +365,7 @@ static void publish_gauges(struct ctrwatch *cw)
 	metrics_set_ringbuf_queued(record_rings_kept(cw->rings, EVENT_RING_LIFECYCLE) +
 				       record_rings_kept(cw->rings, EVENT_RING_DRAINING),
 				   record_rings_kept(cw->rings, EVENT_RING_EXEC));
+	metrics_set_output_stalled(sink_stalled_ns(cw->sink));
 }
 
 /* ctrwatch_heartbeat: the facts the stages hold; the pipeline adds its own and writes it. */

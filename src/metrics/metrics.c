@@ -36,6 +36,7 @@ static struct {
 	uint64_t heartbeat_s; /* wall clock of the last ctrwatch_heartbeat; 0: none yet */
 	uint64_t lifecycle_queued;
 	uint64_t exec_queued;
+	uint64_t output_stalled_ns;
 	uint64_t last_drain_ns;
 	uint64_t attached;
 	uint64_t standby;
@@ -141,6 +142,11 @@ void metrics_set_ringbuf_queued(uint64_t lifecycle_bytes, uint64_t exec_bytes)
 {
 	set(&m.lifecycle_queued, lifecycle_bytes);
 	set(&m.exec_queued, exec_bytes);
+}
+
+void metrics_set_output_stalled(uint64_t stalled_ns)
+{
+	set(&m.output_stalled_ns, stalled_ns);
 }
 
 void metrics_set_standby(bool standby)
@@ -483,6 +489,10 @@ static void render_state(struct text *t, uint64_t now_ns)
 	       "Seconds since the ring buffer was last drained (/healthz looks at it).");
 	put(t, "ctrwatch_reader_last_drain_age_seconds %.3f\n",
 	    last && now_ns > last ? (now_ns - last) / 1e9 : 0.0);
+	family(t, "ctrwatch_output_stalled_seconds", "gauge",
+	       "Seconds lines have waited for the output (a full disk, a reader that stopped "
+	       "reading); 0 while it takes them.");
+	put(t, "ctrwatch_output_stalled_seconds %.3f\n", get(&m.output_stalled_ns) / 1e9);
 }
 
 static void render_build(struct text *t)

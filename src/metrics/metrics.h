@@ -85,6 +85,8 @@ void metrics_set_quota(const struct creator_quota *totals);
 /* main loop: gauges it knows each iteration */
 void metrics_set_containers(unsigned int tracked);
 void metrics_set_ringbuf_queued(uint64_t lifecycle_bytes, uint64_t exec_bytes);
+/* how long lines have waited for the output (sink_stalled_ns); 0 while it takes them */
+void metrics_set_output_stalled(uint64_t stalled_ns);
 /*
  * main: waiting for the ctrwatch that reads the pin path to exit (--wait-for-reader): the
  * pinned programs record and that one reads, so /healthz says healthy, standing by.

@@ -5,6 +5,7 @@ state, socket and config under one temp dir, and a containerd namespace unique t
 
 import glob
 import json
+import urllib.request
 import os
 import shutil
 import signal
@@ -549,3 +550,22 @@ def run_tests(suite, tests):
     signal.signal(signal.SIGALRM, previous)
     print(f"{suite}: {passed} passed, {failed} failed", flush=True)
     return failed == 0
+
+
+def scrape(port, name, **labels):
+    """One sample of a ctrwatch's /metrics on 127.0.0.1:port."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    key = f"{name}{{{want}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"no {key} in /metrics")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 free a moment ago, for a ctrwatch's --metrics-address."""
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]

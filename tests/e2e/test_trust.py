@@ -21,7 +21,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Churn, Containerd,  # noqa: E402
                      Ctrwatch, assert_impostor, cgroup2_dir, delegate_cgroup, ensure_bpffs,
-                     forge_cgroup, impostor_alerts, log,
+                     forge_cgroup, impostor_alerts, log, scrape,
                      release_bpffs, remove_cgroup_tree, wait_until)
 
 K8S = "k8s.io"
@@ -455,16 +455,6 @@ def record_seq(map_id):
     dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(map_id)],
                           stdout=subprocess.PIPE, text=True, check=True).stdout
     return json.loads(dump)[0]["formatted"]["value"]
-
-
-def scrape(port, name, **labels):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    key = f"{name}{{{want}}}" if labels else name
-    for line in text.splitlines():
-        if line.startswith(key + " "):
-            return float(line.split()[-1])
-    raise AssertionError(f"no {key} in /metrics")
 
 
 def unshare_loop(scope, user, seconds):
