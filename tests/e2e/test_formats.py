@@ -106,6 +106,15 @@ def run_containers():
     for k, v in labels.items():
         extra += ["--label", f"{k}={v}"]
     ctd.run(ids["labels"], "/bin/sh", "-c", "exit 0", extra=extra, check=True)
+    # more labels than ctrwatch keeps (LABELS_MAX, 512): each format says some were left out
+    ids["many"] = cid("many")
+    extra = [a for i in range(520) for a in ("--label", f"k{i}=v{i}")]
+    ctd.run(ids["many"], "/bin/sh", "-c", "exit 0", extra=extra, check=True)
+    # root runs a container in a user's delegated subtree (containerd's spec names that cgroup):
+    # each format says whose subtree it is
+    ids["owned"] = os.urandom(32).hex()
+    owned = f"{DELEGATED}/ctrw-fmt.slice/cri-containerd-{ids['owned']}.scope"
+    ctd.run(ids["owned"], "/bin/sh", "-c", "exit 0", extra=["--cgroup", owned], check=True)
     ids["pod"] = cid("pod")
     pod_uid = str(uuid.uuid4())
     extra = ["--cgroup", kubepods_cgroup(pod_uid, ids["pod"], created_cgroups)]
@@ -175,6 +184,14 @@ def test_every_line_validates_and_tells_what_ndjson_tells():
     assert le["app"] == "web" and le["newline"] == "a\nb", le
     assert le["app_kubernetes_io/name"] == "underscored", le  # the one named so, in any order
     assert not any("." in k for k in le), le
+    # labels left out, and a user's subtree, where each schema puts them
+    for key, value in (("many", ("labels_truncated", True)), ("owned", ("cgroup_owner_uid", 65534))):
+        lines = ([e["container"] for e in nd if ndjson_id(e) == ids[key]],
+                 [e["ctrwatch"] for e in ec if ecs_id(e) == ids[key]],
+                 [e["unmapped"]["ctrwatch"] for e in oc if ocsf_id(e) == ids[key]])
+        for f, objs in zip(("ndjson", "ecs", "ocsf"), lines):
+            assert len(objs) == 4 and all(o.get(value[0]) == value[1] for o in objs), \
+                (key, f, objs)
     # the pod, where each schema puts it
     pe = [e for e in ec if ecs_id(e) == ids["pod"]][0]
     assert pe["orchestrator"]["resource"]["type"] == "pod" and \
