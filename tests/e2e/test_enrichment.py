@@ -238,6 +238,12 @@ def test_started_while_containerd_is_down():
         ctd.run(cid, "/bin/sh", "-c", "exit 0", check=True)
         ev = late.wait_for(cid, "container_start", timeout=20)
         assert ev["enrichment"] == "complete", ev
+        late.wait_for(cid, "container_remove")
+        # its socket there, containerd not answering: one warning, then its recovery said once
+        said = late.stderr()
+        assert said.count("is not answering") == 1, said
+        assert said.count("answers again") == 1, said
+        assert said.index("is not answering") < said.index("answers again"), said
     finally:
         late.stop()
         ctd.kill(before)
