@@ -435,24 +435,28 @@ def test_plain_cgroups_yield_nothing():
         assert not hits, hits
 
 
+def run_with_cgroup(cid, path, code):
+    """`ctr run --cgroup path` of a program that exits code: its four lines, complete, with the
+    id and namespace containerd has for it and that path."""
+    r = ctd.run(cid, "/bin/sh", "-c", f"/bin/true; exit {code}", extra=["--cgroup", path])
+    assert r.returncode == code, r
+    plain.wait_for(cid, "container_remove")
+    assert_one_lifetime(plain, cid)
+    for e in plain.for_container(cid):
+        assert e["enrichment"] == "complete" and e["container"]["cgroup_path"] == path, e
+        assert e["container"]["namespace"] == ctd.namespace, e
+    assert plain.wait_for(cid, "container_exit")["exit"]["code"] == code
+
+
 def test_a_container_at_the_top_level_is_the_one_containerd_puts_there():
     """`ctr run --cgroup /<name>`: the container's cgroup is one level under the root, and its
     name says nothing of its id. Before: nothing printed (the kernel ignored the first level).
     After: its four lines, with the id containerd has for the container whose cgroupsPath names
     that cgroup (Containers/List), complete. A top-level directory named like one, where a
     program runs in new namespaces but that no container's spec names, prints nothing."""
-    cid = name("toplevel")
     top = f"/ctrw-top-{os.getpid()}"
     created_cgroups.append(top)
-    r = ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 4", extra=["--cgroup", top])
-    assert r.returncode == 4, r
-    plain.wait_for(cid, "container_remove")
-    assert_one_lifetime(plain, cid)
-    for e in plain.for_container(cid):
-        assert e["enrichment"] == "complete", e
-        assert e["container"]["cgroup_path"] == top, e
-        assert e["container"]["namespace"] == ctd.namespace, e
-    assert plain.wait_for(cid, "container_exit")["exit"]["code"] == 4
+    run_with_cgroup(name("toplevel"), top, 4)
     lone = f"/ctrw-lone-{os.getpid()}"
     created_cgroups.append(lone)
     path = cgroup2_dir(lone)
@@ -476,15 +480,8 @@ def test_a_container_deeper_down_is_the_one_containerd_puts_there():
         top = f"/ctrw-deep-{os.getpid()}-{depth}"
         parts = [top] + [f"lvl{i}" for i in range(depth - 2)] + [leaf or cid]
         path = "/".join(parts)
-        created_cgroups.extend("/".join(parts[:i]) for i in range(len(parts), 0, -1))
-        r = ctd.run(cid, "/bin/sh", "-c", "/bin/true; exit 5", extra=["--cgroup", path])
-        assert r.returncode == 5, r
-        plain.wait_for(cid, "container_remove")
-        assert_one_lifetime(plain, cid)
-        for e in plain.for_container(cid):
-            assert e["enrichment"] == "complete", e
-            assert e["container"]["cgroup_path"] == path, e
-        assert plain.wait_for(cid, "container_exit")["exit"]["code"] == 5
+        created_cgroups.append(top)
+        run_with_cgroup(cid, path, 5)
         above = [e for e in plain.events()
                  if e.get("container", {}).get("cgroup_path", "").startswith(top)
                  and e["container"]["cgroup_path"] != path]
