@@ -132,7 +132,7 @@ e2e-test: ctrwatch arm64 layout-next
 	@tests/run.sh --e2e-only
 
 test: ctrwatch arm64 layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
-		$(OUT)/bench/encode_cost
+		$(OUT)/bench/encode_cost $(OUT)/bench/labels_cost
 	@tests/run.sh $(UNIT_TESTS)
 
 # libFuzzer targets (clang), each with its committed corpus (tests/fuzz/corpus/NAME). `make fuzz`
@@ -182,7 +182,7 @@ soak: ctrwatch
 
 # Rewrites docs/benchmarks.md and docs/benchmarks-latency.png (root, ~20 minutes).
 bench: ctrwatch bench-deps $(OUT)/bench/empty_exec.bpf.o $(OUT)/bench/attach_object \
-		$(OUT)/bench/encode_cost
+		$(OUT)/bench/encode_cost $(OUT)/bench/labels_cost
 	python3 bench/run.py
 
 vmlinux:
@@ -235,6 +235,9 @@ $(OUT)/bench/%.bpf.o: bench/%.bpf.c
 $(OUT)/bench/encode_cost: bench/encode_cost.c $(PURE_SRCS) $(HDRS)
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $< $(PURE_SRCS) -o $@
+$(OUT)/bench/labels_cost: bench/labels_cost.c $(PURE_SRCS) src/enrich/engine_decode.c $(HDRS)
+	mkdir -p $(OUT)/bench
+	$(CC) $(CFLAGS) $< $(PURE_SRCS) src/enrich/engine_decode.c -ljansson -o $@
 $(OUT)/bench/attach_object: bench/attach_object.c
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
