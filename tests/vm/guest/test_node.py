@@ -266,7 +266,9 @@ def test_an_impostor_of_a_cri_containers_scope_is_one_alert():
         default.wait_for(cid, "container_start", timeout=60)
         fake = f"{delegated}/app.slice/cri-containerd-{cid}.scope"
         forge_cgroup(delegated, fake)
-        assert_impostor(default, cid, fake, f"containerd has container {cid[:12]}")
+        assert_impostor(default, cid, fake,
+                        f"containerd namespace k8s.io has container {cid[:12]} with its cgroup "
+                        f"at kubepods-besteffort-pod")
         real = [e["event"] for e in default.for_container(cid)
                 if e["container"]["cgroup_path"] != fake]
         assert real == ["container_create", "container_start"], real
