@@ -37,7 +37,8 @@ static char *reply_with_labels(size_t n, size_t *len)
 		return NULL;
 	*len = snprintf(json, cap, "[{\"Id\":\"" ID "\",\"Names\":[\"/x\"],\"Labels\":{");
 	for (size_t i = 0; i < n; i++)
-		*len += snprintf(json + *len, cap - *len, "%s\"k%06zu\":\"v\"", i ? "," : "", n - i);
+		*len +=
+		    snprintf(json + *len, cap - *len, "%s\"k%06zu\":\"v\"", i ? "," : "", n - i);
 	*len += snprintf(json + *len, cap - *len, "}}]");
 	return json;
 }
