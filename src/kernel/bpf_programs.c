@@ -7,12 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -21,6 +18,7 @@
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/load_heap.h"
+#include "kernel/pin_dir.h"
 #include "kernel/creator_quota.h"
 #include "kernel/readmit_gate.h"
 #include "kernel/records_upgrade.h"
@@ -247,98 +245,6 @@ static struct pinned_set_info expected_info(const struct bpf_programs_config *cf
 static int pin_file(char *buf, size_t size, const char *dir, const char *name)
 {
 	return snprintf(buf, size, "%s/%s", dir, name) >= (int)size ? -ENAMETOOLONG : 0;
-}
-
-static bool in_bpffs(const char *path)
-{
-	struct statfs fs;
-
-	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
-}
-
-/* A pin directory not ours alone, as -errno values past every errno (no open(2) error). */
-#define PIN_E_OTHER_OWNER  4096 /* another user owns it */
-#define PIN_E_OTHERS_WRITE 4097 /* its group or others may write it */
-
-/*
- * Whether the pin directory is ours alone: whoever else could write it could put their own maps
- * there (a ring buffer of forged records, a tracking map that hides containers) for us to adopt.
- * 0 if it is, else -PIN_E_OTHER_OWNER or -PIN_E_OTHERS_WRITE.
- */
-static int owned_by_us(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return -errno;
-	if (st.st_uid != geteuid())
-		return -PIN_E_OTHER_OWNER;
-	return st.st_mode & (S_IWGRP | S_IWOTH) ? -PIN_E_OTHERS_WRITE : 0;
-}
-
-/*
- * The pin directory, made if missing (in a bpf filesystem), locked for us alone: its fd.
- * -PIN_E_OTHER_OWNER, -PIN_E_OTHERS_WRITE: not ours alone; -ELOOP: a symbolic link.
- */
-static int lock_pin_dir(const char *pin_path, bool create)
-{
-	char parent[PATH_MAX];
-	char *slash;
-	int fd, err;
-
-	if (access(pin_path, F_OK) && errno == ENOENT) {
-		if (!create)
-			return -ENOENT;
-		snprintf(parent, sizeof(parent), "%s", pin_path);
-		slash = strrchr(parent, '/');
-		if (slash)
-			*(slash == parent ? slash + 1 : slash) = '\0';
-		if (!in_bpffs(slash ? parent : "."))
-			return -ENOTDIR;
-		if (mkdir(pin_path, 0700) && errno != EEXIST)
-			return -errno;
-	}
-	if (!in_bpffs(pin_path))
-		return -ENOTDIR;
-	fd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOTDIR || errno == ELOOP ? -ELOOP : -errno;
-	err = owned_by_us(fd);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/*
- * The pin directory locked for us, waiting up to wait_ms for the ctrwatch that holds it to
- * exit (its lock goes with it, however it ends). A signal ends the wait: -EINTR.
- */
-static int lock_pin_dir_waiting(const char *pin_path, unsigned int wait_ms)
-{
-	const struct timespec step = {.tv_nsec = 100 * 1000000L};
-	unsigned int waited = 0;
-	int fd;
-
-	while ((fd = lock_pin_dir(pin_path, true)) == -EBUSY && waited < wait_ms) {
-		if (!waited)
-			log_info(
-			    "another ctrwatch is reading the programs pinned at %s: waiting up to "
-			    "%u ms for it to exit",
-			    pin_path, wait_ms);
-		if (nanosleep(&step, NULL))
-			return -errno;
-		waited += 100;
-	}
-	if (fd >= 0 && waited)
-		log_info("the ctrwatch before us exited after %u ms: carrying on", waited);
-	return fd;
 }
 
 /* Reads the pinned set's info: -ENOENT when there is none. */
@@ -675,28 +581,10 @@ static int pin_new(struct bpf_programs *progs, const char *pin_path,
 
 static void log_pin_error(const char *pin_path, int err, const char *mismatch)
 {
+	if (pin_dir_log_error(pin_path, err))
+		return;
 	switch (err) {
-	case -EBUSY:
-		log_error("another ctrwatch is reading the programs pinned at %s", pin_path);
-		break;
 	case -EINTR: log_info("stopped while waiting for %s", pin_path); break;
-	case -ENOTDIR:
-		log_error("%s is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)", pin_path);
-		break;
-	case -PIN_E_OTHER_OWNER:
-		log_error("refusing the pin path %s: another user owns it (its maps could be "
-			  "theirs: chown it to this user, or remove it)",
-			  pin_path);
-		break;
-	case -PIN_E_OTHERS_WRITE:
-		log_error("refusing the pin path %s: others may write it (its maps could be "
-			  "anyone's: chmod 0700, or remove it)",
-			  pin_path);
-		break;
-	case -ELOOP:
-		log_error("refusing the pin path %s: a symbolic link (give the directory itself)",
-			  pin_path);
-		break;
 	case -ESTALE:
 		log_error("the maps pinned at %s were made with %s: start with the same "
 			  "options, or remove them with ctrwatch --cleanup (containers that start "
@@ -776,7 +664,7 @@ static int open_pinned(struct bpf_programs *progs, const struct bpf_programs_con
 	const char *mismatch = NULL;
 	int err;
 
-	progs->pin_dir_fd = lock_pin_dir_waiting(cfg->pin_path, cfg->wait_for_reader_ms);
+	progs->pin_dir_fd = pin_dir_lock_waiting(cfg->pin_path, cfg->wait_for_reader_ms);
 	if (progs->pin_dir_fd < 0) {
 		err = progs->pin_dir_fd;
 		goto fail;
@@ -1096,7 +984,7 @@ int bpf_programs_take_seq(struct bpf_programs *progs, uint64_t *seq)
 int bpf_programs_cleanup(const char *pin_path)
 {
 	struct pinned_set_info info;
-	int fd = lock_pin_dir(pin_path, false);
+	int fd = pin_dir_lock(pin_path, false);
 
 	if (fd == -ENOENT) {
 		log_info("nothing is pinned at %s", pin_path);
@@ -1389,7 +1277,7 @@ int bpf_programs_status(const char *pin_path, FILE *f)
 		info.cgroup_v1 ? "cgroup v1 cpuset" : "cgroup2", info.trace_exec ? ", --exec" : "");
 	print_pin_time(f, pin_path, "record_seq", "recording since");
 	print_pin_time(f, pin_path, "info", "these programs since");
-	fd = lock_pin_dir(pin_path, false);
+	fd = pin_dir_lock(pin_path, false);
 	if (fd == -EBUSY)
 		fprintf(f, "reader: a ctrwatch is reading them\n");
 	else
