@@ -505,8 +505,8 @@ void pipeline_submit(struct pipeline *p, struct event *ev, uint64_t now_ns)
 }
 
 /*
- * forget() of a lookalike whose lookup said no, counted as pressure. Not a top-level directory
- * named like an id (a containerd namespace's, at every node's start): no flood, nothing to say.
+ * forget() of a lookalike whose lookup said no, counted as pressure. Not an unnamed directory
+ * (a containerd namespace's at the top, at every node's start): no flood, nothing to say.
  */
 static bool forget_lookalike(struct pipeline *p, struct slot *s)
 {

@@ -183,8 +183,8 @@ static bool lookup_in(struct lane *l, const char *ns, const struct enrich_reques
 }
 
 struct cgroup_search {
-	struct lane *lane;
 	const struct enrich_request *req;
+	pid_t runtime_pid; /* containerd's, for a relative cgroupsPath */
 };
 
 /* containerd_cgroup_pick: a container whose cgroupsPath names the cgroup asked about */
@@ -193,19 +193,18 @@ static bool names_sought_cgroup(const char *cgroups_path, void *ctx)
 	struct cgroup_search *search = ctx;
 	const char *why;
 
-	return names_this_cgroup(search->req, cgroups_path,
-				 containerd_peer_pid(search->lane->client), &why) > 0;
+	return names_this_cgroup(search->req, cgroups_path, search->runtime_pid, &why) > 0;
 }
 
 /*
- * A top-level cgroup whose name says no id (`ctr run --cgroup /name`): the container, in any
+ * A cgroup whose name says no id (`ctr run --cgroup /name`, `/a/b/name`): the container, in any
  * namespace, whose spec's cgroupsPath names this very cgroup (Containers/List); its id is then
  * res->id. The search is the proof: nothing else names a cgroup a container.
  */
 static void find_container_by_cgroup(struct lane *l, const struct enrich_request *req,
 				     struct lookup_result *res)
 {
-	struct cgroup_search search = {.lane = l, .req = req};
+	struct cgroup_search search = {.req = req};
 	char **names = NULL;
 	size_t n = 0;
 	int rc = -ENOENT;
@@ -215,6 +214,7 @@ static void find_container_by_cgroup(struct lane *l, const struct enrich_request
 		res->status = LOOKUP_FAILED;
 		return;
 	}
+	search.runtime_pid = containerd_peer_pid(l->client); /* its connection is made by now */
 	for (size_t i = 0; i < n && rc == -ENOENT; i++) {
 		rc = containerd_find_container(l->client, names[i], names_sought_cgroup, &search,
 					       &res->meta, res->id, sizeof(res->id), res->error);
@@ -553,7 +553,7 @@ struct lookup_result *lane_lookup(struct lane *l, const struct enrich_request *r
 		lookup_pod_container(l, req, res);
 	else {
 		lookup_containerd(l, req, res);
-		/* a top-level directory named like an id is no container until containerd says */
+		/* a directory named like an id is no container until containerd says */
 		if (!cgroup_needs_engine(&req->ident))
 			note_absent_engine(&l->e->containerd_source, req->ident.id);
 	}

@@ -219,7 +219,6 @@ static void family(struct text *t, const char *name, const char *type, const cha
 	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A label value as the exposition format wants it: \\, \" and \n escaped. */
 /* A family of one sample, with no label: the name is said once. */
 static void single(struct text *t, const char *name, const char *type, const char *help,
 		   uint64_t value)
@@ -228,6 +227,7 @@ static void single(struct text *t, const char *name, const char *type, const cha
 	put(t, "%s %" PRIu64 "\n", name, value);
 }
 
+/* A label value as the exposition format wants it: \\, \" and \n escaped. */
 static void put_label_value(struct text *t, const char *v)
 {
 	for (; v && *v; v++) {

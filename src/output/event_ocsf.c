@@ -330,8 +330,8 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 		json_member_u64(w, "seq", ev->seq);
 	json_member_string(w, "enrichment", event_enrichment_name(ev->enrichment));
 	json_member_string(w, "enrichment_error", event_enrichment_error(ev->enrichment));
-	event_json_cgroup_members(w, c,
-				  &cgroup_keys_flat); /* as NDJSON's and ECS's, truncation too */
+	/* as NDJSON's and ECS's, truncation too */
+	event_json_cgroup_members(w, c, &cgroup_keys_flat);
 	if (c->parent_id[0])
 		json_member_string(w, "parent_container_id", c->parent_id);
 	json_member_string(w, "exec_id", ev->exec_id);
