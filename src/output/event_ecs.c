@@ -79,6 +79,7 @@ struct dedotted {
 	char *key;	  /* dots made underscores */
 	const char *orig; /* the label's own key */
 	size_t place;	  /* in m->labels */
+	bool named_so;	  /* orig had no dot: it is key */
 };
 
 /*
@@ -93,7 +94,7 @@ static int compare_dedotted(const void *a, const void *b)
 
 	if (c)
 		return c;
-	c = (strcmp(y->orig, y->key) == 0) - (strcmp(x->orig, x->key) == 0);
+	c = y->named_so - x->named_so;
 	return c ? c : strcmp(x->orig, y->orig);
 }
 
@@ -119,10 +120,13 @@ static void encode_labels_dedotted(struct json_writer *w, const struct container
 			free(key);
 			continue;
 		}
+		d[n] = (struct dedotted){key, m->labels[i].key, i, true};
 		for (char *c = key; *c; c++)
-			if (*c == '.')
+			if (*c == '.') {
 				*c = '_';
-		d[n++] = (struct dedotted){key, m->labels[i].key, i};
+				d[n].named_so = false;
+			}
+		n++;
 	}
 	qsort(d, n, sizeof(*d), compare_dedotted);
 	for (size_t i = 0; i < n; i++) {
