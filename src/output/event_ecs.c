@@ -261,9 +261,7 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 		json_key(w, "exit");
 		json_object_begin(w);
 		json_member_u64(w, "signal", event_exit_signal(ev->exit_status));
-		json_member_bool(w, "core_dumped", ev->exit_flags & RECORD_F_CORE_DUMPED);
-		json_member_bool(w, "oom_killed", ev->exit_flags & RECORD_F_OOM_KILLED);
-		json_member_bool(w, "entrypoint_ran", !(ev->exit_flags & RECORD_F_NEVER_STARTED));
+		event_json_exit_flags(w, ev->exit_flags);
 		json_object_end(w);
 	}
 	json_object_end(w);

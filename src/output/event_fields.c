@@ -227,6 +227,13 @@ void event_json_heartbeat(struct json_writer *w, const char *key, const struct h
 	json_object_end(w);
 }
 
+void event_json_exit_flags(struct json_writer *w, uint32_t flags)
+{
+	json_member_bool(w, "core_dumped", flags & RECORD_F_CORE_DUMPED);
+	json_member_bool(w, "oom_killed", flags & RECORD_F_OOM_KILLED);
+	json_member_bool(w, "entrypoint_ran", !(flags & RECORD_F_NEVER_STARTED));
+}
+
 const struct cgroup_keys cgroup_keys_flat = {"cgroup_id", "cgroup_path", "cgroup_path_truncated",
 					     "cgroup_owner_uid"};
 const struct cgroup_keys cgroup_keys_nested = {"id", "path", "path_truncated", "owner_uid"};

@@ -61,6 +61,9 @@ void event_json_counters(struct json_writer *w, const char *key, const struct ev
 
 /* key: the heartbeat's facts as an object, the same in every format (docs/events.md). */
 void event_json_heartbeat(struct json_writer *w, const char *key, const struct heartbeat *hb);
+/* An exit's flags as members, the same names in every format: core_dumped, oom_killed,
+ * entrypoint_ran (RECORD_F_CORE_DUMPED, _OOM_KILLED, not _NEVER_STARTED). */
+void event_json_exit_flags(struct json_writer *w, uint32_t flags);
 /* The names a cgroup's members take: flat among others (cgroup_id, ...), or in an object of their
  * own (id, ...: an impostor's "cgroup"). */
 struct cgroup_keys {

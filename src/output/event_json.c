@@ -131,9 +131,7 @@ static void encode_exit(struct json_writer *w, uint32_t status, uint32_t flags)
 	json_object_begin(w);
 	json_member_u64(w, "code", event_exit_code(status));
 	json_member_u64(w, "signal", event_exit_signal(status));
-	json_member_bool(w, "core_dumped", flags & RECORD_F_CORE_DUMPED);
-	json_member_bool(w, "oom_killed", flags & RECORD_F_OOM_KILLED);
-	json_member_bool(w, "entrypoint_ran", !(flags & RECORD_F_NEVER_STARTED));
+	event_json_exit_flags(w, flags);
 	json_object_end(w);
 }
 

@@ -359,9 +359,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_member_u64(w, "exit_signal", event_exit_signal(ev->exit_status));
-		json_member_bool(w, "core_dumped", ev->exit_flags & RECORD_F_CORE_DUMPED);
-		json_member_bool(w, "oom_killed", ev->exit_flags & RECORD_F_OOM_KILLED);
-		json_member_bool(w, "entrypoint_ran", !(ev->exit_flags & RECORD_F_NEVER_STARTED));
+		event_json_exit_flags(w, ev->exit_flags);
 	}
 	json_object_end(w);
 	json_object_end(w);
