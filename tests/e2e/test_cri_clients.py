@@ -113,6 +113,14 @@ def check_against_containerd(w, cid):
     return lines
 
 
+def assert_sandbox_printed_nothing(sandbox):
+    """Once containerd has deleted the pod's sandbox (labelled io.cri-containerd.kind=sandbox
+    by containerd), ctrwatch printed no line of it."""
+    wait_until(lambda: "/containers/delete" in [t for t, _ in stream.of(sandbox)],
+               what="the sandbox's deletion")
+    assert watcher.for_container(sandbox) == [], watcher.for_container(sandbox)
+
+
 def test_a_systemd_style_parent_against_a_cgroupfs_containerd_is_followed():
     """The kubelet/containerd driver mismatch: the client gives /test.slice, containerd's
     cgroupfs runc makes `test.slice:cri-containerd:<id>` under its own cgroup (at the top level
@@ -138,9 +146,7 @@ def test_a_systemd_style_parent_against_a_cgroupfs_containerd_is_followed():
             assert e["pod"]["name"] == "sliced" and e["pod"]["uid"] == config.metadata.uid, e
     finally:
         end_pod(sandbox)
-    wait_until(lambda: "/containers/delete" in [t for t, _ in stream.of(sandbox)],
-               what="the sandbox's deletion")
-    assert watcher.for_container(sandbox) == [], watcher.for_container(sandbox)
+    assert_sandbox_printed_nothing(sandbox)
 
 
 def test_a_relative_cgroups_path_is_proven_under_containerds_own_cgroup():
@@ -184,9 +190,7 @@ def test_no_parent_and_no_kubelet_labels():
             assert e["container"]["name"] == "probe" and e["pod"]["name"] == "bare", e
     finally:
         end_pod(sandbox)
-    wait_until(lambda: "/containers/delete" in [t for t, _ in stream.of(sandbox)],
-               what="the sandbox's deletion")
-    assert watcher.for_container(sandbox) == [], watcher.for_container(sandbox)
+    assert_sandbox_printed_nothing(sandbox)
 
 
 def test_start_then_remove_at_once_ends_every_lifetime():
