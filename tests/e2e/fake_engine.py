@@ -3,8 +3,11 @@
 """A stand-in for a rootless Podman's API service, as the user who runs it could write one:
 serves the Docker-compatible GETs ctrwatch makes (the list filtered by id, /info, an image) on
 a unix socket, from what it is told, or accepts and never answers (--stall), or answers each
-request after --delay SECONDS.
-usage: fake_engine.py SOCKET [--stall] [--delay SECONDS] [--container ID NAME IMAGE]..."""
+request after --delay SECONDS, or leaves only its first container list unanswered
+(--stall-first-list: a socket-activated service whose start outlasts the call that woke it).
+--log FILE gets each request's target, one a line, as it arrives.
+usage: fake_engine.py SOCKET [--stall|--stall-first-list] [--delay SECONDS] [--log FILE]
+                      [--container ID NAME IMAGE]..."""
 
 import json
 import os
@@ -15,14 +18,17 @@ import time
 import urllib.parse
 
 
-def answer(conn, containers, delay):
+def request_target(conn):
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(4096)
         if not chunk:
-            return
+            return None
         data += chunk
-    target = data.split(b" ")[1].decode()
+    return data.split(b" ")[1].decode()
+
+
+def answer(conn, target, containers, delay):
     url = urllib.parse.urlparse(target)
     status, body = 404, {"message": "no such thing"}
     if url.path == "/info":
@@ -46,7 +52,13 @@ def answer(conn, containers, delay):
 def main():
     path, args = sys.argv[1], sys.argv[2:]
     stall = "--stall" in args
+    stall_first_list = "--stall-first-list" in args
     delay = 0.0
+    log = None
+    if "--log" in args:
+        i = args.index("--log")
+        log = open(args[i + 1], "a", buffering=1)
+        del args[i:i + 2]
     if "--delay" in args:
         i = args.index("--delay")
         delay = float(args[i + 1])
@@ -65,13 +77,29 @@ def main():
     srv.bind(path)
     srv.listen(64)
     held = []
+    lists_seen = 0
+    lock = threading.Lock()
+
+    def serve(conn):
+        nonlocal lists_seen
+        target = request_target(conn)
+        if target is None:
+            conn.close()
+            return
+        with lock:
+            if log:
+                log.write(target + "\n")
+            first_list = target.startswith("/containers/json") and lists_seen == 0
+            lists_seen += target.startswith("/containers/json")
+            if stall or (stall_first_list and first_list):
+                held.append(conn)  # open, never answered
+                return
+        answer(conn, target, containers, delay)
+        conn.close()
+
     while True:
         conn, _ = srv.accept()
-        if stall:
-            held.append(conn)  # open, never answered
-            continue
-        threading.Thread(target=lambda c=conn: (answer(c, containers, delay), c.close()),
-                         daemon=True).start()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -349,6 +350,57 @@ def test_a_slow_or_hung_engine_costs_only_its_own_containers():
                 os.rmdir(scope)
             ctd.kill(early)
             ctd.remove(early)
+            if w:
+                w.stop()
+            fake.kill()
+            fake.wait()
+    if made_slice:
+        remove_cgroup_tree("/machine.slice")
+
+
+def test_only_an_engine_that_answered_last_is_asked_twice():
+    """A socket-activated engine (podman.socket's service exits when idle) starts on the first
+    call after a quiet spell, and its start can outlast that call's deadline: ctrwatch asks
+    once more, and the container is complete. Only an engine that answered its last call gets
+    the second ask: one that hangs is asked once per lookup, so a hung engine costs each of its
+    containers one deadline, not two. Counted at the stand-in, which logs each request. A line
+    waits --enrich-timeout for its lookup, and a call's deadline is that too but 5 s at most:
+    8 s leaves the second call time to answer within the line's wait."""
+    made_slice = not os.path.isdir(cgroup2_dir("/machine.slice"))
+    cases = ((["--stall-first-list"], 2, "complete"), (["--stall"], 1, "partial"))
+    for mode, asked, enrichment in cases:
+        sock, log_path = os.path.join(workdir, "podman.sock"), os.path.join(workdir, "asked.log")
+        if os.path.exists(log_path):
+            os.unlink(log_path)
+        cid = os.urandom(32).hex()
+        fake = subprocess.Popen([sys.executable, FAKE_ENGINE, sock, *mode, "--log", log_path,
+                                 "--container", cid, "woken", "localhost/woken:1"])
+        scope = cgroup2_dir(f"/machine.slice/libpod-{cid}.scope")
+        w = None
+        try:
+            wait_until(lambda: os.path.exists(sock), what="the stand-in's socket")
+            w = Ctrwatch(workdir, f"asked-{mode[0][2:]}", "--podman-socket", sock,
+                         "--docker-socket", "", "--enrich-timeout", "8s",
+                         socket=ctd.sock).start()
+            # its lane asked the version first: answered, or hung (then not answering)
+            wait_until(lambda: " at " + sock in w.stderr(), timeout=30,
+                       what="ctrwatch's Podman lane to have asked its version")
+            os.makedirs(scope)
+            create = w.wait_for(cid, "container_create", timeout=30)
+            os.rmdir(scope)
+            remove = w.wait_for(cid, "container_remove", timeout=30)
+            with open(log_path) as f:
+                lists = [t for t in f.read().split() if t.startswith("/containers/json")
+                         and cid in urllib.parse.unquote(t)]
+            log(f"Podman {mode[0]}: asked {len(lists)} times, {create['enrichment']} "
+                f"{create.get('enrichment_error', '')}; its remove {remove['enrichment']}")
+            assert create["enrichment"] == enrichment, create
+            if enrichment == "complete":
+                assert create["container"]["name"] == "woken", create
+            assert len(lists) == asked, lists
+        finally:
+            if os.path.isdir(scope):
+                os.rmdir(scope)
             if w:
                 w.stop()
             fake.kill()

@@ -15,7 +15,8 @@ import tempfile
 import time
 
 sys.path.insert(0, "/repo/tests/e2e")
-from harness import Ctrwatch, log, run_tests, wait_until  # noqa: E402
+from harness import (Ctrwatch, assert_impostor, forge_cgroup, log,  # noqa: E402
+                     remove_cgroup_tree, run_tests, wait_until)
 
 OCI = "/repo/build/vm/images/busybox.tar"
 IMAGE = "docker.io/ctrwatch/busybox:test"
@@ -101,6 +102,63 @@ def test_rootless_podman():
         c = e["container"]
         assert c["cgroup_owner_uid"] == uid, c
         assert c["cgroup_path"].startswith(f"/user.slice/user-{uid}.slice/user@{uid}.service/"), c
+
+
+def test_impostors_of_engine_scopes_are_one_alert_each():
+    """The layouts Docker and Podman use under systemd (docker-<id>.scope in system.slice,
+    libpod-<id>.scope in machine.slice): nobody, in the subtree systemd would delegate to it,
+    makes app.slice/docker-<id>.scope, then libpod-<id>.scope, of a running container, and runs
+    a program in new namespaces there. One cgroup_impostor alert each, naming where the engine
+    has the container; the real containers' lines stay their own (the host suite forges these
+    names only against cgroupfs engines)."""
+    delegated = "/user.slice/user-65534.slice/user@65534.service"
+    names = {"docker": f"ctrw-dk-victim-{os.getpid()}", "podman": f"ctrw-pm-victim-{os.getpid()}"}
+    try:
+        for engine, scope, image in (("docker", "docker", DOCKER_IMAGE),
+                                     ("podman", "libpod", IMAGE)):
+            cname = names[engine]
+            run(engine, "run", "-d", "--network", "none", "--name", cname, image, "sleep", "300")
+            cid = run(engine, "inspect", "-f", "{{.Id}}", cname).stdout.strip()
+            watcher.wait_for(cid, "container_start", timeout=120)
+            fake = f"{delegated}/app.slice/{scope}-{cid}.scope"
+            forge_cgroup(delegated, fake)
+            assert_impostor(watcher, cid, fake, f"{engine} has container {cid[:12]}")
+            real = [e for e in watcher.for_container(cid)
+                    if e["container"]["cgroup_path"] != fake]
+            assert [e["event"] for e in real] == ["container_create", "container_start"], real
+            assert real[1]["container"]["name"] == cname, real
+            assert real[1]["container"]["cgroup_path"].endswith(f"/{scope}-{cid}.scope"), real
+    finally:
+        for engine, cname in names.items():
+            run(engine, "rm", "-f", cname, check=False)
+        remove_cgroup_tree(delegated)
+
+
+def test_a_socket_activated_podman_is_woken_by_the_lookup():
+    """podman.socket as Debian installs it: its service exits after 5 s idle and systemd starts
+    it again on the next connection. With the service stopped (the socket listening), a Podman
+    container's lookup is what wakes it: the container's lines are complete, and the service
+    ran again (a new invocation). Last: the keep-up drop-in the other tests need is removed."""
+    os.remove("/etc/systemd/system/podman.service.d/keep-up.conf")
+    run("systemctl", "daemon-reload")
+    run("systemctl", "stop", "podman.service")
+    before = run("systemctl", "show", "-P", "InvocationID", "podman.service").stdout.strip()
+    assert run("systemctl", "is-active", "podman.socket").stdout.strip() == "active"
+    assert run("systemctl", "is-active", "podman.service",
+               check=False).stdout.strip() == "inactive"
+    cname = f"ctrw-woken-{os.getpid()}"
+    try:
+        run("podman", "run", "-d", "--network", "none", "--name", cname, IMAGE, "sleep", "300")
+        cid = run("podman", "inspect", "-f", "{{.Id}}", cname).stdout.strip()
+        start = watcher.wait_for(cid, "container_start", timeout=120)
+        log(f"woken: {start['enrichment']} {start.get('enrichment_error', '')}")
+        assert start["enrichment"] == "complete" and start["container"]["name"] == cname, start
+        after = run("systemctl", "show", "-P", "InvocationID", "podman.service").stdout.strip()
+        assert after and after != before, (before, after)
+        run("podman", "rm", "-f", "-t", "0", cname)
+        watcher.wait_for(cid, "container_remove", timeout=120)
+    finally:
+        run("podman", "rm", "-f", "-t", "0", cname, check=False)
 
 
 def setup_rootless():
