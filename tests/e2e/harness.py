@@ -356,14 +356,15 @@ def impostor_alerts(w, cid):
             if e["event"] == "cgroup_impostor" and e.get("claimed_container_id") == cid]
 
 
-def assert_impostor(w, cid, fake, why):
+def assert_impostor(w, cid, fake, why, timeout=10):
     """The forged cgroup fake, named like container cid: one cgroup_impostor line, with its own
     cgroup (its path, id and owner), the id it claims, where the engine has cid (why: part of
     what the engine said) and the program it ran (forge_cgroup's unshare); no container or pod
     object, and no line that names cid as the container of that cgroup (a create would have
     gone out before the alert: lines are in the kernel's order). Returns the alert."""
     alerts = wait_until(lambda: [e for e in impostor_alerts(w, cid)
-                                 if e["cgroup"]["path"] == fake], what="the impostor's alert")
+                                 if e["cgroup"]["path"] == fake], timeout=timeout,
+                        what="the impostor's alert")
     log("the forged cgroup's alert: " + json.dumps(alerts[0]))
     assert len(alerts) == 1, alerts
     a = alerts[0]

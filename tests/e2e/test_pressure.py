@@ -159,10 +159,14 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
     """ctrwatch frozen, a small ring buffer filled past its bulk share with lookalikes' mkdirs:
     a real container's mkdir cannot be queued, so the kernel leaves it untracked; its start
     brings it back (the last quarter of the buffer is kept for that), and all four events come,
-    enriched, with the skipped mkdirs counted as lost."""
+    enriched, with the skipped mkdirs counted as lost. Starts in 150 more untracked cgroups,
+    still frozen, are readmitted only until the buffer's last eighth, then refused for room and
+    counted: the container's exit, made after them, still finds room."""
     top = f"/ctrw-frozen-{os.getpid()}"
     created_cgroups.append(top)
-    w = Ctrwatch(workdir, "frozen", "--lifecycle-ringbuf-size", "64K", socket=ctd.sock).start()
+    port = free_port()
+    w = Ctrwatch(workdir, "frozen", "--lifecycle-ringbuf-size", "64K", "--metrics-address",
+                 f"127.0.0.1:{port}", socket=ctd.sock).start()
     cid = name("frozen")
     try:
         parent = unified_dir(top)
@@ -171,10 +175,16 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
         for i in range(400):  # 64K holds ~220 cgroup records; 3/4 of it ~170
             os.mkdir(os.path.join(parent, f"c{i}"))
         ctd.run(cid, "/bin/sh", "-c", "sleep 60", detach=True, check=True)
-        w.proc.send_signal(signal.SIGCONT)
-        w.wait_for(cid, "container_start")
+        subprocess.run(["sh", "-c", 'for d in "$@"; do echo $$ > "$d/cgroup.procs" && '
+                        'unshare -m /bin/true || exit 1; done', "sh",
+                        *[os.path.join(parent, f"c{i}") for i in range(250, 400)]],
+                       check=True, timeout=120)
         ctd.kill(cid)
-        ctd.remove(cid)
+        wait_until(lambda: [t for t in ctd.ctr("task", "ls").stdout.decode().splitlines()
+                            if t.startswith(cid + " ") and "STOPPED" in t], what="its exit")
+        w.proc.send_signal(signal.SIGCONT)
+        w.wait_for(cid, "container_exit")
+        ctd.remove(cid)  # not before: it is asked of containerd after the thaw
         w.wait_for(cid, "container_remove")
         evs = assert_one_lifetime(w, cid)
         assert evs[0].get("readmitted") is True, evs[0]
@@ -185,6 +195,13 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
         assert sum(x["cgroup_mkdir"] for x in lost) > 0, lost
         assert sum(x["container_start"] + x["container_exit"] + x["cgroup_rmdir"]
                    for x in lost) == 0, lost
+        readmitted = wait_until(lambda: {r: scrape(port, "ctrwatch_kernel_readmissions_total",
+                                                   result=r) for r in ("sent", "room")}
+                                if scrape(port, "ctrwatch_kernel_readmissions_total",
+                                          result="room") else None,
+                                what="readmissions refused for room")
+        log(f"frozen: readmissions {readmitted}")
+        assert readmitted["sent"] >= 2 and readmitted["room"] > 0, readmitted
     finally:
         w.proc.send_signal(signal.SIGCONT)
         remove_cgroup_tree(top)

@@ -15,13 +15,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BPFFS, CTRWATCH, main, kubepods_cgroup, Churn, Containerd,  # noqa: E402
                      Ctrwatch, assert_impostor, cgroup2_dir, delegate_cgroup, ensure_bpffs,
-                     forge_cgroup, impostor_alerts, log, scrape,
+                     forge_cgroup, free_port, impostor_alerts, log, scrape,
                      release_bpffs, remove_cgroup_tree, wait_until)
 
 K8S = "k8s.io"
@@ -562,6 +563,51 @@ def test_an_unshare_loop_costs_the_kernel_a_lookup_not_records():
         subprocess.run(["userdel", user], check=False)
 
 
+def test_readmissions_past_256_a_second_are_refused_and_counted():
+    """With the gate open, root moves one shell through 1 200 cgroups ctrwatch does not track
+    and runs `unshare -m /bin/true` in each (a host service with a private /tmp, 1 200 times
+    over): each is a readmission's candidate once. The kernel sends at most 256 a second and
+    refuses the rest as over the rate: sent and refused add up to the 1 200 exactly, and no
+    more were sent than 256 for each second the loop touched. Nothing of it is a line."""
+    count = 1200
+    top = f"/ctrw-rate-{os.getpid()}.slice"
+    dirs = [cgroup2_dir(f"{top}/svc{i}.service") for i in range(count)]
+    for d in dirs:
+        os.makedirs(d)
+    lookalike = cgroup2_dir(f"/{ctd.namespace}/{os.urandom(32).hex()}")
+    port = free_port()
+    w = Ctrwatch(workdir, "rate", "--heartbeat", "0", "--metrics-address", f"127.0.0.1:{port}",
+                 socket=ctd.sock).start()
+    results = ("sent", "recent", "rate", "room")
+    try:
+        os.makedirs(lookalike)  # containerd does not know it: let go, and the gate opens
+        wait_until(lambda: scrape(port, "ctrwatch_kernel_readmission_open") == 1,
+                   what="the gate to open for a lookalike let go")
+        before = {r: scrape(port, "ctrwatch_kernel_readmissions_total", result=r)
+                  for r in results}
+        began = time.monotonic()
+        subprocess.run(["sh", "-c", 'for d in "$@"; do echo $$ > "$d/cgroup.procs" && '
+                        'unshare -m /bin/true || exit 1; done', "sh", *dirs], check=True,
+                       timeout=300)
+        took = time.monotonic() - began
+
+        def counted():  # the metrics are read from the kernel once a second
+            now = {r: scrape(port, "ctrwatch_kernel_readmissions_total", result=r) - before[r]
+                   for r in results}
+            return now if sum(now.values()) >= count else None
+        got = wait_until(counted, what="the loop's execs counted")
+        log(f"{count} cgroups in {took:.2f} s: {got}")
+        assert got["sent"] + got["rate"] == count and got["recent"] == got["room"] == 0, got
+        assert got["rate"] > 0 and got["sent"] <= 256 * (int(took) + 2), (got, took)
+        lines = [e for e in w.events() if top in json.dumps(e)]
+        assert not lines, lines[:3]
+    finally:
+        w.stop()
+        if os.path.isdir(lookalike):
+            os.rmdir(lookalike)
+        remove_cgroup_tree(top)
+
+
 def refused(*args):
     """ctrwatch with args must exit 1 before tracing anything, with one line saying why."""
     r = subprocess.run([CTRWATCH, "--containerd-socket", ctd.sock, *args], stdout=subprocess.PIPE,
@@ -593,6 +639,9 @@ def test_output_is_never_a_link_or_anyone_elses_file():
     assert open(victim).read() == "untouched\n"
     for p in (theirs, shared):
         assert os.path.getsize(p) == 0, p
+
+
+SHARE_USED = "podman (uid 65534) used its share of lookup time"
 
 
 def rootless_lines(w, cid):
@@ -641,8 +690,8 @@ def test_a_rootless_container_is_what_its_own_user_says_and_nothing_more():
     procs = []
     try:
         # a socket that accepts and never answers, while a real container starts
-        procs.append(serve_as(65534, path, "--stall"))
-        began = time.monotonic()
+        asked = os.path.join(sockdir, "asked.log")
+        procs.append(serve_as(65534, path, "--stall", "--log", asked))
         stalled = [os.urandom(32).hex() for _ in range(10)]
         real = f"ctrw-{os.getpid()}-beside"
         forging = threading.Thread(target=lambda: [forge_cgroup(DELEGATED, scope % c)
@@ -652,33 +701,60 @@ def test_a_rootless_container_is_what_its_own_user_says_and_nothing_more():
         forging.join()
         start = w.wait_for(real, "container_start")
         assert start["enrichment"] == "complete", start
-        for c in stalled:
-            assert all(e["enrichment"] != "complete" for e in rootless_lines(w, c))
-        # nobody's ten stalled lookups (750 ms each, the first one's retry too: 8 s) took its
-        # share, 5 s, and no more: by 6.5 s the lane is free, and until its window ends (10 s)
-        # the next container, whose socket answers now, is told so at once
-        time.sleep(max(0.0, began + 6.5 - time.monotonic()))
-        procs.pop().kill()
-        cid = os.urandom(32).hex()
-        procs.append(serve_as(65534, path, "--container", cid, "next-app", "docker.io/me/app:1"))
-        forge_cgroup(DELEGATED, scope % cid)
-        evs = rootless_lines(w, cid)
-        log("after the stalled socket: " + evs[0].get("enrichment_error", "(none)"))
-        for e in evs:
-            assert "podman (uid 65534) used its share of lookup time" in \
-                e.get("enrichment_error", ""), e
+        assert not [e for c in stalled for e in rootless_lines(w, c)
+                    if e["enrichment"] == "complete"]
+        # the lookups queued behind the stalled calls go on: more of nobody's containers until
+        # one is refused at once, its share used (its line's own wait, 500 ms, is shorter
+        # than a call's 750 ms: the stalled ones' lines only say they waited)
+        probes = []
+
+        def refused_at_once():
+            probes.append(os.urandom(32).hex())
+            forge_cgroup(DELEGATED, scope % probes[-1])
+            return all(SHARE_USED in e.get("enrichment_error", "")
+                       for e in rootless_lines(w, probes[-1]))
+        wait_until(refused_at_once, timeout=60, interval=0.2,
+                   what="nobody's share of lookup time to be used")
+        # each call the stalled socket took cost 750 ms at least, and the share is 5 s: at
+        # most 7 calls (the seventh cut to what was left), then lookups refused with no call
+        with open(asked) as f:
+            calls = urllib.parse.unquote(f.read()).split()
+        log(f"the stalled socket was called {len(calls)} times for {10 + len(probes)} "
+            f"containers")
+        assert 0 < len(calls) <= 7, calls
+        assert not [t for t in calls if probes[-1] in t], calls
         procs.pop().kill()
 
-        # the next window: nobody's answer names its container, whatever name it picked
-        time.sleep(max(0.0, began + 10.5 - time.monotonic()))
-        cid = os.urandom(32).hex()
-        procs.append(serve_as(65534, path, "--container", cid, "hidden-app", "docker.io/me/app:1"))
-        forge_cgroup(DELEGATED, scope % cid)
-        for e in rootless_lines(w, cid):
+        # while its share is used, the next container's socket, which answers now, is not
+        # called: refused at once; once the window (10 s) ends, nobody's answer names its
+        # container, whatever name it picked. Waited for, not timed.
+        ids = [os.urandom(32).hex() for _ in range(40)]
+        os.unlink(asked)
+        procs.append(serve_as(65534, path, "--log", asked, *[
+            a for cid in ids for a in ("--container", cid, "hidden-app", "docker.io/me/app:1")]))
+        tried = []
+
+        def next_one_complete():
+            cid = ids[len(tried)]
+            tried.append(cid)
+            forge_cgroup(DELEGATED, scope % cid)
+            evs = rootless_lines(w, cid)
+            if evs[0]["enrichment"] != "complete":
+                for e in evs:
+                    assert SHARE_USED in e.get("enrichment_error", ""), e
+                with open(asked) as f:
+                    assert cid not in urllib.parse.unquote(f.read()), "refused, yet called"
+                return None
+            return evs
+        evs = wait_until(next_one_complete, timeout=30, interval=0.5,
+                         what="nobody's share of lookup time to come back")
+        log(f"refused at once {len(tried) - 1} times before the window ended")
+        assert len(tried) > 1, "the share was not in force after the stalled calls"
+        for e in evs:
             c = e["container"]
             assert e["enrichment"] == "complete", e
             assert c["name"] == "hidden-app" and c["image"] == "docker.io/me/app:1", c
-            assert c["cgroup_path"] == scope % cid, c
+            assert c["cgroup_path"] == scope % tried[-1], c
         procs.pop().kill()
 
         # the same path served by root
