@@ -782,6 +782,106 @@ static __always_inline void fill_process(struct record_process *r, struct task_s
 	r->args_len = len;
 }
 
+/* A namespace's inode number, as /proc/PID/ns names it; 0 for none. */
+static __always_inline __u32 ns_inum(struct ns_common *ns)
+{
+	return ns ? ns->inum : 0;
+}
+
+/* The task's own pid namespace (thread_pid's deepest level), not its children's. */
+static __always_inline __u32 own_pid_ns_inum(struct task_struct *task)
+{
+	struct pid *pid = task->thread_pid;
+	unsigned int level = pid->level;
+	struct upid upid = {};
+
+	if (level > 32 /* MAX_PID_NS_LEVEL */ ||
+	    bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]) || !upid.ns)
+		return 0;
+	return BPF_CORE_READ(upid.ns, ns.inum);
+}
+
+/* A task's namespaces, in record_posture.ns_inum's order. */
+static __always_inline void read_namespaces(struct task_struct *task, __u32 *inum)
+{
+	struct nsproxy *ns = task->nsproxy;
+
+	inum[RECORD_NS_PID] = own_pid_ns_inum(task);
+	inum[RECORD_NS_USER] = ns_inum(&task->cred->user_ns->ns);
+	if (!ns)
+		return;
+	inum[RECORD_NS_NET] = ns_inum(&ns->net_ns->ns);
+	inum[RECORD_NS_IPC] = ns_inum(&ns->ipc_ns->ns);
+	inum[RECORD_NS_UTS] = ns_inum(&ns->uts_ns->ns);
+	inum[RECORD_NS_MNT] = ns_inum(&ns->mnt_ns->ns);
+	inum[RECORD_NS_CGROUP] = ns_inum(&ns->cgroup_ns->ns);
+	if (bpf_core_field_exists(ns->time_ns))
+		inum[RECORD_NS_TIME] = ns_inum(&ns->time_ns->ns);
+}
+
+/*
+ * The host's PID 1, up task's parents: a container's init hangs below its shim (or conmon),
+ * whose parent is PID 1; a kind node's inner init's parent is the outer shim. NULL past 16.
+ */
+static __always_inline struct task_struct *host_init_above(struct task_struct *task)
+{
+	for (int i = 0; i < 16 && task; i++) {
+		if (task->tgid == 1)
+			return task;
+		task = task->real_parent;
+	}
+	return NULL;
+}
+
+/*
+ * What the process can do as its program starts: capabilities, ids, namespaces and which are
+ * the host's, seccomp, no_new_privs (RECORD_F_POSTURE). Only on a container's start or an exec
+ * session: plain loads through the tracepoint's task, and a few reads (the four capability sets
+ * at once: inheritable, permitted, effective and bounding lie in that order in every kernel's
+ * struct cred; it is checked, as the verifier resolves the offsets).
+ */
+static __always_inline void fill_posture(struct record_process *r, struct task_struct *task)
+{
+	struct record_posture *p = &r->posture;
+	const struct cred *cred = task->cred;
+	struct task_struct *init = host_init_above(task);
+	__u32 host[RECORD_NS_KINDS] = {};
+	__u64 caps[4] = {};
+
+	if (bpf_core_field_offset(struct cred, cap_bset) -
+		    bpf_core_field_offset(struct cred, cap_inheritable) ==
+		sizeof(caps) - sizeof(caps[0]) &&
+	    !bpf_core_read(caps, sizeof(caps), &cred->cap_inheritable)) {
+		p->cap_permitted = caps[1];
+		p->cap_effective = caps[2];
+		p->cap_bounding = caps[3];
+	}
+	p->euid = cred->euid.val;
+	p->egid = cred->egid.val;
+	read_namespaces(task, p->ns_inum);
+	if (init) {
+		__u64 init_bounding = 0;
+
+		read_namespaces(init, host);
+		for (int i = 0; i < RECORD_NS_KINDS; i++)
+			if (host[i] && host[i] == p->ns_inum[i])
+				p->host_ns |= 1u << i;
+		p->flags |= POSTURE_HOST_FOUND;
+		/*
+		 * all the host's init may grant (its bounding set bounds every task's): what
+		 * "privileged" gives on a host that withholds some capability from everyone
+		 */
+		if (!bpf_core_read(&init_bounding, sizeof(init_bounding), &init->cred->cap_bset) &&
+		    init_bounding && (p->cap_effective & init_bounding) == init_bounding)
+			p->flags |= POSTURE_HOST_CAPS;
+	}
+	if (bpf_core_field_exists(task->seccomp))
+		p->seccomp_mode = task->seccomp.mode;
+	if (task->atomic_flags & 1 /* PFA_NO_NEW_PRIVS */)
+		p->flags |= POSTURE_NO_NEW_PRIVS;
+	r->hdr.flags |= RECORD_F_POSTURE;
+}
+
 /*
  * A running container's task, not its init, that entered its namespaces from outside: its
  * namespaces are not its parent's (the container's own children share theirs, and one that
@@ -924,6 +1024,7 @@ static __always_inline void readmit(struct task_struct *task, struct linux_binpr
 	fill_path_of(rc->path, &rc->path_len, &rc->hdr.flags, cgrp);
 	fill_header(&rp->hdr, RECORD_CONTAINER_START, id);
 	fill_process(rp, task, bprm);
+	fill_posture(rp, task);
 	submit_record(rc, &rc->hdr, BPF_RB_NO_WAKEUP);
 	submit_record(rp, &rp->hdr, BPF_RB_FORCE_WAKEUP);
 	bpf_map_update_elem(&readmitted_recently, &id, &now, BPF_ANY);
@@ -985,6 +1086,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *task, pid_t old_pid, struct
 	fill_header(&r->hdr, type, id);
 	r->hdr.flags = record_flags;
 	fill_process(r, task, bprm);
+	fill_posture(r, task);
 	submit_record(r, &r->hdr, flags);
 	return 0;
 }

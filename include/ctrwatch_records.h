@@ -65,6 +65,11 @@ enum record_type {
  * No container_start came; pid is that init's. Sent when its cgroup goes, before its rmdir.
  */
 #define RECORD_F_NEVER_STARTED 0x40
+/*
+ * On a start or exec session record: its posture was read (records of older layouts, and
+ * --exec's process_exec records, carry none).
+ */
+#define RECORD_F_POSTURE 0x80
 /* The longest cgroup path whose end a cgroup_mkdir record keeps (a power of two). */
 #define CGROUP_PATH_TAIL_SCRATCH 1024
 
@@ -98,6 +103,43 @@ struct record_cgroup {
 	char path[CGROUP_PATH_MAX];
 };
 
+/* The namespaces a posture names, in record_posture.ns_inum's order. */
+enum record_ns {
+	RECORD_NS_PID, /* the task's own (thread_pid's), not the one its children would get */
+	RECORD_NS_NET,
+	RECORD_NS_IPC,
+	RECORD_NS_UTS,
+	RECORD_NS_MNT,
+	RECORD_NS_CGROUP,
+	RECORD_NS_USER, /* its credentials' */
+	RECORD_NS_TIME, /* 0 on a kernel without time namespaces */
+	RECORD_NS_KINDS,
+};
+
+/* record_posture.flags */
+#define POSTURE_NO_NEW_PRIVS 0x1 /* prctl(PR_SET_NO_NEW_PRIVS), or asked by a seccomp filter */
+#define POSTURE_HOST_FOUND   0x2 /* the host's PID 1 was found: host_ns says which are its */
+#define POSTURE_HOST_CAPS    0x4 /* every capability in the host PID 1's bounding set: effective */
+
+/*
+ * What a process could do as it ran its program, read from its task and credentials at exec:
+ * the kernel's word, whatever the runtime declared. Its namespaces are compared with the host's
+ * PID 1's (the first task up its parents whose pid is 1 in the initial pid namespace: a shim's
+ * or conmon's, a kind node's init's parent): a DaemonSet without hostPID tells them too.
+ */
+struct record_posture {
+	__u64 cap_effective; /* bit n: capability n (CAP_CHOWN is 0) */
+	__u64 cap_permitted;
+	__u64 cap_bounding;
+	__u32 euid; /* the kernel's global ids, as uid and gid are */
+	__u32 egid;
+	__u32 ns_inum[RECORD_NS_KINDS]; /* each namespace's inode number, as /proc/PID/ns shows */
+	__u32 host_ns;			/* bit 1 << RECORD_NS_*: the host PID 1's very namespace */
+	__u32 seccomp_mode; /* 0 disabled, 1 strict, 2 filter (SECCOMP_MODE_*) */
+	__u32 flags;	    /* POSTURE_* */
+	__u32 reserved;
+};
+
 struct record_process {
 	struct record_header hdr;
 	__u32 pid; /* thread group id in the initial pid namespace */
@@ -106,6 +148,7 @@ struct record_process {
 	__u32 gid;
 	__u32 exe_len;
 	__u32 args_len; /* bytes of args, NUL-separated argv */
+	struct record_posture posture; /* with RECORD_F_POSTURE */
 	char comm[COMM_LEN];
 	char parent_comm[COMM_LEN]; /* the parent's: who launched it (an exec session's runtime) */
 	char exe[EXE_PATH_MAX];
@@ -274,18 +317,19 @@ struct take_seq_args {
  * maps differ is refused: kernel/bpf_programs.c).
  */
 #ifdef RECORDS_LAYOUT_NEXT
-#define RECORDS_LAYOUT_VERSION 4
+#define RECORDS_LAYOUT_VERSION 5
 #define RECORD_HEADER_SIZE     40
 #else
-#define RECORDS_LAYOUT_VERSION 3 /* 3: record_process.parent_comm */
+#define RECORDS_LAYOUT_VERSION 4 /* 3: record_process.parent_comm; 4: its posture */
 #define RECORD_HEADER_SIZE     32
 #endif
 
 _Static_assert(sizeof(struct record_header) == RECORD_HEADER_SIZE, "record_header layout");
 _Static_assert(sizeof(struct record_cgroup) == RECORD_HEADER_SIZE + 16 + CGROUP_PATH_MAX,
 	       "record_cgroup layout");
+_Static_assert(sizeof(struct record_posture) == 80, "record_posture layout");
 _Static_assert(sizeof(struct record_process) ==
-		   RECORD_HEADER_SIZE + 24 + 2 * COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
+		   RECORD_HEADER_SIZE + 24 + 80 + 2 * COMM_LEN + EXE_PATH_MAX + ARGS_MAX,
 	       "record_process layout");
 _Static_assert(sizeof(struct record_exit) == RECORD_HEADER_SIZE + 8, "record_exit layout");
 _Static_assert(sizeof(struct record_freeze) == RECORD_HEADER_SIZE + 8 + CGROUP_PATH_MAX,

@@ -22,6 +22,7 @@
 #include "kernel/privileges.h"
 #include "kernel/record_rings.h"
 #include "lifecycle/lifecycle.h"
+#include "lifecycle/posture.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 #include "output/sink.h"
@@ -200,6 +201,12 @@ static int check_environment(const struct options *opts, struct cgroup_hierarchy
 			  missing);
 		return err;
 	}
+	/* a kernel newer than ctrwatch's headers knows more: "privileged" is holding all it knows */
+	err = posture_read_cap_last("/proc/sys/kernel/cap_last_cap");
+	if (err)
+		log_warn("cannot read /proc/sys/kernel/cap_last_cap (%s): \"privileged\" means holding "
+			 "capabilities 0 to %u",
+			 strerror(-err), posture_cap_last());
 	err = cgroup_hierarchy_find(opts->hierarchy, h);
 	if (err)
 		log_error("no %s hierarchy is mounted", opts->hierarchy == CGROUP_HIERARCHY_CGROUP2

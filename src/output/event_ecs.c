@@ -166,6 +166,13 @@ static void encode_container(struct json_writer *w, const struct event *ev)
 		}
 		json_object_end(w);
 	}
+	/* the container's by its entrypoint: a session's privileges are the session's own */
+	if (ev->kind == EVENT_CONTAINER_START && posture_known(ev->process)) {
+		json_key(w, "security_context");
+		json_object_begin(w);
+		json_member_bool(w, "privileged", posture_privileged(&ev->process->posture));
+		json_object_end(w);
+	}
 	json_object_end(w);
 }
 
@@ -203,6 +210,23 @@ static void key_id(struct json_writer *w, const char *key, uint32_t id)
 	json_object_end(w);
 }
 
+/* The effective ids and capabilities where ECS has them (the rest: ctrwatch.posture). */
+static void encode_posture(struct json_writer *w, const struct record_process *p)
+{
+	if (!posture_known(p))
+		return;
+	key_id(w, "user", p->posture.euid);
+	key_id(w, "group", p->posture.egid);
+	json_key(w, "thread");
+	json_object_begin(w);
+	json_key(w, "capabilities");
+	json_object_begin(w);
+	event_json_capabilities(w, "effective", p->posture.cap_effective);
+	event_json_capabilities(w, "permitted", p->posture.cap_permitted);
+	json_object_end(w);
+	json_object_end(w);
+}
+
 static void encode_process(struct json_writer *w, const struct event *ev)
 {
 	const struct record_process *p = ev->process;
@@ -226,6 +250,7 @@ static void encode_process(struct json_writer *w, const struct event *ev)
 		/* the kernel gives the real ids (bpf_get_current_uid_gid) */
 		key_id(w, "real_user", p->uid);
 		key_id(w, "real_group", p->gid);
+		encode_posture(w, p);
 	}
 	if (ev->kind == EVENT_CONTAINER_EXIT)
 		json_member_u64(w, "exit_code", event_exit_code(ev->exit_status));
@@ -255,8 +280,10 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 	}
 	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted)
 		json_member_bool(w, "readmitted", true);
-	if (ev->process)
+	if (ev->process) {
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
+		event_json_posture(w, "posture", ev->process);
+	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_key(w, "exit");
 		json_object_begin(w);

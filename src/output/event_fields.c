@@ -265,3 +265,45 @@ void event_json_impostor_members(struct json_writer *w, const struct event *ev)
 	if (ev->process)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 }
+
+void event_json_capabilities(struct json_writer *w, const char *key, uint64_t caps)
+{
+	char buf[16];
+
+	json_key(w, key);
+	json_array_begin(w);
+	for (unsigned int cap = 0; cap < 64; cap++)
+		if (caps & (1ull << cap))
+			json_string(w, posture_cap_name(cap, buf, sizeof(buf)));
+	json_array_end(w);
+}
+
+void event_json_posture(struct json_writer *w, const char *key, const struct record_process *p)
+{
+	const struct record_posture *pos = &p->posture;
+
+	if (!posture_known(p))
+		return;
+	json_key(w, key);
+	json_object_begin(w);
+	json_member_u64(w, "euid", pos->euid);
+	json_member_u64(w, "egid", pos->egid);
+	json_key(w, "capabilities");
+	json_object_begin(w);
+	event_json_capabilities(w, "effective", pos->cap_effective);
+	event_json_capabilities(w, "permitted", pos->cap_permitted);
+	event_json_capabilities(w, "bounding", pos->cap_bounding);
+	json_object_end(w);
+	json_member_bool(w, "privileged", posture_privileged(pos));
+	if (pos->flags & POSTURE_HOST_FOUND) {
+		json_key(w, "host_namespaces");
+		json_array_begin(w);
+		for (int ns = 0; ns < RECORD_NS_KINDS; ns++)
+			if (posture_host_ns(pos, ns))
+				json_string(w, posture_ns_name(ns));
+		json_array_end(w);
+	}
+	json_member_string(w, "seccomp", posture_seccomp_name(pos->seccomp_mode));
+	json_member_bool(w, "no_new_privs", pos->flags & POSTURE_NO_NEW_PRIVS);
+	json_object_end(w);
+}

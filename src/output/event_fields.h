@@ -8,6 +8,7 @@
 #include "common/loss.h"
 #include "enrich/enrichment.h"
 #include "lifecycle/event.h"
+#include "lifecycle/posture.h"
 #include "output/event_format.h"
 #include "output/json_writer.h"
 
@@ -64,6 +65,15 @@ void event_json_heartbeat(struct json_writer *w, const char *key, const struct h
 /* An exit's flags as members, the same names in every format: core_dumped, oom_killed,
  * entrypoint_ran (RECORD_F_CORE_DUMPED, _OOM_KILLED, not _NEVER_STARTED). */
 void event_json_exit_flags(struct json_writer *w, uint32_t flags);
+/* A capability set as an array of names, CAP_CHOWN first (lifecycle/posture.h). */
+void event_json_capabilities(struct json_writer *w, const char *key, uint64_t caps);
+/*
+ * key: what the process could do as its program started, the same in every format
+ * (docs/events.md): euid, egid, capabilities {effective, permitted, bounding}, privileged,
+ * host_namespaces (when the host's PID 1 was found), seccomp, no_new_privs. Nothing for a record
+ * without a posture.
+ */
+void event_json_posture(struct json_writer *w, const char *key, const struct record_process *p);
 /* The names a cgroup's members take: flat among others (cgroup_id, ...), or in an object of their
  * own (id, ...: an impostor's "cgroup"). */
 struct cgroup_keys {

@@ -122,6 +122,7 @@ static void encode_process(struct json_writer *w, const struct record_process *p
 	json_key(w, "args");
 	event_json_args(w, p);
 	json_member_bool(w, "args_truncated", p->hdr.flags & RECORD_F_TRUNCATED);
+	event_json_posture(w, "posture", p);
 	json_object_end(w);
 }
 

@@ -355,8 +355,10 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 	}
 	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted)
 		json_member_bool(w, "readmitted", true);
-	if (ev->process)
+	if (ev->process) {
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
+		event_json_posture(w, "posture", ev->process);
+	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_member_u64(w, "exit_signal", event_exit_signal(ev->exit_status));
 		event_json_exit_flags(w, ev->exit_flags);
