@@ -135,8 +135,8 @@ struct record_posture {
 	__u32 egid;
 	__u32 ns_inum[RECORD_NS_KINDS]; /* each namespace's inode number, as /proc/PID/ns shows */
 	__u32 host_ns;			/* bit 1 << RECORD_NS_*: the host PID 1's very namespace */
-	__u32 seccomp_mode; /* 0 disabled, 1 strict, 2 filter (SECCOMP_MODE_*) */
-	__u32 flags;	    /* POSTURE_* */
+	__u32 seccomp_mode;		/* 0 disabled, 1 strict, 2 filter (SECCOMP_MODE_*) */
+	__u32 flags;			/* POSTURE_* */
 	__u32 reserved;
 };
 
@@ -147,7 +147,7 @@ struct record_process {
 	__u32 uid;
 	__u32 gid;
 	__u32 exe_len;
-	__u32 args_len; /* bytes of args, NUL-separated argv */
+	__u32 args_len;		       /* bytes of args, NUL-separated argv */
 	struct record_posture posture; /* with RECORD_F_POSTURE */
 	char comm[COMM_LEN];
 	char parent_comm[COMM_LEN]; /* the parent's: who launched it (an exec session's runtime) */

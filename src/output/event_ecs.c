@@ -210,13 +210,15 @@ static void key_id(struct json_writer *w, const char *key, uint32_t id)
 	json_object_end(w);
 }
 
-/* The effective ids and capabilities where ECS has them (the rest: ctrwatch.posture). */
+/*
+ * The effective user and the capabilities where ECS has them (the rest, the effective group
+ * too, which ECS's process has no field for: ctrwatch.posture).
+ */
 static void encode_posture(struct json_writer *w, const struct record_process *p)
 {
 	if (!posture_known(p))
 		return;
 	key_id(w, "user", p->posture.euid);
-	key_id(w, "group", p->posture.egid);
 	json_key(w, "thread");
 	json_object_begin(w);
 	json_key(w, "capabilities");

@@ -376,6 +376,32 @@ def assert_impostor(w, cid, fake, why, timeout=10):
     return a
 
 
+def line_container_id(fmt, e):
+    """The container id a line of --format fmt names; None for a line of no container."""
+    if fmt == "ocsf":
+        if "entity" in e:
+            return e["entity"]["uid"]
+        return e.get("process", {}).get("container", {}).get("uid")
+    return e.get("container", {}).get("id")
+
+
+def line_event(fmt, e):
+    """A line's ctrwatch event name ("container_start", ...) in --format fmt."""
+    if fmt == "ecs":
+        return e["event"]["action"]
+    if fmt == "ocsf":
+        return e.get("unmapped", {}).get("ctrwatch", {}).get("event")
+    return e["event"]
+
+
+def wait_lines(w, fmt, cid, event, count=1, timeout=15):
+    """The first count lines of w (--format fmt) of container cid's event."""
+    return wait_until(lambda: (lambda got: got if len(got) >= count else None)(
+        [e for e in w.events() if line_container_id(fmt, e) == cid and
+         line_event(fmt, e) == event])[:count], timeout=timeout,
+        what=f"{count} {event} of {cid} in {fmt}")
+
+
 def remove_cgroup_tree(rel):
     """rmdir rel and its empty descendants in every hierarchy; deepest first."""
     for top in hierarchy_dirs(rel):

@@ -18,8 +18,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import (cgroup2_dir, clean_up, forge_cgroup, freeze_cgroup2, main,  # noqa: E402
-                     Ctrwatch, kubepods_cgroup, log, private_containerd, remove_cgroup_tree,
-                     wait_until)
+                     Ctrwatch, kubepods_cgroup, line_container_id, line_event, log,
+                     private_containerd, remove_cgroup_tree, wait_until)
 import schema_check  # noqa: E402
 
 FORMATS = ("ndjson", "ecs", "ocsf")
@@ -41,26 +41,23 @@ def cid(suffix):
 
 
 def ndjson_id(e):
-    return e.get("container", {}).get("id")
+    return line_container_id("ndjson", e)
 
 
 def ecs_id(e):
-    return e.get("container", {}).get("id")
+    return line_container_id("ecs", e)
 
 
 def ocsf_id(e):
-    if "entity" in e:
-        return e["entity"]["uid"]
-    return e.get("process", {}).get("container", {}).get("uid")
+    return line_container_id("ocsf", e)
 
 
 def ocsf_event(e):
-    return e.get("unmapped", {}).get("ctrwatch", {}).get("event")
+    return line_event("ocsf", e)
 
 
-ID_OF = {"ndjson": ndjson_id, "ecs": ecs_id, "ocsf": ocsf_id}
-EVENT_OF = {"ndjson": lambda e: e["event"], "ecs": lambda e: e["event"]["action"],
-            "ocsf": ocsf_event}
+ID_OF = {f: (lambda e, f=f: line_container_id(f, e)) for f in FORMATS}
+EVENT_OF = {f: (lambda e, f=f: line_event(f, e)) for f in FORMATS}
 
 
 def wait_removed(fmt, c):

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Records of layouts 2 and 3, as the programs of older ctrwatch builds wrote them, read in
+ * Records of layouts 2 to 4, as the programs of older ctrwatch builds wrote them, read in
  * today's layout. Built with the next layout (RECORDS_LAYOUT_NEXT, as `make layout-next` builds
- * ctrwatch), so that every upgrade is a real one: the header grew, every body moved, and layout
- * 2's process records lack parent_comm.
+ * ctrwatch), so that every upgrade is a real one: the header grew, every body moved, layout 2's
+ * process records lack parent_comm and layouts 2 and 3's their posture.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -13,9 +13,9 @@
 #include "kernel/records_upgrade.h"
 #include "test.h"
 
-_Static_assert(RECORDS_LAYOUT_VERSION == 4, "this test is built with RECORDS_LAYOUT_NEXT");
+_Static_assert(RECORDS_LAYOUT_VERSION == 5, "this test is built with RECORDS_LAYOUT_NEXT");
 
-/* An old record, byte by byte: the 32-byte header of layouts 2 and 3, then its body. */
+/* An old record, byte by byte: the 32-byte header of layouts 2 to 4, then its body. */
 static uint8_t old[1024];
 
 static size_t put(size_t off, const void *v, size_t n)
@@ -44,8 +44,16 @@ static size_t process_record(uint32_t layout, uint32_t type)
 	size_t off = header(type);
 
 	off = put(off, ids, sizeof(ids));
+	if (layout >= 4) {
+		/* effective, permitted, bounding; euid egid; 8 namespaces; host_ns seccomp flags */
+		uint64_t caps[3] = {1ull << 21, 3ull << 20, ~0ull >> 23};
+		uint32_t rest[14] = {1000, 1001, 41, 42, 43, 44, 45, 46, 47, 48, 0x3, 2, 0x5, 0};
+
+		off = put(off, caps, sizeof(caps));
+		off = put(off, rest, sizeof(rest));
+	}
 	off = put(off, "sh\0............", 16);
-	if (layout == 3)
+	if (layout >= 3)
 		off = put(off, "runc\0...........", 16);
 	off = put(off, "/bin/sh", 8) + 256 - 8;
 	return put(off, "sh\0-c\0x\0", 9) + 512 - 9;
@@ -99,10 +107,12 @@ int main(void)
 	const struct record_cgroup *c = (const void *)out;
 	const struct record_exit *e = (const void *)out;
 
-	for (uint32_t layout = 2; layout <= 3; layout++) {
-		SUBTEST (layout == 2 ? "layout 2: a start keeps every field; no parent_comm yet"
-				     : "layout 3: a start keeps every field, parent_comm too") {
+	for (uint32_t layout = 2; layout <= 4; layout++) {
+		SUBTEST (layout == 2   ? "layout 2: a start keeps every field; no parent_comm yet"
+			 : layout == 3 ? "layout 3: a start keeps every field, parent_comm too"
+				       : "layout 4: a start keeps every field, its posture too") {
 			size_t n = process_record(layout, RECORD_CONTAINER_START);
+			const struct record_posture *pos = &p->posture;
 
 			ASSERT_EQ(records_upgrade(layout, old, n, out, sizeof(out)), sizeof(*p));
 			check_header(&p->hdr, RECORD_CONTAINER_START);
@@ -116,9 +126,20 @@ int main(void)
 			ASSERT_STREQ(p->parent_comm, layout == 2 ? "" : "runc");
 			ASSERT_STREQ(p->exe, "/bin/sh");
 			ASSERT_TRUE(!memcmp(p->args, "sh\0-c\0x\0", 9));
+			/* the flags say whether there is one: RECORD_F_POSTURE is not set here */
+			ASSERT_EQ(pos->cap_effective, layout == 4 ? 1ull << 21 : 0);
+			ASSERT_EQ(pos->cap_permitted, layout == 4 ? 3ull << 20 : 0);
+			ASSERT_EQ(pos->cap_bounding, layout == 4 ? ~0ull >> 23 : 0);
+			ASSERT_EQ(pos->euid, layout == 4 ? 1000 : 0);
+			ASSERT_EQ(pos->egid, layout == 4 ? 1001 : 0);
+			for (int i = 0; i < RECORD_NS_KINDS; i++)
+				ASSERT_EQ(pos->ns_inum[i], layout == 4 ? 41u + i : 0);
+			ASSERT_EQ(pos->host_ns, layout == 4 ? 0x3 : 0);
+			ASSERT_EQ(pos->seccomp_mode, layout == 4 ? 2 : 0);
+			ASSERT_EQ(pos->flags, layout == 4 ? 0x5 : 0);
 		}
 		SUBTEST (layout == 2 ? "layout 2: a cgroup_mkdir keeps level, parent and path"
-				     : "layout 3: a cgroup_rmdir likewise") {
+				     : "layouts 3 and 4: a cgroup_rmdir likewise") {
 			uint32_t type = layout == 2 ? RECORD_CGROUP_MKDIR : RECORD_CGROUP_RMDIR;
 			size_t n = cgroup_record(type);
 
@@ -129,8 +150,7 @@ int main(void)
 			ASSERT_EQ(c->parent_id, 99);
 			ASSERT_STREQ(c->path, "/default/web");
 		}
-		SUBTEST (layout == 2 ? "layout 2: an exit keeps pid and wait status"
-				     : "layout 3: an exit keeps pid and wait status") {
+		SUBTEST ("an exit keeps pid and wait status") {
 			size_t n = exit_record();
 
 			ASSERT_EQ(records_upgrade(layout, old, n, out, sizeof(out)), sizeof(*e));
@@ -139,15 +159,17 @@ int main(void)
 			ASSERT_EQ(e->exit_status, 3 << 8);
 		}
 	}
-	SUBTEST ("layout 3: a freeze keeps frozen and path; layout 2 had none") {
+	SUBTEST ("layouts 3 and 4: a freeze keeps frozen and path; layout 2 had none") {
 		const struct record_freeze *f = (const void *)out;
 		size_t n = freeze_record();
 
-		ASSERT_EQ(records_upgrade(3, old, n, out, sizeof(out)), sizeof(*f));
-		check_header(&f->hdr, RECORD_CONTAINER_FREEZE);
-		ASSERT_EQ(f->frozen, 1);
-		ASSERT_EQ(f->path_len, 12);
-		ASSERT_STREQ(f->path, "/default/web");
+		for (uint32_t layout = 3; layout <= 4; layout++) {
+			ASSERT_EQ(records_upgrade(layout, old, n, out, sizeof(out)), sizeof(*f));
+			check_header(&f->hdr, RECORD_CONTAINER_FREEZE);
+			ASSERT_EQ(f->frozen, 1);
+			ASSERT_EQ(f->path_len, 12);
+			ASSERT_STREQ(f->path, "/default/web");
+		}
 		ASSERT_EQ(records_upgrade(2, old, n, out, sizeof(out)), -EINVAL);
 	}
 	SUBTEST ("a record cut short is refused, not read past its end") {
@@ -159,6 +181,9 @@ int main(void)
 		 */
 		n = process_record(2, RECORD_PROCESS_EXEC);
 		ASSERT_EQ(records_upgrade(3, old, n, out, sizeof(out)), -EINVAL);
+		/* and a layout 3 one, without its posture, read as layout 4 */
+		n = process_record(3, RECORD_PROCESS_EXEC);
+		ASSERT_EQ(records_upgrade(4, old, n, out, sizeof(out)), -EINVAL);
 	}
 	SUBTEST ("an unknown record type is refused") {
 		size_t n = header(99) + 8;
@@ -170,17 +195,18 @@ int main(void)
 
 		ASSERT_EQ(records_upgrade(2, old, n, out, 16), -ENOSPC);
 	}
-	SUBTEST ("layouts: today's passes as it is, 2 and 3 are read, others are not") {
+	SUBTEST ("layouts: today's passes as it is, 2 to 4 are read, others are not") {
 		size_t n = exit_record();
 
+		ASSERT_TRUE(records_upgrade_supported(5));
 		ASSERT_TRUE(records_upgrade_supported(4));
 		ASSERT_TRUE(records_upgrade_supported(3));
 		ASSERT_TRUE(records_upgrade_supported(2));
 		ASSERT_TRUE(!records_upgrade_supported(1));
-		ASSERT_TRUE(!records_upgrade_supported(5));
-		ASSERT_EQ(records_upgrade(4, old, n, out, sizeof(out)), n);
+		ASSERT_TRUE(!records_upgrade_supported(6));
+		ASSERT_EQ(records_upgrade(5, old, n, out, sizeof(out)), n);
 		ASSERT_TRUE(!memcmp(out, old, n));
-		ASSERT_EQ(records_upgrade(5, old, n, out, sizeof(out)), -EPROTONOSUPPORT);
+		ASSERT_EQ(records_upgrade(6, old, n, out, sizeof(out)), -EPROTONOSUPPORT);
 		ASSERT_EQ(records_upgrade(1, old, n, out, sizeof(out)), -EPROTONOSUPPORT);
 	}
 	return test_summary("records_upgrade");
