@@ -297,13 +297,14 @@ def assert_split_across(old, new, across, during):
 
 
 def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
-    """The pinned programs of this build (record layout 3) are taken over by a build of the next
+    """The pinned programs of this build (record layout 4) are taken over by a build of the next
     layout (make layout-next): it drains the old ring buffer, reading its records through
     records_upgrade.c, while its own programs already record into a ring buffer of their own.
-    Containers run across the handover and while nobody reads: each printed once, in order."""
+    Containers run across the handover and while nobody reads: each printed once, in order; a
+    start read from the old ring keeps its posture."""
     assert os.access(LAYOUT_NEXT, os.X_OK), "make layout-next first"
     old, across, during = killed_with_one_running("layout", 4)
-    assert "record layout 3" in status(), status()
+    assert "record layout 4" in status(), status()
 
     churn = Churn(ctd, f"ctrw-{os.getpid()}-layout-churn", workers=1, run_for=(0, 0))
     churn.start()
@@ -329,9 +330,15 @@ def test_a_build_of_the_next_record_layout_takes_over_without_a_gap():
             e["container"]["id"] == during][0]["exit"]["code"] == 4
     for cid in churned:
         assert lifecycle(two, cid) == LIFETIME, (cid, lifecycle(two, cid))
+    # during's start came through records_upgrade.c (layout 4 to 5), the churn's from the new
+    # programs: a posture each, the same default one
+    starts = {e["container"]["id"]: e["process"]["posture"] for e in two
+              if e["event"] == "container_start"}
+    assert starts[during]["capabilities"] == starts[churned[-1]]["capabilities"], starts
+    assert "CAP_CHOWN" in starts[during]["capabilities"]["effective"], starts[during]
     assert_seqs(one + two)
     st = status()
-    assert "record layout 4" in st and "draining" not in st, st
+    assert "record layout 5" in st and "draining" not in st, st
     assert not [f for f in os.listdir(pin) if f.startswith("events_layout")], os.listdir(pin)
     log(f"{len(churned)} containers ran across the handover; all printed once")
     assert new.stop() == 0
