@@ -6,7 +6,12 @@ with everything attached at once, so every program sees the same execs:
   - ctrwatch (no --exec) and ctrwatch --exec,
   - libbpf-tools execsnoop (sys_enter/sys_exit_execve tracepoints),
   - a bpftrace one-liner printing each exec from tracepoint:sched:sched_process_exec,
-first for host processes (the filter path), then for processes inside a container.
+first for host processes (the filter path), then for processes inside a container. Then
+ctrwatch's start path (a container's entrypoint: the record, its posture, the map's update) by
+difference: N cgroups each made, entered and left by one shell, in each of which a program runs
+either in a new mount namespace (`unshare -m /bin/true`: a start) or plainly (`/bin/true`: a
+runtime helper's exec, ignored); the same host execs around both (mkdir, rmdir), so the
+difference of their summed run time over N is what a start costs.
 usage: exec_cost.py [--execs N] [--json OUT]"""
 
 import argparse
@@ -18,8 +23,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
-from harness import (CTRWATCH, REPO, Containerd, Ctrwatch, remove_cgroup_tree,  # noqa: E402
-                     wait_until)
+from harness import (CTRWATCH, REPO, Containerd, Ctrwatch, cgroup2_dir,  # noqa: E402
+                     remove_cgroup_tree, wait_until)
 
 BUILD = os.path.join(REPO, "build", "bench")
 
@@ -86,6 +91,18 @@ def spawn_on_host(n):
                    check=True)
 
 
+def start_loop(top, n, start):
+    """n cgroups /top/c<i> (containerd's /<namespace>/<id> form: tracked at mkdir), each
+    entered by one shell that runs a program there, leaves and removes it."""
+    os.makedirs(top, exist_ok=True)
+    prog = "unshare -m /bin/true" if start else "/bin/true"
+    subprocess.run(["sh", "-c", f'home=$(sed -n "s/^0:://p" /proc/$$/cgroup); i=0; '
+                    f'while [ $i -lt {n} ]; do d={top}/c$i; mkdir $d; echo $$ > $d/cgroup.procs; '
+                    f'{prog}; echo $$ > /sys/fs/cgroup/unified$home/cgroup.procs 2>/dev/null || '
+                    f'echo $$ > /sys/fs/cgroup$home/cgroup.procs; rmdir $d; i=$((i+1)); done'],
+                   check=True, timeout=600)
+
+
 def measure(tools, workload):
     before = prog_stats()
     workload()
@@ -139,6 +156,12 @@ def main():
             cid, "/bin/sh", "-c",
             f"i=0; while [ $i -lt {args.execs} ]; do /bin/true; i=$((i+1)); done",
             check=True, timeout=600))
+        starts = max(args.execs // 10, 50)
+        top = cgroup2_dir(f"/ctrwbench{os.getpid()}")
+        plain = [t for t in tools if t.label == "ctrwatch"]
+        with_start = measure(plain, lambda: start_loop(top, starts, True))["ctrwatch"]
+        without = measure(plain, lambda: start_loop(top, starts, False))["ctrwatch"]
+        remove_cgroup_tree(f"/ctrwbench{os.getpid()}")
     finally:
         for t in tools:
             t.stop()
@@ -159,9 +182,13 @@ def main():
                      "container_ns_per_exec": round(c) if ccnt else None, "host_execs": hcnt,
                      "container_execs": ccnt})
         print(f"{t.label:28} {h:14.0f} {c:18.0f} {hcnt:>5}/{ccnt:<5}")
+    start_ns = (with_start[0] - without[0]) / starts
+    print(f"ctrwatch start path: {start_ns:.0f} ns per start ({starts} starts; runs "
+          f"{with_start[1]} with, {without[1]} without)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"execs": args.execs, "rows": rows}, f, indent=1)
+            json.dump({"execs": args.execs, "rows": rows, "start_ns": round(start_ns),
+                       "starts": starts}, f, indent=1)
 
 
 if __name__ == "__main__":
