@@ -315,6 +315,17 @@ def test_churn_with_exec_storm_keeps_every_event_and_memory_flat():
 FAKE_ENGINE = os.path.join(os.path.dirname(__file__), "fake_engine.py")
 
 
+def end_stand_in(fake, scope, w):
+    """After a stand-in Podman's test: its libpod scope, the ctrwatch that asked it (if it
+    started) and the stand-in itself, gone."""
+    if os.path.isdir(scope):
+        os.rmdir(scope)
+    if w:
+        w.stop()
+    fake.kill()
+    fake.wait()
+
+
 def test_a_slow_or_hung_engine_costs_only_its_own_containers():
     """Podman's socket is served by a stand-in that accepts and never answers, then by one that
     answers each call after 2 s (a socket-activated service starting). A container containerd
@@ -346,14 +357,9 @@ def test_a_slow_or_hung_engine_costs_only_its_own_containers():
             for e in lines:
                 assert e["enrichment"] == "complete", e
         finally:
-            if os.path.isdir(scope):
-                os.rmdir(scope)
             ctd.kill(early)
             ctd.remove(early)
-            if w:
-                w.stop()
-            fake.kill()
-            fake.wait()
+            end_stand_in(fake, scope, w)
     if made_slice:
         remove_cgroup_tree("/machine.slice")
 
@@ -399,12 +405,7 @@ def test_only_an_engine_that_answered_last_is_asked_twice():
                 assert create["container"]["name"] == "woken", create
             assert len(lists) == asked, lists
         finally:
-            if os.path.isdir(scope):
-                os.rmdir(scope)
-            if w:
-                w.stop()
-            fake.kill()
-            fake.wait()
+            end_stand_in(fake, scope, w)
     if made_slice:
         remove_cgroup_tree("/machine.slice")
 
