@@ -362,6 +362,22 @@ static int submit(struct grpc_unary_channel *ch, struct grpc_stream *s, const ch
 
 enum exchange_end { EXCHANGE_DONE, EXCHANGE_TIMEOUT, EXCHANGE_BROKEN };
 
+/*
+ * A write failed: the peer closed while we still had something to say (a SETTINGS ack, our
+ * request's body). What it sent before closing is in the socket still and may say why: a
+ * GOAWAY that never took our stream makes the call one to make again, not a failure. Read it
+ * before the connection is called broken (seen under emulation: the ack's EPIPE came first).
+ */
+static void take_what_the_peer_sent(struct grpc_unary_channel *ch)
+{
+	uint8_t buf[16384];
+	ssize_t n;
+
+	while ((n = recv(ch->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		if (nghttp2_session_mem_recv(ch->session, buf, (size_t)n) < 0)
+			return;
+}
+
 /* Sends and receives until the stream closes, the deadline passes or the connection breaks. */
 static enum exchange_end exchange(struct grpc_unary_channel *ch, struct grpc_stream *s,
 				  int64_t deadline)
@@ -373,8 +389,10 @@ static enum exchange_end exchange(struct grpc_unary_channel *ch, struct grpc_str
 		int64_t left;
 		ssize_t n;
 
-		if (nghttp2_session_send(ch->session))
+		if (nghttp2_session_send(ch->session)) {
+			take_what_the_peer_sent(ch);
 			return EXCHANGE_BROKEN;
+		}
 		if (s->closed)
 			return EXCHANGE_DONE;
 		if (!nghttp2_session_want_read(ch->session) &&
