@@ -9,7 +9,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import main, private_containerd, Ctrwatch, log, wait_lines  # noqa: E402
+from harness import (main, private_containerd, Ctrwatch, log, remove_cgroup_tree,  # noqa: E402
+                     wait_lines)
 
 # runc's default set (containerd's oci.WithDefaultSpec): what a plain container holds
 DEFAULT_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
@@ -134,6 +135,7 @@ def teardown():
         w.stop()
     if ctd:
         ctd.cleanup()
+        remove_cgroup_tree(f"/{ctd.namespace}")
 
 
 if __name__ == "__main__":
