@@ -96,11 +96,11 @@ def start_loop(top, n, start):
     entered by one shell that runs a program there, leaves and removes it."""
     os.makedirs(top, exist_ok=True)
     prog = "unshare -m /bin/true" if start else "/bin/true"
-    subprocess.run(["sh", "-c", f'home=$(sed -n "s/^0:://p" /proc/$$/cgroup); i=0; '
-                    f'while [ $i -lt {n} ]; do d={top}/c$i; mkdir $d; echo $$ > $d/cgroup.procs; '
-                    f'{prog}; echo $$ > /sys/fs/cgroup/unified$home/cgroup.procs 2>/dev/null || '
-                    f'echo $$ > /sys/fs/cgroup$home/cgroup.procs; rmdir $d; i=$((i+1)); done'],
-                   check=True, timeout=600)
+    with open("/proc/self/cgroup") as f:  # the shell's, as it starts: where it goes back to
+        home = cgroup2_dir([line[3:].strip() for line in f if line.startswith("0::")][0])
+    subprocess.run(["sh", "-c", f'i=0; while [ $i -lt {n} ]; do d={top}/c$i; mkdir $d; '
+                    f'echo $$ > $d/cgroup.procs; {prog}; echo $$ > {home}/cgroup.procs; '
+                    f'rmdir $d; i=$((i+1)); done'], check=True, timeout=600)
 
 
 def measure(tools, workload):

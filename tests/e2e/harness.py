@@ -3,6 +3,7 @@
 processes whose JSON lines the tests read. Touches nothing of the host's own containerd: own root,
 state, socket and config under one temp dir, and a containerd namespace unique to this run."""
 
+import contextlib
 import glob
 import json
 import urllib.request
@@ -333,6 +334,29 @@ def delegate_cgroup(rel, uid):
     return d
 
 
+NOBODYS_SUBTREE = "/user.slice/user-65534.slice/user@65534.service"
+
+
+@contextlib.contextmanager
+def nobodys_subtree():
+    """The subtree systemd would delegate to nobody (user@65534.service), for forge_cgroup();
+    on leaving, what of it was made here is removed (all of /user.slice if there was none)."""
+    made = not os.path.isdir(cgroup2_dir("/user.slice"))
+    try:
+        yield NOBODYS_SUBTREE
+    finally:
+        remove_cgroup_tree("/user.slice" if made else NOBODYS_SUBTREE)
+
+
+def unshare_in_each(dirs):
+    """One root shell enters each cgroup of dirs in turn and runs a program there in a new
+    mount namespace (`unshare -m /bin/true`): a start in each, as a container's entrypoint
+    makes one."""
+    subprocess.run(["sh", "-c", 'for d in "$@"; do echo $$ > "$d/cgroup.procs" && '
+                    'unshare -m /bin/true || exit 1; done', "sh", *dirs], check=True,
+                   timeout=300)
+
+
 def forge_cgroup(delegated, fake, uid=65534):
     """An unprivileged user (uid) in the subtree delegated to it makes the cgroup fake (a path
     under delegated), moves itself in, runs a program in new namespaces (what a container's
@@ -396,10 +420,11 @@ def line_event(fmt, e):
 
 def wait_lines(w, fmt, cid, event, count=1, timeout=15):
     """The first count lines of w (--format fmt) of container cid's event."""
-    return wait_until(lambda: (lambda got: got if len(got) >= count else None)(
-        [e for e in w.events() if line_container_id(fmt, e) == cid and
-         line_event(fmt, e) == event])[:count], timeout=timeout,
-        what=f"{count} {event} of {cid} in {fmt}")
+    def enough():
+        got = [e for e in w.events()
+               if line_container_id(fmt, e) == cid and line_event(fmt, e) == event]
+        return got[:count] if len(got) >= count else None
+    return wait_until(enough, timeout=timeout, what=f"{count} {event} of {cid} in {fmt}")
 
 
 def remove_cgroup_tree(rel):

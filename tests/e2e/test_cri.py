@@ -28,7 +28,7 @@ except ImportError:
 
 sys.path.insert(0, HERE)
 from harness import (Containerd, Ctrwatch, assert_impostor, cgroup2_dir, forge_cgroup, log,  # noqa: E402
-                     remove_cgroup_tree, wait_until)
+                     nobodys_subtree, remove_cgroup_tree, wait_until)
 
 GEN = os.path.join(REPO, "build", "e2e", "gen")
 os.environ["CRI_GEN"] = GEN
@@ -184,23 +184,21 @@ def test_a_cgroup_named_like_a_cri_container_is_not_that_container():
     none of C's identity."""
     uid = str(uuid.uuid4())
     sandbox, config = run_pod("victim", uid)
-    delegated = "/user.slice/user-65534.slice/user@65534.service"
-    made = not os.path.isdir(cgroup2_dir("/user.slice"))
-    try:
-        cid = cri.create_container(sandbox, config, "app", IMAGE, ["/bin/sleep", "60"])
-        cri.start(cid)
-        watcher.wait_for(cid, "container_start", timeout=30)
-        fake = f"{delegated}/app.slice/kubepods/besteffort/pod{uid}/{cid}"
-        forge_cgroup(delegated, fake)
-        assert_impostor(watcher, cid, fake,
-                        f"crio has container {cid[:12]} with its cgroup at {pod_cgroup(uid)}/{cid}")
-        real = [e["event"] for e in watcher.for_container(cid)
-                if e["container"]["cgroup_path"] == f"{pod_cgroup(uid)}/{cid}"]
-        assert real == ["container_create", "container_start"], real
-    finally:
-        cri.stop_pod(sandbox)
-        cri.remove_pod(sandbox)
-        remove_cgroup_tree("/user.slice" if made else delegated)
+    with nobodys_subtree() as delegated:
+        try:
+            cid = cri.create_container(sandbox, config, "app", IMAGE, ["/bin/sleep", "60"])
+            cri.start(cid)
+            watcher.wait_for(cid, "container_start", timeout=30)
+            fake = f"{delegated}/app.slice/kubepods/besteffort/pod{uid}/{cid}"
+            forge_cgroup(delegated, fake)
+            assert_impostor(watcher, cid, fake, f"crio has container {cid[:12]} with its "
+                            f"cgroup at {pod_cgroup(uid)}/{cid}")
+            real = [e["event"] for e in watcher.for_container(cid)
+                    if e["container"]["cgroup_path"] == f"{pod_cgroup(uid)}/{cid}"]
+            assert real == ["container_create", "container_start"], real
+        finally:
+            cri.stop_pod(sandbox)
+            cri.remove_pod(sandbox)
 
 
 def test_a_cri_client_without_the_kubelets_habits_is_followed_by_the_runtimes_record():

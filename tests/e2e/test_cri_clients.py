@@ -21,7 +21,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 GIVEN_GEN = os.environ.get("CRI_GEN")
 sys.path.insert(0, HERE)
 from harness import (Ctrwatch, EventStream, assert_impostor, cgroup2_dir,  # noqa: E402
-                     forge_cgroup, log, remove_cgroup_tree, wait_until)
+                     forge_cgroup, log, nobodys_subtree, wait_until)
 # test_cri runs this under Debian's python3 when another comes first (its grpcio), or fails
 from test_cri import GEN as HOST_GEN, IMAGE, start_cri_containerd  # noqa: E402
 
@@ -157,22 +157,20 @@ def test_a_relative_cgroups_path_is_proven_under_containerds_own_cgroup():
     directory's parent: one cgroup_impostor alert, none of C's identity on it; C's own lines
     stay complete."""
     sandbox, config = run_pod("victim", "/test.slice")
-    delegated = "/user.slice/user-65534.slice/user@65534.service"
-    made = not os.path.isdir(cgroup2_dir("/user.slice"))
-    try:
-        cid = create(sandbox, config, "app", ["/bin/sleep", "60"])
-        cri.start(cid)
-        watcher.wait_for(cid, "container_start", timeout=30)
-        fake = f"{delegated}/app.slice/test.slice:cri-containerd:{cid}"
-        forge_cgroup(delegated, fake)
-        assert_impostor(watcher, cid, fake, f"has container {cid[:12]} with its cgroup at "
-                        f"test.slice:cri-containerd:{cid}")
-        real = [e for e in watcher.for_container(cid)]
-        assert [e["event"] for e in real] == ["container_create", "container_start"], real
-        assert all(e["enrichment"] == "complete" for e in real), real
-    finally:
-        end_pod(sandbox)
-        remove_cgroup_tree("/user.slice" if made else delegated)
+    with nobodys_subtree() as delegated:
+        try:
+            cid = create(sandbox, config, "app", ["/bin/sleep", "60"])
+            cri.start(cid)
+            watcher.wait_for(cid, "container_start", timeout=30)
+            fake = f"{delegated}/app.slice/test.slice:cri-containerd:{cid}"
+            forge_cgroup(delegated, fake)
+            assert_impostor(watcher, cid, fake, f"has container {cid[:12]} with its cgroup at "
+                            f"test.slice:cri-containerd:{cid}")
+            real = [e for e in watcher.for_container(cid)]
+            assert [e["event"] for e in real] == ["container_create", "container_start"], real
+            assert all(e["enrichment"] == "complete" for e in real), real
+        finally:
+            end_pod(sandbox)
 
 
 def test_no_parent_and_no_kubelet_labels():

@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (clean_up, main, private_containerd, CTRWATCH, Ctrwatch, ensure_bpffs,  # noqa: E402
                      free_port, hierarchy_dirs, log, remove_cgroup_tree, scrape,
-                     wait_until)
+                     unshare_in_each, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 FLOOD = int(os.environ.get("CTRWATCH_FLOOD", "100000"))
@@ -175,10 +175,7 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
         for i in range(400):  # 64K holds ~220 cgroup records; 3/4 of it ~170
             os.mkdir(os.path.join(parent, f"c{i}"))
         ctd.run(cid, "/bin/sh", "-c", "sleep 60", detach=True, check=True)
-        subprocess.run(["sh", "-c", 'for d in "$@"; do echo $$ > "$d/cgroup.procs" && '
-                        'unshare -m /bin/true || exit 1; done', "sh",
-                        *[os.path.join(parent, f"c{i}") for i in range(250, 400)]],
-                       check=True, timeout=120)
+        unshare_in_each([os.path.join(parent, f"c{i}") for i in range(250, 400)])
         ctd.kill(cid)
         wait_until(lambda: [t for t in ctd.ctr("task", "ls").stdout.decode().splitlines()
                             if t.startswith(cid + " ") and "STOPPED" in t], what="its exit")

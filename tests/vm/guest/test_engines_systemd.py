@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, "/repo/tests/e2e")
 from harness import (Ctrwatch, assert_impostor, forge_cgroup, log,  # noqa: E402
-                     remove_cgroup_tree, run_tests, wait_until)
+                     nobodys_subtree, run_tests, wait_until)
 
 OCI = "/repo/build/vm/images/busybox.tar"
 IMAGE = "docker.io/ctrwatch/busybox:test"
@@ -113,43 +113,44 @@ def test_scopes_named_like_engine_containers_under_systemd_are_not_them():
     Podman's to say (asked of nobody's own socket, which does not exist): its lines say whose
     cgroup it is and carry none of the real container's name or image. The real containers'
     lines stay their own (the host suite forges these names only against cgroupfs engines)."""
-    delegated = "/user.slice/user-65534.slice/user@65534.service"
     names = {"docker": f"ctrw-dk-victim-{os.getpid()}", "podman": f"ctrw-pm-victim-{os.getpid()}"}
-    try:
-        for engine, scope, image in (("docker", "docker", DOCKER_IMAGE),
-                                     ("podman", "libpod", IMAGE)):
-            cname = names[engine]
-            run(engine, "run", "-d", "--network", "none", "--name", cname, image, "sleep", "300")
-            cid = run(engine, "inspect", "-f", "{{.Id}}", cname).stdout.strip()
-            watcher.wait_for(cid, "container_start", timeout=120)
-            fake = f"{delegated}/app.slice/{scope}-{cid}.scope"
-            forge_cgroup(delegated, fake)
-            if engine == "docker":
-                assert_impostor(watcher, cid, fake, f"docker has container {cid[:12]}",
-                                timeout=120)
-            else:
-                wait_until(lambda: [e for e in watcher.for_container(cid)
-                                    if e["container"]["cgroup_path"] == fake and
-                                    e["event"] == "container_remove"], timeout=120,
-                           what="the forged libpod scope's remove")
-                forged = [e for e in watcher.for_container(cid)
-                          if e["container"]["cgroup_path"] == fake]
-                log("the forged libpod scope: " + ", ".join(
-                    f'{e["event"]} {e["enrichment"]} {e.get("enrichment_error", "")}'
-                    for e in forged))
-                for e in forged:
-                    c = e["container"]
-                    assert c["cgroup_owner_uid"] == 65534 and e["enrichment"] != "complete", e
-                    assert "name" not in c and "image" not in c, e
-            real = [e for e in watcher.for_container(cid)
-                    if e["container"]["cgroup_path"] != fake]
-            assert [e["event"] for e in real] == ["container_create", "container_start"], real
-            assert real[1]["container"]["name"] == cname, real
-            assert real[1]["container"]["cgroup_path"].endswith(f"/{scope}-{cid}.scope"), real
-    finally:
-        for engine, cname in names.items():
-            run(engine, "rm", "-f", cname, check=False)
-        remove_cgroup_tree(delegated)
+    with nobodys_subtree() as delegated:
+        try:
+            forge_scope_of("docker", names["docker"], DOCKER_IMAGE, "docker", delegated)
+            forge_scope_of("podman", names["podman"], IMAGE, "libpod", delegated)
+        finally:
+            for engine, cname in names.items():
+                run(engine, "rm", "-f", cname, check=False)
+
+
+def forge_scope_of(engine, cname, image, scope, delegated):
+    """A running container cname of engine; nobody forges <scope>-<id>.scope of it in
+    delegated. Docker's is one alert; a libpod scope there is nobody's own rootless Podman's
+    to say: lines that say whose cgroup it is, with none of cname's identity. cname's own
+    lines stay its own."""
+    run(engine, "run", "-d", "--network", "none", "--name", cname, image, "sleep", "300")
+    cid = run(engine, "inspect", "-f", "{{.Id}}", cname).stdout.strip()
+    watcher.wait_for(cid, "container_start", timeout=120)
+    fake = f"{delegated}/app.slice/{scope}-{cid}.scope"
+    forge_cgroup(delegated, fake)
+    if engine == "docker":
+        assert_impostor(watcher, cid, fake, f"docker has container {cid[:12]}", timeout=120)
+    else:
+        wait_until(lambda: [e for e in watcher.for_container(cid)
+                            if e["container"]["cgroup_path"] == fake and
+                            e["event"] == "container_remove"], timeout=120,
+                   what="the forged libpod scope's remove")
+        forged = [e for e in watcher.for_container(cid) if e["container"]["cgroup_path"] == fake]
+        log("the forged libpod scope: " + ", ".join(
+            f'{e["event"]} {e["enrichment"]} {e.get("enrichment_error", "")}' for e in forged))
+        for e in forged:
+            c = e["container"]
+            assert c["cgroup_owner_uid"] == 65534 and e["enrichment"] != "complete", e
+            assert "name" not in c and "image" not in c, e
+    real = [e for e in watcher.for_container(cid) if e["container"]["cgroup_path"] != fake]
+    assert [e["event"] for e in real] == ["container_create", "container_start"], real
+    assert real[1]["container"]["name"] == cname, real
+    assert real[1]["container"]["cgroup_path"].endswith(f"/{scope}-{cid}.scope"), real
 
 
 def test_a_socket_activated_podman_is_woken_by_the_lookup():

@@ -21,8 +21,8 @@ if ARM64:
     os.environ.setdefault("CTRWATCH_BIN", "/repo/build/arm64/ctrwatch")
 sys.path.insert(0, "/repo/tests/e2e")
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (main, CTRWATCH, Ctrwatch, assert_impostor, cgroup2_dir,  # noqa: E402
-                     forge_cgroup, log, remove_cgroup_tree, wait_until)
+from harness import (main, CTRWATCH, Ctrwatch, assert_impostor, forge_cgroup,  # noqa: E402
+                     log, nobodys_subtree, wait_until)
 from cri import Cri, pb  # noqa: E402
 
 IMAGES = "/repo/build/vm/images-arm64" if ARM64 else "/repo/build/vm/images"
@@ -269,24 +269,22 @@ def test_an_impostor_of_a_cri_containers_scope_is_one_alert():
     in new namespaces there: one cgroup_impostor alert, and no line of that cgroup carries the
     container's id (the host suite forges this name only under cgroupfs)."""
     sandbox, config, _ = cri.run_pod("impostee")
-    delegated = "/user.slice/user-65534.slice/user@65534.service"
-    made = not os.path.isdir(cgroup2_dir("/user.slice"))
-    try:
-        cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sleep", "600"])
-        cri.start(cid)
-        default.wait_for(cid, "container_start", timeout=60)
-        fake = f"{delegated}/app.slice/cri-containerd-{cid}.scope"
-        forge_cgroup(delegated, fake)
-        assert_impostor(default, cid, fake,
-                        f"containerd namespace k8s.io has container {cid[:12]} with its cgroup "
-                        f"at kubepods-besteffort-pod")
-        real = [e["event"] for e in default.for_container(cid)
-                if e["container"]["cgroup_path"] != fake]
-        assert real == ["container_create", "container_start"], real
-    finally:
-        cri.stop_pod(sandbox)
-        cri.remove_pod(sandbox)
-        remove_cgroup_tree("/user.slice" if made else delegated)
+    with nobodys_subtree() as delegated:
+        try:
+            cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sleep", "600"])
+            cri.start(cid)
+            default.wait_for(cid, "container_start", timeout=60)
+            fake = f"{delegated}/app.slice/cri-containerd-{cid}.scope"
+            forge_cgroup(delegated, fake)
+            assert_impostor(default, cid, fake,
+                            f"containerd namespace k8s.io has container {cid[:12]} with its "
+                            f"cgroup at kubepods-besteffort-pod")
+            real = [e["event"] for e in default.for_container(cid)
+                    if e["container"]["cgroup_path"] != fake]
+            assert real == ["container_create", "container_start"], real
+        finally:
+            cri.stop_pod(sandbox)
+            cri.remove_pod(sandbox)
 
 
 def test_oom_kill_through_cri():
