@@ -204,8 +204,8 @@ static int check_environment(const struct options *opts, struct cgroup_hierarchy
 	/* where no host PID 1 is found, "privileged" is holding all the running kernel knows */
 	err = posture_read_cap_last("/proc/sys/kernel/cap_last_cap");
 	if (err)
-		log_warn("cannot read /proc/sys/kernel/cap_last_cap (%s): without the host's PID 1, "
-			 "\"privileged\" means holding capabilities 0 to %u",
+		log_warn("cannot read /proc/sys/kernel/cap_last_cap (%s): without the host's "
+			 "PID 1, \"privileged\" means holding capabilities 0 to %u",
 			 strerror(-err), posture_cap_last());
 	err = cgroup_hierarchy_find(opts->hierarchy, h);
 	if (err)
