@@ -28,7 +28,7 @@ PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/outp
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
 	src/kernel/records_upgrade.c src/metrics/metrics.c src/metrics/metrics_address.c src/metrics/http_request.c \
 	src/enrich/container_meta.c src/enrich/lookup.c src/enrich/user_socket.c src/enrich/user_lane.c \
-	src/enrich/runtime_cgroup.c \
+	src/enrich/runtime_cgroup.c src/enrich/declared.c \
 	src/cli.c \
 	src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)
@@ -101,18 +101,19 @@ layout-next:
 TEST_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all -Itests/unit
 # The containerd reply decoder needs protobuf-c and jansson (never gRPC).
-UNIT_LIBS_test_containerd_decode := src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
+UNIT_LIBS_test_containerd_decode := src/enrich/containerd_decode.c src/enrich/declared_decode.c src/enrich/json_text.c $(OUT)/proto/containerd.pb-c.c \
 	-lprotobuf-c -ljansson
 # The gRPC framing against a scripted HTTP/2 server (nghttp2's server side, in a thread).
 UNIT_LIBS_test_grpc_unary := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 # HTTP on a unix socket against a scripted server in a thread; the engines' JSON replies.
 UNIT_LIBS_test_http_unix := src/enrich/http_unix.c -lhttp_parser -lpthread
-UNIT_LIBS_test_engine_decode := src/enrich/engine_decode.c -ljansson
+UNIT_LIBS_test_declared := src/enrich/declared_decode.c src/enrich/json_text.c -ljansson
+UNIT_LIBS_test_engine_decode := src/enrich/engine_decode.c src/enrich/declared_decode.c src/enrich/json_text.c -ljansson
 # The users' engines' table (clients are made, never called).
 UNIT_LIBS_test_user_engines := src/enrich/user_engines.c src/enrich/engine_client.c \
-	src/enrich/engine_decode.c src/enrich/http_unix.c -lhttp_parser -ljansson
+	src/enrich/engine_decode.c src/enrich/declared_decode.c src/enrich/json_text.c src/enrich/http_unix.c -lhttp_parser -ljansson
 # A CRI runtime's replies, packed by protobuf-c in the test.
-UNIT_LIBS_test_cri_decode := src/enrich/cri_decode.c $(OUT)/proto/cri.pb-c.c -lprotobuf-c -ljansson
+UNIT_LIBS_test_cri_decode := src/enrich/cri_decode.c src/enrich/declared_decode.c src/enrich/json_text.c $(OUT)/proto/cri.pb-c.c -lprotobuf-c -ljansson
 # The readmission gate's reasons, timed without a map (the map calls need libbpf to link).
 UNIT_LIBS_test_readmit_gate := src/kernel/readmit_gate.c -lbpf
 UNIT_LIBS_test_creator_quota := src/kernel/creator_quota.c -lbpf
@@ -121,7 +122,7 @@ UNIT_LIBS_test_records_upgrade := -DRECORDS_LAYOUT_NEXT
 $(OUT)/tests/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/test.h $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/grpc_unary.c src/enrich/http_unix.c \
 		src/enrich/engine_decode.c src/kernel/readmit_gate.c src/kernel/creator_quota.c \
-		src/enrich/cri_decode.c \
+		src/enrich/cri_decode.c src/enrich/declared_decode.c src/enrich/json_text.c \
 		src/enrich/user_engines.c src/enrich/engine_client.c | $(OUT)/tests
 	$(CC) $(TEST_CFLAGS) $< $(PURE_SRCS) $(UNIT_LIBS_$*) -o $@
 
@@ -143,16 +144,16 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fu
 FUZZ_CHECKS := tests/fuzz/check_line.c tests/fuzz/check_formats.c
 FUZZ_LIBS_fuzz_records := $(FUZZ_CHECKS) -ljansson
 FUZZ_LIBS_fuzz_engine_reply := $(FUZZ_CHECKS) src/enrich/http_unix.c \
-	src/enrich/engine_decode.c -lhttp_parser -ljansson
+	src/enrich/engine_decode.c src/enrich/declared_decode.c src/enrich/json_text.c -lhttp_parser -ljansson
 # The gRPC framing: a server thread on a unix socket sends the input back to one call.
 FUZZ_LIBS_fuzz_grpc_reply := src/enrich/grpc_unary.c -lnghttp2 -lpthread
 FUZZ_LIBS_fuzz_containerd_reply := $(FUZZ_CHECKS) src/enrich/containerd_decode.c $(OUT)/proto/containerd.pb-c.c \
-	-lprotobuf-c -ljansson
+	src/enrich/declared_decode.c src/enrich/json_text.c 	-lprotobuf-c -ljansson
 FUZZ_LIBS_fuzz_cri_reply := $(FUZZ_CHECKS) src/enrich/cri_decode.c $(OUT)/proto/cri.pb-c.c \
-	-lprotobuf-c -ljansson
+	src/enrich/declared_decode.c src/enrich/json_text.c 	-lprotobuf-c -ljansson
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_CHECKS) $(PURE_SRCS) $(HDRS) $(PROTO_H) \
 		src/enrich/containerd_decode.c src/enrich/http_unix.c src/enrich/engine_decode.c \
-		src/enrich/grpc_unary.c src/enrich/cri_decode.c
+		src/enrich/grpc_unary.c src/enrich/cri_decode.c src/enrich/declared_decode.c src/enrich/json_text.c
 	mkdir -p $(OUT)/fuzz
 	$(CLANG) -g -O1 -std=gnu11 -Ulinux -Iinclude -Isrc -I$(OUT) -fsanitize=fuzzer,address,undefined \
 		$< $(PURE_SRCS) $(FUZZ_LIBS_$*) -o $@

@@ -207,6 +207,12 @@ static int check_environment(const struct options *opts, struct cgroup_hierarchy
 		log_warn("cannot read /proc/sys/kernel/cap_last_cap (%s): without the host's "
 			 "PID 1, \"privileged\" means holding capabilities 0 to %u",
 			 strerror(-err), posture_cap_last());
+	/* an engine's declaration is privileged when it grants all the host may (declared.h) */
+	err = posture_read_grantable("/proc/1/status");
+	if (err)
+		log_warn("cannot read the host's PID 1's bounding set from /proc/1/status (%s): a "
+			 "declaration is privileged when it grants capabilities 0 to %u",
+			 strerror(-err), posture_cap_last());
 	err = cgroup_hierarchy_find(opts->hierarchy, h);
 	if (err)
 		log_error("no %s hierarchy is mounted", opts->hierarchy == CGROUP_HIERARCHY_CGROUP2

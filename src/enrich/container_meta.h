@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enrich/declared.h"
+
 /*
  * Labels kept per container: a container's labels are its user's, and every line of it carries
  * them. Past either bound the rest are left out and labels_truncated says so.
@@ -36,6 +38,7 @@ struct container_meta {
 	char *pod_namespace;
 	char *pod_uid;
 	bool sandbox; /* a CRI runtime's pod sandbox (its PodSandboxStatus answered for it) */
+	struct container_declared declared; /* what the engine declared it may do */
 };
 
 void container_meta_free(struct container_meta *m);

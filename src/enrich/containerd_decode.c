@@ -10,6 +10,7 @@
 
 #include "enrich/containerd_client.h"
 #include "enrich/containerd_decode.h"
+#include "enrich/declared_decode.h"
 #include "proto/containerd.pb-c.h"
 
 /*
@@ -46,8 +47,9 @@ static int apply_cri_annotations(json_t *annotations, struct container_meta *m)
 }
 
 /*
- * From the OCI spec, which containerd stores as JSON in an Any: linux.cgroupsPath, and the CRI
- * plugin's annotations (applied over what the labels said).
+ * From the OCI spec, which containerd stores as JSON in an Any: linux.cgroupsPath, the CRI
+ * plugin's annotations (applied over what the labels said), and what the spec lets the container
+ * do (declared_decode.h).
  */
 static int apply_spec(const Ctrwatch__Containerd__Any *spec, struct container_meta *m)
 {
@@ -64,6 +66,8 @@ static int apply_spec(const Ctrwatch__Containerd__Any *spec, struct container_me
 	}
 	if (!err)
 		err = apply_cri_annotations(json_object_get(root, "annotations"), m);
+	if (!err)
+		err = declared_from_oci_spec(root, &m->declared);
 	json_decref(root);
 	return err;
 }

@@ -8,12 +8,17 @@
 #include <jansson.h>
 
 #include "enrich/cri_decode.h"
+#include "enrich/declared_decode.h"
 #include "proto/cri.pb-c.h"
 
-/* What a runtime's verbose info["info"] JSON says: its spec's cgroupsPath, its sandbox's id. */
+/*
+ * What a runtime's verbose info["info"] JSON says: its spec's cgroupsPath, its sandbox's id, and
+ * what its spec lets it do.
+ */
 struct verbose_info {
 	char *cgroups_path;
 	char *sandbox_id;
+	struct container_declared declared;
 };
 
 static char *dup_json_string(json_t *v)
@@ -21,34 +26,57 @@ static char *dup_json_string(json_t *v)
 	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
 }
 
+/*
+ * Privileged as the runtime recorded the kubelet's request: CRI-O's info.privileged,
+ * containerd's CRI's info.config.linux.security_context.privileged (its sandbox's:
+ * info.config.linux.security_context.privileged too). The spec's word stands without it.
+ */
+static void cri_privileged(json_t *root, struct container_declared *d)
+{
+	json_t *p = json_object_get(root, "privileged");
+
+	if (!json_is_boolean(p))
+		p = json_object_get(
+		    json_object_get(json_object_get(json_object_get(root, "config"), "linux"),
+				    "security_context"),
+		    "privileged");
+	if (json_is_boolean(p) && d->known)
+		d->privileged = json_is_true(p) ? DECLARED_YES : DECLARED_NO;
+}
+
 /* The verbose info["info"] JSON (NULL: not verbose, or no such entry). */
-static void parse_info(const char *json, struct verbose_info *out)
+static int parse_info(const char *json, struct verbose_info *out)
 {
 	json_t *root;
+	int rc;
 
 	if (!json)
-		return;
+		return 0;
 	root = json_loads(json, 0, NULL);
 	/* containerd's CRI and CRI-O both name them so (crictl inspect reads the same) */
 	out->cgroups_path = dup_json_string(json_object_get(
 	    json_object_get(json_object_get(root, "runtimeSpec"), "linux"), "cgroupsPath"));
 	out->sandbox_id = dup_json_string(json_object_get(root, "sandboxID"));
+	rc = declared_from_oci_spec(json_object_get(root, "runtimeSpec"), &out->declared);
+	if (!rc)
+		cri_privileged(root, &out->declared);
 	json_decref(root);
+	return rc;
 }
 
 /*
  * A verbose reply's info["info"], parsed into out. info is a map: of an "info" entry given twice
  * the last counts. Both replies carry it as an entry type of their own, alike in shape: hence a
- * macro, not a function.
+ * macro, not a function. rc_: 0 or -ENOMEM.
  */
-#define PARSE_VERBOSE_INFO(resp, out)                                                              \
+#define PARSE_VERBOSE_INFO(resp, out, rc_)                                                         \
 	do {                                                                                       \
 		const char *json_ = NULL;                                                          \
                                                                                                    \
 		for (size_t i_ = 0; i_ < (resp)->n_info; i_++)                                     \
 			if ((resp)->info[i_]->key && !strcmp((resp)->info[i_]->key, "info"))       \
 				json_ = (resp)->info[i_]->value;                                   \
-		parse_info(json_, (out));                                                          \
+		rc_ = parse_info(json_, (out));                                                    \
 	} while (0)
 
 /* "repo@sha256:…" or a bare "sha256:…" (an image id where the image has no repo digest). */
@@ -82,9 +110,12 @@ static int fill_container(const Runtime__V1__ContainerStatusResponse *resp,
 	struct verbose_info info = {0};
 	int rc;
 
-	PARSE_VERBOSE_INFO(resp, &info);
+	PARSE_VERBOSE_INFO(resp, &info, rc);
 	m->cgroups_path = info.cgroups_path;
 	*sandbox_id = info.sandbox_id;
+	m->declared = info.declared;
+	if (rc)
+		return rc;
 	m->name = st->metadata ? dup_nonempty(st->metadata->name) : NULL;
 	m->image = st->image ? dup_nonempty(st->image->image) : NULL;
 	m->image_digest = digest_of(st->image_ref);
@@ -159,9 +190,12 @@ static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp, struc
 	struct verbose_info info = {0};
 	int rc;
 
-	PARSE_VERBOSE_INFO(resp, &info);
+	PARSE_VERBOSE_INFO(resp, &info, rc);
 	free(info.sandbox_id);
 	m->cgroups_path = info.cgroups_path;
+	m->declared = info.declared;
+	if (rc)
+		return rc;
 	m->sandbox = true;
 	if (st->created_at > 0)
 		m->created_ns = (uint64_t)st->created_at;

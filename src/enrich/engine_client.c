@@ -276,9 +276,12 @@ static char *cgroups_path(const struct engine_client *c, const char *id, const c
 	return placed;
 }
 
-/* The container's own cgroup parent, from its inspect (which waits while a start holds it). */
-static int cgroup_parent(struct engine_client *c, const char *id, char **parent, char *err)
+/* The container's inspect: its cgroup parent and what the engine declared it may do. */
+static int inspect(struct engine_client *c, const char *id, char **parent,
+		   struct container_declared *d, char *err)
 {
+	enum declared_engine engine =
+	    strcmp(c->engine, "podman") ? DECLARED_ENGINE_OCI : DECLARED_ENGINE_PODMAN;
 	struct http_reply reply;
 	char target[160];
 	int rc;
@@ -288,7 +291,7 @@ static int cgroup_parent(struct engine_client *c, const char *id, char **parent,
 	rc = get(c, "inspect", target, &reply, err);
 	if (rc)
 		return rc;
-	rc = engine_decode_cgroup_parent(reply.body, reply.len, id, parent);
+	rc = engine_decode_inspect(reply.body, reply.len, id, engine, parent, d);
 	http_reply_free(&reply);
 	if (rc)
 		snprintf(err, ENGINE_ERROR_MAX, "%s inspect: %s", c->engine,
@@ -297,9 +300,11 @@ static int cgroup_parent(struct engine_client *c, const char *id, char **parent,
 }
 
 /*
- * Where the engine says the container's cgroup is, into m->cgroups_path: the default for its
- * driver when that is cgroup_path (no inspect: a start holds the container's lock), else what
- * its inspect's cgroup parent gives.
+ * Where the engine says the container's cgroup is, into m->cgroups_path, and what it declared
+ * the container may do, into m->declared: both from its inspect. The inspect waits for the
+ * container's lock, which its start holds: where the default for the engine's driver is
+ * cgroup_path already, an inspect that fails costs only the declaration (said in err, the
+ * lookup partial); else the cgroup parent it gives is needed.
  */
 static int find_cgroups_path(struct engine_client *c, const char *id, const char *cgroup_path,
 			     struct container_meta *m, char *err)
@@ -312,9 +317,11 @@ static int find_cgroups_path(struct engine_client *c, const char *id, const char
 	m->cgroups_path = cgroups_path(c, id, NULL);
 	if (!m->cgroups_path)
 		return -ENOMEM;
-	if (container_meta_cgroup_matches(m->cgroups_path, cgroup_path))
-		return 0;
-	rc = cgroup_parent(c, id, &parent, err);
+	rc = inspect(c, id, &parent, &m->declared, err);
+	if (container_meta_cgroup_matches(m->cgroups_path, cgroup_path)) {
+		free(parent);
+		return rc == -ENOMEM ? rc : 0;
+	}
 	if (rc || !parent)
 		return rc;
 	free(m->cgroups_path);

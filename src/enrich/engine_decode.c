@@ -8,35 +8,9 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "enrich/declared_decode.h"
 #include "enrich/engine_decode.h"
-
-/*
- * A JSON string as a C string. JSON may carry U+0000 ("\u0000", which Go writes for a NUL in a
- * label); a C string would end there and hide what follows, so it becomes U+FFFD, as every
- * byte that cannot be printed does.
- */
-static char *dup_json_string(const json_t *s)
-{
-	const char *v = json_string_value(s);
-	size_t len = json_string_length(s), o = 0;
-	char *out;
-
-	if (!v)
-		return NULL;
-	out = malloc(len * 3 + 1);
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (v[i]) {
-			out[o++] = v[i];
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
+#include "enrich/json_text.h"
 
 /* The member key of obj, copied if it is a non-empty string; *out stays NULL otherwise. */
 static int dup_member(const json_t *obj, const char *key, char **out)
@@ -46,7 +20,7 @@ static int dup_member(const json_t *obj, const char *key, char **out)
 	*out = NULL;
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return 0;
-	*out = dup_json_string(v);
+	*out = json_text_dup(v);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -69,7 +43,7 @@ static int decode_labels(const json_t *labels, struct container_meta *m)
 
 		if (!json_is_string(value))
 			continue; /* Docker's labels are strings; anything else is no label */
-		v = dup_json_string(value);
+		v = json_text_dup(value);
 		if (!v)
 			return -ENOMEM;
 		/* jansson keeps keys as C strings: one with U+0000 was refused by the parser */
@@ -111,7 +85,7 @@ static int decode_container(const json_t *root, const char *namespace, struct co
 	if (namespace && !(m->namespace = strdup(namespace)))
 		return -ENOMEM;
 	if (json_is_string(name) && json_string_length(name) > 0) {
-		m->name = dup_json_string(name);
+		m->name = json_text_dup(name);
 		if (!m->name)
 			return -ENOMEM;
 		if (m->name[0] == '/' && m->name[1]) /* Docker's leading '/', a leftover of links */
@@ -262,7 +236,8 @@ int engine_decode_cgroup_driver(const char *json, size_t len, bool *systemd)
 	return rc;
 }
 
-int engine_decode_cgroup_parent(const char *json, size_t len, const char *id, char **parent)
+int engine_decode_inspect(const char *json, size_t len, const char *id, enum declared_engine engine,
+			  char **parent, struct container_declared *d)
 {
 	json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
 	const char *eid = json_string_value(json_object_get(root, "Id"));
@@ -270,10 +245,17 @@ int engine_decode_cgroup_parent(const char *json, size_t len, const char *id, ch
 	int rc = 0;
 
 	*parent = NULL;
+	memset(d, 0, sizeof(*d));
 	if (!json_is_object(root) || !eid || strcmp(eid, id) != 0 || !json_is_object(host_config))
 		rc = -EPROTO;
 	else if (dup_member(host_config, "CgroupParent", parent))
 		rc = -ENOMEM;
+	else
+		rc = declared_from_inspect(root, engine, d);
+	if (rc) {
+		free(*parent);
+		*parent = NULL;
+	}
 	json_decref(root);
 	return rc;
 }

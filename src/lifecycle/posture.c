@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 #include <linux/capability.h>
 
 #include "lifecycle/posture.h"
@@ -61,8 +63,9 @@ static const char *const ns_names[RECORD_NS_KINDS] = {
     [RECORD_NS_USER] = "user", [RECORD_NS_TIME] = "time",
 };
 
-/* Only main sets it, before any event is made; read by every encoder after. */
+/* Only main sets them, before any event is made; read by every encoder and decoder after. */
 static unsigned int cap_last = CAP_LAST_CAP;
+static uint64_t grantable; /* 0: not read, every capability cap_last says */
 
 int posture_read_cap_last(const char *path)
 {
@@ -90,6 +93,34 @@ unsigned int posture_cap_last(void)
 	return cap_last;
 }
 
+int posture_read_grantable(const char *status_path)
+{
+	char line[256];
+	unsigned long long bnd;
+	FILE *f = fopen(status_path, "re");
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (rc == -ENOENT && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapBnd: %llx", &bnd) == 1) {
+			grantable = bnd;
+			rc = 0;
+		}
+	fclose(f);
+	return rc;
+}
+
+void posture_set_grantable(uint64_t caps)
+{
+	grantable = caps;
+}
+
+uint64_t posture_grantable(void)
+{
+	return grantable ? grantable : cap_last >= 63 ? UINT64_MAX : (1ull << (cap_last + 1)) - 1;
+}
+
 bool posture_known(const struct record_process *p)
 {
 	return p && (p->hdr.flags & RECORD_F_POSTURE);
@@ -113,6 +144,16 @@ const char *posture_cap_name(unsigned int cap, char *buf, size_t size)
 	return buf;
 }
 
+int posture_cap_from_name(const char *name)
+{
+	if (!strncasecmp(name, "CAP_", 4))
+		name += 4;
+	for (unsigned int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (cap_names[cap] && !strcasecmp(cap_names[cap] + 4, name))
+			return (int)cap;
+	return -ENOENT;
+}
+
 const char *posture_ns_name(enum record_ns ns)
 {
 	return (unsigned int)ns < RECORD_NS_KINDS ? ns_names[ns] : "?";
@@ -129,4 +170,15 @@ bool posture_host_ns(const struct record_posture *p, enum record_ns ns)
 {
 	return (p->flags & POSTURE_HOST_FOUND) && (unsigned int)ns < RECORD_NS_KINDS &&
 	       (p->host_ns & (1u << ns));
+}
+
+bool posture_undeclared(const struct record_posture *p, bool caps_known, uint64_t declared_caps,
+			uint8_t ns_known, uint8_t declared_host_ns, uint64_t *caps,
+			uint8_t *host_ns)
+{
+	uint8_t observed_host = (p->flags & POSTURE_HOST_FOUND) ? (uint8_t)p->host_ns : 0;
+
+	*caps = caps_known ? p->cap_effective & ~declared_caps : 0;
+	*host_ns = observed_host & ns_known & (uint8_t)~declared_host_ns;
+	return *caps || *host_ns;
 }

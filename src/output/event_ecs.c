@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "output/event_ecs.h"
+#include "output/event_declared.h"
 #include "output/event_fields.h"
 
 #define ECS_VERSION "9.4.0"
@@ -279,12 +280,13 @@ static void encode_custom(struct json_writer *w, const struct event *ev)
 		json_member_bool(w, "pod_sandbox", ev->enrichment->sandbox);
 		if (m->labels_truncated)
 			json_member_bool(w, "labels_truncated", true);
+		event_json_declared(w, "declared", &m->declared);
 	}
 	if (ev->kind == EVENT_CONTAINER_CREATE && c->readmitted)
 		json_member_bool(w, "readmitted", true);
 	if (ev->process) {
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
-		event_json_posture(w, "posture", ev->process);
+		event_json_posture(w, "posture", ev->process, event_declared(ev));
 	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_key(w, "exit");

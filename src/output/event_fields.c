@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
 
+#include "output/event_declared.h"
 #include "output/event_fields.h"
 
 uint32_t event_exit_signal(uint32_t wait_status)
@@ -50,6 +51,14 @@ const char *event_enrichment_name(const struct enrichment *e)
 	case ENRICHMENT_NONE: break;
 	}
 	return "none";
+}
+
+const struct container_declared *event_declared(const struct event *ev)
+{
+	const struct container_meta *m = event_meta(ev);
+
+	/* an impostor's program is compared with nobody's word: the claimed one's is not its */
+	return m && ev->kind != EVENT_CGROUP_IMPOSTOR ? &m->declared : NULL;
 }
 
 const struct container_meta *event_meta(const struct event *ev)
@@ -278,7 +287,8 @@ void event_json_capabilities(struct json_writer *w, const char *key, uint64_t ca
 	json_array_end(w);
 }
 
-void event_json_posture(struct json_writer *w, const char *key, const struct record_process *p)
+void event_json_posture(struct json_writer *w, const char *key, const struct record_process *p,
+			const struct container_declared *declared)
 {
 	const struct record_posture *pos = &p->posture;
 
@@ -305,5 +315,6 @@ void event_json_posture(struct json_writer *w, const char *key, const struct rec
 	}
 	json_member_string(w, "seccomp", posture_seccomp_name(pos->seccomp_mode));
 	json_member_bool(w, "no_new_privs", pos->flags & POSTURE_NO_NEW_PRIVS);
+	event_json_undeclared(w, "undeclared", p, declared);
 	json_object_end(w);
 }

@@ -32,6 +32,8 @@ const char *event_enrichment_name(const struct enrichment *e);
 const char *event_enrichment_error(const struct enrichment *e);
 /* The metadata containerd gave, or NULL. */
 const struct container_meta *event_meta(const struct event *ev);
+/* What the engine declared the container may do (NULL: no metadata; see its known). */
+const struct container_declared *event_declared(const struct event *ev);
 
 /* A process record's strings, bounded by their fields whatever the kernel wrote. */
 size_t event_comm_len(const struct record_process *p);
@@ -70,10 +72,12 @@ void event_json_capabilities(struct json_writer *w, const char *key, uint64_t ca
 /*
  * key: what the process could do as its program started, the same in every format
  * (docs/events.md): euid, egid, capabilities {effective, permitted, bounding}, privileged,
- * host_namespaces (when the host's PID 1 was found), seccomp, no_new_privs. Nothing for a record
+ * host_namespaces (when the host's PID 1 was found), seccomp, no_new_privs, and undeclared: what
+ * it held beyond declared (event_declared.h; NULL: compare with nothing). Nothing for a record
  * without a posture.
  */
-void event_json_posture(struct json_writer *w, const char *key, const struct record_process *p);
+void event_json_posture(struct json_writer *w, const char *key, const struct record_process *p,
+			const struct container_declared *declared);
 /* The names a cgroup's members take: flat among others (cgroup_id, ...), or in an object of their
  * own (id, ...: an impostor's "cgroup"). */
 struct cgroup_keys {

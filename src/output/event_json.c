@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "enrich/enrichment.h"
+#include "output/event_declared.h"
 #include "output/event_fields.h"
 #include "output/event_json.h"
 
@@ -63,6 +64,7 @@ static void encode_container(struct json_writer *w, const struct container *c,
 			json_member_string(w, "created", created);
 		}
 		json_member_string(w, "runtime_handler", m->runtime_handler);
+		event_json_declared(w, "declared", &m->declared);
 	}
 	json_member_string(w, "runtime", event_runtime_name(c, m));
 	event_json_cgroup_members(w, c, &cgroup_keys_flat);
@@ -102,7 +104,7 @@ static void encode_enrichment(struct json_writer *w, const struct enrichment *e)
  * its exec id when containerd named one
  */
 static void encode_process(struct json_writer *w, const struct record_process *p, bool session,
-			   const char *exec_id)
+			   const char *exec_id, const struct container_declared *declared)
 {
 	json_key(w, "process");
 	json_object_begin(w);
@@ -122,7 +124,7 @@ static void encode_process(struct json_writer *w, const struct record_process *p
 	json_key(w, "args");
 	event_json_args(w, p);
 	json_member_bool(w, "args_truncated", p->hdr.flags & RECORD_F_TRUNCATED);
-	event_json_posture(w, "posture", p);
+	event_json_posture(w, "posture", p, declared);
 	json_object_end(w);
 }
 
@@ -162,7 +164,7 @@ static void encode_impostor(struct json_writer *w, const struct event *ev, const
 	}
 	json_member_string(w, "reason", event_enrichment_error(ev->enrichment));
 	if (ev->process)
-		encode_process(w, ev->process, false, NULL);
+		encode_process(w, ev->process, false, NULL, NULL); /* the claimed one's: not its */
 	json_object_end(w);
 	json_newline(w);
 }
@@ -183,7 +185,7 @@ void event_json_encode(struct json_writer *w, const struct event *ev, const char
 	}
 	if (ev->process)
 		encode_process(w, ev->process, ev->kind == EVENT_CONTAINER_EXEC_SESSION,
-			       ev->exec_id);
+			       ev->exec_id, event_declared(ev));
 	if (ev->kind == EVENT_CONTAINER_EXIT)
 		encode_exit(w, ev->exit_status, ev->exit_flags);
 	json_object_end(w);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "output/event_declared.h"
 #include "output/event_fields.h"
 #include "output/event_ocsf.h"
 
@@ -340,6 +341,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 		json_member_string(w, "runtime_handler", m->runtime_handler);
 		if (m->labels_truncated)
 			json_member_bool(w, "labels_truncated", true);
+		event_json_declared(w, "declared", &m->declared);
 	}
 	if (pod_uid || (m && m->pod_name)) {
 		json_key(w, "pod");
@@ -357,7 +359,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 		json_member_bool(w, "readmitted", true);
 	if (ev->process) {
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
-		event_json_posture(w, "posture", ev->process);
+		event_json_posture(w, "posture", ev->process, event_declared(ev));
 	}
 	if (ev->kind == EVENT_CONTAINER_EXIT) {
 		json_member_u64(w, "exit_signal", event_exit_signal(ev->exit_status));

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""What a container can do, as the kernel saw it at its start (docs/events.md, "posture"):
-real containers under a private containerd, made plain, privileged, on the host's network, with
-a capability added, with seccomp; an exec session into a privileged one as root and as another
-user. Asserts on the JSON ctrwatch printed, in NDJSON, ECS and OCSF alike."""
+"""What a container can do, as the kernel saw it at its start (docs/events.md, "posture") and as
+containerd's OCI spec declared it ("declared"), and what the kernel gave beyond the declaration
+("undeclared"): real containers under a private containerd, made plain, privileged, on the
+host's network, with a capability added, with seccomp, with bind mounts of the host's root and
+/etc, and one told to join a "named" network namespace that is the host's; an exec session into
+a privileged one as root and as another user. Asserts on the JSON ctrwatch printed, in NDJSON,
+ECS and OCSF alike."""
 
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, private_containerd, Ctrwatch, log, remove_cgroup_tree,  # noqa: E402
@@ -53,8 +58,25 @@ def posture(lines):
     return p
 
 
+def declared(lines):
+    """The NDJSON line's container.declared, checked to be what the ECS and OCSF lines say."""
+    d = lines["ndjson"]["container"]["declared"]
+    assert lines["ecs"]["ctrwatch"]["declared"] == d, (lines["ecs"]["ctrwatch"], d)
+    assert lines["ocsf"]["unmapped"]["ctrwatch"]["declared"] == d, (lines["ocsf"]["unmapped"], d)
+    return d
+
+
 def test_a_plain_container_holds_the_default_set_in_namespaces_of_its_own():
-    p = posture(started(name("plain")))
+    lines = started(name("plain"))
+    p, d = posture(lines), declared(lines)
+    log(f"declared: {d}")
+    assert d["privileged"] is False and d["capabilities_added"] == [], d
+    assert not {"pid", "net", "ipc", "uts", "mnt"} & set(d["host_namespaces"]), d
+    assert {"user", "time"} <= set(d["host_namespaces"]), d
+    assert d["seccomp"] == "unconfined" and d["user"] == "0:0", d
+    assert d["user_namespace"] is False, d
+    assert not [m for m in d["mounts"] if m["sensitive"]], d
+    assert "undeclared" not in p, p  # the kernel gave what the spec said
     log(f"plain: {p}")
     assert p["euid"] == 0 and p["egid"] == 0, p
     assert p["capabilities"]["effective"] == DEFAULT_CAPS, p
@@ -67,7 +89,10 @@ def test_a_plain_container_holds_the_default_set_in_namespaces_of_its_own():
 
 
 def test_privileged_is_every_capability_the_host_may_grant():
-    p = posture(started(name("priv"), "--privileged"))
+    lines = started(name("priv"), "--privileged")
+    p, d = posture(lines), declared(lines)
+    assert d["privileged"] is True and "CAP_SYS_ADMIN" in d["capabilities_added"], d
+    assert "undeclared" not in p, p
     effective = p["capabilities"]["effective"]
     log(f"privileged: {len(effective)} capabilities")
     assert p["privileged"] is True and "CAP_SYS_ADMIN" in effective, p
@@ -75,7 +100,10 @@ def test_privileged_is_every_capability_the_host_may_grant():
 
 
 def test_one_added_capability_is_not_privileged():
-    p = posture(started(name("capadd"), "--cap-add", "CAP_SYS_ADMIN"))
+    lines = started(name("capadd"), "--cap-add", "CAP_SYS_ADMIN")
+    p, d = posture(lines), declared(lines)
+    assert d["capabilities_added"] == ["CAP_SYS_ADMIN"] and d["privileged"] is False, d
+    assert "undeclared" not in p, p
     effective = p["capabilities"]["effective"]
     assert set(effective) == set(DEFAULT_CAPS) | {"CAP_SYS_ADMIN"}, p
     # in the kernel's order: CAP_SYS_ADMIN (21) between CAP_SYS_CHROOT (18) and CAP_MKNOD (27)
@@ -85,15 +113,56 @@ def test_one_added_capability_is_not_privileged():
 
 
 def test_the_hosts_network_is_named_and_nothing_else_of_the_host():
-    p = posture(started(name("nethost"), "--net-host"))
+    lines = started(name("nethost"), "--net-host")
+    p, d = posture(lines), declared(lines)
+    assert "net" in d["host_namespaces"] and "undeclared" not in p, (d, p)
     assert "net" in p["host_namespaces"], p
     assert not {"pid", "ipc", "uts", "mnt"} & set(p["host_namespaces"]), p
     assert not p["privileged"], p
 
 
 def test_seccomp_and_new_privileges_as_the_spec_set_them():
-    p = posture(started(name("seccomp"), "--seccomp", "--allow-new-privs"))
+    lines = started(name("seccomp"), "--seccomp", "--allow-new-privs", "--read-only")
+    p, d = posture(lines), declared(lines)
     assert p["seccomp"] == "filter" and p["no_new_privs"] is False, p
+    assert d["seccomp"] == "confined" and d["read_only_rootfs"] is True, d
+
+
+def test_bind_mounts_of_the_hosts_root_and_etc_are_sensitive():
+    """Binds from the host, in the spec's order but the sensitive ones first: / read-only and
+    /etc read-write are sensitive, a directory of the test's own is not."""
+    with tempfile.TemporaryDirectory(prefix="ctrw-data-") as data:
+        lines = started(name("binds"),
+                        "--mount", f"type=bind,src={data},dst=/data,options=rbind:ro",
+                        "--mount", "type=bind,src=/,dst=/host,options=rbind:ro",
+                        "--mount", "type=bind,src=/etc,dst=/hostetc,options=rbind:rw")
+    d = declared(lines)
+    binds = [(m["source"], m["destination"], m["read_only"], m["sensitive"]) for m in d["mounts"]]
+    log(f"mounts: {binds}")
+    assert binds[:2] == [("/", "/host", True, True), ("/etc", "/hostetc", False, True)], binds
+    assert (data, "/data", True, False) in binds, binds
+
+
+def test_a_named_network_namespace_that_is_the_hosts_is_undeclared():
+    """The spec asks to join a network namespace by a path that does not say whose it is (as
+    a CNI plugin's /var/run/netns/cni-... does); the path is a bind of the host's own. The
+    declaration says no host network, the kernel says the host's: the start line's posture
+    says undeclared host_namespaces ["net"], in every format."""
+    netns = f"/run/ctrw-netns-{os.getpid()}"
+    open(netns, "w").close()
+    try:
+        subprocess.run(["mount", "--bind", f"/proc/{os.getpid()}/ns/net", netns], check=True)
+        try:
+            lines = started(name("netns"), "--with-ns", f"network:{netns}")
+        finally:
+            subprocess.run(["umount", netns], check=True)
+    finally:
+        os.unlink(netns)
+    p, d = posture(lines), declared(lines)
+    log(f"declared {d['host_namespaces']}, held {p['host_namespaces']}: {p.get('undeclared')}")
+    assert "net" not in d["host_namespaces"], d
+    assert "net" in p["host_namespaces"], p
+    assert p["undeclared"] == {"host_namespaces": ["net"]}, p
 
 
 def test_an_exec_session_has_its_own_posture():

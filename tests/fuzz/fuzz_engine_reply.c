@@ -2,9 +2,10 @@
 /*
  * libFuzzer target: raw bytes as what a Docker or Podman socket answered. The first byte sets
  * the size of the pieces the rest arrives in; the HTTP response is parsed (http-parser), its
- * body decoded as a container inspect and as an image inspect (names, labels and images are
- * the user's), and an event encoded in every --format. Nothing may crash or leak, and each
- * event must be one JSON object on one line, no key twice.
+ * body decoded as a container inspect (with what it declares the container may do) and as an
+ * image inspect (names, labels, images and mounts are the user's), and an event encoded in every
+ * --format. Nothing may crash or leak, and each event must be one JSON object on one line, no key
+ * twice.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,9 +71,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)engine_decode_image_digest(reply.body, reply.len, m.image, &digest, err);
 		container_meta_free(&m);
 	}
-	/* where the engine puts a container: /info's driver, an inspect's cgroup parent */
-	if (engine_decode_cgroup_parent(reply.body, reply.len, FUZZ_ID, &parent) == 0 && parent)
-		(void)container_meta_cgroup_matches(parent, "/docker/" FUZZ_ID);
+	/*
+	 * where the engine puts a container: /info's driver, an inspect's cgroup parent; and what
+	 * the inspect declares the container may do, encoded (mounts' paths are the user's)
+	 */
+	memset(&m, 0, sizeof(m));
+	if (engine_decode_inspect(reply.body, reply.len, FUZZ_ID,
+				  data[0] & 1 ? DECLARED_ENGINE_PODMAN : DECLARED_ENGINE_OCI,
+				  &parent, &m.declared) == 0) {
+		if (parent)
+			(void)container_meta_cgroup_matches(parent, "/docker/" FUZZ_ID);
+		encode(&m);
+		container_meta_free(&m);
+	}
 	(void)engine_decode_cgroup_driver(reply.body, reply.len, &systemd);
 	free(parent);
 	free(image_id);

@@ -200,10 +200,13 @@ static void test_cgroups(void)
 				    c->rc);
 				ASSERT_EQ(systemd, c->systemd == 1);
 			} else {
-				ASSERT_EQ(engine_decode_cgroup_parent(c->json, strlen(c->json), ID,
-								      &parent),
+				struct container_declared d;
+
+				ASSERT_EQ(engine_decode_inspect(c->json, strlen(c->json), ID,
+								DECLARED_ENGINE_OCI, &parent, &d),
 					  c->rc);
 				ASSERT_STREQ(or_empty(parent), or_empty(c->parent));
+				declared_free(&d);
 			}
 		}
 		free(parent);

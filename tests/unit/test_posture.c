@@ -24,7 +24,7 @@ static void posture_json(const struct record_process *p, char *out, size_t size)
 
 	json_writer_init(&w);
 	json_object_begin(&w);
-	event_json_posture(&w, "posture", p);
+	event_json_posture(&w, "posture", p, NULL);
 	json_object_end(&w);
 	snprintf(out, size, "%s", w.buf ? w.buf : "");
 	json_writer_free(&w);
