@@ -302,14 +302,15 @@ static int inspect(struct engine_client *c, const char *id, char **parent,
 /*
  * Where the engine says the container's cgroup is, into m->cgroups_path, and what it declared
  * the container may do, into m->declared: both from its inspect. The inspect waits for the
- * container's lock, which its start holds: where the default for the engine's driver is
- * cgroup_path already, an inspect that fails costs only the declaration (said in err, the
- * lookup partial); else the cgroup parent it gives is needed.
+ * container's lock, which its start holds, and a container run with --rm may be gone by then:
+ * where the default for the engine's driver is cgroup_path already, an inspect that fails costs
+ * only the declaration (not said: the container's identity is whole without it); else the
+ * cgroup parent it gives is needed.
  */
 static int find_cgroups_path(struct engine_client *c, const char *id, const char *cgroup_path,
 			     struct container_meta *m, char *err)
 {
-	char *parent = NULL;
+	char *parent = NULL, inspect_err[ENGINE_ERROR_MAX];
 	int rc = cgroup_driver(c, err);
 
 	if (rc)
@@ -317,11 +318,13 @@ static int find_cgroups_path(struct engine_client *c, const char *id, const char
 	m->cgroups_path = cgroups_path(c, id, NULL);
 	if (!m->cgroups_path)
 		return -ENOMEM;
-	rc = inspect(c, id, &parent, &m->declared, err);
+	rc = inspect(c, id, &parent, &m->declared, inspect_err);
 	if (container_meta_cgroup_matches(m->cgroups_path, cgroup_path)) {
 		free(parent);
 		return rc == -ENOMEM ? rc : 0;
 	}
+	if (rc)
+		snprintf(err, ENGINE_ERROR_MAX, "%s", inspect_err);
 	if (rc || !parent)
 		return rc;
 	free(m->cgroups_path);

@@ -265,6 +265,47 @@ def test_podman_detached_exec_killed_and_removed():
     assert evs[-2]["exit"]["signal"] == 9, evs[-2]
 
 
+def declared_host_holds(engine, run, image, cname, w):
+    """engine run --pid host -v /:/host:ro --cap-add SYS_ADMIN --security-opt
+    seccomp=unconfined, to its end: the start line's declaration (from the engine's inspect)
+    says all four, its posture says the kernel gave it the host's pid namespace and
+    CAP_SYS_ADMIN, and nothing undeclared. (--privileged needs a host whose root holds every
+    capability: this VM's lacks CAP_SYS_RESOURCE, and runc refuses; the guest's engines leg
+    runs it.) It lives a second: one that ends at once under --rm may be gone before its
+    inspect answers, and its lines then say no declaration (docs/events.md). Returns the start
+    line."""
+    r = run("run", "--rm", *(["--network", "none"] if engine == "docker" else PODMAN_RUN),
+            "--name", cname, "--pid", "host", "-v", "/:/host:ro", "--cap-add", "SYS_ADMIN",
+            "--security-opt", "seccomp=unconfined", image, "sleep", "1", check=False)
+    assert r.returncode == 0, r.stderr
+    start = lifetime(w, id_named(w, cname))[1]
+    d, p = start["container"]["declared"], start["process"]["posture"]
+    log(f"{engine}: declared {json.dumps(d)}")
+    assert start["enrichment"] == "complete", start
+    assert d["privileged"] is False and d["capabilities_added"] == ["CAP_SYS_ADMIN"], d
+    assert "pid" in d["host_namespaces"] and "net" not in d["host_namespaces"], d
+    assert {"source": "/", "destination": "/host", "read_only": True,
+            "sensitive": True} in d["mounts"], d
+    assert d["seccomp"] == "unconfined", d
+    assert "CAP_SYS_ADMIN" in p["capabilities"]["effective"] and not p["privileged"], p
+    assert "pid" in p["host_namespaces"] and "undeclared" not in p, p
+    return start
+
+
+def test_docker_and_podman_declare_host_pid_a_root_bind_and_sys_admin():
+    """The engines' own word on a container given the host's pid namespace, a bind of / and
+    CAP_SYS_ADMIN (Docker's and Podman's inspect), and on a plain one: nothing added, its
+    namespaces its own, seccomp on."""
+    declared_host_holds("docker", docker, DOCKER_IMAGE, name("dk-hold"), watcher)
+    declared_host_holds("podman", podman, PODMAN_IMAGE, name("pm-hold"), watcher)
+    cname = name("dk-plain")
+    docker("run", "--rm", "--network", "none", "--name", cname, DOCKER_IMAGE, "true")
+    d = lifetime(watcher, id_named(watcher, cname))[1]["container"]["declared"]
+    assert d["privileged"] is False and d["capabilities_added"] == [], d
+    assert not {"pid", "net", "ipc", "uts"} & set(d["host_namespaces"]), d
+    assert d["seccomp"] == "confined" and d["mounts"] == [], d
+
+
 def test_scopes_named_like_running_engine_containers_are_not_them():
     """A Docker and a Podman container run; an unprivileged user makes docker-<id>.scope and
     libpod-<id>.scope in its own delegated subtree and runs a program in new namespaces there.
