@@ -236,9 +236,11 @@ $(OUT)/bench/%.bpf.o: bench/%.bpf.c
 $(OUT)/bench/encode_cost: bench/encode_cost.c $(PURE_SRCS) $(HDRS)
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $< $(PURE_SRCS) -o $@
-$(OUT)/bench/labels_cost: bench/labels_cost.c $(PURE_SRCS) src/enrich/engine_decode.c $(HDRS)
+$(OUT)/bench/labels_cost: bench/labels_cost.c $(PURE_SRCS) src/enrich/engine_decode.c \
+		src/enrich/declared_decode.c src/enrich/json_text.c $(HDRS)
 	mkdir -p $(OUT)/bench
-	$(CC) $(CFLAGS) $< $(PURE_SRCS) src/enrich/engine_decode.c -ljansson -o $@
+	$(CC) $(CFLAGS) $< $(PURE_SRCS) src/enrich/engine_decode.c src/enrich/declared_decode.c \
+		src/enrich/json_text.c -ljansson -o $@
 $(OUT)/bench/attach_object: bench/attach_object.c
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $< $(LDLIBS) -o $@

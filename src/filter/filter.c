@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "filter/filter.h"
+#include "lifecycle/posture.h"
 
 void filter_set_init(struct filter_set *fs)
 {
@@ -35,6 +36,8 @@ static int parse_field(const char *s, size_t n, struct filter_rule *r)
 	    {"name", FILTER_NAME},
 	    {"kube_namespace", FILTER_KUBE_NAMESPACE},
 	    {"namespace", FILTER_NAMESPACE},
+	    {"privileged", FILTER_PRIVILEGED},
+	    {"host_namespaces", FILTER_HOST_NAMESPACES},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -176,8 +179,22 @@ bool filter_set_allows_namespace(const struct filter_set *fs, const char *ns)
 	return false;
 }
 
+/* The kinds the engine declared the host's, in the kernel's order: "pid,net" (buf). */
+static const char *declared_host_ns(const struct container_declared *d, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int ns = 0; ns < RECORD_NS_KINDS; ns++)
+		if (d->ns_known & d->host_ns & (1u << ns))
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? "," : "",
+					      posture_ns_name(ns));
+	return buf;
+}
+
+/* buf: room for a value made here (host_namespaces) */
 static const char *field_value(const struct filter_rule *r, const struct container_meta *m,
-			       const char *namespace_hint)
+			       const char *namespace_hint, char *buf, size_t size)
 {
 	const char *v = NULL;
 
@@ -187,6 +204,13 @@ static const char *field_value(const struct filter_rule *r, const struct contain
 	case FILTER_KUBE_NAMESPACE: v = m ? m->pod_namespace : NULL; break;
 	case FILTER_NAMESPACE: v = m && m->namespace ? m->namespace : namespace_hint; break;
 	case FILTER_LABEL: v = m ? container_meta_label(m, r->label_key) : NULL; break;
+	case FILTER_PRIVILEGED:
+		if (m && m->declared.privileged != DECLARED_UNKNOWN)
+			v = m->declared.privileged == DECLARED_YES ? "true" : "false";
+		break;
+	case FILTER_HOST_NAMESPACES:
+		v = m ? declared_host_ns(&m->declared, buf, size) : NULL;
+		break;
 	}
 	return v ? v : "";
 }
@@ -200,8 +224,10 @@ bool filter_set_keep(const struct filter_set *fs, const struct container_meta *m
 		return false;
 	for (size_t i = 0; i < fs->n_rules; i++) {
 		const struct filter_rule *r = &fs->rules[i];
+		char buf[64];
 
-		if (regexec(&r->re, field_value(r, m, namespace_hint), 0, NULL, 0) != 0)
+		if (regexec(&r->re, field_value(r, m, namespace_hint, buf, sizeof(buf)), 0, NULL,
+			    0) != 0)
 			continue;
 		if (r->include)
 			return true;

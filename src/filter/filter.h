@@ -14,6 +14,8 @@ enum filter_field {
 	FILTER_KUBE_NAMESPACE,
 	FILTER_NAMESPACE,
 	FILTER_LABEL,
+	FILTER_PRIVILEGED,	/* the engine's declaration: "true", "false" */
+	FILTER_HOST_NAMESPACES, /* the kinds declared the host's: "pid,net" */
 };
 
 struct filter_rule {

@@ -21,7 +21,7 @@ from harness import (main, private_containerd, Ctrwatch, log, remove_cgroup_tree
 DEFAULT_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
                 "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
                 "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP"]
-ctd = watchers = None
+ctd = watchers = filtered = None
 
 
 def name(what):
@@ -165,6 +165,23 @@ def test_a_named_network_namespace_that_is_the_hosts_is_undeclared():
     assert p["undeclared"] == {"host_namespaces": ["net"]}, p
 
 
+def test_filters_keep_only_what_the_engine_declared_privileged_or_on_the_hosts_network():
+    """--exclude image:.* --include privileged:^true$ --include host_namespaces:net: a plain
+    container then a --net-host one then a privileged one, each run to its end: the filtered
+    ctrwatch prints the last two's lifetimes and none of the first's (its four lines would have
+    come before the second's, which is made after it ended)."""
+    plain, nethost, priv = name("f-plain"), name("f-nethost"), name("f-priv")
+    ctd.run(plain, "/bin/sh", "-c", "exit 0", check=True)
+    wait_lines(watchers["ndjson"], "ndjson", plain, "container_remove", timeout=30)
+    started(nethost, "--net-host")
+    started(priv, "--privileged")
+    for cid in (nethost, priv):
+        filtered.wait_for(cid, "container_remove", timeout=30)
+        assert [e["event"] for e in filtered.for_container(cid)] == [
+            "container_create", "container_start", "container_exit", "container_remove"]
+    assert filtered.for_container(plain) == [], filtered.for_container(plain)
+
+
 def test_an_exec_session_has_its_own_posture():
     """Into a privileged container: a session as root holds what the container holds; one as
     uid 1000 holds nothing effective (the kernel drops them for a non-root uid)."""
@@ -193,14 +210,17 @@ def test_an_exec_session_has_its_own_posture():
 
 
 def setup():
-    global ctd, watchers
+    global ctd, watchers, filtered
     ctd = private_containerd()
     watchers = {f: Ctrwatch(ctd.dir, f"posture-{f}", "--format", f, socket=ctd.sock).start()
                 for f in ("ndjson", "ecs", "ocsf")}
+    filtered = Ctrwatch(ctd.dir, "posture-filtered", "--exclude", "image:.*",
+                        "--include", "privileged:^true$", "--include", "host_namespaces:net",
+                        socket=ctd.sock).start()
 
 
 def teardown():
-    for w in (watchers or {}).values():
+    for w in list((watchers or {}).values()) + ([filtered] if filtered else []):
         w.stop()
     if ctd:
         ctd.cleanup()

@@ -8,6 +8,7 @@
 #include "filter/pause_image.h"
 #include "filter/policy.h"
 #include "lifecycle/cgroup_path.h"
+#include "ctrwatch_records.h"
 #include "test.h"
 
 struct image_case {
@@ -149,6 +150,12 @@ static const struct filter_case filters[] = {
     {"label with colon in key", {}, {"label:app:tier:x"}, NULL, true},
     {"namespace restriction keeps", {}, {}, "k8s.io", true},
     {"namespace restriction drops", {}, {}, "default", false},
+    /* the engine's declaration (below: privileged, the host's pid and net namespaces) */
+    {"only privileged containers", {"privileged:^true$"}, {"image:.*"}, NULL, true},
+    {"exclude not privileged: this one is", {}, {"privileged:^false$"}, NULL, true},
+    {"exclude the host's network", {}, {"host_namespaces:(^|,)net(,|$)"}, NULL, false},
+    {"the host's ipc is not declared", {}, {"host_namespaces:ipc"}, NULL, true},
+    {"host namespaces in the kernel's order", {}, {"host_namespaces:^pid,net$"}, NULL, false},
 };
 
 /* policy_decide: one verdict per container, sandbox rule first, then the user's filters. */
@@ -314,6 +321,12 @@ int main(void)
 		ASSERT_TRUE(m.pod_name == NULL);
 		ASSERT_TRUE(!policy_is_sandbox(NULL, &m));
 	}
+	m.declared = (struct container_declared){
+	    .known = true,
+	    .privileged = DECLARED_YES,
+	    .ns_known = 0xff,
+	    .host_ns = (1u << RECORD_NS_PID) | (1u << RECORD_NS_NET),
+	};
 	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
 		const struct filter_case *c = &filters[i];
 
@@ -332,6 +345,21 @@ int main(void)
 			ASSERT_EQ(filter_set_keep(&fs, &m, NULL), c->keep);
 			filter_set_free(&fs);
 		}
+	}
+	SUBTEST ("no declaration read: privileged and host_namespaces read empty") {
+		struct container_declared said = m.declared;
+		struct filter_set fs;
+
+		m.declared = (struct container_declared){0};
+		filter_set_init(&fs);
+		ASSERT_EQ(filter_set_add(&fs, "privileged:^$", false, err, sizeof(err)), 0);
+		ASSERT_EQ(filter_set_keep(&fs, &m, NULL), false);
+		filter_set_free(&fs);
+		filter_set_init(&fs);
+		ASSERT_EQ(filter_set_add(&fs, "host_namespaces:.", false, err, sizeof(err)), 0);
+		ASSERT_EQ(filter_set_keep(&fs, &m, NULL), true);
+		filter_set_free(&fs);
+		m.declared = said;
 	}
 	SUBTEST ("bad filters are refused with a reason") {
 		struct filter_set fs;

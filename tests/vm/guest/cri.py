@@ -31,7 +31,8 @@ class Cri:
     def version(self):
         return self.call("Version", pb.VersionRequest(version="v1"), pb.VersionResponse)
 
-    def run_pod(self, name, namespace="shop", uid=None, handler="", log_directory=""):
+    def run_pod(self, name, namespace="shop", uid=None, handler="", log_directory="",
+                host_pid=False):
         """A pod as the kubelet's systemd driver asks for it: its cgroup parent is the pod's
         slice, kubepods-besteffort-pod<uid with underscores>.slice. Host network (no CNI here).
         Returns (sandbox id, sandbox config, uid)."""
@@ -43,7 +44,8 @@ class Cri:
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=f"kubepods-besteffort-pod{uid.replace('-', '_')}.slice",
                 security_context=pb.LinuxSandboxSecurityContext(
-                    namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))))
+                    namespace_options=pb.NamespaceOption(
+                        network=pb.NODE, pid=pb.NODE if host_pid else pb.CONTAINER))))
         config.labels["app"] = name
         # what the kubelet puts on every sandbox (kuberuntime's labels)
         config.labels["io.kubernetes.pod.name"] = name
@@ -56,12 +58,13 @@ class Cri:
 
     def create_container(self, sandbox_id, sandbox_config, name, image, command,
                          memory_limit=0, args=(), mounts=(), security=None, log_path="",
-                         attempt=0):
+                         attempt=0, host_pid=False):
         """mounts: (host path, container path, read-only); security: a
         LinuxContainerSecurityContext for what a pod spec's securityContext says (its
         namespace options are set here, as the kubelet sets them)."""
         security = security or pb.LinuxContainerSecurityContext()
-        security.namespace_options.CopyFrom(pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))
+        security.namespace_options.CopyFrom(pb.NamespaceOption(
+            network=pb.NODE, pid=pb.NODE if host_pid else pb.CONTAINER))
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image),

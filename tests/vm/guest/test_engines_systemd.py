@@ -104,6 +104,31 @@ def test_rootless_podman():
         assert c["cgroup_path"].startswith(f"/user.slice/user-{uid}.slice/user@{uid}.service/"), c
 
 
+def test_privileged_docker_and_podman_as_declared_and_held():
+    """docker and podman run --privileged --pid host -v /:/host:ro (this node's root holds
+    every capability, unlike the host suite's VM): each engine's inspect declares privileged,
+    the host's pid namespace and the sensitive bind; the kernel's posture says privileged and
+    the host's pid namespace; nothing undeclared."""
+    for engine, image in (("docker", DOCKER_IMAGE), ("podman", IMAGE)):
+        cname = f"ctrw-{engine}-priv-{os.getpid()}"
+        run(engine, "run", "-d", "--network", "none", "--privileged", "--pid", "host",
+            "-v", "/:/host:ro", "--name", cname, image, "sleep", "300")
+        cid = run(engine, "inspect", "-f", "{{.Id}}", cname).stdout.strip()
+        try:
+            start = watcher.wait_for(cid, "container_start", timeout=120)
+        finally:
+            run(engine, "rm", "-f", cname)
+        d, p = start["container"]["declared"], start["process"]["posture"]
+        log(f"{engine} --privileged: declared {d}; held privileged {p['privileged']}")
+        assert start["enrichment"] == "complete", start
+        assert d["privileged"] is True and "CAP_SYS_ADMIN" in d["capabilities_added"], d
+        assert "pid" in d["host_namespaces"] and d["seccomp"] == "unconfined", d
+        assert {"source": "/", "destination": "/host", "read_only": True,
+                "sensitive": True} in d["mounts"], d
+        assert p["privileged"] is True and "pid" in p["host_namespaces"], p
+        assert "undeclared" not in p, p
+
+
 def test_scopes_named_like_engine_containers_under_systemd_are_not_them():
     """The layouts Docker and Podman use under systemd (docker-<id>.scope in system.slice,
     libpod-<id>.scope in machine.slice): nobody, in the subtree systemd would delegate to it,

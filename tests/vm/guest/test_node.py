@@ -175,6 +175,38 @@ def test_cri_pod_gives_one_enriched_lifetime_and_no_sandbox():
     assert enriched and all(e["pod"]["sandbox"] is True for e in enriched), sb
 
 
+def test_a_privileged_host_pid_pod_as_its_runtime_declared_and_the_kernel_gave():
+    """A pod as a spec with hostPID: true, a container privileged: true, runAsUser: 1000,
+    and a read-only hostPath of /: containerd's CRI spec declares each (privileged by its own
+    word, the host's pid namespace, the sensitive bind, user 1000), and the kernel's posture
+    agrees: the host's pid namespace, uid 1000 holding no effective capability (the kernel
+    drops them for a non-root uid: privileged by declaration, not in effect), all of them in
+    its bounding set, nothing undeclared."""
+    sandbox, config, uid = cri.run_pod("priv", host_pid=True)
+    security = pb.LinuxContainerSecurityContext(privileged=True,
+                                                run_as_user=pb.Int64Value(value=1000))
+    cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sh", "-c", "sleep 1"],
+                               mounts=[("/", "/host", True)], security=security, host_pid=True)
+    try:
+        cri.start(cid)
+        start = default.wait_for(cid, "container_start", timeout=60)
+    finally:
+        cri.wait_exited(cid)
+        cri.remove(cid)
+        cri.stop_pod(sandbox)
+        cri.remove_pod(sandbox)
+    d, p = start["container"]["declared"], start["process"]["posture"]
+    log(f"declared {json.dumps(d)}; held {json.dumps(p)}")
+    assert start["enrichment"] == "complete", start
+    assert d["privileged"] is True and d["user"].startswith("1000:"), d
+    assert {"pid", "net"} <= set(d["host_namespaces"]), d
+    assert {"source": "/", "destination": "/host", "read_only": True,
+            "sensitive": True} in d["mounts"], d
+    assert p["euid"] == 1000 and p["capabilities"]["effective"] == [], p
+    assert "CAP_SYS_ADMIN" in p["capabilities"]["bounding"] and not p["privileged"], p
+    assert "pid" in p["host_namespaces"] and "undeclared" not in p, p
+
+
 def test_exec_sync_is_an_exec_not_a_lifetime():
     """CRI ExecSync (kubectl exec's path): an exec session, with or without --exec, naming its
     launcher and the exec id the CRI plugin gave it; what it runs inside is process_exec (with
