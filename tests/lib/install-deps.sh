@@ -6,7 +6,7 @@ packages=(
 	libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libjansson-dev     # containerd API
 	libhttp-parser-dev                                                      # Docker/Podman API
 	libclang-rt-14-dev                                                      # fuzzing
-	containerd runc busybox-static python3 python3-yaml util-linux valgrind # tests
+	containerd runc busybox-static python3 python3-yaml util-linux valgrind jq # tests
 	python3-grpcio python3-protobuf protobuf-compiler                      # CRI test client
 	docker.io podman conmon                                                 # engines' tests
 	prometheus                                                              # metrics test
