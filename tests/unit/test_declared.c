@@ -144,6 +144,25 @@ static void test_mount_bound(void)
 	"[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},"          \
 	"{\"type\":\"network\"}]"
 
+/* A spec whose bounding set is capabilities 0..last, but except (-1: none). */
+static void spec_granting(char *spec, size_t size, unsigned int last, int except)
+{
+	size_t o = snprintf(spec, size, "{\"process\":{\"capabilities\":{\"bounding\":[");
+
+	const char *sep = "";
+
+	for (unsigned int cap = 0; cap <= last; cap++) {
+		char buf[16];
+
+		if ((int)cap == except)
+			continue;
+		o += snprintf(spec + o, size - o, "%s\"%s\"", sep,
+			      posture_cap_name(cap, buf, sizeof(buf)));
+		sep = ",";
+	}
+	snprintf(spec + o, size - o, "]}}}");
+}
+
 static void test_oci_spec(void)
 {
 	static const struct {
@@ -204,17 +223,8 @@ static void test_oci_spec(void)
 	SUBTEST ("every capability the kernel knows: privileged by the spec's word") {
 		struct container_declared d;
 		char spec[4096];
-		size_t o = 0;
 
-		o += snprintf(spec + o, sizeof(spec) - o,
-			      "{\"process\":{\"capabilities\":{\"bounding\":[");
-		for (unsigned int cap = 0; cap <= 40; cap++) {
-			char buf[16];
-
-			o += snprintf(spec + o, sizeof(spec) - o, "%s\"%s\"", cap ? "," : "",
-				      posture_cap_name(cap, buf, sizeof(buf)));
-		}
-		snprintf(spec + o, sizeof(spec) - o, "]}}}");
+		spec_granting(spec, sizeof(spec), 40, -1);
 		ASSERT_EQ(from_spec(spec, &d), 0);
 		ASSERT_EQ(d.privileged, DECLARED_YES);
 		declared_free(&d);
@@ -227,19 +237,8 @@ static void test_oci_spec(void)
 	SUBTEST ("a host that grants nobody CAP_SYS_RESOURCE: all but it is privileged") {
 		struct container_declared d;
 		char spec[4096];
-		size_t o = 0;
 
-		o += snprintf(spec + o, sizeof(spec) - o,
-			      "{\"process\":{\"capabilities\":{\"bounding\":[");
-		for (unsigned int cap = 0; cap <= 40; cap++) {
-			char buf[16];
-
-			if (cap != 24) /* CAP_SYS_RESOURCE */
-				o +=
-				    snprintf(spec + o, sizeof(spec) - o, "%s\"%s\"", cap ? "," : "",
-					     posture_cap_name(cap, buf, sizeof(buf)));
-		}
-		snprintf(spec + o, sizeof(spec) - o, "]}}}");
+		spec_granting(spec, sizeof(spec), 40, 24 /* CAP_SYS_RESOURCE */);
 		ASSERT_EQ(from_spec(spec, &d), 0);
 		ASSERT_EQ(d.privileged,
 			  DECLARED_NO); /* unread: every capability the kernel knows */
