@@ -32,7 +32,7 @@ class Cri:
         return self.call("Version", pb.VersionRequest(version="v1"), pb.VersionResponse)
 
     def run_pod(self, name, namespace="shop", uid=None, handler="", log_directory="",
-                host_pid=False):
+                host_pid=False, privileged=False):
         """A pod as the kubelet's systemd driver asks for it: its cgroup parent is the pod's
         slice, kubepods-besteffort-pod<uid with underscores>.slice. Host network (no CNI here).
         Returns (sandbox id, sandbox config, uid)."""
@@ -44,6 +44,7 @@ class Cri:
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=f"kubepods-besteffort-pod{uid.replace('-', '_')}.slice",
                 security_context=pb.LinuxSandboxSecurityContext(
+                    privileged=privileged,  # a privileged container needs a privileged pod
                     namespace_options=pb.NamespaceOption(
                         network=pb.NODE, pid=pb.NODE if host_pid else pb.CONTAINER))))
         config.labels["app"] = name

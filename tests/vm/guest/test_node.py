@@ -182,17 +182,18 @@ def test_a_privileged_host_pid_pod_as_its_runtime_declared_and_the_kernel_gave()
     agrees: the host's pid namespace, uid 1000 holding no effective capability (the kernel
     drops them for a non-root uid: privileged by declaration, not in effect), all of them in
     its bounding set, nothing undeclared."""
-    sandbox, config, uid = cri.run_pod("priv", host_pid=True)
+    sandbox, config, uid = cri.run_pod("priv", host_pid=True, privileged=True)
     security = pb.LinuxContainerSecurityContext(privileged=True,
                                                 run_as_user=pb.Int64Value(value=1000))
-    cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sh", "-c", "sleep 1"],
-                               mounts=[("/", "/host", True)], security=security, host_pid=True)
     try:
+        cid = cri.create_container(sandbox, config, "app", BUSYBOX, ["/bin/sh", "-c", "sleep 1"],
+                                   mounts=[("/", "/host", True)], security=security,
+                                   host_pid=True)
         cri.start(cid)
         start = default.wait_for(cid, "container_start", timeout=60)
-    finally:
         cri.wait_exited(cid)
         cri.remove(cid)
+    finally:
         cri.stop_pod(sandbox)
         cri.remove_pod(sandbox)
     d, p = start["container"]["declared"], start["process"]["posture"]
