@@ -143,6 +143,24 @@ static bool has_option(const json_t *options, const char *want)
 	return false;
 }
 
+/* A bind from the JSON strings source and destination; one that is no string is skipped. */
+static int add_mount(struct container_declared *d, const json_t *source, const json_t *destination,
+		     bool read_only)
+{
+	char *src, *dst;
+	int rc = -ENOMEM;
+
+	if (!json_is_string(source) || !json_is_string(destination))
+		return 0;
+	src = json_text_dup(source);
+	dst = json_text_dup(destination);
+	if (src && dst)
+		rc = declared_add_mount(d, src, dst, read_only);
+	free(src);
+	free(dst);
+	return rc;
+}
+
 static int spec_mounts(const json_t *mounts, struct container_declared *d)
 {
 	const json_t *m;
@@ -152,20 +170,14 @@ static int spec_mounts(const json_t *mounts, struct container_declared *d)
 	{
 		const json_t *options = json_object_get(m, "options");
 		const json_t *type = json_object_get(m, "type");
-		char *source, *destination;
 		int rc;
 
+		/* proc, sysfs, tmpfs, ...: made for the container, no host path */
 		if (!(json_is_string(type) && !strcmp(json_string_value(type), "bind")) &&
 		    !has_option(options, "bind") && !has_option(options, "rbind"))
-			continue; /* proc, sysfs, tmpfs, ...: made for the container, no host path
-				   */
-		source = json_text_dup(json_object_get(m, "source"));
-		destination = json_text_dup(json_object_get(m, "destination"));
-		rc = source && destination
-			 ? declared_add_mount(d, source, destination, has_option(options, "ro"))
-			 : 0;
-		free(source);
-		free(destination);
+			continue;
+		rc = add_mount(d, json_object_get(m, "source"), json_object_get(m, "destination"),
+			       has_option(options, "ro"));
 		if (rc)
 			return rc;
 	}
@@ -187,10 +199,10 @@ static int spec_user(const json_t *user, struct container_declared *d)
 int declared_from_oci_spec(const json_t *spec, struct container_declared *d)
 {
 	const json_t *process = json_object_get(spec, "process");
-	const json_t *linux = json_object_get(spec, "linux");
+	const json_t *linux_spec = json_object_get(spec, "linux");
 	const json_t *root = json_object_get(spec, "root");
 	const json_t *readonly = json_object_get(root, "readonly");
-	const json_t *uid_mappings = json_object_get(linux, "uidMappings");
+	const json_t *uid_mappings = json_object_get(linux_spec, "uidMappings");
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -204,14 +216,14 @@ int declared_from_oci_spec(const json_t *spec, struct container_declared *d)
 		d->caps_added = d->caps & ~default_caps[DECLARED_ENGINE_OCI];
 		d->privileged = (d->caps & all) == all ? DECLARED_YES : DECLARED_NO;
 	}
-	spec_namespaces(json_object_get(linux, "namespaces"), d);
+	spec_namespaces(json_object_get(linux_spec, "namespaces"), d);
 	if (json_is_array(uid_mappings) && json_array_size(uid_mappings))
 		d->user_namespace = DECLARED_YES;
 	if (json_is_boolean(readonly))
 		d->read_only_rootfs = json_is_true(readonly) ? DECLARED_YES : DECLARED_NO;
 	rc = spec_mounts(json_object_get(spec, "mounts"), d);
-	if (!rc && json_is_object(linux))
-		rc = set_word(&d->seccomp, json_is_object(json_object_get(linux, "seccomp"))
+	if (!rc && json_is_object(linux_spec))
+		rc = set_word(&d->seccomp, json_is_object(json_object_get(linux_spec, "seccomp"))
 					       ? "confined"
 					       : "unconfined");
 	if (!rc && json_is_object(process)) {
@@ -293,20 +305,13 @@ static int inspect_mounts(const json_t *mounts, struct container_declared *d)
 	{
 		const char *type = json_string_value(json_object_get(m, "Type"));
 		const json_t *rw = json_object_get(m, "RW");
-		char *source, *destination;
 		int rc;
 
+		/* a volume or tmpfs is the engine's, not a host path the user chose */
 		if (!type || strcmp(type, "bind"))
-			continue; /* a volume or tmpfs is the engine's, not a host path the user
-				     chose */
-		source = json_text_dup(json_object_get(m, "Source"));
-		destination = json_text_dup(json_object_get(m, "Destination"));
-		rc = source && destination
-			 ? declared_add_mount(d, source, destination,
-					      json_is_boolean(rw) && !json_is_true(rw))
-			 : 0;
-		free(source);
-		free(destination);
+			continue;
+		rc = add_mount(d, json_object_get(m, "Source"), json_object_get(m, "Destination"),
+			       json_is_boolean(rw) && !json_is_true(rw));
 		if (rc)
 			return rc;
 	}
