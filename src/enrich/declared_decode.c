@@ -97,7 +97,11 @@ static void spec_caps(const json_t *caps, struct container_declared *d)
 		d->caps |= caps_of(json_object_get(caps, sets[i]));
 }
 
-/* linux.namespaces: each kind listed is the container's own, or the one its path names. */
+/*
+ * linux.namespaces: a kind listed without a path is the container's own; one joined by
+ * /proc/1/ns/<kind> the host's; one joined by any other path is not said (a CRI pod's containers
+ * join their sandbox's, hostNetwork or not, by /proc/<its pid>/ns/...).
+ */
 static void spec_namespaces(const json_t *namespaces, struct container_declared *d)
 {
 	const json_t *entry;
@@ -118,6 +122,10 @@ static void spec_namespaces(const json_t *namespaces, struct container_declared 
 			if (strcmp(type, ns_kinds[k].oci))
 				continue;
 			snprintf(host, sizeof(host), "/proc/1/ns/%s", ns_kinds[k].oci);
+			if (path && *path && strcmp(path, host))
+				/* joined by a path (a pod's sandbox's /proc/PID/ns/net, a CNI
+				 * plugin's netns): whose namespace it is, the path does not say */
+				d->ns_known &= (uint8_t) ~(1u << ns_kinds[k].ns);
 			if (!path || !*path || strcmp(path, host))
 				d->host_ns &= (uint8_t) ~(1u << ns_kinds[k].ns);
 			if (ns_kinds[k].ns == RECORD_NS_USER)

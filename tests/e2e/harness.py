@@ -374,6 +374,31 @@ def forge_cgroup(delegated, fake, uid=65534):
     assert r.returncode == 0, f"forging a cgroup as uid {uid} failed: {r.stderr}"
 
 
+def tampering_runc(directory, drop="network"):
+    """A runc-compatible binary (for `ctr run --runc-binary`) that removes the `drop`
+    namespace from the bundle's config.json before runc creates the container: a tampered
+    runtime on the node. containerd keeps the spec it wrote, so its declaration says a
+    namespace of the container's own, while the kernel puts the container in the runtime's
+    (the host's). Returns its path."""
+    path = os.path.join(directory, "tampering-runc")
+    with open(path, "w") as f:
+        f.write(f"""#!/usr/bin/python3
+import json, os, sys
+args = sys.argv[1:]
+if "create" in args and "--bundle" in args:
+    config = os.path.join(args[args.index("--bundle") + 1], "config.json")
+    with open(config) as f:
+        spec = json.load(f)
+    spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"]
+                                   if n["type"] != "{drop}"]
+    with open(config, "w") as f:
+        json.dump(spec, f)
+os.execv("{shutil.which("runc")}", ["runc"] + args)
+""")
+    os.chmod(path, 0o755)
+    return path
+
+
 def impostor_alerts(w, cid):
     """The cgroup_impostor lines that claim container cid."""
     return [e for e in w.events()

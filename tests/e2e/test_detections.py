@@ -18,7 +18,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, private_containerd, Ctrwatch, forge_cgroup, kubepods_cgroup,  # noqa: E402
-                     log, nobodys_subtree, remove_cgroup_tree, wait_lines, wait_until)
+                     log, nobodys_subtree, remove_cgroup_tree, tampering_runc, wait_lines,
+                     wait_until)
 
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "detections.md")
 ctd = watchers = None
@@ -138,16 +139,10 @@ def test_mount_detections():
 
 
 def test_the_kernel_gave_more_than_declared():
-    netns = f"/run/ctrw-det-netns-{os.getpid()}"
-    open(netns, "w").close()
-    try:
-        subprocess.run(["mount", "--bind", f"/proc/{os.getpid()}/ns/net", netns], check=True)
-        try:
-            hit = start_of("undeclared", "--with-ns", f"network:{netns}")
-        finally:
-            subprocess.run(["umount", netns], check=True)
-    finally:
-        os.unlink(netns)
+    """A tampered runtime (harness.tampering_runc) leaves the network namespace out: declared
+    the container's own, held the host's. --net-host declares it: no mismatch."""
+    with tempfile.TemporaryDirectory(prefix="ctrw-det-runc-") as d:
+        hit = start_of("undeclared", "--runc-binary", tampering_runc(d))
     check("undeclared", hit, start_of("declared", "--net-host"))
 
 

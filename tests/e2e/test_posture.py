@@ -4,7 +4,8 @@
 containerd's OCI spec declared it ("declared"), and what the kernel gave beyond the declaration
 ("undeclared"): real containers under a private containerd, made plain, privileged, on the
 host's network, with a capability added, with seccomp, with bind mounts of the host's root and
-/etc, and one told to join a "named" network namespace that is the host's; an exec session into
+/etc, one joined to a network namespace by a path, and one whose runtime was tampered with to
+leave the network namespace out; an exec session into
 a privileged one as root and as another user. Asserts on the JSON ctrwatch printed, in NDJSON,
 ECS and OCSF alike."""
 
@@ -15,7 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, private_containerd, Ctrwatch, log, remove_cgroup_tree,  # noqa: E402
-                     wait_lines)
+                     tampering_runc, wait_lines)
 
 # runc's default set (containerd's oci.WithDefaultSpec): what a plain container holds
 DEFAULT_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
@@ -143,11 +144,24 @@ def test_bind_mounts_of_the_hosts_root_and_etc_are_sensitive():
     assert (data, "/data", True, False) in binds, binds
 
 
-def test_a_named_network_namespace_that_is_the_hosts_is_undeclared():
-    """The spec asks to join a network namespace by a path that does not say whose it is (as
-    a CNI plugin's /var/run/netns/cni-... does); the path is a bind of the host's own. The
-    declaration says no host network, the kernel says the host's: the start line's posture
-    says undeclared host_namespaces ["net"], in every format."""
+def test_a_tampered_runtime_that_drops_the_network_namespace_is_undeclared():
+    """A runc wrapper (ctr run --runc-binary) removes the network namespace from the bundle's
+    spec before runc runs it: containerd's record, the declaration, still asks for a network
+    namespace of the container's own, while the kernel put the entrypoint in the host's. The
+    start line's posture says undeclared host_namespaces ["net"], in every format."""
+    with tempfile.TemporaryDirectory(prefix="ctrw-runc-") as d:
+        lines = started(name("tampered"), "--runc-binary", tampering_runc(d))
+    p, d = posture(lines), declared(lines)
+    log(f"declared {d['host_namespaces']}, held {p['host_namespaces']}: {p.get('undeclared')}")
+    assert "net" not in d["host_namespaces"], d
+    assert "net" in p["host_namespaces"], p
+    assert p["undeclared"] == {"host_namespaces": ["net"]}, p
+
+
+def test_a_namespace_joined_by_a_path_is_not_judged():
+    """ctr run --with-ns network:PATH, PATH a bind of the host's network namespace (what a
+    CNI plugin's /var/run/netns/cni-... looks like): the path does not say whose namespace it
+    is, so the declaration does not name the kind, and its being the host's is no mismatch."""
     netns = f"/run/ctrw-netns-{os.getpid()}"
     open(netns, "w").close()
     try:
@@ -159,10 +173,8 @@ def test_a_named_network_namespace_that_is_the_hosts_is_undeclared():
     finally:
         os.unlink(netns)
     p, d = posture(lines), declared(lines)
-    log(f"declared {d['host_namespaces']}, held {p['host_namespaces']}: {p.get('undeclared')}")
-    assert "net" not in d["host_namespaces"], d
-    assert "net" in p["host_namespaces"], p
-    assert p["undeclared"] == {"host_namespaces": ["net"]}, p
+    assert "net" not in d["host_namespaces"] and "net" in p["host_namespaces"], (d, p)
+    assert "undeclared" not in p, p
 
 
 def test_filters_keep_only_what_the_engine_declared_privileged_or_on_the_hosts_network():

@@ -190,7 +190,7 @@ static void test_oci_spec(void)
 	     ":true,\"sensitive\":false}],\"seccomp\":\"confined\",\"apparmor\":"
 	     "\"cri-containerd.apparmor.d\",\"read_only_rootfs\":true,\"user\":\"1000:1000\","
 	     "\"user_namespace\":false}}"},
-	    {"a pod's container: namespaces joined by path are not the host's, /proc/1/ns/... is",
+	    {"a pod's container: a namespace joined by a path is not said, /proc/1/ns/... is the host's",
 	     "{\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"},{\"type\":"
 	     "\"network\",\"path\":\"/var/run/netns/cni-1\"},{\"type\":\"ipc\",\"path\":"
 	     "\"/proc/42/ns/ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"},"
