@@ -16,8 +16,9 @@ struct json_t; /* jansson's json_t: its header is not ours to spread (json_write
 /*
  * An OCI runtime spec (containerd's Containers/Get, a CRI runtime's verbose runtimeSpec):
  * process.capabilities (all five sets), linux.namespaces (a kind absent is the host's; one
- * joined by the path /proc/1/ns/<kind> is too; one joined by another path is not said), mounts of type or option bind, linux.seccomp,
- * process.apparmorProfile, root.readonly, process.user, linux.uidMappings. Privileged when it
+ * joined by the path /proc/1/ns/<kind> is too; one joined by another path is not said), mounts
+ * of type or option bind, linux.seccomp, process.apparmorProfile, root.readonly, process.user,
+ * linux.uidMappings. Privileged when it
  * grants every capability the host may (posture_grantable: an OCI spec has no such word, and
  * runtimes give a privileged container all they hold themselves).
  */
