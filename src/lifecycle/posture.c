@@ -83,6 +83,12 @@ int posture_read_cap_last(const char *path)
 	return rc;
 }
 
+/* Capabilities 0..cap_last: every one the running kernel knows. */
+static uint64_t known_caps(void)
+{
+	return cap_last >= 63 ? UINT64_MAX : (1ull << (cap_last + 1)) - 1;
+}
+
 void posture_set_cap_last(unsigned int last)
 {
 	cap_last = last > 63 ? 63 : last;
@@ -118,7 +124,7 @@ void posture_set_grantable(uint64_t caps)
 
 uint64_t posture_grantable(void)
 {
-	return grantable ? grantable : cap_last >= 63 ? UINT64_MAX : (1ull << (cap_last + 1)) - 1;
+	return grantable ? grantable : known_caps();
 }
 
 bool posture_known(const struct record_process *p)
@@ -128,7 +134,7 @@ bool posture_known(const struct record_process *p)
 
 bool posture_privileged(const struct record_posture *p)
 {
-	uint64_t all = cap_last >= 63 ? UINT64_MAX : (1ull << (cap_last + 1)) - 1;
+	uint64_t all = known_caps();
 
 	/* the host's PID 1 found: all it holds (a host may withhold some from everyone) */
 	if (p->flags & POSTURE_HOST_FOUND)
