@@ -28,7 +28,7 @@ PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/outp
 	src/kernel/cgroup_hierarchy.c src/kernel/cgroup_scan.c src/kernel/privileges.c \
 	src/kernel/records_upgrade.c src/metrics/metrics.c src/metrics/metrics_address.c src/metrics/http_request.c \
 	src/enrich/container_meta.c src/enrich/lookup.c src/enrich/user_socket.c src/enrich/user_lane.c \
-	src/enrich/runtime_cgroup.c src/enrich/declared.c \
+	src/enrich/runtime_cgroup.c src/enrich/declared.c src/enrich/addresses.c \
 	src/cli.c \
 	src/pipeline.c
 SRCS := $(wildcard src/*.c src/*/*.c)

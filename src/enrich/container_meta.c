@@ -29,6 +29,7 @@ void container_meta_free(struct container_meta *m)
 	free(m->pod_name);
 	free(m->pod_namespace);
 	free(m->pod_uid);
+	free(m->pod_sandbox_id);
 	declared_free(&m->declared);
 	memset(m, 0, sizeof(*m));
 }
@@ -120,7 +121,8 @@ size_t container_meta_size(const struct container_meta *m)
 
 	n += str_size(m->namespace) + str_size(m->name) + str_size(m->image);
 	n += str_size(m->image_digest) + str_size(m->runtime_handler) + str_size(m->cgroups_path);
-	n += str_size(m->pod_name) + str_size(m->pod_namespace) + str_size(m->pod_uid);
+	n += str_size(m->pod_name) + str_size(m->pod_namespace) + str_size(m->pod_uid) +
+	     str_size(m->pod_sandbox_id);
 	return n + declared_size(&m->declared);
 }
 

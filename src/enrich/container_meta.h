@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enrich/addresses.h"
 #include "enrich/declared.h"
 
 /*
@@ -38,7 +39,11 @@ struct container_meta {
 	char *pod_namespace;
 	char *pod_uid;
 	bool sandbox; /* a CRI runtime's pod sandbox (its PodSandboxStatus answered for it) */
-	struct container_declared declared; /* what the engine declared it may do */
+	/* its pod's sandbox as containerd's CRI plugin recorded it (spec annotations): whose
+	   PodSandboxStatus gives the pod's addresses; not printed */
+	char *pod_sandbox_id;
+	struct container_addresses addresses; /* where it can be reached, its engine says */
+	struct container_declared declared;   /* what the engine declared it may do */
 };
 
 void container_meta_free(struct container_meta *m);

@@ -17,7 +17,8 @@
  * What containerd's CRI plugin records of a pod in the container's OCI spec annotations, from
  * the sandbox's metadata every CRI client sets (labels are the kubelet's habit, not every
  * client's), and the container's name from its metadata. The plugin writes them after a
- * client's own annotations: the runtime's record, which wins over the labels.
+ * client's own annotations: the runtime's record, which wins over the labels. And the
+ * sandbox's id, for the pod's network (its CRI's PodSandboxStatus).
  */
 static const struct {
 	const char *key;
@@ -27,6 +28,7 @@ static const struct {
     {"io.kubernetes.cri.sandbox-namespace", offsetof(struct container_meta, pod_namespace)},
     {"io.kubernetes.cri.sandbox-uid", offsetof(struct container_meta, pod_uid)},
     {"io.kubernetes.cri.container-name", offsetof(struct container_meta, name)},
+    {"io.kubernetes.cri.sandbox-id", offsetof(struct container_meta, pod_sandbox_id)},
 };
 
 /* The annotations above, when present, in place of what the labels gave. */

@@ -96,20 +96,20 @@ int cri_version(struct cri_client *c, char *version, size_t size, char *err)
 	return 0;
 }
 
-/* PodSandboxStatus(verbose) of id, decoded into m (pod_only: only its pod's fields). */
+/* PodSandboxStatus of id (verbose for the sandbox itself), its part decoded into m. */
 static int sandbox_status(struct cri_client *c, const char *id, struct container_meta *m,
-			  bool pod_only, char *err)
+			  enum cri_sandbox_part part, char *err)
 {
 	Runtime__V1__PodSandboxStatusRequest req = RUNTIME__V1__POD_SANDBOX_STATUS_REQUEST__INIT;
 	struct grpc_unary_result res;
 	int rc;
 
 	req.pod_sandbox_id = (char *)id;
-	req.verbose = !pod_only;
+	req.verbose = part == CRI_SANDBOX_ITSELF;
 	rc = call(c, SVC "PodSandboxStatus", &req.base, &res, err);
 	if (rc)
 		return rc;
-	rc = cri_decode_sandbox_status(res.data, res.len, m, pod_only, err);
+	rc = cri_decode_sandbox_status(res.data, res.len, m, part, err);
 	free(res.data);
 	return rc;
 }
@@ -131,7 +131,7 @@ int cri_get_container(struct cri_client *c, const char *id, struct container_met
 	rc = cri_decode_container_status(res.data, res.len, m, &sandbox_id, err);
 	free(res.data);
 	if (!rc && sandbox_id)
-		sandbox_status(c, sandbox_id, m, true, err); /* its failure is said in err */
+		sandbox_status(c, sandbox_id, m, CRI_SANDBOX_POD, err); /* its failure: err */
 	free(sandbox_id);
 	return rc;
 }
@@ -139,5 +139,11 @@ int cri_get_container(struct cri_client *c, const char *id, struct container_met
 int cri_get_sandbox(struct cri_client *c, const char *id, struct container_meta *m, char *err)
 {
 	memset(m, 0, sizeof(*m));
-	return sandbox_status(c, id, m, false, err);
+	return sandbox_status(c, id, m, CRI_SANDBOX_ITSELF, err);
+}
+
+int cri_get_pod_network(struct cri_client *c, const char *sandbox_id, struct container_meta *m,
+			char *err)
+{
+	return sandbox_status(c, sandbox_id, m, CRI_SANDBOX_NETWORK, err);
 }

@@ -36,5 +36,11 @@ int cri_version(struct cri_client *c, char *version, size_t size, char *err);
 int cri_get_container(struct cri_client *c, const char *id, struct container_meta *m, char *err);
 /* A pod sandbox's own cgroup (PodSandboxStatus, verbose) into m, m->sandbox set. */
 int cri_get_sandbox(struct cri_client *c, const char *id, struct container_meta *m, char *err);
+/*
+ * A pod's network (PodSandboxStatus: its addresses, its namespaces' modes) into m, one of its
+ * containers that another API named (containerd's, for its CRI plugin's containers).
+ */
+int cri_get_pod_network(struct cri_client *c, const char *sandbox_id, struct container_meta *m,
+			char *err);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "ctrwatch_records.h"
+#include "enrich/addresses.h"
 #include "enrich/cri_decode.h"
 #include "enrich/declared_decode.h"
 #include "proto/cri.pb-c.h"
@@ -184,6 +186,42 @@ static int fill_pod(const Runtime__V1__PodSandboxStatus *st, struct container_me
 	return rc;
 }
 
+/* A kind of namespace the container's own declaration left unsaid takes the pod's mode. */
+static void declare_pod_namespace(struct container_declared *d, unsigned int kind,
+				  Runtime__V1__NamespaceMode mode)
+{
+	uint8_t bit = (uint8_t)(1u << kind);
+
+	if (d->ns_known & bit)
+		return;
+	d->known = true;
+	d->ns_known |= bit;
+	if (mode == RUNTIME__V1__NAMESPACE_MODE__NODE)
+		d->host_ns |= bit;
+}
+
+/*
+ * The pod's network: its addresses (what does not parse as one is left out) and its
+ * namespaces' modes. Nothing is said of a reply without them.
+ */
+static void fill_network(const Runtime__V1__PodSandboxStatus *st, struct container_meta *m)
+{
+	const Runtime__V1__NamespaceOption *opts = NULL;
+
+	if (st->network) {
+		addresses_add(&m->addresses, st->network->ip);
+		for (size_t i = 0; i < st->network->n_additional_ips; i++)
+			addresses_add(&m->addresses, st->network->additional_ips[i]->ip);
+	}
+	if (st->linux && st->linux->namespaces)
+		opts = st->linux->namespaces->options;
+	if (!opts)
+		return;
+	declare_pod_namespace(&m->declared, RECORD_NS_NET, opts->network);
+	declare_pod_namespace(&m->declared, RECORD_NS_PID, opts->pid);
+	declare_pod_namespace(&m->declared, RECORD_NS_IPC, opts->ipc);
+}
+
 static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp, struct container_meta *m)
 {
 	const Runtime__V1__PodSandboxStatus *st = resp->status;
@@ -213,13 +251,27 @@ static int fill_sandbox(const Runtime__V1__PodSandboxStatusResponse *resp, struc
 	return rc ? rc : m->name ? 0 : -ENOMEM;
 }
 
+static int fill_part(const Runtime__V1__PodSandboxStatusResponse *resp, struct container_meta *m,
+		     enum cri_sandbox_part part)
+{
+	int rc = 0;
+
+	if (part == CRI_SANDBOX_ITSELF)
+		rc = fill_sandbox(resp, m);
+	else if (part == CRI_SANDBOX_POD)
+		rc = fill_pod(resp->status, m);
+	if (!rc)
+		fill_network(resp->status, m);
+	return rc;
+}
+
 int cri_decode_sandbox_status(const uint8_t *data, size_t len, struct container_meta *m,
-			      bool pod_only, char *err)
+			      enum cri_sandbox_part part, char *err)
 {
 	Runtime__V1__PodSandboxStatusResponse *resp;
 	int rc;
 
-	if (!pod_only)
+	if (part == CRI_SANDBOX_ITSELF)
 		memset(m, 0, sizeof(*m));
 	resp = runtime__v1__pod_sandbox_status_response__unpack(NULL, len, data);
 	if (!resp) {
@@ -229,11 +281,11 @@ int cri_decode_sandbox_status(const uint8_t *data, size_t len, struct container_
 	if (!resp->status || !resp->status->id)
 		rc = -EPROTO;
 	else
-		rc = pod_only ? fill_pod(resp->status, m) : fill_sandbox(resp, m);
+		rc = fill_part(resp, m, part);
 	if (rc) {
 		snprintf(err, CRI_ERROR_MAX, "PodSandboxStatus: %s",
 			 rc == -EPROTO ? "empty reply" : strerror(-rc));
-		if (!pod_only)
+		if (part == CRI_SANDBOX_ITSELF)
 			container_meta_free(m);
 	}
 	protobuf_c_message_free_unpacked(&resp->base, NULL);

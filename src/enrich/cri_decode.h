@@ -22,12 +22,25 @@
  */
 int cri_decode_container_status(const uint8_t *data, size_t len, struct container_meta *m,
 				char **sandbox_id, char *err);
+/* What of a PodSandboxStatus reply goes into m. */
+enum cri_sandbox_part {
+	/* m becomes the sandbox's own: the pod's fields, its labels, its cgroupsPath, sandbox set
+	 */
+	CRI_SANDBOX_ITSELF,
+	/* m is one of the pod's containers, decoded already: the pod's name, namespace, uid and
+	   runtime handler, and its network (below) */
+	CRI_SANDBOX_POD,
+	/* m is one of the pod's containers, named by another API (containerd's): only its network
+	 */
+	CRI_SANDBOX_NETWORK,
+};
 /*
- * PodSandboxStatus(verbose). With pod_only, the pod's name, namespace and uid and the runtime
- * handler go into m (a container's, decoded already); without, m becomes the sandbox's own: the
- * pod's fields, its labels, its cgroupsPath, and sandbox set.
+ * PodSandboxStatus (verbose for CRI_SANDBOX_ITSELF). The pod's network, in each part: its
+ * addresses (network.ip, additional_ips) and, for the kinds of namespace the container's own
+ * declaration did not say (a pod's containers join its sandbox's by path), whether the pod's
+ * network, pid and ipc namespaces are the node's (linux.namespaces.options, NODE).
  */
 int cri_decode_sandbox_status(const uint8_t *data, size_t len, struct container_meta *m,
-			      bool pod_only, char *err);
+			      enum cri_sandbox_part part, char *err);
 
 #endif

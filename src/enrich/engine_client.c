@@ -276,9 +276,10 @@ static char *cgroups_path(const struct engine_client *c, const char *id, const c
 	return placed;
 }
 
-/* The container's inspect: its cgroup parent and what the engine declared it may do. */
-static int inspect(struct engine_client *c, const char *id, char **parent,
-		   struct container_declared *d, char *err)
+/* The container's inspect: its cgroup parent, what the engine declared it may do, its
+   addresses. */
+static int inspect(struct engine_client *c, const char *id, char **parent, struct container_meta *m,
+		   char *err)
 {
 	enum declared_engine engine =
 	    strcmp(c->engine, "podman") ? DECLARED_ENGINE_OCI : DECLARED_ENGINE_PODMAN;
@@ -291,7 +292,7 @@ static int inspect(struct engine_client *c, const char *id, char **parent,
 	rc = get(c, "inspect", target, &reply, err);
 	if (rc)
 		return rc;
-	rc = engine_decode_inspect(reply.body, reply.len, id, engine, parent, d);
+	rc = engine_decode_inspect(reply.body, reply.len, id, engine, parent, m);
 	http_reply_free(&reply);
 	if (rc)
 		snprintf(err, ENGINE_ERROR_MAX, "%s inspect: %s", c->engine,
@@ -301,11 +302,11 @@ static int inspect(struct engine_client *c, const char *id, char **parent,
 
 /*
  * Where the engine says the container's cgroup is, into m->cgroups_path, and what it declared
- * the container may do, into m->declared: both from its inspect. The inspect waits for the
- * container's lock, which its start holds, and a container run with --rm may be gone by then:
- * where the default for the engine's driver is cgroup_path already, an inspect that fails costs
- * only the declaration (not said: the container's identity is whole without it); else the
- * cgroup parent it gives is needed.
+ * the container may do, into m->declared, and its addresses: all from its inspect. The inspect
+ * waits for the container's lock, which its start holds, and a container run with --rm may be
+ * gone by then: where the default for the engine's driver is cgroup_path already, an inspect
+ * that fails costs only the declaration and the addresses (not said: the container's identity
+ * is whole without them); else the cgroup parent it gives is needed.
  */
 static int find_cgroups_path(struct engine_client *c, const char *id, const char *cgroup_path,
 			     struct container_meta *m, char *err)
@@ -318,7 +319,7 @@ static int find_cgroups_path(struct engine_client *c, const char *id, const char
 	m->cgroups_path = cgroups_path(c, id, NULL);
 	if (!m->cgroups_path)
 		return -ENOMEM;
-	rc = inspect(c, id, &parent, &m->declared, inspect_err);
+	rc = inspect(c, id, &parent, m, inspect_err);
 	if (container_meta_cgroup_matches(m->cgroups_path, cgroup_path)) {
 		free(parent);
 		return rc == -ENOMEM ? rc : 0;

@@ -236,8 +236,25 @@ int engine_decode_cgroup_driver(const char *json, size_t len, bool *systemd)
 	return rc;
 }
 
+/*
+ * Where the container can be reached: its address on each network it is on
+ * (NetworkSettings.Networks.*), and the default bridge's in the older top-level fields.
+ */
+static void decode_addresses(const json_t *settings, struct container_addresses *a)
+{
+	static const char *const keys[] = {"IPAddress", "GlobalIPv6Address"};
+	const json_t *network;
+	const char *name;
+
+	for (size_t k = 0; k < 2; k++)
+		addresses_add(a, json_string_value(json_object_get(settings, keys[k])));
+	json_object_foreach((json_t *)json_object_get(settings, "Networks"), name,
+			    network) for (size_t k = 0; k < 2; k++)
+	    addresses_add(a, json_string_value(json_object_get(network, keys[k])));
+}
+
 int engine_decode_inspect(const char *json, size_t len, const char *id, enum declared_engine engine,
-			  char **parent, struct container_declared *d)
+			  char **parent, struct container_meta *m)
 {
 	json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
 	const char *eid = json_string_value(json_object_get(root, "Id"));
@@ -245,16 +262,19 @@ int engine_decode_inspect(const char *json, size_t len, const char *id, enum dec
 	int rc = 0;
 
 	*parent = NULL;
-	memset(d, 0, sizeof(*d));
+	memset(&m->declared, 0, sizeof(m->declared));
+	memset(&m->addresses, 0, sizeof(m->addresses));
 	if (!json_is_object(root) || !eid || strcmp(eid, id) != 0 || !json_is_object(host_config))
 		rc = -EPROTO;
 	else if (dup_member(host_config, "CgroupParent", parent))
 		rc = -ENOMEM;
 	else
-		rc = declared_from_inspect(root, engine, d);
+		rc = declared_from_inspect(root, engine, &m->declared);
 	if (rc) {
 		free(*parent);
 		*parent = NULL;
+	} else {
+		decode_addresses(json_object_get(root, "NetworkSettings"), &m->addresses);
 	}
 	json_decref(root);
 	return rc;

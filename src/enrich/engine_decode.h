@@ -44,11 +44,12 @@ int engine_decode_image_digest(const char *json, size_t len, const char *image, 
 int engine_decode_cgroup_driver(const char *json, size_t len, bool *systemd);
 /*
  * An inspect reply of container id (GET /containers/{id}/json): its HostConfig.CgroupParent,
- * malloc'ed, or NULL when it has none (the engine's default), and what the engine declared the
- * container may do (declared_decode.h; engine says whose default capabilities). Returns 0,
+ * malloc'ed, or NULL when it has none (the engine's default); what the engine declared the
+ * container may do, into m->declared (declared_decode.h; engine says whose default
+ * capabilities); its addresses on its networks, into m->addresses (NetworkSettings). Returns 0,
  * -EPROTO (not such a reply, or one about another id) or -ENOMEM; nothing kept on error.
  */
 int engine_decode_inspect(const char *json, size_t len, const char *id, enum declared_engine engine,
-			  char **parent, struct container_declared *d);
+			  char **parent, struct container_meta *m);
 
 #endif

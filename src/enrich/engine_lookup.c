@@ -339,6 +339,25 @@ static void note_absent_engine(struct source *src, const char *id)
 	src->absent_said = true;
 }
 
+/*
+ * A CRI plugin's container: its pod's addresses and its namespaces' modes, which containerd's
+ * record does not hold (its sandbox's PodSandboxStatus does). Its failure leaves the container's
+ * answer partial, said in res->error; a pod sandbox, dropped as pause, is not asked for.
+ */
+static void find_pod_network(struct lane *l, struct lookup_result *res)
+{
+	const struct container_meta *m = &res->meta;
+	char err[CRI_ERROR_MAX];
+
+	if (!m->pod_sandbox_id || !l->e->containerd_cri ||
+	    !container_meta_label(m, "io.cri-containerd.kind") ||
+	    strcmp(container_meta_label(m, "io.cri-containerd.kind"), "container") != 0)
+		return;
+	if (cri_get_pod_network(l->e->containerd_cri, m->pod_sandbox_id, &res->meta, err) &&
+	    !res->error[0])
+		snprintf(res->error, sizeof(res->error), "%s", err);
+}
+
 /* containerd's answer: the container, its image digest and, if asked for, its init. */
 static void lookup_containerd(struct lane *l, const struct enrich_request *req,
 			      struct lookup_result *res)
@@ -354,6 +373,8 @@ static void lookup_containerd(struct lane *l, const struct enrich_request *req,
 	if (res->status != LOOKUP_FOUND)
 		return;
 	find_digest(l, res);
+	if (l == &l->e->lanes[LANE_CONTAINERD])
+		find_pod_network(l, res);
 	if (req->want_init_pid)
 		find_init_pid(l, res, res->id[0] ? res->id : req->ident.id);
 }

@@ -241,7 +241,9 @@ static int open_lane_clients(struct enricher *e, const struct enricher_config *c
 		if (!e->lanes[i].client)
 			return errno ? errno : ENOMEM;
 	}
-	return 0;
+	/* containerd's CRI plugin answers on its socket: its pods' networks */
+	e->containerd_cri = cri_client_open(cfg->socket_path, cfg->rpc_timeout_ms);
+	return e->containerd_cri ? 0 : errno ? errno : ENOMEM;
 }
 
 static int start_threads(struct enricher *e)
@@ -271,6 +273,7 @@ static void close_clients(struct enricher *e)
 	engine_client_close(e->docker);
 	engine_client_close(e->podman);
 	cri_client_close(e->cri);
+	cri_client_close(e->containerd_cri);
 	user_engines_free(e->users);
 }
 

@@ -72,10 +72,11 @@ struct lane {
  * engines). Shared under lock: stopping, the lanes' queues and the results.
  */
 struct enricher {
-	struct engine_client *docker; /* NULL: not asked */
-	struct engine_client *podman; /* NULL: not asked */
-	struct cri_client *cri;	      /* NULL: not asked (--crio-socket "") */
-	struct user_engines *users;   /* rootless Podman; NULL: not asked */
+	struct engine_client *docker;	   /* NULL: not asked */
+	struct engine_client *podman;	   /* NULL: not asked */
+	struct cri_client *cri;		   /* NULL: not asked (--crio-socket "") */
+	struct cri_client *containerd_cri; /* containerd's CRI plugin, on containerd's socket */
+	struct user_engines *users;	   /* rootless Podman; NULL: not asked */
 	struct source containerd_source, docker_source, podman_source, cri_source;
 	struct lane lanes[LANES];
 	/* the user worker's: its thread and wake; no queue (user_lane), no containerd */

@@ -177,6 +177,20 @@ static void encode_container(struct json_writer *w, const struct event *ev)
 	json_object_end(w);
 }
 
+/* related.ip: where the container can be reached (its pod's addresses, or its networks'), for a
+   SIEM to join its lines with flow logs. */
+static void encode_related(struct json_writer *w, const struct event *ev)
+{
+	const struct container_meta *m = event_meta(ev);
+
+	if (!m || !m->addresses.n)
+		return;
+	json_key(w, "related");
+	json_object_begin(w);
+	event_json_addresses(w, "ip", &m->addresses);
+	json_object_end(w);
+}
+
 /* The pod, when Kubernetes runs the container: orchestrator.resource is the pod. */
 static void encode_orchestrator(struct json_writer *w, const struct event *ev)
 {
@@ -334,6 +348,7 @@ void event_ecs_encode(struct json_writer *w, const struct event *ev, const char 
 	encode_container(w, ev);
 	encode_orchestrator(w, ev);
 	encode_process(w, ev);
+	encode_related(w, ev);
 	encode_custom(w, ev);
 	json_object_end(w);
 	json_newline(w);

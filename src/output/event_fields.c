@@ -275,6 +275,22 @@ void event_json_impostor_members(struct json_writer *w, const struct event *ev)
 		json_member_bool(w, "args_truncated", ev->process->hdr.flags & RECORD_F_TRUNCATED);
 }
 
+void event_json_addresses(struct json_writer *w, const char *key,
+			  const struct container_addresses *a)
+{
+	char text[ADDRESS_TEXT_MAX];
+
+	if (!a->n)
+		return;
+	json_key(w, key);
+	json_array_begin(w);
+	for (uint8_t i = 0; i < a->n; i++) {
+		addresses_format(&a->addr[i], text);
+		json_string(w, text);
+	}
+	json_array_end(w);
+}
+
 void event_json_capabilities(struct json_writer *w, const char *key, uint64_t caps)
 {
 	char buf[16];

@@ -67,6 +67,10 @@ void event_json_heartbeat(struct json_writer *w, const char *key, const struct h
 /* An exit's flags as members, the same names in every format: core_dumped, oom_killed,
  * entrypoint_ran (RECORD_F_CORE_DUMPED, _OOM_KILLED, not _NEVER_STARTED). */
 void event_json_exit_flags(struct json_writer *w, uint32_t flags);
+/* key: a container's addresses (enrich/addresses.h), canonical, in the engine's order; nothing
+ * when it gave none. */
+void event_json_addresses(struct json_writer *w, const char *key,
+			  const struct container_addresses *a);
 /* A capability set as an array of names, CAP_CHOWN first (lifecycle/posture.h). */
 void event_json_capabilities(struct json_writer *w, const char *key, uint64_t caps);
 /*

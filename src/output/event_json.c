@@ -65,6 +65,7 @@ static void encode_container(struct json_writer *w, const struct container *c,
 		}
 		json_member_string(w, "runtime_handler", m->runtime_handler);
 		event_json_declared(w, "declared", &m->declared);
+		event_json_addresses(w, "ips", &m->addresses);
 	}
 	json_member_string(w, "runtime", event_runtime_name(c, m));
 	event_json_cgroup_members(w, c, &cgroup_keys_flat);

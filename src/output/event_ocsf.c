@@ -342,6 +342,7 @@ static void encode_unmapped(struct json_writer *w, const struct event *ev)
 		if (m->labels_truncated)
 			json_member_bool(w, "labels_truncated", true);
 		event_json_declared(w, "declared", &m->declared);
+		event_json_addresses(w, "ips", &m->addresses);
 	}
 	if (pod_uid || (m && m->pod_name)) {
 		json_key(w, "pod");

@@ -54,12 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *sandbox = NULL;
 
 	if (cri_decode_container_status(data, size, &m, &sandbox, err) == 0) {
-		(void)cri_decode_sandbox_status(data, size, &m, true, err);
+		/* as its pod (CRI-O's), or as its network only (containerd's CRI plugin's) */
+		(void)cri_decode_sandbox_status(
+		    data, size, &m, size & 2 ? CRI_SANDBOX_POD : CRI_SANDBOX_NETWORK, err);
 		encode(&m, size);
 		container_meta_free(&m);
 		free(sandbox);
 	}
-	if (cri_decode_sandbox_status(data, size, &m, false, err) == 0) {
+	if (cri_decode_sandbox_status(data, size, &m, CRI_SANDBOX_ITSELF, err) == 0) {
 		encode(&m, size);
 		container_meta_free(&m);
 	}

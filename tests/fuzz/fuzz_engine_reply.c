@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0, sizeof(m));
 	if (engine_decode_inspect(reply.body, reply.len, FUZZ_ID,
 				  data[0] & 1 ? DECLARED_ENGINE_PODMAN : DECLARED_ENGINE_OCI,
-				  &parent, &m.declared) == 0) {
+				  &parent, &m) == 0) {
 		if (parent)
 			(void)container_meta_cgroup_matches(parent, "/docker/" FUZZ_ID);
 		encode(&m);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrwatch_records.h"
 #include "enrich/cri_decode.h"
 #include "proto/cri.pb-c.h"
 #include "test.h"
@@ -163,6 +164,203 @@ static uint8_t *pack_sandbox(size_t *len)
 	return buf;
 }
 
+#define NET (1u << RECORD_NS_NET)
+#define PID (1u << RECORD_NS_PID)
+#define IPC (1u << RECORD_NS_IPC)
+#define MNT (1u << RECORD_NS_MNT)
+
+/* A pod's network in its PodSandboxStatus, and what a container of it then declares. */
+struct network_case {
+	const char *name;
+	const char *ip, *additional[10]; /* NULL-ended */
+	bool linux;			 /* linux.namespaces.options given */
+	Runtime__V1__NamespaceMode net, pid, ipc;
+	uint8_t spec_known, spec_host; /* what the container's own spec said */
+	const char *want_ips[10];      /* NULL-ended, canonical */
+	bool want_truncated;
+	uint8_t want_known, want_host;
+};
+
+#define NODE RUNTIME__V1__NAMESPACE_MODE__NODE
+#define POD  RUNTIME__V1__NAMESPACE_MODE__POD
+#define CTR  RUNTIME__V1__NAMESPACE_MODE__CONTAINER
+
+static const struct network_case network_cases[] = {
+    {"a pod on a CNI network: its address; its namespaces the pod's own",
+     "10.88.0.7",
+     {NULL},
+     true,
+     POD,
+     CTR,
+     POD,
+     MNT,
+     0,
+     {"10.88.0.7", NULL},
+     false,
+     MNT | NET | PID | IPC,
+     0},
+    {"dual stack: primary and additional, in order, IPv6 made canonical",
+     "10.88.0.7",
+     {"fd00:0:0:0:0:0:0:0007", NULL},
+     true,
+     POD,
+     POD,
+     POD,
+     0,
+     0,
+     {"10.88.0.7", "fd00::7", NULL},
+     false,
+     NET | PID | IPC,
+     0},
+    {"hostNetwork and hostPID: no address of its own; net and pid the host's",
+     "",
+     {NULL},
+     true,
+     NODE,
+     NODE,
+     POD,
+     0,
+     0,
+     {NULL},
+     false,
+     NET | PID | IPC,
+     NET | PID},
+    {"the container's own spec said pid (its own): the pod's NODE does not overrule it",
+     "10.88.0.8",
+     {NULL},
+     true,
+     POD,
+     NODE,
+     POD,
+     PID,
+     0,
+     {"10.88.0.8", NULL},
+     false,
+     NET | PID | IPC,
+     0},
+    {"what is no address is left out: text, a prefix, a zone, a leading zero, a line",
+     "10.88.0.9/24",
+     {"web", "fe80::1%eth0", "010.0.0.1", "10.0.0.1\n{\"forged\":1}", "0.0.0.0", "::", "10.0.0.2",
+      NULL},
+     false,
+     0,
+     0,
+     0,
+     0,
+     0,
+     {"10.0.0.2", NULL},
+     false,
+     0,
+     0},
+    {"past eight addresses the rest is cut, a repeat counted once",
+     "10.0.0.1",
+     {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7",
+      "10.0.0.8", "10.0.0.9", NULL},
+     false,
+     0,
+     0,
+     0,
+     0,
+     0,
+     {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7",
+      "10.0.0.8", NULL},
+     true,
+     0,
+     0},
+    {"no network and no linux in the reply: nothing said",
+     NULL,
+     {NULL},
+     false,
+     0,
+     0,
+     0,
+     MNT,
+     MNT,
+     {NULL},
+     false,
+     MNT,
+     MNT},
+};
+
+static uint8_t *pack_network(const struct network_case *c, size_t *len)
+{
+	Runtime__V1__PodSandboxStatusResponse resp = RUNTIME__V1__POD_SANDBOX_STATUS_RESPONSE__INIT;
+	Runtime__V1__PodSandboxStatus st = RUNTIME__V1__POD_SANDBOX_STATUS__INIT;
+	Runtime__V1__PodSandboxNetworkStatus net = RUNTIME__V1__POD_SANDBOX_NETWORK_STATUS__INIT;
+	Runtime__V1__LinuxPodSandboxStatus lx = RUNTIME__V1__LINUX_POD_SANDBOX_STATUS__INIT;
+	Runtime__V1__Namespace ns = RUNTIME__V1__NAMESPACE__INIT;
+	Runtime__V1__NamespaceOption opts = RUNTIME__V1__NAMESPACE_OPTION__INIT;
+	Runtime__V1__PodIP ips[10], *ipp[10];
+	uint8_t *buf;
+
+	st.id = SBX;
+	if (c->ip) {
+		net.ip = (char *)c->ip;
+		for (; c->additional[net.n_additional_ips]; net.n_additional_ips++) {
+			size_t i = net.n_additional_ips;
+
+			runtime__v1__pod_ip__init(&ips[i]);
+			ips[i].ip = (char *)c->additional[i];
+			ipp[i] = &ips[i];
+		}
+		net.additional_ips = ipp;
+		st.network = &net;
+	}
+	if (c->linux) {
+		opts.network = c->net;
+		opts.pid = c->pid;
+		opts.ipc = c->ipc;
+		ns.options = &opts;
+		lx.namespaces = &ns;
+		st.linux = &lx;
+	}
+	resp.status = &st;
+	*len = runtime__v1__pod_sandbox_status_response__get_packed_size(&resp);
+	buf = malloc(*len + 1);
+	runtime__v1__pod_sandbox_status_response__pack(&resp, buf);
+	return buf;
+}
+
+/* Only the network goes into a container another API named: its name and handler stay. */
+static void test_pod_network(void)
+{
+	char err[CRI_ERROR_MAX], text[ADDRESS_TEXT_MAX];
+
+	for (size_t i = 0; i < sizeof(network_cases) / sizeof(network_cases[0]); i++) {
+		const struct network_case *c = &network_cases[i];
+
+		SUBTEST (c->name) {
+			struct container_meta m = {0};
+			size_t len, n = 0;
+			uint8_t *buf = pack_network(c, &len);
+
+			m.name = strdup("app");
+			m.runtime_handler = strdup("io.containerd.runc.v2");
+			m.declared.known = c->spec_known != 0;
+			m.declared.ns_known = c->spec_known;
+			m.declared.host_ns = c->spec_host;
+			ASSERT_EQ(cri_decode_sandbox_status(buf, len, &m, CRI_SANDBOX_NETWORK, err),
+				  0);
+			while (c->want_ips[n])
+				n++;
+			ASSERT_EQ(m.addresses.n, n);
+			for (size_t k = 0; k < n && k < m.addresses.n; k++) {
+				addresses_format(&m.addresses.addr[k], text);
+				ASSERT_STREQ(text, c->want_ips[k]);
+			}
+			ASSERT_EQ(m.addresses.truncated, c->want_truncated);
+			ASSERT_EQ(m.declared.ns_known, c->want_known);
+			ASSERT_EQ(m.declared.host_ns, c->want_host);
+			ASSERT_EQ(m.declared.known, c->want_known != 0);
+			ASSERT_STREQ(m.name, "app");
+			ASSERT_STREQ(m.runtime_handler, "io.containerd.runc.v2");
+			ASSERT_TRUE(m.pod_name == NULL);
+			container_meta_free(&m);
+			free(buf);
+		}
+	}
+}
+
 static void expect_str(const char *got, const char *want)
 {
 	if (!want)
@@ -218,7 +416,7 @@ int main(void)
 
 		ASSERT_EQ(cri_decode_container_status(buf, len, &m, &sandbox, err), 0);
 		ASSERT_STREQ(m.pod_name, "web"); /* the container's label, until the sandbox says */
-		ASSERT_EQ(cri_decode_sandbox_status(sbuf, slen, &m, true, err), 0);
+		ASSERT_EQ(cri_decode_sandbox_status(sbuf, slen, &m, CRI_SANDBOX_POD, err), 0);
 		ASSERT_STREQ(m.pod_name, "web-sandbox");
 		ASSERT_STREQ(m.pod_namespace, "shop");
 		ASSERT_STREQ(m.pod_uid, UID);
@@ -235,7 +433,7 @@ int main(void)
 		size_t len;
 		uint8_t *buf = pack_sandbox(&len);
 
-		ASSERT_EQ(cri_decode_sandbox_status(buf, len, &m, false, err), 0);
+		ASSERT_EQ(cri_decode_sandbox_status(buf, len, &m, CRI_SANDBOX_ITSELF, err), 0);
 		ASSERT_TRUE(m.sandbox);
 		ASSERT_STREQ(m.name, "web-sandbox");
 		ASSERT_STREQ(m.pod_uid, UID);
@@ -254,7 +452,9 @@ int main(void)
 		ASSERT_TRUE(strstr(err, "undecodable") != NULL);
 		ASSERT_EQ(cri_decode_container_status(empty, 0, &m, &sandbox, err), -EPROTO);
 		ASSERT_TRUE(strstr(err, "empty reply") != NULL && sandbox == NULL);
-		ASSERT_EQ(cri_decode_sandbox_status(empty, 0, &m, false, err), -EPROTO);
+		ASSERT_EQ(cri_decode_sandbox_status(empty, 0, &m, CRI_SANDBOX_ITSELF, err),
+			  -EPROTO);
 	}
+	test_pod_network();
 	return test_summary("test_cri_decode");
 }

@@ -200,16 +200,72 @@ static void test_cgroups(void)
 				    c->rc);
 				ASSERT_EQ(systemd, c->systemd == 1);
 			} else {
-				struct container_declared d;
+				struct container_meta m = {0};
 
 				ASSERT_EQ(engine_decode_inspect(c->json, strlen(c->json), ID,
-								DECLARED_ENGINE_OCI, &parent, &d),
+								DECLARED_ENGINE_OCI, &parent, &m),
 					  c->rc);
 				ASSERT_STREQ(or_empty(parent), or_empty(c->parent));
-				declared_free(&d);
+				container_meta_free(&m);
 			}
 		}
 		free(parent);
+	}
+}
+
+/* An inspect's NetworkSettings: where the container can be reached. */
+static const struct address_case {
+	const char *name;
+	const char *settings; /* NetworkSettings' JSON */
+	const char *want;     /* the addresses, canonical, comma-separated */
+} address_cases[] = {
+    {"a user network: its v4 and v6",
+     "{\"Networks\":{\"shop\":{\"IPAddress\":\"172.30.0.2\",\"GlobalIPv6Address\":"
+     "\"fd00:0::2\"}}}",
+     "172.30.0.2,fd00::2"},
+    {"the default bridge: top-level and its network, said once",
+     "{\"IPAddress\":\"172.17.0.2\",\"GlobalIPv6Address\":\"\",\"Networks\":{\"bridge\":"
+     "{\"IPAddress\":\"172.17.0.2\"}}}",
+     "172.17.0.2"},
+    {"two networks",
+     "{\"Networks\":{\"a\":{\"IPAddress\":\"10.1.0.2\"},\"b\":{\"IPAddress\":"
+     "\"10.2.0.2\"}}}",
+     "10.1.0.2,10.2.0.2"},
+    {"host and none networks: no address", "{\"Networks\":{\"host\":{\"IPAddress\":\"\"}}}", ""},
+    {"what is no address is left out",
+     "{\"IPAddress\":\"1.2.3.4\\n{\\\"x\\\":1}\",\"Networks\":{\"n\":{\"IPAddress\":7},"
+     "\"m\":{\"IPAddress\":\"10.0.0.300\"},\"k\":{\"IPAddress\":\"10.0.0.3\"}}}",
+     "10.0.0.3"},
+    {"no NetworkSettings", "null", ""},
+    {"Networks not an object", "{\"Networks\":[\"10.0.0.1\"]}", ""},
+};
+
+static void test_addresses(void)
+{
+	char json[512], text[ADDRESS_TEXT_MAX], got[256];
+
+	for (size_t i = 0; i < sizeof(address_cases) / sizeof(address_cases[0]); i++) {
+		const struct address_case *c = &address_cases[i];
+		struct container_meta m = {0};
+		char *parent = NULL;
+
+		SUBTEST (c->name) {
+			snprintf(json, sizeof(json),
+				 "{\"Id\":\"" ID "\",\"HostConfig\":{},\"NetworkSettings\":%s}",
+				 c->settings);
+			ASSERT_EQ(engine_decode_inspect(json, strlen(json), ID, DECLARED_ENGINE_OCI,
+							&parent, &m),
+				  0);
+			got[0] = '\0';
+			for (uint8_t k = 0; k < m.addresses.n; k++) {
+				addresses_format(&m.addresses.addr[k], text);
+				snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+					 k ? "," : "", text);
+			}
+			ASSERT_STREQ(got, c->want);
+			container_meta_free(&m);
+			free(parent);
+		}
 	}
 }
 
@@ -337,6 +393,7 @@ int main(void)
 	test_containers();
 	test_digests();
 	test_cgroups();
+	test_addresses();
 	test_labels();
 	test_many_labels();
 	test_times();
