@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import uuid
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -43,11 +44,42 @@ watcher = None
 made_kubepods = None  # whether /kubepods was ours to remove (setup decides)
 
 
+CNI_PLUGINS = "/usr/lib/cni"  # Debian's containernetworking-plugins
+CNI_SUBNET = "10.213.77.0/24"
+
+
+def cni_bridge_name(d):
+    return "ctrw%05d" % (zlib.crc32(d.encode()) % 100000)
+
+
+def cni_network(d, cni):
+    """A bridge network of our own for pods not on the node's: Debian's bridge, host-local and
+    loopback plugins (linked into cni), the bridge given no address and nothing masqueraded (no
+    route or firewall rule on the host), its leases under d. Its bridge is removed at cleanup
+    (remove_cni_bridge)."""
+    for plugin in ("bridge", "host-local", "loopback"):
+        os.symlink(os.path.join(CNI_PLUGINS, plugin), os.path.join(cni, plugin))
+    conf = {"cniVersion": "0.4.0", "name": "ctrw-pods", "type": "bridge",
+            "bridge": cni_bridge_name(d), "isGateway": False, "ipMasq": False,
+            "ipam": {"type": "host-local", "subnet": CNI_SUBNET,
+                     "dataDir": os.path.join(d, "cni-leases")}}
+    with open(os.path.join(cni, "10-ctrw.conf"), "w") as f:
+        json.dump(conf, f)
+
+
+def remove_cni_bridge(d):
+    subprocess.run(["ip", "link", "del", cni_bridge_name(d)], stderr=subprocess.DEVNULL,
+                   check=False)
+
+
 def cri_containerd_config(d):
     """containerd with its CRI plugin on its own socket, the cgroupfs driver (no systemd here),
-    no network plugin (pods use the node's network)."""
+    and, where Debian's CNI plugins are, a bridge network (cni_network) for pods not on the
+    node's network."""
     cni = os.path.join(d, "cni")
     os.makedirs(cni, exist_ok=True)
+    if os.path.exists(os.path.join(CNI_PLUGINS, "bridge")):
+        cni_network(d, cni)
     return f"""version = 2
 root = "{d}/root"
 state = "{d}/state"
@@ -107,15 +139,17 @@ def pod_cgroup(uid):
     return f"/kubepods/besteffort/pod{uid}"
 
 
-def run_pod(name, uid):
-    """A pod under the kubelet's cgroupfs layout (cgroup parent /kubepods/besteffort/pod<uid>)."""
+def run_pod(name, uid, network=None):
+    """A pod under the kubelet's cgroupfs layout (cgroup parent /kubepods/besteffort/pod<uid>),
+    on the node's network unless network says POD."""
     import cri_pb2 as pb
     config = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace="shop"),
         linux=pb.LinuxPodSandboxConfig(
             cgroup_parent=pod_cgroup(uid),
             security_context=pb.LinuxSandboxSecurityContext(
-                namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER))))
+                namespace_options=pb.NamespaceOption(
+                    network=pb.NODE if network is None else network, pid=pb.CONTAINER))))
     for k, v in (("io.kubernetes.pod.name", name), ("io.kubernetes.pod.namespace", "shop"),
                  ("io.kubernetes.pod.uid", uid)):
         config.labels[k] = v
@@ -248,6 +282,52 @@ def test_a_cri_client_without_the_kubelets_habits_is_followed_by_the_runtimes_re
     assert sandbox_lines == [], sandbox_lines
 
 
+def test_a_pods_addresses_are_on_its_containers_lines():
+    """A pod on a network of its own (the CNI bridge): its address, as PodSandboxStatus gives
+    it, is on every line of its container, asked through the CRI (--crio-socket) and through
+    containerd's own API (containerd's record has no address: its CRI plugin's PodSandboxStatus,
+    on the same socket, is asked); its network namespace is declared the pod's, not the host's.
+    A hostNetwork pod's container declares the host's network (the pod's NODE: its spec joins
+    the sandbox's namespace by a path, which says nothing) and has no address of its own."""
+    import cri_pb2 as pb
+    assert os.path.exists(os.path.join(CNI_PLUGINS, "bridge")), \
+        "Debian's containernetworking-plugins is not installed (make deps installs it)"
+    w = Ctrwatch(ctd.dir, "cri-net", "--docker-socket", "", "--podman-socket", "",
+                 "--crio-socket", "", socket=ctd.sock).start()
+    pods = []
+    try:
+        for name, mode in (("netpod", pb.POD), ("hostnet", pb.NODE)):
+            uid = str(uuid.uuid4())
+            sandbox, config = run_pod(name, uid, network=mode)
+            pods.append(sandbox)
+            st = cri.call("PodSandboxStatus", pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox),
+                          pb.PodSandboxStatusResponse).status
+            want = [st.network.ip] if st.network.ip else []
+            if mode == pb.POD:
+                assert want and want[0].startswith("10.213.77."), st.network
+            else:
+                assert not want, st.network
+            cid = cri.create_container(sandbox, config, "app", IMAGE,
+                                       ["/bin/sh", "-c", "sleep 1; exit 0"], network=mode)
+            run_to_removal(watcher, cid, f"{name} through the CRI")
+            w.wait_for(cid, "container_remove", timeout=30)
+            for who, lines in (("crio", watcher.for_container(cid)),
+                               ("containerd", w.for_container(cid))):
+                assert len(lines) == 4, (who, lines)
+                for e in lines:
+                    c = e["container"]
+                    assert e["enrichment"] == "complete", (who, e)
+                    assert c.get("ips", []) == want, (who, c)
+                    host = c["declared"].get("host_namespaces", [])
+                    assert ("net" in host) == (mode == pb.NODE), (who, c["declared"])
+                    assert "undeclared" not in e.get("process", {}).get("posture", {}), (who, e)
+    finally:
+        for sandbox in pods:
+            cri.stop_pod(sandbox)
+            cri.remove_pod(sandbox)
+        w.stop()
+
+
 def setup():
     global ctd, cri, watcher, made_kubepods, digest
     made_kubepods = not os.path.isdir(cgroup2_dir("/kubepods"))  # else the node's own
@@ -265,6 +345,7 @@ def teardown():
         watcher.stop()
     if ctd:
         ctd.cleanup()
+        remove_cni_bridge(ctd.dir)
     if made_kubepods:
         remove_cgroup_tree("/kubepods")
     shutil.rmtree(GEN, ignore_errors=True)

@@ -8,6 +8,7 @@ packages=(
 	libclang-rt-14-dev                                                      # fuzzing
 	containerd runc busybox-static python3 python3-yaml util-linux valgrind jq # tests
 	python3-grpcio python3-protobuf protobuf-compiler                      # CRI test client
+	containernetworking-plugins iproute2                                   # a pod network of its own
 	docker.io podman conmon                                                 # engines' tests
 	prometheus                                                              # metrics test
 	mmdebstrap                                                              # make image

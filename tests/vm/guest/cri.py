@@ -59,13 +59,14 @@ class Cri:
 
     def create_container(self, sandbox_id, sandbox_config, name, image, command,
                          memory_limit=0, args=(), mounts=(), security=None, log_path="",
-                         attempt=0, host_pid=False):
+                         attempt=0, host_pid=False, network=None):
         """mounts: (host path, container path, read-only); security: a
         LinuxContainerSecurityContext for what a pod spec's securityContext says (its
         namespace options are set here, as the kubelet sets them)."""
         security = security or pb.LinuxContainerSecurityContext()
         security.namespace_options.CopyFrom(pb.NamespaceOption(
-            network=pb.NODE, pid=pb.NODE if host_pid else pb.CONTAINER))
+            network=pb.NODE if network is None else network,
+            pid=pb.NODE if host_pid else pb.CONTAINER))
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image),
