@@ -65,7 +65,29 @@ def podman_flags():
     # runc: crun refuses a hybrid host's cgroups; cgroupfs: no systemd here
     return ["--root", f"{workdir}/podman/root", "--runroot", f"{workdir}/podman/run",
             "--tmpdir", f"{workdir}/podman/tmp", "--cgroup-manager", "cgroupfs",
-            "--events-backend", "file", "--runtime", "runc"]
+            "--events-backend", "file", "--runtime", "runc",
+            "--network-config-dir", f"{workdir}/podman/networks"]
+
+
+NET_SUBNETS = {"docker": "10.213.79.0/24", "podman": "10.213.78.0/24"}
+
+
+def bridge_name(engine):
+    return f"ctrw{engine[0]}{os.getpid() % 100000}"
+
+
+def podman_network():
+    """Podman's network of our own, in its private network directory: a CNI bridge given no
+    address, nothing masqueraded and no firewall plugin (no route or rule on the host), its
+    leases under workdir. Its bridge is removed at teardown."""
+    d = f"{workdir}/podman/networks"
+    os.makedirs(d, exist_ok=True)
+    conf = {"cniVersion": "0.4.0", "name": "ctrwnet", "plugins": [
+        {"type": "bridge", "bridge": bridge_name("podman"), "isGateway": False, "ipMasq": False,
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": NET_SUBNETS["podman"]}]],
+                  "dataDir": f"{workdir}/podman/leases"}}]}
+    with open(os.path.join(d, "ctrwnet.conflist"), "w") as f:
+        json.dump(conf, f)
 
 
 def podman(*args, **kw):
@@ -121,6 +143,7 @@ def setup():
     podman_digest = run([os.path.join(REPO, "tests/lib/make-image.sh"), oci,
                          PODMAN_IMAGE]).stdout.strip()
     podman("load", "-i", oci)
+    podman_network()
     start_podman_service()
     containerd = f"{workdir}/docker-exec/containerd/containerd.sock"
     watcher = Ctrwatch(workdir, "engines", "--docker-socket", f"{workdir}/docker.sock",
@@ -153,6 +176,8 @@ def teardown():
     for proc in (podman_service, dockerd):
         if proc:
             stop_process(proc, timeout=30)
+    for engine in NET_SUBNETS:
+        run(["ip", "link", "del", bridge_name(engine)], check=False)
     unmount_under(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
     for cg in made_cgroups:
@@ -304,6 +329,36 @@ def test_docker_and_podman_declare_host_pid_a_root_bind_and_sys_admin():
     assert d["privileged"] is False and d["capabilities_added"] == [], d
     assert not {"pid", "net", "ipc", "uts"} & set(d["host_namespaces"]), d
     assert d["seccomp"] == "confined" and d["mounts"] == [], d
+
+
+def test_docker_and_podman_addresses_are_on_their_containers_lines():
+    """A Docker container on a user network (a bridge of its own: no iptables here) and a
+    Podman one on a CNI network: every line of each carries the address its engine's inspect
+    gives it; a container on no network carries none."""
+    docker("network", "create", "--driver", "bridge", "--subnet", NET_SUBNETS["docker"],
+           "-o", f"com.docker.network.bridge.name={bridge_name('docker')}", "ctrwnet")
+    try:
+        for engine, run in (("docker", docker), ("podman", podman)):
+            cname = name(f"{engine[:2]}-net")
+            image = DOCKER_IMAGE if engine == "docker" else PODMAN_IMAGE
+            extra = [] if engine == "docker" else PODMAN_RUN[2:]
+            run("run", "-d", "--network", "ctrwnet", *extra, "--name", cname, image, "sleep", "60")
+            want = run("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}"
+                       "{{end}}", cname).stdout.strip()
+            log(f"{engine}: inspect says {want}")
+            assert want.startswith(NET_SUBNETS[engine].rsplit(".", 2)[0]), want
+            cid = id_named(watcher, cname)
+            run("kill", cname)
+            run("rm", cname)
+            for e in lifetime(watcher, cid):
+                assert e["enrichment"] == "complete", e
+                assert e["container"].get("ips") == [want], (engine, e["container"])
+        cname = name("dk-nonet")
+        docker("run", "--rm", "--network", "none", "--name", cname, DOCKER_IMAGE, "sleep", "1")
+        for e in lifetime(watcher, id_named(watcher, cname)):
+            assert "ips" not in e["container"], e["container"]
+    finally:
+        docker("network", "rm", "ctrwnet", check=False)
 
 
 def test_scopes_named_like_running_engine_containers_are_not_them():
