@@ -29,11 +29,12 @@ except ImportError:
 
 sys.path.insert(0, HERE)
 from harness import (Containerd, Ctrwatch, assert_impostor, cgroup2_dir, forge_cgroup, log,  # noqa: E402
-                     nobodys_subtree, remove_cgroup_tree, wait_until)
+                     line_container_id, nobodys_subtree, remove_cgroup_tree, wait_until)
 
 GEN = os.path.join(REPO, "build", "e2e", "gen")
 os.environ["CRI_GEN"] = GEN
 sys.path.insert(0, os.path.join(REPO, "tests", "vm", "guest"))
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 PAUSE = "registry.k8s.io/pause:3.6"
 IMAGE = "docker.io/library/busybox:ctrw-cri"
@@ -292,8 +293,11 @@ def test_a_pods_addresses_are_on_its_containers_lines():
     import cri_pb2 as pb
     assert os.path.exists(os.path.join(CNI_PLUGINS, "bridge")), \
         "Debian's containernetworking-plugins is not installed (make deps installs it)"
-    w = Ctrwatch(ctd.dir, "cri-net", "--docker-socket", "", "--podman-socket", "",
-                 "--crio-socket", "", socket=ctd.sock).start()
+    import schema_check
+    ws = {fmt: Ctrwatch(ctd.dir, f"cri-net-{fmt}", "--format", fmt, "--docker-socket", "",
+                        "--podman-socket", "", "--crio-socket", "", socket=ctd.sock).start()
+          for fmt in ("ndjson", "ecs", "ocsf")}
+    w = ws["ndjson"]
     pods = []
     try:
         for name, mode in (("netpod", pb.POD), ("hostnet", pb.NODE)):
@@ -321,11 +325,25 @@ def test_a_pods_addresses_are_on_its_containers_lines():
                     host = c["declared"].get("host_namespaces", [])
                     assert ("net" in host) == (mode == pb.NODE), (who, c["declared"])
                     assert "undeclared" not in e.get("process", {}).get("posture", {}), (who, e)
+            # ECS: related.ip; OCSF: unmapped.ctrwatch.ips; each line valid by its schema
+            ecs, ocsf = (wait_until(lambda fmt=fmt: (lambda x: x if len(x) == 4 else None)(
+                [e for e in ws[fmt].events() if line_container_id(fmt, e) == cid]),
+                what=f"{fmt}'s four lines") for fmt in ("ecs", "ocsf"))
+            for e in ecs:
+                assert e.get("related", {}).get("ip", []) == want, e
+            for e in ocsf:
+                assert e["unmapped"]["ctrwatch"].get("ips", []) == want, e
     finally:
         for sandbox in pods:
             cri.stop_pod(sandbox)
             cri.remove_pod(sandbox)
-        w.stop()
+        for x in ws.values():
+            x.stop()
+    for fmt, checker in (("ecs", schema_check.Ecs()), ("ocsf", schema_check.Ocsf())):
+        with open(ws[fmt].out_path) as f:
+            text = f.read()
+        problems = schema_check.check_lines(checker, text)
+        assert not problems, (fmt, problems[:5])
 
 
 def setup():
