@@ -178,7 +178,7 @@ def test_cri_pod_gives_one_enriched_lifetime_and_no_sandbox():
 def test_a_privileged_host_pid_pod_as_its_runtime_declared_and_the_kernel_gave():
     """A pod as a spec with hostPID: true, a container privileged: true, runAsUser: 1000,
     and a read-only hostPath of /: containerd's CRI spec declares each (privileged by its own
-    word, the sensitive bind, user 1000; its namespaces it joins by its sandbox's paths), and
+    word, the sensitive bind, user 1000; its pid and net the host's, by its pod's word), and
     the kernel's posture agrees: the host's pid namespace, uid 1000 holding no effective capability (the kernel
     drops them for a non-root uid: privileged by declaration, not in effect), all of them in
     its bounding set, nothing undeclared."""
@@ -201,8 +201,10 @@ def test_a_privileged_host_pid_pod_as_its_runtime_declared_and_the_kernel_gave()
     assert start["enrichment"] == "complete", start
     assert d["privileged"] is True and d["user"].startswith("1000:"), d
     # a pod's container joins its sandbox's namespaces by /proc/<pid>/ns/... paths, which do
-    # not say whose they are: not declared either way (the sandbox's own spec says host)
-    assert not {"pid", "net"} & set(d["host_namespaces"]), d
+    # not say whose they are: the pod's PodSandboxStatus (containerd's CRI, asked on its
+    # socket) says hostPID and hostNetwork, NODE; no address of its own on the node's network
+    assert {"pid", "net"} <= set(d["host_namespaces"]), d
+    assert "ipc" not in d["host_namespaces"] and "ips" not in start["container"], start
     assert {"source": "/", "destination": "/host", "read_only": True,
             "sensitive": True} in d["mounts"], d
     assert p["euid"] == 1000 and p["capabilities"]["effective"] == [], p
