@@ -374,13 +374,14 @@ def forge_cgroup(delegated, fake, uid=65534):
     assert r.returncode == 0, f"forging a cgroup as uid {uid} failed: {r.stderr}"
 
 
-def tampering_runc(directory, drop="network"):
-    """A runc-compatible binary (for `ctr run --runc-binary`) that removes the `drop`
-    namespace from the bundle's config.json before runc creates the container: a tampered
-    runtime on the node. containerd keeps the spec it wrote, so its declaration says a
-    namespace of the container's own, while the kernel puts the container in the runtime's
-    (the host's). Returns its path."""
-    path = os.path.join(directory, "tampering-runc")
+def tampering_runc(directory, drop=None, add_cap=None):
+    """A runc-compatible binary (for `ctr run --runc-binary`) that edits the bundle's
+    config.json before runc creates the container: a tampered runtime on the node. It removes
+    the `drop` namespace, or adds the capability `add_cap` to the process's bounding, permitted
+    and effective sets. containerd keeps the spec it wrote, so its declaration says a namespace
+    of the container's own, or no such capability, while the kernel puts the container in the
+    runtime's namespace (the host's), or gives it the capability. Returns its path."""
+    path = os.path.join(directory, f"tampering-runc-{drop or ''}-{add_cap or ''}")
     with open(path, "w") as f:
         f.write(f"""#!/usr/bin/python3
 import json, os, sys
@@ -390,7 +391,11 @@ if "create" in args and "--bundle" in args:
     with open(config) as f:
         spec = json.load(f)
     spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"]
-                                   if n["type"] != "{drop}"]
+                                   if n["type"] != {drop!r}]
+    if {add_cap!r}:
+        caps = spec["process"].setdefault("capabilities", {{}})
+        for s in ("bounding", "permitted", "effective"):
+            caps[s] = caps.get(s, []) + [{add_cap!r}]
     with open(config, "w") as f:
         json.dump(spec, f)
 os.execv("{shutil.which("runc")}", ["runc"] + args)

@@ -150,12 +150,28 @@ def test_a_tampered_runtime_that_drops_the_network_namespace_is_undeclared():
     namespace of the container's own, while the kernel put the entrypoint in the host's. The
     start line's posture says undeclared host_namespaces ["net"], in every format."""
     with tempfile.TemporaryDirectory(prefix="ctrw-runc-") as d:
-        lines = started(name("tampered"), "--runc-binary", tampering_runc(d))
+        lines = started(name("tampered"), "--runc-binary", tampering_runc(d, drop="network"))
     p, d = posture(lines), declared(lines)
     log(f"declared {d['host_namespaces']}, held {p['host_namespaces']}: {p.get('undeclared')}")
     assert "net" not in d["host_namespaces"], d
     assert "net" in p["host_namespaces"], p
     assert p["undeclared"] == {"host_namespaces": ["net"]}, p
+
+
+def test_a_tampered_runtime_that_adds_a_capability_is_undeclared():
+    """A runc wrapper adds CAP_SYS_ADMIN to the bundle's spec (bounding, permitted, effective)
+    before runc runs it: containerd's record, the declaration, grants the 14 defaults, while
+    the kernel gave the entrypoint CAP_SYS_ADMIN too. The start line's posture says undeclared
+    capabilities ["CAP_SYS_ADMIN"], and nothing of its namespaces."""
+    with tempfile.TemporaryDirectory(prefix="ctrw-runc-") as d:
+        lines = started(name("tampered-cap"), "--runc-binary",
+                        tampering_runc(d, add_cap="CAP_SYS_ADMIN"))
+    p, d = posture(lines), declared(lines)
+    log(f"declared added {d['capabilities_added']}, held {p['capabilities']['effective']}: "
+        f"{p.get('undeclared')}")
+    assert d["capabilities_added"] == [], d
+    assert "CAP_SYS_ADMIN" in p["capabilities"]["effective"], p
+    assert p["undeclared"] == {"capabilities": ["CAP_SYS_ADMIN"]}, p
 
 
 def test_a_namespace_joined_by_a_path_is_not_judged():
