@@ -622,7 +622,7 @@ int main(void)
 	}
 	SUBTEST ("the metadata cache is bounded in bytes too") {
 		/* room for one container's metadata, not two */
-		setup(&h, (struct setup_opts){.containerd = true, .cache_bytes = 350});
+		setup(&h, (struct setup_opts){.containerd = true, .cache_bytes = 550});
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 19, "/default/h", 1000);
 		cgroup_record(&h, RECORD_CGROUP_MKDIR, 20, "/default/i", 1000);
 		answer(&h, 19, LOOKUP_FOUND, NULL);
@@ -630,7 +630,7 @@ int main(void)
 		pipeline_take_results(h.p, 2000);
 		written(&h, out, sizeof(out));
 		ASSERT_STREQ(out, "container_create:complete container_create:partial");
-		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-bytes 350)"));
+		ASSERT_TRUE(written_has(&h, "metadata cache full (--cache-bytes 550)"));
 		teardown(&h);
 	}
 	SUBTEST ("shutdown with events held: confirmed ones go out partial, unconfirmed ones stay "
