@@ -154,12 +154,24 @@ struct bpf_link **programs_skel_link(struct ctrwatch_bpf *skel, int i)
 	return links[i];
 }
 
+/* FNV-1a of the BPF object the skeleton embeds: which programs a pinned set runs. */
+uint64_t programs_object_hash(void)
+{
+	size_t size;
+	const unsigned char *p = ctrwatch_bpf__elf_bytes(&size);
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static struct pinned_set_info expected_info(const struct bpf_programs_config *cfg)
 {
 	return (struct pinned_set_info){
 	    .magic = PINNED_SET_MAGIC,
 	    .layout = RECORDS_LAYOUT_VERSION,
-	    .object_hash = pinned_set_object_hash(),
+	    .object_hash = programs_object_hash(),
 	    .ringbuf_size = cfg->lifecycle_ringbuf_size,
 	    .hierarchy_id = cfg->hierarchy_id,
 	    .max_cgroups = cfg->max_cgroups,

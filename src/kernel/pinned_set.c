@@ -38,17 +38,6 @@ const char *const pinned_links[PIN_LINKS] = {"link_cgroup_mkdir",	"link_cgroup_r
 					     "link_cgroup_freeze",	"link_cgroup_unfreeze",
 					     "link_freezer_apply_state"};
 
-uint64_t pinned_set_object_hash(void)
-{
-	size_t size;
-	const unsigned char *p = ctrwatch_bpf__elf_bytes(&size);
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	for (size_t i = 0; i < size; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
 int pinned_set_path(char *buf, size_t size, const char *dir, const char *name)
 {
 	return snprintf(buf, size, "%s/%s", dir, name) >= (int)size ? -ENAMETOOLONG : 0;

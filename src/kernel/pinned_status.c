@@ -124,7 +124,7 @@ int bpf_programs_status(const char *pin_path, FILE *f)
 		"pinned: %s: programs %016llx%s, record layout %u, lifecycle ring buffer %llu "
 		"bytes, %u cgroups, %s%s\n",
 		pin_path, (unsigned long long)info.object_hash,
-		info.object_hash == pinned_set_object_hash() ? " (this build)" : " (another build)",
+		info.object_hash == programs_object_hash() ? " (this build)" : " (another build)",
 		info.layout, (unsigned long long)info.ringbuf_size, info.max_cgroups,
 		info.cgroup_v1 ? "cgroup v1 cpuset" : "cgroup2", info.trace_exec ? ", --exec" : "");
 	print_pin_time(f, pin_path, "record_seq", "recording since");

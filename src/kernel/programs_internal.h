@@ -90,9 +90,11 @@ struct bpf_map *programs_skel_map(struct ctrwatch_bpf *skel, int i);
 struct bpf_program *programs_skel_traced(struct ctrwatch_bpf *skel, int i);
 struct bpf_link **programs_skel_link(struct ctrwatch_bpf *skel, int i);
 void programs_load_no_tracing(struct ctrwatch_bpf *skel);
+/* The BPF object's hash: the skeleton's bytes are embedded in bpf_programs.c alone (about 1 MB;
+   a second file reading them would embed them twice). */
+uint64_t programs_object_hash(void);
 
 /* pinned_set.c: the set under the pin path, its info, its seal and its shape */
-uint64_t pinned_set_object_hash(void);
 int pinned_set_path(char *buf, size_t size, const char *dir, const char *name);
 int pinned_set_read_info(const char *pin_path, struct pinned_set_info *info);
 int pinned_set_draining_path(char *buf, size_t size, const char *dir, uint32_t layout);
