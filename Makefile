@@ -30,7 +30,7 @@ PURE_SRCS := $(wildcard src/common/*.c src/lifecycle/*.c src/filter/*.c src/outp
 	src/enrich/container_meta.c src/enrich/lookup.c src/enrich/user_socket.c src/enrich/user_lane.c \
 	src/enrich/runtime_cgroup.c src/enrich/declared.c src/enrich/addresses.c \
 	src/cli.c \
-	src/pipeline.c
+	src/pipeline.c src/pipeline_lookup.c src/pipeline_reports.c
 SRCS := $(wildcard src/*.c src/*/*.c)
 HDRS := $(wildcard src/*.h src/*/*.h)
 OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/proto/containerd.pb-c.o \
