@@ -199,7 +199,7 @@ def held_record_scenario(attempt):
     lookalike = os.path.join(top[0], f"lookalike-{os.getpid()}")
     ctd.proc.send_signal(signal.SIGSTOP)
     try:
-        os.mkdir(lookalike)  # held: its lookup waits for the stopped containerd (750 ms)
+        os.mkdir(lookalike)  # held: its lookup waits for the stopped containerd (5 s: the call's deadline)
         time.sleep(0.15)  # lines of records before it are out (the 100 ms tick)
         for _ in range(3):  # records after it, in the same ring buffer
             freeze_cgroup2(f"/{ctd.namespace}/{busy}", True)
