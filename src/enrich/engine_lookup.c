@@ -347,11 +347,10 @@ static void note_absent_engine(struct source *src, const char *id)
 static void find_pod_network(struct lane *l, struct lookup_result *res)
 {
 	const struct container_meta *m = &res->meta;
+	const char *kind = container_meta_label(m, "io.cri-containerd.kind");
 	char err[CRI_ERROR_MAX];
 
-	if (!m->pod_sandbox_id || !l->e->containerd_cri ||
-	    !container_meta_label(m, "io.cri-containerd.kind") ||
-	    strcmp(container_meta_label(m, "io.cri-containerd.kind"), "container") != 0)
+	if (!m->pod_sandbox_id || !kind || strcmp(kind, "container") != 0)
 		return;
 	if (cri_get_pod_network(l->e->containerd_cri, m->pod_sandbox_id, &res->meta, err) &&
 	    !res->error[0])
