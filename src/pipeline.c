@@ -13,7 +13,6 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "common/log.h"
 #include "enrich/enrichment.h"
 #include "metrics/metrics.h"

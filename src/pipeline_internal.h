@@ -10,20 +10,13 @@
  *                       answers: found, not found, failed, an impostor;
  *   pipeline_reports.c  the loss, pressure and heartbeat lines.
  */
-#include <errno.h>
-#include <search.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
-#include <unistd.h>
 
-#include "common/clock.h"
-#include "common/log.h"
 #include "enrich/enrichment.h"
 #include "metrics/metrics.h"
-#include "output/event_fields.h"
 #include "output/event_format.h"
 #include "output/json_writer.h"
 #include "pipeline.h"

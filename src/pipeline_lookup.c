@@ -5,21 +5,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <search.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <unistd.h>
 
-#include "common/clock.h"
-#include "common/log.h"
 #include "enrich/enrichment.h"
-#include "metrics/metrics.h"
-#include "output/event_fields.h"
-#include "output/event_format.h"
-#include "output/json_writer.h"
 #include "pipeline.h"
 #include "pipeline_internal.h"
 

@@ -4,18 +4,9 @@
  * heartbeat, each with the counts since the last one.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <search.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/queue.h>
-#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "enrich/enrichment.h"
 #include "metrics/metrics.h"
 #include "output/event_fields.h"
 #include "output/event_format.h"

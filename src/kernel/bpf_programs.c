@@ -4,14 +4,10 @@
  * maps when one is adopted: takeover.c), attached, pinned (pinned_set.c); and closing it all.
  */
 #include <errno.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,8 +21,6 @@
 #include "kernel/pin_dir.h"
 #include "kernel/creator_quota.h"
 #include "kernel/readmit_gate.h"
-#include "kernel/records_upgrade.h"
-#include "kernel/ringbuf_reader.h"
 
 /* Quiet unless -v: a load failure is reported by the caller, in one line that points at -v. */
 static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)

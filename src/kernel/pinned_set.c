@@ -9,25 +9,20 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "common/clock.h"
 #include "common/log.h"
 #include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/programs_internal.h"
-#include "kernel/load_heap.h"
 #include "kernel/pin_dir.h"
 #include "kernel/creator_quota.h"
 #include "kernel/readmit_gate.h"
 #include "kernel/records_upgrade.h"
-#include "kernel/ringbuf_reader.h"
 
 /* The pinned maps and links, by file name under the pin path; "info" goes last, as a seal. */
 const char *const pinned_maps[PIN_MAPS] = {"events",	    "tracked_cgroups",	"lost_records",

@@ -4,29 +4,17 @@
  * programs in place of another build's), and the older ring buffer drained meanwhile.
  */
 #include <errno.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "common/clock.h"
 #include "common/log.h"
-#include "ctrwatch.skel.h"
 #include "kernel/bpf_programs.h"
 #include "kernel/programs_internal.h"
-#include "kernel/load_heap.h"
 #include "kernel/pin_dir.h"
-#include "kernel/creator_quota.h"
-#include "kernel/readmit_gate.h"
 #include "kernel/records_upgrade.h"
-#include "kernel/ringbuf_reader.h"
 
 /*
  * The older programs' ring buffer, kept for draining: the one already pinned to drain, else
