@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The containers' lifecycle from the kernel's records, as they come (lifecycle_internal.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <search.h>
@@ -9,25 +10,7 @@
 #include "common/log.h"
 #include "lifecycle/container_table.h"
 #include "lifecycle/lifecycle.h"
-
-/*
- * A cgroup inside a container's that names no container of its own: its processes are the
- * container's. crun under systemd runs a container in "<scope>/container"; an init may move to a
- * leaf. Its start and exit are the container's; it holds a container reference.
- */
-struct alias {
-	uint64_t cgroup_id;
-	struct container *container;
-};
-
-struct lifecycle {
-	struct container_table table;
-	void *aliases; /* tsearch(3) tree of struct alias *, by cgroup id */
-	struct tracked_map map;
-	uint64_t malformed_records;
-	uint64_t readmitted;
-	uint64_t aliases_refused;
-};
+#include "lifecycle/lifecycle_internal.h"
 
 static int compare_alias(const void *a, const void *b)
 {
@@ -36,7 +19,7 @@ static int compare_alias(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static struct alias *alias_find(struct lifecycle *lc, uint64_t cgroup_id)
+struct alias *alias_find(struct lifecycle *lc, uint64_t cgroup_id)
 {
 	struct alias key = {.cgroup_id = cgroup_id};
 	void *node = tfind(&key, &lc->aliases, compare_alias);
@@ -53,7 +36,7 @@ static void alias_free(struct lifecycle *lc, struct alias *a)
 }
 
 /* The container a cgroup is, or is inside of. */
-static struct container *container_of(struct lifecycle *lc, uint64_t cgroup_id)
+struct container *lc_container_of(struct lifecycle *lc, uint64_t cgroup_id)
 {
 	struct container *c = container_table_get(&lc->table, cgroup_id);
 	struct alias *a;
@@ -95,7 +78,7 @@ static void drop_aliases(struct lifecycle *lc, const struct container *c)
 }
 
 /* cgroup_id is now a cgroup of c. Returns 0 or -ENOMEM. */
-static int alias_insert(struct lifecycle *lc, uint64_t cgroup_id, struct container *c)
+int alias_insert(struct lifecycle *lc, uint64_t cgroup_id, struct container *c)
 {
 	struct alias *a = calloc(1, sizeof(*a));
 
@@ -136,7 +119,7 @@ static void set_init_of_alias(const void *node, VISIT which, void *closure)
  */
 static bool add_alias(struct lifecycle *lc, const struct record_cgroup *r, const char *path)
 {
-	struct container *parent = container_of(lc, r->parent_id);
+	struct container *parent = lc_container_of(lc, r->parent_id);
 	size_t n;
 
 	if (!parent || alias_find(lc, r->hdr.cgroup_id))
@@ -175,7 +158,7 @@ void lifecycle_free(struct lifecycle *lc)
 }
 
 /* Fills *ev with a new reference to c. */
-static int make_event(struct event *ev, enum event_kind kind, uint64_t boot_ns, struct container *c)
+int lc_make_event(struct event *ev, enum event_kind kind, uint64_t boot_ns, struct container *c)
 {
 	*ev = (struct event){.kind = kind,
 			     .boot_ns = boot_ns,
@@ -205,7 +188,7 @@ static int tail_from_component(char *path)
  * container its parent cgroup belongs to (at mkdir), or, for one found running (scan, adoption,
  * outers found first), the one whose path holds its path.
  */
-static void set_parent(struct container *c, const struct container *outer)
+void lc_set_parent(struct container *c, const struct container *outer)
 {
 	if (!outer || outer == c || (cgroup_needs_engine(&outer->ident) && !outer->confirmed))
 		return;
@@ -243,7 +226,7 @@ static bool own_cgroup(struct lifecycle *lc, const struct record_cgroup *r,
 		return false;
 	if (ident->form != CGROUP_FORM_UNNAMED)
 		return true;
-	outer = container_of(lc, r->parent_id);
+	outer = lc_container_of(lc, r->parent_id);
 	return !outer || (outer->ident.ambiguous && !outer->confirmed);
 }
 
@@ -273,7 +256,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		if (!c->adopted_create_unreported)
 			return 0;
 		c->adopted_create_unreported = false;
-		return make_event(ev, EVENT_CONTAINER_CREATE, r->hdr.timestamp_ns, c);
+		return lc_make_event(ev, EVENT_CONTAINER_CREATE, r->hdr.timestamp_ns, c);
 	}
 
 	c = container_new(r->hdr.cgroup_id, path, r->hdr.flags & RECORD_F_TRUNCATED, &ident);
@@ -282,7 +265,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		return 0;
 	}
 	c->created_ns = r->hdr.timestamp_ns;
-	set_parent(c, container_of(lc, r->parent_id));
+	lc_set_parent(c, lc_container_of(lc, r->parent_id));
 	if (r->hdr.flags & RECORD_F_READMITTED) {
 		c->readmitted = true;
 		lc->readmitted++;
@@ -299,7 +282,7 @@ static int on_cgroup_mkdir(struct lifecycle *lc, const struct record_cgroup *r, 
 		container_put(c);
 		return 0;
 	}
-	return make_event(ev, EVENT_CONTAINER_CREATE, c->created_ns, c);
+	return lc_make_event(ev, EVENT_CONTAINER_CREATE, c->created_ns, c);
 }
 
 /*
@@ -319,7 +302,7 @@ static bool trailing_start(struct container *c, uint32_t pid)
 
 static int on_process(struct lifecycle *lc, const struct record_process *r, struct event *ev)
 {
-	struct container *c = container_of(lc, r->hdr.cgroup_id);
+	struct container *c = lc_container_of(lc, r->hdr.cgroup_id);
 	enum event_kind kind = EVENT_PROCESS_EXEC;
 
 	if (!c)
@@ -335,14 +318,14 @@ static int on_process(struct lifecycle *lc, const struct record_process *r, stru
 	} else if (r->hdr.flags & RECORD_F_EXEC_SESSION) {
 		kind = EVENT_CONTAINER_EXEC_SESSION;
 	}
-	make_event(ev, kind, r->hdr.timestamp_ns, c);
+	lc_make_event(ev, kind, r->hdr.timestamp_ns, c);
 	ev->process = r;
 	return 1;
 }
 
 static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, struct event *ev)
 {
-	struct container *c = container_of(lc, r->hdr.cgroup_id);
+	struct container *c = lc_container_of(lc, r->hdr.cgroup_id);
 
 	if (!c || (c->phase == CONTAINER_EXITED && !c->adopted_before_records))
 		return 0;
@@ -357,7 +340,7 @@ static int on_container_exit(struct lifecycle *lc, const struct record_exit *r, 
 	c->phase = CONTAINER_EXITED;
 	if (r->hdr.flags & RECORD_F_NEVER_STARTED)
 		c->init_pid = r->pid; /* the init that never ran the program: its exit's pid */
-	make_event(ev, EVENT_CONTAINER_EXIT, r->hdr.timestamp_ns, c);
+	lc_make_event(ev, EVENT_CONTAINER_EXIT, r->hdr.timestamp_ns, c);
 	ev->exit_status = r->exit_status;
 	ev->exit_flags = r->hdr.flags;
 	return 1;
@@ -376,7 +359,7 @@ static int on_container_freeze(struct lifecycle *lc, const struct record_freeze 
 	struct container *c = NULL;
 
 	if (r->hdr.cgroup_id)
-		c = container_of(lc, r->hdr.cgroup_id);
+		c = lc_container_of(lc, r->hdr.cgroup_id);
 	else if (!(r->hdr.flags & RECORD_F_TRUNCATED) && !record_path(r->path, r->path_len, path))
 		c = container_table_holding(&lc->table, path);
 	/*
@@ -386,7 +369,7 @@ static int on_container_freeze(struct lifecycle *lc, const struct record_freeze 
 	if (!c || c->freeze == now || c->phase == CONTAINER_EXITED)
 		return 0;
 	c->freeze = now;
-	return make_event(
+	return lc_make_event(
 	    ev, now == CONTAINER_FROZEN ? EVENT_CONTAINER_PAUSED : EVENT_CONTAINER_RESUMED,
 	    r->hdr.timestamp_ns, c);
 }
@@ -434,143 +417,9 @@ int lifecycle_handle_record(struct lifecycle *lc, const void *data, size_t size,
 	return made;
 }
 
-/*
- * The sub-cgroups of a running container, tracked as it is: its init may run in one (crun's
- * <scope>/container), and that is where its exit will come from. At startup one the kernel
- * tracks already was born after attach (-EEXIST): its mkdir record makes it an alias when it is
- * read. Adopting, one the kernel tracks was the previous ctrwatch's: it is an alias now.
- */
-static void add_sub_cgroups(struct lifecycle *lc, const struct existing_container *ec,
-			    const struct tracked_cgroup *value, struct container *c, bool adopting)
-{
-	struct tracked_cgroup kernel;
-	bool tracked;
-
-	for (unsigned int i = 0; i < ec->sub_cgroups && i < EXISTING_SUB_CGROUPS_MAX; i++) {
-		uint64_t id = ec->sub_cgroup_ids[i];
-
-		if (alias_find(lc, id))
-			continue;
-		tracked = adopting && lc->map.ops->lookup(lc->map.ctx, id, &kernel) == 0;
-		if (!tracked && lc->map.ops->insert(lc->map.ctx, id, value))
-			continue;
-		if (alias_insert(lc, id, c))
-			lc->map.ops->remove(lc->map.ctx, id);
-	}
-}
-
-int lifecycle_add_existing(struct lifecycle *lc, const struct existing_container *ec,
-			   uint64_t now_ns, struct event *ev)
-{
-	struct tracked_cgroup value = {
-	    .state = ec->init_pid ? TRACKED_STARTED : TRACKED_PENDING,
-	    .init_tgid = ec->init_pid,
-	};
-	struct container *c;
-	int err;
-
-	err = lc->map.ops->insert(lc->map.ctx, ec->cgroup_id, &value);
-	if (err == -EEXIST)
-		return 0; /* born after attach: its records are in the ring buffer */
-	if (err) {
-		log_warn("cannot track existing container %s: %s", ec->ident.id, strerror(-err));
-		return 0;
-	}
-	c = container_new(ec->cgroup_id, ec->cgroup_path, false, &ec->ident);
-	if (c && container_table_insert(&lc->table, c)) {
-		container_put(c);
-		c = NULL;
-	}
-	if (!c) {
-		log_warn("cannot track existing container %s: out of memory", ec->ident.id);
-		lc->map.ops->remove(lc->map.ctx, ec->cgroup_id);
-		return 0;
-	}
-	c->phase = ec->init_pid ? CONTAINER_STARTED : CONTAINER_CREATED;
-	c->init_pid = ec->init_pid;
-	c->confirmed = ec->confirmed;
-	c->existing = true;
-	c->freeze = CONTAINER_FREEZE_UNKNOWN;
-	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
-	add_sub_cgroups(lc, ec, &value, c, false);
-	return make_event(ev, EVENT_CONTAINER_EXISTING, now_ns, c);
-}
-
-static enum container_phase adopted_phase(const struct adopted_state *st)
-{
-	if (st->start_unread)
-		return CONTAINER_CREATED;
-	if (st->exit_unread)
-		return CONTAINER_STARTED;
-	switch (st->kernel.state) {
-	case TRACKED_STARTED: return CONTAINER_STARTED;
-	case TRACKED_EXITED: return CONTAINER_EXITED;
-	}
-	return CONTAINER_CREATED;
-}
-
-static struct container *adopt(struct lifecycle *lc, uint64_t cgroup_id, const char *path,
-			       const struct container_ident *ident, const struct adopted_state *st)
-{
-	struct container *c = container_new(cgroup_id, path, false, ident);
-
-	if (c && container_table_insert(&lc->table, c)) {
-		container_put(c);
-		c = NULL;
-	}
-	if (!c) {
-		log_warn("cannot follow container %s again: out of memory", ident->id);
-		return NULL;
-	}
-	c->phase = adopted_phase(st);
-	c->init_pid = c->phase == CONTAINER_CREATED ? 0 : st->kernel.init_tgid;
-	c->confirmed =
-	    !ident->ambiguous ||
-	    ((st->kernel.state != TRACKED_PENDING || st->start_unread || st->exit_unread) &&
-	     !cgroup_needs_engine(ident));
-	c->existing = true; /* its init, if unknown, comes from containerd */
-	c->freeze = CONTAINER_FREEZE_UNKNOWN;
-	c->adopted_before_records = c->phase != CONTAINER_CREATED;
-	c->adopted_create_unreported = true;
-	set_parent(c, container_table_outer(&lc->table, c->cgroup_path));
-	return c;
-}
-
-int lifecycle_adopt(struct lifecycle *lc, const struct existing_container *ec,
-		    const struct adopted_state *st)
-{
-	struct container *c;
-
-	if (container_of(lc, ec->cgroup_id))
-		return 0;
-	c = adopt(lc, ec->cgroup_id, ec->cgroup_path, &ec->ident, st);
-	if (!c)
-		return -ENOMEM;
-	add_sub_cgroups(lc, ec, &st->kernel, c, true);
-	return 0;
-}
-
-int lifecycle_adopt_gone(struct lifecycle *lc, uint64_t cgroup_id, const char *path,
-			 const struct adopted_state *st)
-{
-	struct container_ident ident;
-
-	if (container_of(lc, cgroup_id) || !cgroup_classify(path, &ident))
-		return 0;
-	return adopt(lc, cgroup_id, path, &ident, st) ? 0 : -ENOMEM;
-}
-
-void lifecycle_adopt_alias(struct lifecycle *lc, uint64_t cgroup_id, uint64_t container_id)
-{
-	struct container *c = container_table_get(&lc->table, container_id);
-
-	if (c && !container_of(lc, cgroup_id))
-		alias_insert(lc, cgroup_id, c);
-}
-
 bool lifecycle_knows(struct lifecycle *lc, uint64_t cgroup_id)
 {
-	return container_of(lc, cgroup_id) != NULL;
+	return lc_container_of(lc, cgroup_id) != NULL;
 }
 
 void lifecycle_confirm(struct lifecycle *lc, uint64_t cgroup_id, uint32_t init_pid)
