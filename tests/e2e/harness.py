@@ -634,6 +634,25 @@ def run_tests(suite, tests):
     return failed == 0
 
 
+def all_threads_stopped(pid):
+    """Whether every thread of pid is in the stopped state (T in /proc/PID/task/TID/stat)."""
+    states = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            states.append(f.read().rsplit(")", 1)[1].split()[0])
+    return bool(states) and all(st == "T" for st in states)
+
+
+def stop_every_thread(pid):
+    """SIGSTOP to a process, returning once every thread of it has stopped. kill(2) returns
+    once the signal is queued, and the kernel wakes one thread to take it; the others stop only
+    when that one has run: meanwhile they answer (containerd answered a lookup made after its
+    SIGSTOP, 1 run in 2 beside two CPU hogs)."""
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: all_threads_stopped(pid), timeout=10, interval=0.005,
+               what=f"every thread of {pid} stopped")
+
+
 def scrape(port, name, **labels):
     """One sample of a ctrwatch's /metrics on 127.0.0.1:port."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()

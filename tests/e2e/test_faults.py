@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, private_containerd, CTRWATCH, Ctrwatch, cgroup2_dir,  # noqa: E402
-                     hierarchy_dirs, log, remove_cgroup_tree, stop_process, wait_until)
+                     hierarchy_dirs, log, remove_cgroup_tree, stop_every_thread, stop_process,
+                     wait_until)
 
 SOAK = os.environ.get("CTRWATCH_SOAK") == "1"
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -134,7 +135,7 @@ def test_containerd_killed_and_stopped_during_churn():
     time.sleep(0.5)
     ctd.start()
     time.sleep(1.0)
-    ctd.proc.send_signal(signal.SIGSTOP)
+    stop_every_thread(ctd.proc.pid)
     time.sleep(1.5)
     ctd.proc.send_signal(signal.SIGCONT)
     t.join()

@@ -16,7 +16,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (main, kubepods_cgroup, CTRWATCH, Containerd, Ctrwatch, hierarchy_dirs, log,  # noqa: E402
-                     EventStream, cgroup2_dir, remove_cgroup_tree, run_tests, wait_until)
+                     EventStream, cgroup2_dir, remove_cgroup_tree, run_tests, stop_every_thread,
+                     wait_until)
 
 LIFECYCLE = ["container_create", "container_start", "container_exit", "container_remove"]
 
@@ -542,7 +543,7 @@ def execs_with_reader_frozen(w, cid, runs, then=""):
     """A container that runs /bin/true runs times (then the shell's `then`), its whole life
     while w's reader is stopped (SIGSTOP); w is stopped once it printed the remove."""
     try:
-        w.proc.send_signal(signal.SIGSTOP)
+        stop_every_thread(w.proc.pid)
         try:
             ctd.run(cid, "/bin/sh", "-c",
                     f"i=0; while [ $i -lt {runs} ]; do /bin/true; i=$((i+1)); done{then}")

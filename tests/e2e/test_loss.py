@@ -13,7 +13,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import main, Ctrwatch, hierarchy_dirs, log, remove_cgroup_tree, wait_until  # noqa: E402
+from harness import (main, Ctrwatch, hierarchy_dirs, log, remove_cgroup_tree,  # noqa: E402
+                     stop_every_thread, wait_until)
 
 workdir = None
 created_cgroups = []
@@ -40,7 +41,7 @@ def test_full_tracking_map_is_reported_as_untracked():
     try:
         parent = unified_dir(top)
         os.mkdir(parent)
-        w.proc.send_signal(signal.SIGSTOP)
+        stop_every_thread(w.proc.pid)
         for i in range(max_cgroups + extra):
             os.mkdir(os.path.join(parent, f"c{i}"))
         w.proc.send_signal(signal.SIGCONT)

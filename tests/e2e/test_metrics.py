@@ -21,7 +21,7 @@ import json
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (clean_up, main, CTRWATCH, Ctrwatch, ensure_bpffs, log,  # noqa: E402
-                     private_containerd, wait_until)
+                     private_containerd, stop_every_thread, wait_until)
 
 ctd = None
 EVENTS = ["container_create", "container_start", "container_exit", "container_remove"]
@@ -51,15 +51,6 @@ def metric(text, name, **labels):
         if line.startswith(key + " "):
             return float(line.split()[-1])
     return None
-
-
-def all_threads_stopped(pid):
-    """Whether every thread of pid is in the stopped state (T in /proc/PID/task/TID/stat)."""
-    states = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/stat") as f:
-            states.append(f.read().rsplit(")", 1)[1].split()[0])
-    return bool(states) and all(st == "T" for st in states)
 
 
 def rss_kib(pid):
@@ -187,12 +178,8 @@ def test_healthz_follows_the_reader():
         reader = threading.Thread(target=read_all, daemon=True)
         reader.start()
         wait_until(lambda: get(url)[0] == 200, timeout=20, what="200 once the pipe is read")
-        os.kill(proc.pid, signal.SIGSTOP)
+        stop_every_thread(proc.pid)  # seen once in CI: an answer from a thread not yet stopped
         try:
-            # kill(2) returns once the signal is queued: the request is made once every thread
-            # has stopped (seen once in CI: an answer from a thread not yet stopped)
-            wait_until(lambda: all_threads_stopped(proc.pid), timeout=5,
-                       what="every thread of ctrwatch stopped")
             status, why = get(url, timeout=2)
             assert status is None, (status, why)  # a stopped process answers nothing
         finally:

@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (clean_up, main, private_containerd, CTRWATCH, Ctrwatch, ensure_bpffs,  # noqa: E402
                      free_port, hierarchy_dirs, log, remove_cgroup_tree, scrape,
-                     unshare_in_each, wait_until)
+                     stop_every_thread, unshare_in_each, wait_until)
 
 LIFETIME = ["container_create", "container_start", "container_exit", "container_remove"]
 FLOOD = int(os.environ.get("CTRWATCH_FLOOD", "100000"))
@@ -171,7 +171,7 @@ def test_container_made_while_the_ring_buffer_is_full_is_readmitted_at_start():
     try:
         parent = unified_dir(top)
         os.mkdir(parent)
-        w.proc.send_signal(signal.SIGSTOP)
+        stop_every_thread(w.proc.pid)
         for i in range(400):  # 64K holds ~220 cgroup records; 3/4 of it ~170
             os.mkdir(os.path.join(parent, f"c{i}"))
         ctd.run(cid, "/bin/sh", "-c", "sleep 60", detach=True, check=True)
