@@ -16,17 +16,14 @@
 #include "common/log.h"
 #include "enrich/enricher.h"
 #include "kernel/bpf_programs.h"
-#include "kernel/cgroup_hierarchy.h"
 #include "kernel/cgroup_scan.h"
-#include "kernel/kernel_features.h"
-#include "kernel/privileges.h"
 #include "kernel/record_rings.h"
 #include "lifecycle/lifecycle.h"
-#include "lifecycle/posture.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 #include "output/sink.h"
 #include "pipeline.h"
+#include "startup_checks.h"
 
 #define POLL_INTERVAL_MS 100 /* also the longest a process_exec record waits */
 
@@ -176,51 +173,6 @@ static void report_counters(struct ctrwatch *cw)
 	totals.malformed = lifecycle_malformed(cw->lifecycle);
 	totals.unwritten = sink_unwritten(cw->sink);
 	pipeline_report_loss(cw->pipeline, now, &totals);
-}
-
-static int check_environment(const struct options *opts, struct cgroup_hierarchy *h)
-{
-	char missing[128];
-	const char *btf;
-	int err;
-
-	if (privileges_check_btf(&btf)) {
-		log_error("kernel BTF not found at %s: needs Linux >= " KERNEL_FEATURES_OLDEST
-			  " built with CONFIG_DEBUG_INFO_BTF=y",
-			  btf);
-		return -ENOENT;
-	}
-	err = privileges_check(missing, sizeof(missing));
-	if (err) {
-		log_error("not privileged enough: missing %s (or run as root)", missing);
-		return err;
-	}
-	err = kernel_features_check(missing, sizeof(missing));
-	if (err) {
-		log_error("this kernel lacks %s: ctrwatch needs Linux >= " KERNEL_FEATURES_OLDEST,
-			  missing);
-		return err;
-	}
-	/* where no host PID 1 is found, "privileged" is holding all the running kernel knows */
-	err = posture_read_cap_last("/proc/sys/kernel/cap_last_cap");
-	if (err)
-		log_warn("cannot read /proc/sys/kernel/cap_last_cap (%s): without the host's "
-			 "PID 1, \"privileged\" means holding capabilities 0 to %u",
-			 strerror(-err), posture_cap_last());
-	/* an engine's declaration is privileged when it grants all the host may (declared.h) */
-	err = posture_read_grantable("/proc/1/status");
-	if (err)
-		log_warn("cannot read the host's PID 1's bounding set from /proc/1/status (%s): a "
-			 "declaration is privileged when it grants capabilities 0 to %u",
-			 strerror(-err), posture_cap_last());
-	err = cgroup_hierarchy_find(opts->hierarchy, h);
-	if (err)
-		log_error("no %s hierarchy is mounted", opts->hierarchy == CGROUP_HIERARCHY_CGROUP2
-							    ? "cgroup2"
-							: opts->hierarchy == CGROUP_HIERARCHY_CPUSET
-							    ? "cgroup v1 cpuset"
-							    : "cgroup2 or cgroup v1 cpuset");
-	return err;
 }
 
 static void open_enricher(struct ctrwatch *cw, const struct options *opts)
@@ -549,25 +501,6 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	return err == -EPIPE ? 0 : err;
 }
 
-/* Ring buffers no smaller than this kernel's page (16 or 64 KiB on some arm64 kernels). */
-static void fit_rings_to_page(struct options *opts)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t *sizes[] = {&opts->lifecycle_ringbuf_size, &opts->exec_ringbuf_size};
-	const char *names[] = {"--lifecycle-ringbuf-size", "--ringbuf-size"};
-
-	for (size_t i = 0; i < 2; i++) {
-		uint64_t fit = cli_ring_size_for_page(*sizes[i], page);
-
-		if (*sizes[i] && fit != *sizes[i]) {
-			log_info("%s %llu is less than this kernel's page (%llu bytes): using %llu",
-				 names[i], (unsigned long long)*sizes[i], (unsigned long long)page,
-				 (unsigned long long)fit);
-			*sizes[i] = fit;
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	struct ctrwatch cw = {.epoll_fd = -1};
@@ -582,7 +515,7 @@ int main(int argc, char **argv)
 	log_set_verbose(opts.verbose);
 	log_set_json(opts.log_json);
 	bpf_programs_log_to_logger();
-	fit_rings_to_page(&opts);
+	startup_fit_rings_to_page(&opts);
 	if (opts.mode == MODE_CLEANUP) {
 		err = bpf_programs_cleanup(opts.pin_path);
 		goto out;
@@ -591,7 +524,7 @@ int main(int argc, char **argv)
 		err = bpf_programs_status(opts.pin_path, stdout);
 		goto out;
 	}
-	err = check_environment(&opts, &cw.hierarchy);
+	err = startup_check_environment(&opts, &cw.hierarchy);
 	if (err)
 		goto out;
 	cw.sink = sink_open(opts.output_path);

@@ -89,13 +89,13 @@ struct user_engine *user_engines_get(struct user_engines *ue, uid_t uid, uint64_
 		ue->n--;
 		if (u != &ue->engines[ue->n]) {
 			*u = ue->engines[ue->n];
-			u->source.name = u->name;
-			u->source.path = u->path;
+			u->health.name = u->name;
+			u->health.path = u->path;
 		}
 		return NULL;
 	}
 	snprintf(u->name, sizeof(u->name), "podman (uid %u)", (unsigned int)uid);
-	u->source = (struct source){.name = u->name, .path = u->path, .quiet = true};
+	u->health = (struct source_health){.name = u->name, .path = u->path, .quiet = true};
 	return u;
 }
 

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "enrich/engine_client.h"
-#include "enrich/source.h"
+#include "enrich/source_health.h"
 #include "enrich/user_socket.h"
 
 /* Users whose engine has a client at once; the one asked longest ago makes room. */
@@ -34,7 +34,7 @@ struct user_engines;
 struct user_engine {
 	uid_t uid;
 	struct engine_client *client;
-	struct source source;
+	struct source_health health;
 	uint64_t window_start_ns; /* CLOCK_MONOTONIC; the budget's window */
 	uint64_t spent_ns;	  /* in that window */
 	uint64_t asked_ns;	  /* last taken: the least recent is replaced */

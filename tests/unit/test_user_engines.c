@@ -51,8 +51,8 @@ int main(void)
 		a = user_engines_get(ue, 1000, 1);
 		b = user_engines_get(ue, 1001, 2);
 		ASSERT_STREQ(a->path, "/run/user/1000/podman/podman.sock");
-		ASSERT_STREQ(a->source.name, "podman (uid 1000)");
-		ASSERT_TRUE(a->source.quiet && a->source.path == a->path);
+		ASSERT_STREQ(a->health.name, "podman (uid 1000)");
+		ASSERT_TRUE(a->health.quiet && a->health.path == a->path);
 		ASSERT_STREQ(engine_client_socket(b->client), "/run/user/1001/podman/podman.sock");
 		ASSERT_TRUE(user_engines_get(ue, 1000, 3) == a);
 		user_engines_free(ue);
@@ -68,7 +68,7 @@ int main(void)
 		first = user_engines_get(ue, 2000, 100); /* 2001 is now the least recent */
 		again = user_engines_get(ue, 9999, 101);
 		ASSERT_EQ(again->uid, 9999u);
-		ASSERT_STREQ(again->source.name, "podman (uid 9999)");
+		ASSERT_STREQ(again->health.name, "podman (uid 9999)");
 		ASSERT_TRUE(again == held[1]); /* 2001's room, and only 2001's */
 		for (unsigned int uid = 2; uid < USER_ENGINES_MAX; uid++)
 			ASSERT_TRUE(user_engines_get(ue, 2000 + uid, 102) == held[uid]);
