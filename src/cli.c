@@ -97,7 +97,9 @@ void cli_usage(FILE *f)
 	    "Options:\n"
 	    "  -o, --output FILE       append events to FILE instead of stdout (default: stdout)\n"
 	    "      --format FORMAT     ndjson (ctrwatch's schema), ecs (Elastic Common Schema\n"
-	    "                          9.x) or ocsf (OCSF 1.8.0) (default: ndjson)\n"
+	    "                          9.x), ocsf (OCSF 1.8.0), or text: a line a person reads\n"
+	    "                          (default: text on a terminal, else ndjson; NO_COLOR\n"
+	    "                          set: no colour)\n"
 	    "      --exec              also report every program run inside containers (default: off)\n"
 	    "      --ringbuf-size SIZE the exec records' ring buffer (with --exec), power of\n"
 	    "                          two, e.g. 16M (default: 8M)\n"
@@ -342,8 +344,9 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		}
 		case OPT_FORMAT:
 			if (event_format_parse(optarg, &opts->format))
-				return usage_error("bad --format '%s': want ndjson, ecs or ocsf",
+				return usage_error("bad --format '%s': want ndjson, ecs, ocsf or text",
 						   optarg);
+			opts->format_given = true;
 			break;
 		case OPT_RINGBUF_SIZE:
 			if (cli_parse_size(optarg, &opts->exec_ringbuf_size))
@@ -495,6 +498,13 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 	if (opts->wait_for_reader_ms && !opts->pin_path)
 		return usage_error("--wait-for-reader goes with --pin or --pin-path%s", "");
 	return CLI_RUN;
+}
+
+void cli_settle_format(struct options *opts, bool stdout_is_terminal)
+{
+	if (!opts->format_given)
+		opts->format = stdout_is_terminal && !opts->output_path ? EVENT_FORMAT_TEXT
+									 : EVENT_FORMAT_NDJSON;
 }
 
 void cli_free(struct options *opts)

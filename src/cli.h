@@ -42,6 +42,7 @@ struct options {
 	bool trace_exec;
 	const char *output_path;	   /* NULL: stdout */
 	enum event_format format;	   /* --format */
+	bool format_given;		   /* else cli_settle_format() picks */
 	const char *metrics_address;	   /* --metrics-address; NULL: no HTTP server */
 	uint64_t lifecycle_ringbuf_size;   /* --lifecycle-ringbuf-size */
 	uint64_t exec_ringbuf_size;	   /* --ringbuf-size; 0 without --exec */
@@ -95,5 +96,11 @@ uint64_t cli_ring_size_for_page(uint64_t size, uint64_t page_size);
 #define RPC_TIMEOUT_MIN_MS 750
 #define RPC_TIMEOUT_MAX_MS 5000
 int cli_rpc_timeout_ms(unsigned int enrich_timeout_ms);
+
+/*
+ * The format when --format was not given: text for a person (stdout a terminal, no --output),
+ * else ndjson for whatever reads the lines.
+ */
+void cli_settle_format(struct options *opts, bool stdout_is_terminal);
 
 #endif

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "lifecycle/lifecycle.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
+#include "output/event_text.h"
 #include "output/sink.h"
 #include "pipeline.h"
 #include "startup_checks.h"
@@ -501,6 +504,23 @@ static int run(struct ctrwatch *cw, const struct options *opts)
 	return err == -EPIPE ? 0 : err;
 }
 
+/*
+ * --format text's looks: colour on a terminal unless NO_COLOR says otherwise (no-color.org: set
+ * and not empty); cut to the terminal's width. A file given to --output gets neither.
+ */
+static void configure_text(const struct options *opts)
+{
+	const char *no_colour = getenv("NO_COLOR");
+	bool terminal = !opts->output_path && isatty(STDOUT_FILENO);
+	struct winsize ws = {0};
+
+	if (opts->format != EVENT_FORMAT_TEXT)
+		return;
+	if (terminal && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+		ws.ws_col = 0;
+	event_text_configure(terminal && !(no_colour && *no_colour), terminal ? ws.ws_col : 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct ctrwatch cw = {.epoll_fd = -1};
@@ -516,6 +536,8 @@ int main(int argc, char **argv)
 	log_set_json(opts.log_json);
 	bpf_programs_log_to_logger();
 	startup_fit_rings_to_page(&opts);
+	cli_settle_format(&opts, isatty(STDOUT_FILENO));
+	configure_text(&opts);
 	if (opts.mode == MODE_CLEANUP) {
 		err = bpf_programs_cleanup(opts.pin_path);
 		goto out;

@@ -13,6 +13,7 @@ enum event_format {
 	EVENT_FORMAT_NDJSON = 0, /* ctrwatch's own (docs/events.md) */
 	EVENT_FORMAT_ECS,	 /* Elastic Common Schema 9.x */
 	EVENT_FORMAT_OCSF,	 /* OCSF 1.8.0 */
+	EVENT_FORMAT_TEXT,	 /* for a person at a terminal (event_text.h): not JSON */
 };
 
 /* The engines a heartbeat says the state of, in this order. */
@@ -42,7 +43,7 @@ struct heartbeat {
 	bool pinned;
 };
 
-/* One format's encoders; each appends one JSON object and a newline. */
+/* One format's encoders; each appends one line (a JSON object, but for text) and a newline. */
 struct event_encoder {
 	void (*event)(struct json_writer *w, const struct event *ev, const char *hostname);
 	/* what could not become a line since the last one, by cause */
@@ -58,7 +59,7 @@ struct event_encoder {
 /* "containerd", "docker", "podman" */
 const char *heartbeat_engine_name(enum heartbeat_engine engine);
 
-/* "ndjson", "ecs", "ocsf". Returns 0 or -EINVAL. */
+/* "ndjson", "ecs", "ocsf", "text". Returns 0 or -EINVAL. */
 int event_format_parse(const char *name, enum event_format *format);
 const struct event_encoder *event_encoder_get(enum event_format format);
 const char *event_format_name(enum event_format format);

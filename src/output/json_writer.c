@@ -218,3 +218,8 @@ void json_member_bool(struct json_writer *w, const char *key, bool value)
 	json_key(w, key);
 	json_bool(w, value);
 }
+
+void json_writer_raw(struct json_writer *w, const char *s, size_t n)
+{
+	put(w, s, n);
+}

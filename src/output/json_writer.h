@@ -44,6 +44,11 @@ void json_null(struct json_writer *w);
 void json_member_string(struct json_writer *w, const char *key, const char *value);
 void json_member_u64(struct json_writer *w, const char *key, uint64_t value);
 void json_member_bool(struct json_writer *w, const char *key, bool value);
+/*
+ * Bytes as they are, outside any JSON value: the text format's lines (text_line.c), which
+ * escape what they are given before it gets here.
+ */
+void json_writer_raw(struct json_writer *w, const char *s, size_t n);
 /* A raw newline, to end a JSON line; only outside any value. */
 void json_newline(struct json_writer *w);
 
