@@ -141,7 +141,7 @@ test: ctrwatch arm64 layout-next $(UNIT_TESTS) $(OUT)/bench/empty_exec.bpf.o $(O
 FUZZ_RUNS ?= 10000000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # The targets that encode events check each line: check_line.c, check_formats.c.
-FUZZ_CHECKS := tests/fuzz/check_line.c tests/fuzz/check_formats.c
+FUZZ_CHECKS := tests/fuzz/check_line.c tests/fuzz/check_formats.c tests/fuzz/check_text.c
 FUZZ_LIBS_fuzz_records := $(FUZZ_CHECKS) -ljansson
 FUZZ_LIBS_fuzz_engine_reply := $(FUZZ_CHECKS) src/enrich/http_unix.c \
 	src/enrich/engine_decode.c src/enrich/declared_decode.c src/enrich/json_text.c -lhttp_parser -ljansson

@@ -344,8 +344,8 @@ enum cli_action cli_parse(int argc, char **argv, struct options *opts)
 		}
 		case OPT_FORMAT:
 			if (event_format_parse(optarg, &opts->format))
-				return usage_error("bad --format '%s': want ndjson, ecs, ocsf or text",
-						   optarg);
+				return usage_error(
+				    "bad --format '%s': want ndjson, ecs, ocsf or text", optarg);
 			opts->format_given = true;
 			break;
 		case OPT_RINGBUF_SIZE:
@@ -504,7 +504,7 @@ void cli_settle_format(struct options *opts, bool stdout_is_terminal)
 {
 	if (!opts->format_given)
 		opts->format = stdout_is_terminal && !opts->output_path ? EVENT_FORMAT_TEXT
-									 : EVENT_FORMAT_NDJSON;
+									: EVENT_FORMAT_NDJSON;
 }
 
 void cli_free(struct options *opts)

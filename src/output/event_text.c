@@ -65,8 +65,8 @@ static void begin(struct text_line *l, struct json_writer *w, uint64_t boot_ns, 
 	struct tm tm;
 
 	if (localtime_r(&s, &tm))
-		snprintf(stamp, sizeof(stamp), "%02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (unsigned int)(ns / 1000000ull % 1000));
+		snprintf(stamp, sizeof(stamp), "%02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (unsigned int)(ns / 1000000ull % 1000));
 	text_line_begin(l, w, line_width);
 	text_line_str(l, stamp, 0, false);
 	text_line_str(l, " ", 0, false);
@@ -148,8 +148,7 @@ static void exit_details(struct text_line *l, const struct event *ev)
 		const char *name = sigabbrev_np((int)sig);
 
 		snprintf(what, sizeof(what), "signal %u (SIG%s)", sig, name ? name : "?");
-	}
-	else {
+	} else {
 		snprintf(what, sizeof(what), "code %u", event_exit_code(ev->exit_status));
 	}
 	text_line_str(l, what, 0, false);
@@ -257,8 +256,8 @@ void event_text_encode_heartbeat(struct json_writer *w, uint64_t boot_ns,
 	(void)hostname;
 	begin(&l, w, boot_ns, (struct look){"alive", "2"});
 	len = snprintf(text, sizeof(text),
-		       "%u containers followed, %" PRIu64 " lines and %" PRIu64
-		       " lost in %" PRIu64 " s, reader %" PRIu64 " ms behind",
+		       "%u containers followed, %" PRIu64 " lines and %" PRIu64 " lost in %" PRIu64
+		       " s, reader %" PRIu64 " ms behind",
 		       hb->containers, hb->written, hb->lost, hb->interval_s, hb->reader_lag_ms);
 	for (int i = 0; i < HEARTBEAT_ENGINES && len > 0 && (size_t)len < sizeof(text); i++)
 		len += snprintf(text + len, sizeof(text) - (size_t)len, ", %s %s",

@@ -20,8 +20,11 @@ void text_line_begin(struct text_line *l, struct json_writer *w, size_t max)
 static int32_t decode(const unsigned char *s, size_t n, size_t *used)
 {
 	static const uint32_t least[] = {0, 0x80, 0x800, 0x10000};
-	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-				       : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t len = s[0] < 0x80	     ? 1
+		     : (s[0] & 0xe0) == 0xc0 ? 2
+		     : (s[0] & 0xf0) == 0xe0 ? 3
+		     : (s[0] & 0xf8) == 0xf0 ? 4
+					     : 0;
 	uint32_t cp;
 
 	*used = 1;

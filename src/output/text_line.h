@@ -18,9 +18,9 @@
  */
 struct text_line {
 	struct json_writer *w;
-	size_t cols;  /* visible columns written so far */
-	size_t max;   /* the line's width; 0: no bound */
-	bool full;    /* cut at max: nothing visible is added any more */
+	size_t cols; /* visible columns written so far */
+	size_t max;  /* the line's width; 0: no bound */
+	bool full;   /* cut at max: nothing visible is added any more */
 };
 
 void text_line_begin(struct text_line *l, struct json_writer *w, size_t max);

@@ -16,4 +16,10 @@ struct event;
 /* Encodes ev in every --format with w and checks each line (check_formats.c). */
 void fuzz_check_every_format(struct json_writer *w, const struct event *ev);
 
+/*
+ * A --format text line: one line, only ctrwatch's own colour sequences, nothing else a terminal
+ * obeys, at most width columns (0: no bound) (check_text.c). Aborts otherwise.
+ */
+void fuzz_check_text_line(const char *buf, size_t len, size_t width);
+
 #endif

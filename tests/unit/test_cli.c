@@ -236,6 +236,32 @@ int main(void)
 			cli_free(&opts);
 		}
 	}
+	SUBTEST ("the format not given: text on a terminal without --output, else ndjson") {
+		static const struct {
+			char *args[3];
+			bool terminal;
+			enum event_format want;
+		} cases[] = {
+		    {{NULL}, true, EVENT_FORMAT_TEXT},
+		    {{NULL}, false, EVENT_FORMAT_NDJSON},
+		    {{"--output", "/tmp/x"}, true, EVENT_FORMAT_NDJSON},
+		    {{"--format=ndjson"}, true, EVENT_FORMAT_NDJSON},
+		    {{"--format=ecs"}, true, EVENT_FORMAT_ECS},
+		    {{"--format=text"}, false, EVENT_FORMAT_TEXT},
+		    {{"--format=text", "--output=/tmp/x"}, false, EVENT_FORMAT_TEXT},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct options opts;
+			char *argv[4] = {"ctrwatch", cases[i].args[0], cases[i].args[1], NULL};
+			int argc = 1 + !!cases[i].args[0] + !!cases[i].args[1];
+
+			ASSERT_EQ(cli_parse(argc, argv, &opts), CLI_RUN);
+			cli_settle_format(&opts, cases[i].terminal);
+			ASSERT_EQ(opts.format, cases[i].want);
+			cli_free(&opts);
+		}
+	}
 	SUBTEST ("engine sockets: defaults, a path, empty for not asked") {
 		static const struct {
 			char *arg;
