@@ -15,9 +15,9 @@
 
 /* The columns, in this order; the details take what the line has left. */
 #define WORD_COLS  8
-#define NAME_COLS  24
-#define IMAGE_COLS 28
-#define POD_COLS   28
+#define NAME_COLS  16
+#define IMAGE_COLS 24 /* its end: the name and tag a person knows */
+#define POD_COLS   18
 #define SHORT_ID   12
 /* Not a terminal: a line's details are still bounded. */
 #define DETAILS_COLS_PIPED 160
@@ -101,7 +101,10 @@ static void identity(struct text_line *l, const struct event *ev)
 	else
 		text_line_put(l, id, strnlen(id, SHORT_ID), NAME_COLS, true);
 	gap(l);
-	text_line_str(l, m ? m->image : NULL, IMAGE_COLS, true);
+	if (m && m->image && *m->image)
+		text_line_put_tail(l, m->image, strlen(m->image), IMAGE_COLS, true);
+	else
+		text_line_str(l, NULL, IMAGE_COLS, true);
 	gap(l);
 	if (m && m->pod_name)
 		snprintf(pod, sizeof(pod), "%s/%s", m->pod_namespace ? m->pod_namespace : "",

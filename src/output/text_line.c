@@ -135,6 +135,28 @@ void text_line_put(struct text_line *l, const char *s, size_t len, size_t width,
 	l->full = l->max && l->cols >= l->max;
 }
 
+void text_line_put_tail(struct text_line *l, const char *s, size_t len, size_t width, bool pad)
+{
+	size_t limit = room(l, width), total, skip = 0, from = 0;
+
+	if (l->full || !limit)
+		return;
+	total = shown_cols(s, len);
+	if (total > limit) {
+		/* what is left of the columns once "…" took one: the first pieces go */
+		for (size_t n; from < len && total - skip > limit - 1; from += n) {
+			char esc[16];
+			const char *piece;
+
+			skip += piece_at(s, len, from, esc, &piece, &n);
+		}
+		json_writer_raw(l->w, ELLIPSIS, sizeof(ELLIPSIS) - 1);
+		l->cols++;
+		width = width ? width - 1 : 0;
+	}
+	text_line_put(l, s + from, len - from, width, pad);
+}
+
 void text_line_str(struct text_line *l, const char *s, size_t width, bool pad)
 {
 	if (!s || !*s)

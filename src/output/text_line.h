@@ -29,6 +29,8 @@ void text_line_begin(struct text_line *l, struct json_writer *w, size_t max);
  * with "…" when longer; with pad, spaces up to width.
  */
 void text_line_put(struct text_line *l, const char *s, size_t len, size_t width, bool pad);
+/* As text_line_put(), but a long one keeps its end: "…" and its last columns. */
+void text_line_put_tail(struct text_line *l, const char *s, size_t len, size_t width, bool pad);
 /* A NUL-terminated string as text_line_put(); NULL as "-". */
 void text_line_str(struct text_line *l, const char *s, size_t width, bool pad);
 /* One of ctrwatch's own SGR sequences ("1;31"), or the reset (""); never counted. */
