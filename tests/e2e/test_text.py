@@ -100,6 +100,19 @@ def run_hostile(name):
     ctd.run(name, "/bin/sh", "-c", "exit 3", HOSTILE, check=False)  # --rm: removed
 
 
+def hostile_on_terminal(name, cols, *args, env=None):
+    """The lines a ctrwatch on a terminal cols wide showed of run_hostile()'s container."""
+    t = OnTerminal(name, cols, *args, env=env)
+    container = cid(name)
+    try:
+        run_hostile(container)
+        wait_until(lambda: any(b"remove" in ln and container.encode() in ln for ln in t.lines()),
+                   what="the remove line on the terminal")
+    finally:
+        assert t.stop() == 0
+    return [ln for ln in t.lines() if container.encode() in ln]
+
+
 def test_lines_in_a_file_are_plain_and_show_every_event():
     """--format text --output FILE: no colour (not a terminal), one line per event of the
     container's life, in order, its name, image, its arguments escaped, its exit code."""
@@ -127,15 +140,7 @@ def test_lines_in_a_file_are_plain_and_show_every_event():
 def test_on_a_terminal_text_is_the_default_coloured_and_cut_to_its_width():
     """stdout a terminal 72 columns wide and no --format: text, with colour; every line fits
     the width, the long arguments cut with an ellipsis, never wrapped."""
-    t = OnTerminal("tty", 72, "--exec")
-    name = cid("tty")
-    try:
-        run_hostile(name)
-        wait_until(lambda: any(b"remove" in ln and name.encode() in ln for ln in t.lines()),
-                   what="the remove line on the terminal")
-    finally:
-        assert t.stop() == 0
-    mine = [ln for ln in t.lines() if name.encode() in ln]
+    mine = hostile_on_terminal("tty", 72, "--exec")
     assert len(mine) >= 4, t.shown
     assert all(SGR.search(ln) for ln in mine), mine  # the word's colour
     for ln in mine:
@@ -149,16 +154,7 @@ def test_on_a_terminal_text_is_the_default_coloured_and_cut_to_its_width():
 def test_no_color_and_a_pipe_are_honoured():
     """NO_COLOR set: text on the terminal without a single escape sequence. stdout a pipe and no
     --format: ndjson, as before."""
-    env = dict(os.environ, NO_COLOR="1")
-    t = OnTerminal("nocolour", 100, env=env)
-    name = cid("nocolour")
-    try:
-        run_hostile(name)
-        wait_until(lambda: any(b"remove" in ln and name.encode() in ln for ln in t.lines()),
-                   what="the remove line on the terminal")
-    finally:
-        assert t.stop() == 0
-    mine = [ln for ln in t.lines() if name.encode() in ln]
+    mine = hostile_on_terminal("nocolour", 100, env=dict(os.environ, NO_COLOR="1"))
     assert mine and not any(b"\x1b" in ln for ln in mine), mine
     err_path = os.path.join(workdir, "pipe.err")
     with open(err_path, "wb") as err:
