@@ -14,22 +14,31 @@
 #include "output/text_line.h"
 
 /* The columns, in this order; the details take what the line has left. */
-#define WORD_COLS  8
-#define NAME_COLS  16
-#define IMAGE_COLS 24 /* its end: the name and tag a person knows */
-#define POD_COLS   18
-#define SHORT_ID   12
+#define WORD_COLS 8
+#define SHORT_ID  12
 /* Not a terminal: a line's details are still bounded. */
 #define DETAILS_COLS_PIPED 160
+
+/*
+ * The identity's columns, by the terminal's width: a narrow one shows no image and no pod, so
+ * that what happened keeps room. The image shows its end: the name and tag a person knows.
+ */
+struct columns {
+	size_t name, image, pod;
+};
+
+static const struct columns wide = {16, 24, 18}, medium = {14, 16, 12}, narrow = {14, 0, 0};
 
 /* Set once by main.c before the first line (event_text_configure). */
 static bool colour;
 static size_t line_width;
+static struct columns cols = wide;
 
 void event_text_configure(bool use_colour, size_t width)
 {
 	colour = use_colour;
 	line_width = width;
+	cols = !width || width >= 120 ? wide : width >= 100 ? medium : narrow;
 }
 
 struct look {
@@ -94,22 +103,25 @@ static void identity(struct text_line *l, const struct event *ev)
 {
 	const struct container_meta *m = event_meta(ev);
 	const char *id = ev->container->ident.id;
-	char pod[POD_COLS * 4 + 2] = "";
+	char pod[256] = "";
 
 	if (m && m->name && *m->name)
-		text_line_str(l, m->name, NAME_COLS, true);
+		text_line_str(l, m->name, cols.name, true);
 	else
-		text_line_put(l, id, strnlen(id, SHORT_ID), NAME_COLS, true);
+		text_line_put(l, id, strnlen(id, SHORT_ID), cols.name, true);
 	gap(l);
-	if (m && m->image && *m->image)
-		text_line_put_tail(l, m->image, strlen(m->image), IMAGE_COLS, true);
-	else
-		text_line_str(l, NULL, IMAGE_COLS, true);
-	gap(l);
+	if (cols.image && m && m->image && *m->image)
+		text_line_put_tail(l, m->image, strlen(m->image), cols.image, true);
+	else if (cols.image)
+		text_line_str(l, NULL, cols.image, true);
+	if (cols.image)
+		gap(l);
+	if (!cols.pod)
+		return;
 	if (m && m->pod_name)
 		snprintf(pod, sizeof(pod), "%s/%s", m->pod_namespace ? m->pod_namespace : "",
 			 m->pod_name);
-	text_line_str(l, pod, POD_COLS, true);
+	text_line_str(l, pod, cols.pod, true);
 	gap(l);
 }
 
@@ -168,8 +180,8 @@ static void impostor(struct text_line *l, const struct event *ev)
 	const struct enrichment_claim *claim = ev->enrichment ? ev->enrichment->claim : NULL;
 	char head[64];
 
-	text_line_put(l, ev->container->cgroup_path, strlen(ev->container->cgroup_path), NAME_COLS,
-		      true);
+	text_line_put_tail(l, ev->container->cgroup_path, strlen(ev->container->cgroup_path),
+			   cols.name + cols.image, true);
 	gap(l);
 	snprintf(head, sizeof(head), "claims %.12s", ev->container->ident.id);
 	text_line_str(l, head, 0, false);

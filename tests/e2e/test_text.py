@@ -154,7 +154,7 @@ def test_on_a_terminal_text_is_the_default_coloured_and_cut_to_its_width():
 def test_no_color_and_a_pipe_are_honoured():
     """NO_COLOR set: text on the terminal without a single escape sequence. stdout a pipe and no
     --format: ndjson, as before."""
-    mine = hostile_on_terminal("nocolour", 100, env=dict(os.environ, NO_COLOR="1"))
+    mine = hostile_on_terminal("nc", 100, env=dict(os.environ, NO_COLOR="1"))
     assert mine and not any(b"\x1b" in ln for ln in mine), mine
     err_path = os.path.join(workdir, "pipe.err")
     with open(err_path, "wb") as err:
