@@ -32,13 +32,13 @@ static const struct columns wide = {16, 24, 18}, medium = {14, 16, 12}, narrow =
 /* Set once by main.c before the first line (event_text_configure). */
 static bool colour;
 static size_t line_width;
-static struct columns cols = wide;
+static const struct columns *cols = &wide;
 
 void event_text_configure(bool use_colour, size_t width)
 {
 	colour = use_colour;
 	line_width = width;
-	cols = !width || width >= 120 ? wide : width >= 100 ? medium : narrow;
+	cols = !width || width >= 120 ? &wide : width >= 100 ? &medium : &narrow;
 }
 
 struct look {
@@ -106,22 +106,22 @@ static void identity(struct text_line *l, const struct event *ev)
 	char pod[256] = "";
 
 	if (m && m->name && *m->name)
-		text_line_str(l, m->name, cols.name, true);
+		text_line_str(l, m->name, cols->name, true);
 	else
-		text_line_put(l, id, strnlen(id, SHORT_ID), cols.name, true);
+		text_line_put(l, id, strnlen(id, SHORT_ID), cols->name, true);
 	gap(l);
-	if (cols.image && m && m->image && *m->image)
-		text_line_put_tail(l, m->image, strlen(m->image), cols.image, true);
-	else if (cols.image)
-		text_line_str(l, NULL, cols.image, true);
-	if (cols.image)
+	if (cols->image && m && m->image && *m->image)
+		text_line_put_tail(l, m->image, strlen(m->image), cols->image, true);
+	else if (cols->image)
+		text_line_str(l, NULL, cols->image, true);
+	if (cols->image)
 		gap(l);
-	if (!cols.pod)
+	if (!cols->pod)
 		return;
 	if (m && m->pod_name)
 		snprintf(pod, sizeof(pod), "%s/%s", m->pod_namespace ? m->pod_namespace : "",
 			 m->pod_name);
-	text_line_str(l, pod, cols.pod, true);
+	text_line_str(l, pod, cols->pod, true);
 	gap(l);
 }
 
@@ -181,7 +181,7 @@ static void impostor(struct text_line *l, const struct event *ev)
 	char head[64];
 
 	text_line_put_tail(l, ev->container->cgroup_path, strlen(ev->container->cgroup_path),
-			   cols.name + cols.image, true);
+			   cols->name + cols->image, true);
 	gap(l);
 	snprintf(head, sizeof(head), "claims %.12s", ev->container->ident.id);
 	text_line_str(l, head, 0, false);
