@@ -304,7 +304,8 @@ static void *worker(void *arg)
 
 		res = lookup_result_new(req->cgroup_id);
 		if (res) {
-			res->session_pid = req->session_pid;
+			res->session_pid =
+			    req->session_pid; /* the pipeline tells sessions' by it */
 			l->ops->lookup(l->ctx, req, res);
 		} else {
 			log_warn("out of memory looking up container %s", req->ident.id);

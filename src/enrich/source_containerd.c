@@ -209,7 +209,6 @@ static void lookup_session(struct containerd_client *c, const struct enrich_requ
 {
 	int rc = 0;
 
-	res->session_pid = req->session_pid;
 	res->status = LOOKUP_NOT_FOUND;
 	for (int attempt = 0; attempt < SESSION_ATTEMPTS; attempt++) {
 		if (attempt)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "output/text_line.h"
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, one column */
@@ -15,29 +16,19 @@ void text_line_begin(struct text_line *l, struct json_writer *w, size_t max)
 
 /*
  * The code point at s (at most n bytes), its length in *used; -1 for a byte that begins no
- * valid UTF-8 sequence (an overlong form, a surrogate, past U+10FFFF, cut short).
+ * valid UTF-8 sequence (utf8_sequence_len(): overlong, a surrogate, past U+10FFFF, cut short).
  */
 static int32_t decode(const unsigned char *s, size_t n, size_t *used)
 {
-	static const uint32_t least[] = {0, 0x80, 0x800, 0x10000};
-	size_t len = s[0] < 0x80	     ? 1
-		     : (s[0] & 0xe0) == 0xc0 ? 2
-		     : (s[0] & 0xf0) == 0xe0 ? 3
-		     : (s[0] & 0xf8) == 0xf0 ? 4
-					     : 0;
+	size_t len = utf8_sequence_len(s, n);
 	uint32_t cp;
 
 	*used = 1;
-	if (!len || len > n)
+	if (!len)
 		return -1;
 	cp = len == 1 ? s[0] : s[0] & (0xff >> (len + 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
+	for (size_t i = 1; i < len; i++)
 		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < least[len - 1] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
 	*used = len;
 	return (int32_t)cp;
 }

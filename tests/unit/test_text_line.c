@@ -73,8 +73,12 @@ int main(void)
 			const char *want;
 		} tails[] = {
 		    {"busybox:1", 10, "busybox:1 "},
-		    {"docker.io/library/busybox:1.36", 13, "\xe2\x80\xa6" "busybox:1.36"},
-		    {"a/\x1b[2J:x", 8, "\xe2\x80\xa6" "\\e[2J:x"},
+		    {"docker.io/library/busybox:1.36", 13,
+		     "\xe2\x80\xa6"
+		     "busybox:1.36"},
+		    {"a/\x1b[2J:x", 8,
+		     "\xe2\x80\xa6"
+		     "\\e[2J:x"},
 		};
 		struct json_writer w;
 		struct text_line l;
@@ -82,7 +86,8 @@ int main(void)
 		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
 			json_writer_init(&w);
 			text_line_begin(&l, &w, 0);
-			text_line_put_tail(&l, tails[i].in, strlen(tails[i].in), tails[i].width, true);
+			text_line_put_tail(&l, tails[i].in, strlen(tails[i].in), tails[i].width,
+					   true);
 			ASSERT_STREQ(w.buf, tails[i].want);
 			json_writer_free(&w);
 		}
