@@ -365,6 +365,41 @@ def test_a_slow_or_hung_engine_costs_only_its_own_containers():
         remove_cgroup_tree("/machine.slice")
 
 
+def test_a_hung_cri_runtime_costs_containerd_nothing():
+    """The CRI runtime's socket (--crio-socket) is served by a stand-in that accepts and never
+    answers. A container containerd ran before ctrwatch started is complete at startup, and one
+    started while a CRI-O container's lookup hangs is complete too: the CRI runtime has a lane
+    of its own (before: it shared containerd's, whose thread asked the CRI runtime's version
+    first and each CRI-O lookup in turn, each up to a call's deadline)."""
+    made_slice = not os.path.isdir(cgroup2_dir("/machine.slice"))
+    sock = os.path.join(workdir, "crio.sock")
+    fake = subprocess.Popen([sys.executable, FAKE_ENGINE, sock, "--stall"])
+    early, later = name("cri-early"), name("cri-later")
+    scope = cgroup2_dir(f"/machine.slice/crio-{os.urandom(32).hex()}.scope")
+    w = None
+    try:
+        wait_until(lambda: os.path.exists(sock), what="the stand-in's socket")
+        ctd.run(early, "/bin/sleep", "60", detach=True, check=True)
+        w = Ctrwatch(workdir, "hung-cri", "--crio-socket", sock, "--docker-socket", "",
+                     "--podman-socket", "", socket=ctd.sock).start()
+        existing = w.wait_for(early, "container_existing")
+        os.makedirs(scope)  # a CRI-O container: its lookup hangs in the CRI runtime's lane
+        time.sleep(0.1)
+        assert ctd.run(later, "/bin/sh", "-c", "exit 2").returncode == 2
+        w.wait_for(later, "container_remove")
+        lines = [existing] + w.for_container(later)
+        log(", ".join(f'{e["event"]} {e["enrichment"]} {e.get("enrichment_error", "")}'
+                      for e in lines))
+        for e in lines:
+            assert e["enrichment"] == "complete", e
+    finally:
+        ctd.kill(early)
+        ctd.remove(early)
+        end_stand_in(fake, scope, w)
+    if made_slice:
+        remove_cgroup_tree("/machine.slice")
+
+
 def test_only_an_engine_that_answered_last_is_asked_twice():
     """A socket-activated engine (podman.socket's service exits when idle) starts on the first
     call after a quiet spell, and its start can outlast that call's deadline: ctrwatch asks
